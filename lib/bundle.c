@@ -1,0 +1,963 @@
+/*
+ * Order bundles and their submission.
+ *
+ * A bundle is a directory: order.xml, an items/<item>/ folder with upload.xml and the
+ * page PDFs for each item that has an upload, and the extra files order.xml names
+ * (see spool-layout(5), BUNDLES).  It comes from outside, so it is hostile until
+ * checked: XML is parsed with libxml2 with no network, no DTD and no entity
+ * expansion, and any document with a DOCTYPE is refused (the quadratic entity blow-up
+ * gets through every other libxml2 option); both documents are validated against the
+ * schemas compiled in from spool-layout/schemas; no symlink, device or unnamed file
+ * is accepted anywhere.  Only a bundle that passes every check is copied.
+ *
+ * Submission stages the copy in tmp/sub.*, renames it to orders/<id> (which also
+ * claims the id), and commits by renaming the order file from orders/<id>/
+ * detached.order into its entry state.  Until that rename nobody sees the order; an
+ * orders/<id> that still holds detached.order is an unfinished submit, which
+ * recovery deletes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "internal.h"
+
+#define XML_MAX (1024 * 1024)
+#define PDF_MAX (1024L * 1024 * 1024)
+#define ORDER_NS "urn:spool:order:1"
+#define UPLOAD_NS "urn:spool:upload:1"
+
+/* ---- safe XML ---------------------------------------------------------------- */
+
+struct xerr {
+	char msg[SPOOL_ERR_MAX];
+	int n;
+};
+
+static void
+xml_error(void *arg, xmlErrorPtr e)
+{
+	struct xerr *x = arg;
+	size_t n;
+
+	if (x->n++ > 0 || e == NULL)
+		return;
+	snprintf(x->msg, sizeof x->msg, "%s:%d: %s", e->file != NULL ? e->file : "?", e->line,
+	    e->message != NULL ? e->message : "error");
+	n = strlen(x->msg);
+	while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
+		x->msg[--n] = '\0';
+}
+
+static xmlParserInputPtr
+no_entities(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url;
+	(void)id;
+	(void)ctxt;
+	return NULL;
+}
+
+/*
+ * Parse untrusted XML: no network, no DTD loading, no entity substitution, no
+ * external entity loader at all, and no DOCTYPE.
+ */
+static xmlDocPtr
+xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
+{
+	xmlExternalEntityLoader old = xmlGetExternalEntityLoader();
+	struct xerr x = { .n = 0 };
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr doc;
+
+	if (len > XML_MAX) {
+		failerr(err, EFBIG, "%s: over %d bytes", name, XML_MAX);
+		return NULL;
+	}
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		failerr(err, ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	xmlSetStructuredErrorFunc(&x, xml_error);
+	xmlSetExternalEntityLoader(no_entities);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, XML_PARSE_NONET);
+	xmlSetExternalEntityLoader(old);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlFreeParserCtxt(ctxt);
+	if (doc == NULL) {
+		failerr(err, EINVAL, "%s", x.n ? x.msg : "not well-formed XML");
+		return NULL;
+	}
+	if (xmlGetIntSubset(doc) != NULL) {
+		xmlFreeDoc(doc);
+		failerr(err, EINVAL, "%s: a DOCTYPE is not allowed", name);
+		return NULL;
+	}
+	if (x.n > 0) {
+		xmlFreeDoc(doc);
+		failerr(err, EINVAL, "%s", x.msg);
+		return NULL;
+	}
+	return doc;
+}
+
+static int
+xml_validate(xmlDocPtr doc, const char *xsd, struct spool_err *err)
+{
+	struct xerr x = { .n = 0 };
+	xmlSchemaParserCtxtPtr pc = NULL;
+	xmlSchemaValidCtxtPtr vc = NULL;
+	xmlSchemaPtr schema = NULL;
+	const char *data;
+	size_t len;
+	int r = -1;
+
+	if ((data = spool_shipped(xsd, &len)) == NULL)
+		return failerr(err, ENOENT, "schema %s is missing", xsd);
+	xmlSetStructuredErrorFunc(&x, xml_error);
+	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
+	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
+		failerr(err, EINVAL, "schema %s: %s", xsd, x.n ? x.msg : "cannot be compiled");
+		goto out;
+	}
+	xmlSchemaSetValidStructuredErrors(vc, xml_error, &x);
+	if (xmlSchemaValidateDoc(vc, doc) != 0) {
+		failerr(err, EINVAL, "%s", x.n ? x.msg : "does not match its schema");
+		goto out;
+	}
+	r = 0;
+out:
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlSchemaFreeValidCtxt(vc);
+	xmlSchemaFree(schema);
+	xmlSchemaFreeParserCtxt(pc);
+	return r;
+}
+
+/* The schema is the contract; the code only trusts what it says. */
+static xmlDocPtr
+xml_load(const char *buf, size_t len, const char *name, const char *xsd, struct spool_err *err)
+{
+	xmlDocPtr doc;
+
+	if ((doc = xml_read(buf, len, name, err)) == NULL)
+		return NULL;
+	if (xml_validate(doc, xsd, err) < 0) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int
+spool_xml_check(const char *what, const char *buf, size_t len, struct spool_err *err)
+{
+	xmlDocPtr doc;
+
+	if (strcmp(what, "order") == 0)
+		doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", err);
+	else if (strcmp(what, "upload") == 0)
+		doc = xml_load(buf, len, "upload.xml", "schemas/upload.xsd", err);
+	else
+		doc = xml_read(buf, len, what, err);
+	if (doc == NULL)
+		return -1;
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static int
+is(xmlNodePtr n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* Copy an attribute or the text of an element (NULL name) into dst; 0 if absent. */
+static int
+text(xmlNodePtr n, const char *attr, char *dst, size_t len)
+{
+	xmlChar *v = attr != NULL ? xmlGetProp(n, (const xmlChar *)attr) : xmlNodeGetContent(n);
+	int r = 0;
+
+	dst[0] = '\0';
+	if (v == NULL)
+		return 0;
+	if (strlen((char *)v) >= len || !text_ok((char *)v))
+		r = -1;
+	else {
+		strcpy(dst, (char *)v);
+		r = 1;
+	}
+	xmlFree(v);
+	return r;
+}
+
+static long
+number_attr(xmlNodePtr n, const char *attr, long dflt)
+{
+	char buf[32], *e;
+	long v;
+
+	if (text(n, attr, buf, sizeof buf) <= 0)
+		return dflt;
+	v = strtol(buf, &e, 10);
+	return *e == '\0' ? v : dflt;
+}
+
+/* ---- the bundle ---------------------------------------------------------------- */
+
+struct rd {
+	struct spool_bundle *b;
+	const struct spool_conf *conf;
+	struct spool_err *err;
+	char **names;     /* files that order.xml declares */
+	int nnames;
+};
+
+static int
+add_option(struct spool_bundle *b, const char *name)
+{
+	char **o;
+	int i;
+
+	for (i = 0; i < b->noptions; i++)
+		if (strcmp(b->options[i], name) == 0)
+			return 0;
+	if ((o = realloc(b->options, (size_t)(b->noptions + 1) * sizeof *o)) == NULL)
+		return -1;
+	b->options = o;
+	if ((o[b->noptions] = strdup(name)) == NULL)
+		return -1;
+	b->noptions++;
+	return 0;
+}
+
+static struct spool_bfile *
+add_file(struct spool_bundle *b, const char *path, char *data, size_t len)
+{
+	struct spool_bfile *f;
+
+	if ((f = realloc(b->files, (size_t)(b->nfiles + 1) * sizeof *f)) == NULL)
+		return NULL;
+	b->files = f;
+	f = &b->files[b->nfiles];
+	if (fmt(f->path, sizeof f->path, "%s", path) < 0)
+		return NULL;
+	f->data = data;
+	f->len = len;
+	b->nfiles++;
+	return f;
+}
+
+static int
+options(struct rd *r, xmlNodePtr n)
+{
+	char name[SPOOL_NAME_MAX + 1];
+
+	if (text(n, "name", name, sizeof name) <= 0 || add_option(r->b, name) < 0)
+		return failerr(r->err, ENOMEM, "order.xml: bad option");
+	return 0;
+}
+
+static int
+read_order(struct rd *r, const char *buf, size_t len)
+{
+	struct spool_bundle *b = r->b;
+	struct spool_order *o = &b->order;
+	char tmp[SPOOL_FIELD_MAX + 1];
+	xmlNodePtr root, n, c;
+	xmlDocPtr doc;
+	int rc = -1;
+
+	if ((doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", r->err)) == NULL)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	if (root == NULL || root->ns == NULL || strcmp((const char *)root->ns->href, ORDER_NS) != 0) {
+		failerr(r->err, EINVAL, "order.xml: not in namespace %s", ORDER_NS);
+		goto out;
+	}
+	if (text(root, "id", o->id, sizeof o->id) <= 0 || !spool_id_ok(o->id)) {
+		failerr(r->err, EINVAL, "order.xml: bad order id");
+		goto out;
+	}
+	if (text(root, "workflow", tmp, sizeof tmp) > 0 && strcmp(tmp, r->conf->workflow) != 0) {
+		failerr(r->err, EINVAL, "order.xml: order %s is for workflow '%s', this spool runs '%s'",
+		    o->id, tmp, r->conf->workflow);
+		goto out;
+	}
+	snprintf(o->workflow, sizeof o->workflow, "%s", r->conf->workflow);
+	o->submitted = time(NULL);
+	o->placed = o->submitted;
+	for (n = root->children; n != NULL; n = n->next) {
+		if (is(n, "placed")) {
+			if (text(n, NULL, tmp, sizeof tmp) <= 0 || spool_time_parse(tmp, &o->placed) < 0) {
+				failerr(r->err, EINVAL, "order.xml:%d: bad placed time", n->line);
+				goto out;
+			}
+		} else if (is(n, "customer")) {
+			for (c = n->children; c != NULL; c = c->next)
+				if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
+				    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0)) {
+					failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
+					goto out;
+				}
+		} else if (is(n, "payment")) {
+			text(n, "status", tmp, sizeof tmp);
+			b->delayed = strcmp(tmp, "delayed") == 0;
+			o->payment = b->delayed ? SPOOL_DELAYED : SPOOL_PAID;
+		} else if (is(n, "option")) {
+			if (options(r, n) < 0)
+				goto out;
+		} else if (is(n, "item")) {
+			struct spool_item *it;
+
+			if ((it = realloc(b->items, (size_t)(b->nitems + 1) * sizeof *it)) == NULL) {
+				failerr(r->err, ENOMEM, "out of memory");
+				goto out;
+			}
+			b->items = it;
+			it = &b->items[b->nitems++];
+			memset(it, 0, sizeof *it);
+			it->complete = 1;
+			if (text(n, "id", it->id, sizeof it->id) <= 0 || !spool_id_ok(it->id) ||
+			    text(n, "product", it->product, sizeof it->product) <= 0) {
+				failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
+				goto out;
+			}
+			it->quantity = (int)number_attr(n, "quantity", 1);
+			for (c = n->children; c != NULL; c = c->next) {
+				if (is(c, "title"))
+					text(c, NULL, it->title, sizeof it->title);
+				else if (is(c, "option") && options(r, c) < 0)
+					goto out;
+			}
+		} else if (is(n, "file")) {
+			char **nm;
+
+			if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
+			    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
+			    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
+			    strcmp(tmp, DETACHED_NAME) == 0) {
+				failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
+				    tmp);
+				goto out;
+			}
+			if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
+			    (nm[r->nnames] = strdup(tmp)) == NULL) {
+				if (nm != NULL)
+					r->names = nm;
+				failerr(r->err, ENOMEM, "out of memory");
+				goto out;
+			}
+			r->names = nm;
+			r->nnames++;
+		}
+	}
+	o->items = b->nitems;
+	rc = 0;
+out:
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+/* A page PDF: a regular file, not a symlink, that starts like a PDF. */
+static int
+check_pdf(int dirfd, const char *name, const char *path, struct spool_err *err)
+{
+	char head[5];
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return seterr(err, "%s: %s", path, errno == ELOOP ? "is a symlink" : strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return failerr(err, EINVAL, "%s: not a regular file", path);
+	}
+	if (st.st_size > PDF_MAX) {
+		close(fd);
+		return failerr(err, EFBIG, "%s: over %ld bytes", path, PDF_MAX);
+	}
+	if (read(fd, head, sizeof head) != (ssize_t)sizeof head || memcmp(head, "%PDF-", 5) != 0) {
+		close(fd);
+		return failerr(err, EINVAL, "%s: not a PDF file", path);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Every entry of a bundle folder is checked with lstat semantics: no symlinks. */
+static int
+entry_type(int dirfd, const char *name, const char *path, struct spool_err *err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return seterr(err, "%s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return failerr(err, ELOOP, "%s: is a symlink; bundles may not hold symlinks", path);
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return failerr(err, EINVAL, "%s: not a regular file or folder", path);
+	return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
+/* Read, validate and take the facts from items/<item>/upload.xml in the folder fd. */
+static xmlDocPtr
+load_upload(int fd, struct spool_item *it, char **bufp, size_t *lenp, struct spool_err *err)
+{
+	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
+	struct spool_err xe;
+	xmlNodePtr root;
+	xmlDocPtr doc;
+	size_t len;
+
+	fmt(path, sizeof path, "items/%s/upload.xml", it->id);
+	if (entry_type(fd, "upload.xml", path, err) < 0)
+		return NULL;
+	if (read_file(fd, "upload.xml", XML_MAX, &buf, &len) < 0) {
+		seterr(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((doc = xml_load(buf, len, path, "schemas/upload.xsd", &xe)) == NULL) {
+		failerr(err, EINVAL, "%s", xe.msg);
+		goto fail;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (root->ns == NULL || strcmp((const char *)root->ns->href, UPLOAD_NS) != 0) {
+		failerr(err, EINVAL, "%s: not in namespace %s", path, UPLOAD_NS);
+		goto fail;
+	}
+	if (text(root, "item", name, sizeof name) <= 0 || strcmp(name, it->id) != 0) {
+		failerr(err, EINVAL, "%s: it is the upload of item '%s'", path, name);
+		goto fail;
+	}
+	it->has_upload = 1;
+	it->pages = (int)number_attr(root, "pages", 0);
+	text(root, "complete", name, sizeof name);
+	it->complete = strcmp(name, "true") == 0 || strcmp(name, "1") == 0;
+	*bufp = buf;
+	*lenp = len;
+	return doc;
+fail:
+	free(buf);
+	xmlFreeDoc(doc);
+	return NULL;
+}
+
+static int
+read_item(struct rd *r, int itemsfd, struct spool_item *it)
+{
+	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
+	unsigned char *have = NULL;
+	xmlNodePtr root, n, c;
+	xmlDocPtr doc = NULL;
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t len = 0;
+	int fd = -1, rc = -1, pages, i;
+
+	fd = openat(itemsfd, it->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return seterr(r->err, "items/%s: %s", it->id, strerror(errno));
+	fmt(path, sizeof path, "items/%s/upload.xml", it->id);
+	if ((doc = load_upload(fd, it, &buf, &len, r->err)) == NULL)
+		goto out;
+	root = xmlDocGetRootElement(doc);
+	pages = it->pages;
+	if ((have = calloc((size_t)pages + 1, 1)) == NULL) {
+		failerr(r->err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (n = root->children; n != NULL; n = n->next) {
+		if (is(n, "product")) {
+			for (c = n->children; c != NULL; c = c->next)
+				if (is(c, "chunk")) {
+					long first = number_attr(c, "first", 0), last = number_attr(c, "last", 0);
+					if (first > last || last > pages) {
+						failerr(r->err, EINVAL, "%s:%d: chunk pages %ld-%ld are outside 1-%d",
+						    path, c->line, first, last, pages);
+						goto out;
+					}
+				}
+		} else if (is(n, "page")) {
+			long pn = number_attr(n, "n", 0);
+			char fpath[sizeof path + SPOOL_ID_MAX];
+
+			if (pn < 1 || pn > pages) {
+				failerr(r->err, EINVAL, "%s:%d: page %ld is outside 1-%d", path, n->line, pn,
+				    pages);
+				goto out;
+			}
+			have[pn] = 1;
+			text(n, "file", name, sizeof name);
+			fmt(fpath, sizeof fpath, "items/%s/%s", it->id, name);
+			if (strcmp(name, "upload.xml") == 0) {
+				failerr(r->err, EINVAL, "%s:%d: page file may not be upload.xml", path,
+				    n->line);
+				goto out;
+			}
+			if (!it->complete && faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+			    errno == ENOENT)
+				continue;
+			if (check_pdf(fd, name, fpath, r->err) < 0 || add_file(r->b, fpath, NULL, 0) == NULL)
+				goto out;
+		}
+	}
+	for (i = 1; i <= pages && it->complete; i++)
+		if (!have[i]) {
+			failerr(r->err, EINVAL, "%s: page %d is missing but the upload is complete", path,
+			    i);
+			goto out;
+		}
+	/* Nothing in an item folder may go unnamed. */
+	if ((d = fdopendir(fd)) == NULL)
+		goto out;
+	fd = -1;
+	while ((de = readdir(d)) != NULL) {
+		char fpath[sizeof path + SPOOL_ID_MAX + 256];
+		int ok = strcmp(de->d_name, "upload.xml") == 0;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(fpath, sizeof fpath, "items/%s/%s", it->id, de->d_name);
+		for (i = 0; !ok && i < r->b->nfiles; i++)
+			ok = strcmp(r->b->files[i].path, fpath) == 0;
+		if (!ok) {
+			failerr(r->err, EINVAL, "%.300s: not named in items/%s/upload.xml", fpath, it->id);
+			goto out;
+		}
+	}
+	if (add_file(r->b, path, buf, len) == NULL) {
+		failerr(r->err, ENOMEM, "out of memory");
+		goto out;
+	}
+	buf = NULL;
+	if (!it->complete)
+		r->b->incomplete = 1;
+	rc = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	close_keep(fd);
+	free(have);
+	free(buf);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static int
+read_items(struct rd *r, int bfd)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, i, rc = 0;
+
+	if ((fd = openat(bfd, "items", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return seterr(r->err, "items: %s", strerror(errno));
+	if ((d = fdopendir(fd)) == NULL) {
+		close_keep(fd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char path[300];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "items/%.200s", de->d_name);
+		for (i = 0; i < r->b->nitems; i++)
+			if (strcmp(r->b->items[i].id, de->d_name) == 0)
+				break;
+		if (i == r->b->nitems) {
+			rc = failerr(r->err, EINVAL, "%s: no such item in order.xml", path);
+			break;
+		}
+		if ((rc = entry_type(fd, de->d_name, path, r->err)) < 0)
+			break;
+		if (rc == 0) {
+			rc = failerr(r->err, EINVAL, "%s: must be a folder", path);
+			break;
+		}
+		rc = read_item(r, fd, &r->b->items[i]);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **out,
+    struct spool_err *err)
+{
+	struct rd r = { .conf = conf, .err = err };
+	struct dirent *de;
+	char *buf = NULL;
+	size_t len;
+	int i, fd = -1, t, rc = -1, have_items = 0;
+	DIR *d = NULL;
+
+	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
+		return seterr(err, "%s", strerror(errno));
+	if (entry_type(bfd, "order.xml", "order.xml", err) < 0)
+		goto out;
+	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0) {
+		seterr(err, "order.xml: %s", errno == EFBIG ? "too big" : strerror(errno));
+		goto out;
+	}
+	if (read_order(&r, buf, len) < 0)
+		goto out;
+	if (add_file(r.b, "order.xml", buf, len) == NULL) {
+		seterr(err, "%s", strerror(errno));
+		goto out;
+	}
+	buf = NULL;
+	if ((fd = openat(bfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		seterr(err, "cannot read the bundle: %s", strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+
+		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 || strcmp(nm, "order.xml") == 0)
+			continue;
+		if ((t = entry_type(bfd, nm, nm, err)) < 0)
+			goto out;
+		if (strcmp(nm, "items") == 0 && t == 1) {
+			have_items = 1;
+			continue;
+		}
+		for (i = 0; i < r.nnames; i++)
+			if (strcmp(r.names[i], nm) == 0)
+				break;
+		if (i == r.nnames || t != 0) {
+			failerr(err, EINVAL, "%.200s: not named in order.xml", nm);
+			goto out;
+		}
+	}
+	for (i = 0; i < r.nnames; i++) {
+		if (entry_type(bfd, r.names[i], r.names[i], err) != 0) {
+			if (errno != ELOOP)
+				failerr(err, ENOENT, "%s: named in order.xml but missing or not a file",
+				    r.names[i]);
+			goto out;
+		}
+		if (add_file(r.b, r.names[i], NULL, 0) == NULL)
+			goto out;
+	}
+	if (have_items && conf->uploads == SPOOL_UPLOADS_NONE) {
+		failerr(err, EINVAL, "items: workflow '%s' takes no uploads", conf->workflow);
+		goto out;
+	}
+	if (have_items && read_items(&r, bfd) < 0)
+		goto out;
+	for (i = 0; i < r.b->nitems && conf->uploads == SPOOL_UPLOADS_REQUIRED; i++)
+		if (!r.b->items[i].has_upload) {
+			failerr(err, EINVAL, "items/%s/upload.xml: missing; workflow '%s' needs an upload "
+			    "for every item", r.b->items[i].id, conf->workflow);
+			goto out;
+		}
+	rc = 0;
+	*out = r.b;
+	r.b = NULL;
+out:
+	if (d != NULL)
+		closedir(d);
+	close_keep(fd);
+	free(buf);
+	for (i = 0; i < r.nnames; i++)
+		free(r.names[i]);
+	free(r.names);
+	spool_bundle_free(r.b);
+	return rc;
+}
+
+int
+spool_bundle_read(int dirfd, const char *path, const struct spool_conf *conf,
+    struct spool_bundle **b, struct spool_err *err)
+{
+	struct spool_err e;
+	int bfd, r;
+
+	bfd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return seterr(err, "bundle %s: %s", path,
+		    errno == ELOOP ? "is a symlink" : strerror(errno));
+	r = spool_bundle_readfd(bfd, conf, b, &e);
+	close_keep(bfd);
+	if (r < 0)
+		return seterr(err, "bundle %s: %s", path, e.msg);
+	return 0;
+}
+
+void
+spool_bundle_free(struct spool_bundle *b)
+{
+	int i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->noptions; i++)
+		free(b->options[i]);
+	for (i = 0; i < b->nfiles; i++)
+		free(b->files[i].data);
+	free(b->options);
+	free(b->files);
+	free(b->items);
+	free(b);
+}
+
+int
+spool_items_read(struct spool *sp, const char *id, struct spool_item **items, int *n,
+    struct spool_err *err)
+{
+	struct rd r = { .conf = sp->conf, .err = err };
+	char *buf = NULL;
+	size_t len;
+	xmlDocPtr doc;
+	int fd, ifd, i, rc = -1;
+
+	if ((fd = open_payload(sp, id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
+		goto out;
+	if (read_file(fd, "order.xml", XML_MAX, &buf, &len) < 0) {
+		seterr(err, "%s: orders/%s/order.xml: %s", id, id, strerror(errno));
+		goto out;
+	}
+	if (read_order(&r, buf, len) < 0)
+		goto out;
+	for (i = 0; i < r.b->nitems; i++) {
+		char path[SPOOL_ID_MAX + 8], *ubuf;
+		size_t ulen;
+
+		fmt(path, sizeof path, "items/%s", r.b->items[i].id);
+		if ((ifd = openat(fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		doc = load_upload(ifd, &r.b->items[i], &ubuf, &ulen, NULL);
+		close(ifd);
+		if (doc != NULL) {
+			free(ubuf);
+			xmlFreeDoc(doc);
+		}
+	}
+	*items = r.b->items;
+	*n = r.b->nitems;
+	r.b->items = NULL;
+	rc = 0;
+out:
+	for (i = 0; i < r.nnames; i++)
+		free(r.names[i]);
+	free(r.names);
+	free(buf);
+	close_keep(fd);
+	spool_bundle_free(r.b);
+	return rc;
+}
+
+int
+spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b)
+{
+	int i, j;
+
+	for (i = 0; i < conf->nentries; i++) {
+		const struct spool_entry *e = &conf->entries[i];
+		switch (e->cond) {
+		case SPOOL_IF_ALWAYS:
+			return e->state;
+		case SPOOL_IF_DELAYED:
+			if (b->delayed)
+				return e->state;
+			break;
+		case SPOOL_IF_INCOMPLETE:
+			if (b->incomplete)
+				return e->state;
+			break;
+		case SPOOL_IF_OPTION:
+			for (j = 0; j < b->noptions; j++)
+				if (strcmp(b->options[j], e->option) == 0)
+					return e->state;
+			break;
+		}
+	}
+	return -1;
+}
+
+/* ---- submission ------------------------------------------------------------- */
+
+/* Copy the checked bundle into the staging folder sfd; every file published whole. */
+static int
+stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
+{
+	const struct spool_pub pub = { .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNCDIR };
+	int i, r, src, dfd;
+
+	for (i = 0; i < b->nfiles; i++) {
+		const struct spool_bfile *f = &b->files[i];
+		char dir[sizeof f->path], *slash;
+		const char *base = f->path;
+
+		dfd = sfd;
+		if ((slash = strrchr(f->path, '/')) != NULL) {
+			/* items/<item>/<file>: make items/ and items/<item>/ first */
+			memcpy(dir, f->path, (size_t)(slash - f->path));
+			dir[slash - f->path] = '\0';
+			base = slash + 1;
+			if (spool_mkdir(sfd, "items", 0770) < 0 || spool_mkdir(sfd, dir, 0770) < 0 ||
+			    (dfd = openat(sfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+				return seterr(err, "cannot stage %s: %s", dir, strerror(errno));
+		}
+		if (f->data != NULL)
+			r = spool_publish(dfd, base, -1, f->data, f->len, &pub);
+		else if ((src = openat(bfd, f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+			r = -1;
+		else {
+			struct stat st;
+			if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+				errno = EINVAL;
+				r = -1;
+			} else
+				r = spool_publish_fd(dfd, base, -1, src, &pub);
+			close_keep(src);
+		}
+		if (r == 0 && dfd != sfd && spool_fsync_dir(dfd) < 0)
+			r = -1;
+		if (dfd != sfd)
+			close_keep(dfd);
+		if (r < 0)
+			return seterr(err, "cannot stage %s: %s", f->path, strerror(errno));
+	}
+	return 0;
+}
+
+int
+spool_submit(struct spool *sp, const char *bundle, const char *id, const char *who,
+    char *out_id, int *out_state, struct spool_err *err)
+{
+	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
+	struct spool_bundle *b = NULL;
+	struct spool_event ev;
+	struct spool_err e;
+	struct timespec placed;
+	int bfd = -1, sfd = -1, lk = -1, entry, n, where, rc = -1;
+	int staged = 0, claimed = 0;
+	const char *oid;
+
+	bfd = openat(AT_FDCWD, bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return seterr(err, "bundle %s: %s", bundle,
+		    errno == ELOOP ? "is a symlink" : strerror(errno));
+	if (spool_bundle_readfd(bfd, sp->conf, &b, &e) < 0) {
+		seterr(err, "bundle %s: %s", bundle, e.msg);
+		goto out;
+	}
+	if (id != NULL) {
+		if (!spool_id_ok(id)) {
+			failerr(err, EINVAL, "'%.80s' is not an order id", id);
+			goto out;
+		}
+		snprintf(b->order.id, sizeof b->order.id, "%s", id);
+	}
+	oid = b->order.id;
+	if ((entry = spool_entry_state(sp->conf, b)) < 0 || sp->statefd[entry] < 0) {
+		failerr(err, EINVAL, "%s: no entry state for this order", oid);
+		goto out;
+	}
+	if ((n = spool_locate(sp, oid, &where)) != 0 ||
+	    faccessat(sp->dir[SPOOL_DIR_ORDERS], oid, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		failerr(err, EEXIST, "%s: order exists already%s%s", oid, n > 0 ? " in " : "",
+		    n > 0 ? sp->conf->states[where].name : "");
+		goto out;
+	}
+	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
+	if ((n = spool_order_format(&b->order, buf, sizeof buf)) < 0) {
+		seterr(err, "%s: cannot format the order file: %s", oid, strerror(errno));
+		goto out;
+	}
+	tmp_suffix(sfx, sizeof sfx);
+	fmt(stagename, sizeof stagename, "sub.%s", sfx);
+	if (spool_sys.mkdirat(sp->dir[SPOOL_DIR_TMP], stagename, 0770) < 0 ||
+	    (staged = 1, sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		seterr(err, "%s: cannot make tmp/%s: %s", oid, stagename, strerror(errno));
+		goto out;
+	}
+	if (stage(bfd, sfd, b, err) < 0)
+		goto out;
+	memset(&ev, 0, sizeof ev);
+	ev.time = b->order.submitted;
+	snprintf(ev.id, sizeof ev.id, "%s", oid);
+	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
+	snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[entry].name);
+	snprintf(ev.comment, sizeof ev.comment, "submitted");
+	placed.tv_sec = b->order.placed;
+	placed.tv_nsec = 0;
+	if (spool_history_append(sfd, "history", &ev) < 0 ||
+	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &placed }) < 0) {
+		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));
+		goto out;
+	}
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
+		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));
+		goto out;
+	}
+	/* Claim the id: only one orders/<id> can exist. */
+	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], stagename, sp->dir[SPOOL_DIR_ORDERS], oid) < 0) {
+		if (errno == ENOTEMPTY)
+			errno = EEXIST;
+		seterr(err, "%s: %s", oid, errno == EEXIST ? "order exists already" : strerror(errno));
+		goto out;
+	}
+	staged = 0;
+	claimed = 1;
+	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0) {
+		seterr(err, "%s: cannot sync orders/: %s", oid, strerror(errno));
+		goto out;
+	}
+	/* The commit. */
+	if (rename_noreplace(sfd, DETACHED_NAME, sp->statefd[entry], oname) < 0) {
+		seterr(err, "%s: cannot enter state %s: %s", oid, sp->conf->states[entry].name,
+		    errno == EEXIST ? "an order file of that id is there" : strerror(errno));
+		goto out;
+	}
+	claimed = 0;
+	rc = 0;
+	if (spool_fsync_dir(sp->statefd[entry]) < 0 || spool_fsync_dir(sfd) < 0) {
+		seterr(err, "%s: submitted, but cannot sync: %s", oid, strerror(errno));
+		rc = -1;
+	}
+	if (out_id != NULL)
+		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", oid);
+	if (out_state != NULL)
+		*out_state = entry;
+out:
+	if (rc < 0 && (staged || claimed)) {
+		int saved = errno;
+		/* Roll back: the order never appeared, so its folder goes. */
+		if (claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], oid,
+		    sp->dir[SPOOL_DIR_TMP], stagename) == 0)
+			staged = 1;
+		if (staged)
+			spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename);
+		errno = saved;
+	}
+	if (lk >= 0)
+		repair_unlock(lk);
+	close_keep(sfd);
+	close_keep(bfd);
+	spool_bundle_free(b);
+	return rc;
+}

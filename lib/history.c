@@ -1,0 +1,314 @@
+/*
+ * History: orders/<id>/history and the spool's global SPOOL/history, append-only,
+ * one line per event:
+ *
+ *	TIME <tab> ID <tab> ACTOR <tab> FROM <tab> TO <tab> COMMENT <newline>
+ *
+ * Fields are escaped (\\, \t, \n, \r, \xHH for other control bytes and invalid
+ * UTF-8), so a comment typed by a printer can never split or forge a line.  Writers
+ * append the whole line with one write(2) under an exclusive flock and fsync it; if
+ * the write fails part-way the file is cut back to where it was, so a reader never
+ * sees half a line from a failed writer.  Readers take no lock and ignore a last line
+ * that has no newline yet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define HISTORY_NAME "history"
+#define LINE_MAX_LEN 8192
+#define HISTORY_MAX (64L * 1024 * 1024)
+
+/* Append s to the line at *p, escaped; stops early (and marks it) if room runs out. */
+static void
+escape(char **p, char *end, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *o = *p;
+
+	while (*u != '\0') {
+		char tmp[8];
+		const char *rep = NULL;
+		size_t n = 1;
+		int clen = 0;
+
+		if (*u == '\\')
+			rep = "\\\\";
+		else if (*u == '\t')
+			rep = "\\t";
+		else if (*u == '\n')
+			rep = "\\n";
+		else if (*u == '\r')
+			rep = "\\r";
+		else if (*u < 0x20 || *u == 0x7f)
+			clen = -1;
+		else if (*u >= 0x80) {
+			/* Keep a valid UTF-8 sequence whole; escape a stray byte. */
+			char seq[5] = { 0 };
+			int k, len = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc2 ? 2 : 0;
+			for (k = 0; k < len && u[k] != '\0'; k++)
+				seq[k] = (char)u[k];
+			if (len > 0 && k == len && text_ok(seq))
+				clen = len;
+			else
+				clen = -1;
+		}
+		if (clen == -1) {
+			snprintf(tmp, sizeof tmp, "\\x%02x", *u);
+			rep = tmp;
+		}
+		if (rep != NULL)
+			n = strlen(rep);
+		else if (clen > 0)
+			n = (size_t)clen;
+		if (o + n + 4 >= end) {
+			memcpy(o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(o, rep != NULL ? rep : (const char *)u, n);
+		o += n;
+		u += clen > 0 ? clen : 1;
+	}
+	*p = o;
+}
+
+char *
+spool_escape(char *dst, size_t len, const char *src)
+{
+	char *p = dst;
+
+	if (len < 8) {
+		if (len > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	escape(&p, dst + len - 1, src);
+	*p = '\0';
+	return dst;
+}
+
+static int
+format_line(const struct spool_event *ev, char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len - 2, t[32];
+	const char *fields[5];
+	int i;
+
+	fields[0] = ev->id[0] != '\0' ? ev->id : "-";
+	fields[1] = ev->actor[0] != '\0' ? ev->actor : "-";
+	fields[2] = ev->from[0] != '\0' ? ev->from : "-";
+	fields[3] = ev->to[0] != '\0' ? ev->to : "-";
+	fields[4] = ev->comment;
+	spool_time_fmt(ev->time, t, sizeof t);
+	p += snprintf(p, (size_t)(end - p), "%s", t);
+	for (i = 0; i < 5; i++) {
+		*p++ = '\t';
+		escape(&p, end, fields[i]);
+	}
+	*p++ = '\n';
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+int
+spool_history_append(int dirfd, const char *name, const struct spool_event *ev)
+{
+	char line[LINE_MAX_LEN];
+	struct stat st;
+	ssize_t n;
+	int fd, len, saved;
+
+	len = format_line(ev, line, sizeof line);
+	fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0660);
+	if (fd < 0)
+		return -1;
+	while (spool_sys.flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			goto fail;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	/* One write: with O_APPEND and the lock, the line lands whole at the end. */
+	n = spool_sys.write(fd, line, (size_t)len);
+	if (n != len) {
+		if (n >= 0)
+			errno = ENOSPC;
+		goto undo;
+	}
+	if (spool_sys.fsync(fd) < 0)
+		goto undo;
+	/* A history file just created must also survive a crash by name. */
+	if (st.st_size == 0 && spool_fsync_dir(dirfd) < 0)
+		goto undo;
+	if (spool_sys.close(fd) < 0)
+		return -1;
+	return 0;
+undo:
+	saved = errno;
+	spool_sys.ftruncate(fd, st.st_size);
+	errno = saved;
+fail:
+	close_keep(fd);
+	return -1;
+}
+
+int
+spool_history_add(struct spool *sp, const struct spool_event *ev)
+{
+	int fd, r;
+
+	if ((fd = open_payload(sp, ev->id)) < 0)
+		return -1;
+	r = spool_history_append(fd, HISTORY_NAME, ev);
+	close_keep(fd);
+	return r;
+}
+
+int
+spool_log_add(struct spool *sp, const struct spool_event *ev)
+{
+	return spool_history_append(sp->dir[SPOOL_DIR_ROOT], HISTORY_NAME, ev);
+}
+
+/* Undo escape() in place; returns -1 on a bad escape. */
+static int
+unescape(char *s)
+{
+	char *o = s;
+
+	while (*s != '\0') {
+		if (*s != '\\') {
+			*o++ = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case '\\':
+			*o++ = '\\';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 'x': {
+			unsigned v;
+			if (sscanf(s + 1, "%2x", &v) != 1 || s[1] == '\0' || s[2] == '\0')
+				return -1;
+			*o++ = (char)v;
+			s += 2;
+			break;
+		}
+		default:
+			return -1;
+		}
+		s++;
+	}
+	*o = '\0';
+	return 0;
+}
+
+static int
+field(char *dst, size_t len, char *src)
+{
+	if (unescape(src) < 0 || strlen(src) >= len)
+		return -1;
+	strcpy(dst, strcmp(src, "-") == 0 ? "" : src);
+	return 0;
+}
+
+int
+spool_event_parse(const char *line, struct spool_event *ev)
+{
+	char buf[LINE_MAX_LEN], *f[6], *save = NULL, *p;
+	int n = 0;
+
+	if (strlen(line) >= sizeof buf)
+		goto bad;
+	strcpy(buf, line);
+	memset(ev, 0, sizeof *ev);
+	for (p = buf; n < 6; n++) {
+		f[n] = p;
+		if (n == 5)
+			break;
+		if ((p = strchr(p, '\t')) == NULL)
+			goto bad;
+		*p++ = '\0';
+	}
+	(void)save;
+	if (strchr(f[5], '\t') != NULL || spool_time_parse(f[0], &ev->time) < 0)
+		goto bad;
+	if (field(ev->id, sizeof ev->id, f[1]) < 0 || field(ev->actor, sizeof ev->actor, f[2]) < 0 ||
+	    field(ev->from, sizeof ev->from, f[3]) < 0 || field(ev->to, sizeof ev->to, f[4]) < 0 ||
+	    unescape(f[5]) < 0 || strlen(f[5]) >= sizeof ev->comment)
+		goto bad;
+	strcpy(ev->comment, f[5]);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+spool_history_read(struct spool *sp, const char *id,
+    int (*fn)(void *, const struct spool_event *), void *arg, struct spool_err *err)
+{
+	struct spool_event ev;
+	char *buf, *p, *nl;
+	size_t len;
+	int fd, r, lineno = 0, bad = 0;
+
+	if ((fd = open_payload(sp, id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	r = read_file(fd, HISTORY_NAME, HISTORY_MAX, &buf, &len);
+	close_keep(fd);
+	if (r < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return seterr(err, "%s: cannot read orders/%s/history: %s", id, id, strerror(errno));
+	}
+	for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p = nl + 1) {
+		*nl = '\0';
+		lineno++;
+		if (spool_event_parse(p, &ev) < 0) {
+			if (bad++ == 0)
+				seterr(err, "%s: orders/%s/history: line %d is malformed", id, id, lineno);
+			continue;
+		}
+		if (fn(arg, &ev) != 0)
+			break;
+	}
+	free(buf);
+	return bad;
+}
+
+void
+spool_admin_actor(char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[1024];
+	const char *name = NULL, *sudo = getenv("SUDO_USER");
+
+	if (getuid() == 0 && sudo != NULL && spool_id_ok(sudo))
+		name = sudo;
+	else if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res != NULL &&
+	    spool_id_ok(pw.pw_name))
+		name = pw.pw_name;
+	if (name != NULL)
+		snprintf(buf, len, "admin:%s", name);
+	else
+		snprintf(buf, len, "admin:uid%ld", (long)getuid());
+}

@@ -1,0 +1,90 @@
+/*
+ * Internals of libspool shared between its files and its tests: the syscall table
+ * through which every write-side system call goes (so tests can make any one of them
+ * fail, as SQLite's os_unix.c does), the spool handle, and small helpers.
+ */
+#ifndef SPOOL_INTERNAL_H
+#define SPOOL_INTERNAL_H
+
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "spool.h"
+
+struct spool_sys {
+	int (*openat)(int, const char *, int, mode_t);
+	int (*close)(int);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	int (*fsync)(int);
+	int (*renameat2)(int, const char *, int, const char *, unsigned);
+	int (*linkat)(int, const char *, int, const char *, int);
+	int (*unlinkat)(int, const char *, int);
+	int (*mkdirat)(int, const char *, mode_t);
+	int (*ftruncate)(int, off_t);
+	int (*flock)(int, int);
+	int (*futimens)(int, const struct timespec *);
+	int (*fstatat)(int, const char *, struct stat *, int);
+};
+
+/* The table in use.  Tests replace entries; everything else calls through it. */
+extern struct spool_sys spool_sys;
+/* The real system calls, for tests that wrap them. */
+extern const struct spool_sys spool_sys_real;
+
+struct spool {
+	int dir[SPOOL_DIR_COUNT];
+	int *statefd;             /* one per state of conf, -1 if missing */
+	struct spool_conf *conf;
+	char path[4096];
+};
+
+/* Data compiled in from spool-layout/ by mk/embed: shipped workflows and schemas. */
+struct spool_blob {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct spool_blob spool_blobs[];
+
+/* Name of the folder of each enum spool_dir, relative to the spool root. */
+extern const char *const spool_dir_names[SPOOL_DIR_COUNT];
+
+#define ORDER_SUFFIX ".order"
+#define DETACHED_NAME "detached.order"   /* an order file inside orders/<id>/ */
+#define REPAIR_LOCK "repair.lock"
+
+/* Format into a bounded buffer; -1 with ENAMETOOLONG if it does not fit. */
+int fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+/* Set err->msg (if err is not NULL) without disturbing errno; returns -1. */
+int seterr(struct spool_err *err, const char *f, ...) __attribute__((format(printf, 2, 3)));
+/* Set errno to errnum and err->msg; returns -1. */
+int failerr(struct spool_err *err, int errnum, const char *f, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Write all of buf; -1 on error (a short write sets ENOSPC). */
+int write_all(int fd, const void *buf, size_t len);
+/* Read a whole regular file below dirfd (no symlinks) of at most max bytes; malloc'd. */
+int read_file(int dirfd, const char *name, size_t max, char **buf, size_t *len);
+/* Close preserving errno. */
+void close_keep(int fd);
+/* Fill buf with a unique suffix for temporary names: "<pid>.<random hex>". */
+void tmp_suffix(char *buf, size_t len);
+/* rename that never replaces: renameat2(RENAME_NOREPLACE), or link+unlink for files. */
+int rename_noreplace(int fromfd, const char *from, int tofd, const char *to);
+/* 1 if name is "<id>.order" with a valid id; copies the id into id. */
+int order_name(const char *name, char *id);
+/* Valid UTF-8 with no control characters. */
+int text_ok(const char *s);
+typedef void (*dir_report)(void *arg, enum spool_problem_kind kind, const char *path,
+    const char *detail);
+/* Check every folder of the spool; calls fn for each problem, returns their number. */
+int validate_dirs(struct spool *sp, dir_report fn, void *arg);
+/* Create missing folders of the spool and reopen them. */
+int repair_dirs(struct spool *sp, struct spool_err *err);
+/* Open orders/<id>/ without following a symlink. */
+int open_payload(struct spool *sp, const char *id);
+/* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
+int repair_lock(struct spool *sp, int how);
+void repair_unlock(int fd);
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * The spool's folders: creating a spool, opening it, and checking that its folders
+ * are there, are real directories on one file system (rename(2) is the commit point
+ * and cannot cross file systems), and are not writable by everyone.
+ *
+ * A spool handle keeps every folder open, so later operations use *at() calls
+ * relative to descriptors and never rebuild paths from strings.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CONF_NAME "spool.conf"
+#define DIR_MODE 0770
+
+const char *const spool_dir_names[SPOOL_DIR_COUNT] = {
+	[SPOOL_DIR_ROOT] = ".",
+	[SPOOL_DIR_STATE] = "state",
+	[SPOOL_DIR_ORDERS] = "orders",
+	[SPOOL_DIR_INCOMING] = "incoming",
+	[SPOOL_DIR_TMP] = "tmp",
+	[SPOOL_DIR_OUTBOX] = "outbox",
+	[SPOOL_DIR_HOT] = "hot",
+	[SPOOL_DIR_CORRUPT] = "corrupt",
+	[SPOOL_DIR_RUN] = "run",
+};
+
+/* Folders below those above that every spool has. */
+static const char *const subdirs[] = { "outbox/new", "outbox/sent", "outbox/failed", NULL };
+
+const char *
+spool_shipped(const char *name, size_t *len)
+{
+	const struct spool_blob *b;
+
+	for (b = spool_blobs; b->name != NULL; b++)
+		if (strcmp(b->name, name) == 0) {
+			if (len != NULL)
+				*len = b->len;
+			return (const char *)b->data;
+		}
+	return NULL;
+}
+
+static int
+known_top(const char *name)
+{
+	int i;
+
+	for (i = 1; i < SPOOL_DIR_COUNT; i++)
+		if (strcmp(spool_dir_names[i], name) == 0)
+			return 1;
+	return strcmp(name, "history") == 0;
+}
+
+/* Make every folder of conf below root; used by init and by check --repair. */
+static int
+make_dirs(int root, const struct spool_conf *conf, struct spool_err *err)
+{
+	char path[64];
+	int i, sfd;
+
+	for (i = 1; i < SPOOL_DIR_COUNT; i++)
+		if (spool_mkdir(root, spool_dir_names[i], DIR_MODE) < 0)
+			return seterr(err, "cannot create %s: %s", spool_dir_names[i], strerror(errno));
+	for (i = 0; subdirs[i] != NULL; i++)
+		if (spool_mkdir(root, subdirs[i], DIR_MODE) < 0)
+			return seterr(err, "cannot create %s: %s", subdirs[i], strerror(errno));
+	if ((sfd = openat(root, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return seterr(err, "cannot open state: %s", strerror(errno));
+	for (i = 0; i < conf->nstates; i++)
+		if (spool_mkdir(sfd, conf->states[i].name, DIR_MODE) < 0) {
+			fmt(path, sizeof path, "state/%s", conf->states[i].name);
+			close_keep(sfd);
+			return seterr(err, "cannot create %s: %s", path, strerror(errno));
+		}
+	close(sfd);
+	return 0;
+}
+
+int
+spool_init(const char *path, const char *text, size_t len, struct spool_err *err)
+{
+	struct spool_conf *conf = NULL;
+	struct spool_err perr;
+	struct dirent *de;
+	struct stat st;
+	char *copy;
+	DIR *d;
+	int root = -1, r = -1;
+
+	if ((copy = strndup(text, len)) == NULL)
+		return seterr(err, "%s", strerror(errno));
+	if (strlen(copy) != len) {
+		free(copy);
+		return failerr(err, EINVAL, "workflow contains a NUL byte");
+	}
+	r = spool_conf_parse("workflow", copy, &conf, &perr);
+	free(copy);
+	if (r < 0)
+		return seterr(err, "%s", perr.msg);
+	r = -1;
+	if (mkdir(path, DIR_MODE) < 0 && errno != EEXIST) {
+		seterr(err, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		seterr(err, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstatat(root, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		failerr(err, EEXIST, "%s is a spool already", path);
+		goto out;
+	}
+	/* A folder that holds anything but spool folders (from an init that died) is not ours. */
+	if ((d = opendir(path)) == NULL) {
+		seterr(err, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    !known_top(de->d_name)) {
+			closedir(d);
+			failerr(err, ENOTEMPTY, "%s is not empty (it holds '%s')", path, de->d_name);
+			goto out;
+		}
+	closedir(d);
+	if (make_dirs(root, conf, err) < 0)
+		goto out;
+	/* spool.conf comes last: its presence says the spool is complete. */
+	if (spool_publish(root, CONF_NAME, -1, text, len,
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mode = 0660 }) < 0) {
+		seterr(err, "cannot write %s/%s: %s", path, CONF_NAME, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	close_keep(root);
+	spool_conf_free(conf);
+	return r;
+}
+
+static int
+open_dir(int at, const char *name)
+{
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+struct first {
+	char msg[SPOOL_ERR_MAX];
+	int n;
+};
+
+static void
+first_problem(void *arg, const char *msg)
+{
+	struct first *f = arg;
+
+	if (f->n++ == 0)
+		snprintf(f->msg, sizeof f->msg, "%s", msg);
+}
+
+int
+spool_open(const char *path, int flags, struct spool **out, struct spool_err *err)
+{
+	struct spool_err perr;
+	struct spool *sp;
+	struct first f = { .n = 0 };
+	char cpath[4200], *buf;
+	size_t len;
+	int i;
+
+	if ((sp = calloc(1, sizeof *sp)) == NULL)
+		return seterr(err, "%s", strerror(errno));
+	for (i = 0; i < SPOOL_DIR_COUNT; i++)
+		sp->dir[i] = -1;
+	if (fmt(sp->path, sizeof sp->path, "%s", path) < 0) {
+		seterr(err, "%s: path too long", path);
+		goto fail;
+	}
+	if ((sp->dir[SPOOL_DIR_ROOT] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		seterr(err, "cannot open spool %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fmt(cpath, sizeof cpath, "%s/%s", path, CONF_NAME);
+	if (read_file(sp->dir[SPOOL_DIR_ROOT], CONF_NAME, 256 * 1024, &buf, &len) < 0) {
+		seterr(err, "%s is not a spool: cannot read %s: %s", path, cpath, strerror(errno));
+		goto fail;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		free(buf);
+		failerr(err, EINVAL, "%s: contains a NUL byte", cpath);
+		goto fail;
+	}
+	i = spool_conf_parse(cpath, buf, &sp->conf, &perr);
+	free(buf);
+	if (i < 0) {
+		seterr(err, "%s", perr.msg);
+		goto fail;
+	}
+	for (i = 1; i < SPOOL_DIR_COUNT; i++)
+		sp->dir[i] = open_dir(sp->dir[SPOOL_DIR_ROOT], spool_dir_names[i]);
+	if ((sp->statefd = malloc((size_t)sp->conf->nstates * sizeof *sp->statefd)) == NULL) {
+		seterr(err, "%s", strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < sp->conf->nstates; i++)
+		sp->statefd[i] = sp->dir[SPOOL_DIR_STATE] < 0 ? -1 :
+		    open_dir(sp->dir[SPOOL_DIR_STATE], sp->conf->states[i].name);
+	if (!(flags & SPOOL_OPEN_LENIENT) && spool_validate(sp, first_problem, &f) > 0) {
+		failerr(err, EUCLEAN, "%s: %s%s", path, f.msg,
+		    " (run spoolctl check --repair)");
+		goto fail;
+	}
+	*out = sp;
+	return 0;
+fail:
+	spool_close(sp);
+	return -1;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	int i;
+
+	if (sp == NULL)
+		return;
+	for (i = 0; i < SPOOL_DIR_COUNT; i++)
+		close_keep(sp->dir[i]);
+	for (i = 0; sp->statefd != NULL && i < sp->conf->nstates; i++)
+		close_keep(sp->statefd[i]);
+	free(sp->statefd);
+	spool_conf_free(sp->conf);
+	free(sp);
+}
+
+const struct spool_conf *
+spool_conf(const struct spool *sp)
+{
+	return sp->conf;
+}
+
+const char *
+spool_path(const struct spool *sp)
+{
+	return sp->path;
+}
+
+int
+spool_dirfd(const struct spool *sp, enum spool_dir d)
+{
+	return sp->dir[d];
+}
+
+int
+spool_statefd(const struct spool *sp, int state)
+{
+	if (state < 0 || state >= sp->conf->nstates)
+		return -1;
+	return sp->statefd[state];
+}
+
+/* Report one folder's problem: missing, another file system, or writable by all. */
+static int
+check_dir(int fd, const char *name, dev_t dev, dir_report fn, void *arg)
+{
+	char msg[SPOOL_ERR_MAX];
+	struct stat st;
+
+	if (fd < 0) {
+		fn(arg, SPOOL_P_MISSINGDIR, name, "missing folder");
+		return 1;
+	}
+	if (fstat(fd, &st) < 0)
+		return 0;
+	if (st.st_dev != dev) {
+		fn(arg, SPOOL_P_FILESYSTEM, name, "on another file system");
+		return 1;
+	}
+	if ((st.st_mode & S_IWOTH) != 0) {
+		snprintf(msg, sizeof msg, "writable by everyone (mode %o)",
+		    (unsigned)(st.st_mode & 07777));
+		fn(arg, SPOOL_P_MODE, name, msg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+validate_dirs(struct spool *sp, dir_report fn, void *arg)
+{
+	char name[64];
+	struct stat st;
+	int i, fd, n = 0;
+
+	if (fstat(sp->dir[SPOOL_DIR_ROOT], &st) < 0)
+		return -1;
+	for (i = 0; i < SPOOL_DIR_COUNT; i++)
+		n += check_dir(sp->dir[i], spool_dir_names[i], st.st_dev, fn, arg);
+	for (i = 0; subdirs[i] != NULL; i++) {
+		fd = open_dir(sp->dir[SPOOL_DIR_ROOT], subdirs[i]);
+		n += check_dir(fd, subdirs[i], st.st_dev, fn, arg);
+		close_keep(fd);
+	}
+	for (i = 0; i < sp->conf->nstates; i++) {
+		fmt(name, sizeof name, "state/%s", sp->conf->states[i].name);
+		n += check_dir(sp->statefd[i], name, st.st_dev, fn, arg);
+	}
+	return n;
+}
+
+struct msgs {
+	void (*report)(void *, const char *);
+	void *arg;
+};
+
+static void
+as_message(void *arg, enum spool_problem_kind k, const char *path, const char *detail)
+{
+	struct msgs *m = arg;
+	char msg[SPOOL_ERR_MAX];
+
+	(void)k;
+	snprintf(msg, sizeof msg, "folder %s: %s", path, detail);
+	m->report(m->arg, msg);
+}
+
+int
+spool_validate(struct spool *sp, void (*report)(void *, const char *), void *arg)
+{
+	struct msgs m = { report, arg };
+
+	return validate_dirs(sp, as_message, &m);
+}
+
+/* Create missing folders and reopen them; for check --repair. */
+int
+repair_dirs(struct spool *sp, struct spool_err *err)
+{
+	int i;
+
+	if (make_dirs(sp->dir[SPOOL_DIR_ROOT], sp->conf, err) < 0)
+		return -1;
+	for (i = 1; i < SPOOL_DIR_COUNT; i++)
+		if (sp->dir[i] < 0)
+			sp->dir[i] = open_dir(sp->dir[SPOOL_DIR_ROOT], spool_dir_names[i]);
+	for (i = 0; i < sp->conf->nstates; i++)
+		if (sp->statefd[i] < 0)
+			sp->statefd[i] = open_dir(sp->dir[SPOOL_DIR_STATE], sp->conf->states[i].name);
+	return 0;
+}
+
+int
+repair_lock(struct spool *sp, int how)
+{
+	int fd;
+
+	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], REPAIR_LOCK,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	if (fd < 0)
+		return -1;
+	while (spool_sys.flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			close_keep(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void
+repair_unlock(int fd)
+{
+	close_keep(fd);
+}

@@ -1,0 +1,233 @@
+/*
+ * Where orders are and how they move: locate by looking in every state folder (so
+ * finding one order costs the number of states, not the number of orders), moves by
+ * one rename between state folders that never replaces a file, removal, and walks.
+ *
+ * Any number of actors (spoold, spoolctl, a person with mv) may race.  A rename whose
+ * source has gone lost the race: we look again and report where the order went, as
+ * Postfix's postsuper does.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MOVE_TRIES 3
+
+int
+spool_locate(struct spool *sp, const char *id, int *state)
+{
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct stat st;
+	int i, n = 0;
+
+	if (!spool_id_ok(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	*state = -1;
+	for (i = 0; i < sp->conf->nstates; i++) {
+		if (sp->statefd[i] < 0 || fstatat(sp->statefd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (n++ == 0)
+			*state = i;
+	}
+	return n;
+}
+
+static const char *
+sname(struct spool *sp, int i)
+{
+	return sp->conf->states[i].name;
+}
+
+/* After a rename found its source gone: say where the order is now. */
+static int
+lost_race(struct spool *sp, const char *id, int *now, struct spool_err *err)
+{
+	if (spool_locate(sp, id, now) <= 0)
+		return failerr(err, ENOENT, "%s: removed meanwhile", id);
+	return failerr(err, EAGAIN, "%s: moved meanwhile to %s", id, sname(sp, *now));
+}
+
+int
+spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move *m,
+    struct spool_err *err)
+{
+	const struct spool_conf *c = sp->conf;
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool_event ev;
+	int tries, now, want = from, saved;
+
+	if (!spool_id_ok(id))
+		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
+	if (to < 0 || to >= c->nstates || sp->statefd[to] < 0)
+		return failerr(err, EINVAL, "%s: no such state", id);
+	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	for (tries = 0;; tries++) {
+		if (want < 0 && spool_locate(sp, id, &from) <= 0)
+			return failerr(err, ENOENT, "%s: no such order", id);
+		if (from < 0 || from >= c->nstates || sp->statefd[from] < 0)
+			return failerr(err, EINVAL, "%s: no such state", id);
+		if (from == to)
+			return failerr(err, EALREADY, "%s: already in %s", id, sname(sp, to));
+		if (m->check && c->states[from].locked && m->actor != SPOOL_ACTOR_SYSTEM)
+			return failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
+		if (m->check && spool_conf_allows(c, from, to, m->actor) < 0)
+			return failerr(err, EPERM, "%s: the workflow does not let %s move it from %s to %s",
+			    id, spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
+		if (rename_noreplace(sp->statefd[from], name, sp->statefd[to], name) == 0)
+			break;
+		if (errno == EEXIST)
+			return failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
+			    sname(sp, from), sname(sp, to));
+		if (errno != ENOENT)
+			return seterr(err, "%s: cannot move from %s to %s: %s", id, sname(sp, from),
+			    sname(sp, to), strerror(errno));
+		/* Gone from `from`: somebody else moved it, unless it is still there. */
+		if (lost_race(sp, id, &now, err) < 0 && (now != from || tries + 1 == MOVE_TRIES))
+			return -1;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.time = time(NULL);
+	snprintf(ev.id, sizeof ev.id, "%s", id);
+	snprintf(ev.actor, sizeof ev.actor, "%s", m->who != NULL ? m->who : "-");
+	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
+	snprintf(ev.to, sizeof ev.to, "%s", sname(sp, to));
+	snprintf(ev.comment, sizeof ev.comment, "%s", m->comment != NULL ? m->comment : "");
+	if (spool_fsync_dir(sp->statefd[to]) < 0 || spool_fsync_dir(sp->statefd[from]) < 0 ||
+	    spool_history_add(sp, &ev) < 0) {
+		/* The move cannot be made whole: take it back, unless someone moved it on. */
+		saved = errno;
+		if (rename_noreplace(sp->statefd[to], name, sp->statefd[from], name) == 0) {
+			spool_fsync_dir(sp->statefd[from]);
+			spool_fsync_dir(sp->statefd[to]);
+		}
+		errno = saved;
+		return seterr(err, "%s: cannot record the move from %s to %s: %s", id,
+		    sname(sp, from), sname(sp, to), strerror(errno));
+	}
+	m->from = from;
+	return 0;
+}
+
+int
+spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
+    const char *comment, struct spool_err *err)
+{
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], tmp[SPOOL_ID_MAX + 80], sfx[64];
+	struct spool_event ev;
+	int lk, from, now, pfd = -1, r = -1, saved;
+
+	if (!spool_id_ok(id))
+		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
+	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0)
+		return seterr(err, "%s: cannot lock run/%s: %s", id, REPAIR_LOCK, strerror(errno));
+	if (spool_locate(sp, id, &from) <= 0) {
+		failerr(err, ENOENT, "%s: no such order", id);
+		goto out;
+	}
+	if (sp->conf->states[from].locked && actor != SPOOL_ACTOR_SYSTEM) {
+		failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
+		goto out;
+	}
+	if ((pfd = open_payload(sp, id)) < 0 && errno != ENOENT) {
+		seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+		goto out;
+	}
+	/*
+	 * The commit: the order file leaves its state for orders/<id>/detached.order.  An
+	 * order detached like this is gone; recovery deletes what is left of it.
+	 */
+	tmp_suffix(sfx, sizeof sfx);
+	fmt(tmp, sizeof tmp, "rm.%s.%s", id, sfx);
+	if (rename_noreplace(sp->statefd[from], name, pfd >= 0 ? pfd : sp->dir[SPOOL_DIR_TMP],
+	    pfd >= 0 ? DETACHED_NAME : tmp) < 0) {
+		if (errno == ENOENT)
+			lost_race(sp, id, &now, err);
+		else
+			seterr(err, "%s: cannot remove state/%s/%s: %s", id, sname(sp, from), name,
+			    strerror(errno));
+		goto out;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.time = time(NULL);
+	snprintf(ev.id, sizeof ev.id, "%s", id);
+	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
+	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
+	snprintf(ev.comment, sizeof ev.comment, "removed%s%s", comment != NULL ? ": " : "",
+	    comment != NULL ? comment : "");
+	if (spool_fsync_dir(sp->statefd[from]) < 0 || spool_log_add(sp, &ev) < 0) {
+		saved = errno;
+		if (rename_noreplace(pfd >= 0 ? pfd : sp->dir[SPOOL_DIR_TMP],
+		    pfd >= 0 ? DETACHED_NAME : tmp, sp->statefd[from], name) == 0)
+			spool_fsync_dir(sp->statefd[from]);
+		errno = saved;
+		seterr(err, "%s: cannot record the removal: %s", id, strerror(errno));
+		goto out;
+	}
+	r = 0;
+	/* What follows only frees space; if it fails, check and recovery finish it. */
+	if (pfd >= 0 && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], id, sp->dir[SPOOL_DIR_TMP],
+	    tmp) == 0)
+		spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]);
+	spool_rmtree(sp->dir[SPOOL_DIR_TMP], tmp);
+out:
+	close_keep(pfd);
+	repair_unlock(lk);
+	return r;
+}
+
+int
+spool_walk(struct spool *sp, uint64_t states, int dostat,
+    int (*fn)(void *, const struct spool_ent *), void *arg)
+{
+	char id[SPOOL_ID_MAX + 1];
+	struct spool_ent e;
+	struct dirent *de;
+	struct stat st;
+	int i, fd, n = 0, stop = 0;
+	DIR *d;
+
+	for (i = 0; i < sp->conf->nstates && !stop; i++) {
+		if ((states != 0 && !(states & ((uint64_t)1 << i))) || sp->statefd[i] < 0)
+			continue;
+		if ((fd = openat(sp->statefd[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return -1;
+		if ((d = fdopendir(fd)) == NULL) {
+			close_keep(fd);
+			return -1;
+		}
+		while (!stop && (de = readdir(d)) != NULL) {
+			if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+				continue;
+			if (!order_name(de->d_name, id))
+				continue;
+			memset(&e, 0, sizeof e);
+			if (dostat || de->d_type == DT_UNKNOWN) {
+				/* Gone since readdir: it was moved on and another walk will see it. */
+				if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    !S_ISREG(st.st_mode))
+					continue;
+				e.placed = st.st_mtim;
+				e.since = st.st_ctim;
+			}
+			e.id = id;
+			e.state = i;
+			n++;
+			stop = fn(arg, &e) != 0;
+		}
+		closedir(d);
+	}
+	return n;
+}

@@ -1,0 +1,358 @@
+/*
+ * Order files and status files: small versioned text that people can read.
+ *
+ *	spool-order 1
+ *	id: 1001
+ *	placed: 2026-11-20T09:14:00Z
+ *	...
+ *
+ * The first line names the format and its version; then one "key: value" per line,
+ * each key once.  The parser is strict (unknown keys, duplicates, control characters,
+ * invalid UTF-8 and missing keys are errors with a line number) because these files
+ * are also written by hand.  An order file is written once; the status file is
+ * rewritten by spoold through spool_publish.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define KV_FILE_MAX 4096
+#define STATUS_NAME "status"
+#define STATUS_VERSION 1
+
+struct kv_key {
+	const char *name;
+	int required;
+	int (*set)(void *obj, const char *val);
+};
+
+/* Parse "MAGIC VERSION\n" then "key: value\n" lines into obj through keys[]. */
+static int
+kv_parse(const char *buf, size_t len, const char *magic, long want, const struct kv_key *keys,
+    void *obj, struct spool_err *err)
+{
+	char line[KV_FILE_MAX + 1], *val;
+	unsigned seen = 0;
+	const char *p = buf, *end = buf + len, *nl;
+	size_t ml = strlen(magic), n;
+	int lineno = 0, i;
+	long version;
+
+	if (len > KV_FILE_MAX)
+		return failerr(err, EFBIG, "file is over %d bytes", KV_FILE_MAX);
+	if (memchr(buf, '\0', len) != NULL)
+		return failerr(err, EINVAL, "file contains a NUL byte");
+	if (len == 0 || buf[len - 1] != '\n')
+		return failerr(err, EINVAL, "file is empty or its last line is not ended");
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)(nl - p);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		lineno++;
+		if (lineno == 1) {
+			char *e;
+			if (n <= ml + 1 || strncmp(line, magic, ml) != 0 || line[ml] != ' ')
+				return failerr(err, EINVAL, "line 1: not a %s file", magic);
+			errno = 0;
+			version = strtol(line + ml + 1, &e, 10);
+			if (errno != 0 || *e != '\0' || version < 1)
+				return failerr(err, EINVAL, "line 1: bad version '%s'", line + ml + 1);
+			if (version != want)
+				return failerr(err, ENOTSUP, "line 1: unsupported version %ld", version);
+			continue;
+		}
+		if ((val = strstr(line, ": ")) == NULL)
+			return failerr(err, EINVAL, "line %d: expected 'key: value'", lineno);
+		*val = '\0';
+		val += 2;
+		for (i = 0; keys[i].name != NULL; i++)
+			if (strcmp(keys[i].name, line) == 0)
+				break;
+		if (keys[i].name == NULL)
+			return failerr(err, EINVAL, "line %d: unknown key '%.64s'", lineno, line);
+		if (seen & (1u << i))
+			return failerr(err, EINVAL, "line %d: duplicate key '%s'", lineno, line);
+		seen |= 1u << i;
+		if (strlen(val) > SPOOL_FIELD_MAX || !text_ok(val))
+			return failerr(err, EINVAL,
+			    "line %d: value of '%s' is too long or not clean UTF-8 text", lineno, line);
+		if (keys[i].set(obj, val) < 0)
+			return failerr(err, EINVAL, "line %d: bad value for '%s': '%.64s'", lineno,
+			    line, val);
+	}
+	for (i = 0; keys[i].name != NULL; i++)
+		if (keys[i].required && !(seen & (1u << i)))
+			return failerr(err, EINVAL, "missing key '%s'", keys[i].name);
+	return 0;
+}
+
+static int
+copy_field(char *dst, size_t len, const char *v)
+{
+	if (strlen(v) >= len)
+		return -1;
+	strcpy(dst, v);
+	return 0;
+}
+
+static int
+parse_int(const char *v, int *out)
+{
+	char *e;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &e, 10);
+	if (errno != 0 || e == v || *e != '\0' || n < 0 || n > INT_MAX)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+o_id(void *o, const char *v)
+{
+	return spool_id_ok(v) ? copy_field(((struct spool_order *)o)->id, SPOOL_ID_MAX + 1, v) : -1;
+}
+
+static int
+o_workflow(void *o, const char *v)
+{
+	return spool_name_ok(v) ?
+	    copy_field(((struct spool_order *)o)->workflow, SPOOL_NAME_MAX + 1, v) : -1;
+}
+
+static int
+o_placed(void *o, const char *v)
+{
+	return spool_time_parse(v, &((struct spool_order *)o)->placed);
+}
+
+static int
+o_submitted(void *o, const char *v)
+{
+	return spool_time_parse(v, &((struct spool_order *)o)->submitted);
+}
+
+static int
+o_customer(void *o, const char *v)
+{
+	return copy_field(((struct spool_order *)o)->customer, SPOOL_FIELD_MAX + 1, v);
+}
+
+static int
+o_email(void *o, const char *v)
+{
+	return copy_field(((struct spool_order *)o)->email, SPOOL_FIELD_MAX + 1, v);
+}
+
+static int
+o_payment(void *o, const char *v)
+{
+	struct spool_order *ord = o;
+
+	if (strcmp(v, "paid") == 0)
+		ord->payment = SPOOL_PAID;
+	else if (strcmp(v, "delayed") == 0)
+		ord->payment = SPOOL_DELAYED;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+o_items(void *o, const char *v)
+{
+	return parse_int(v, &((struct spool_order *)o)->items);
+}
+
+static const struct kv_key order_keys[] = {
+	{ "id", 1, o_id },
+	{ "workflow", 1, o_workflow },
+	{ "placed", 1, o_placed },
+	{ "submitted", 1, o_submitted },
+	{ "customer", 0, o_customer },
+	{ "email", 0, o_email },
+	{ "payment", 1, o_payment },
+	{ "items", 1, o_items },
+	{ NULL, 0, NULL },
+};
+
+int
+spool_order_parse(const char *buf, size_t len, struct spool_order *o, struct spool_err *err)
+{
+	memset(o, 0, sizeof *o);
+	return kv_parse(buf, len, "spool-order", SPOOL_ORDER_VERSION, order_keys, o, err);
+}
+
+int
+spool_order_format(const struct spool_order *o, char *buf, size_t len)
+{
+	char placed[32], submitted[32];
+
+	if (!spool_id_ok(o->id) || !spool_name_ok(o->workflow) || !text_ok(o->customer) ||
+	    !text_ok(o->email)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fmt(buf, len,
+	    "spool-order %d\n"
+	    "id: %s\n"
+	    "workflow: %s\n"
+	    "placed: %s\n"
+	    "submitted: %s\n"
+	    "customer: %s\n"
+	    "email: %s\n"
+	    "payment: %s\n"
+	    "items: %d\n",
+	    SPOOL_ORDER_VERSION, o->id, o->workflow,
+	    spool_time_fmt(o->placed, placed, sizeof placed),
+	    spool_time_fmt(o->submitted, submitted, sizeof submitted), o->customer, o->email,
+	    o->payment == SPOOL_DELAYED ? "delayed" : "paid", o->items);
+}
+
+int
+spool_order_read(struct spool *sp, const char *id, int state, struct spool_order *o,
+    struct spool_err *err)
+{
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], *buf;
+	struct spool_err perr;
+	size_t len;
+	int r;
+
+	if (!spool_id_ok(id))
+		return failerr(err, EINVAL, "invalid order id");
+	if (state < 0 || state >= sp->conf->nstates || sp->statefd[state] < 0)
+		return failerr(err, ENOENT, "%s: no such state", id);
+	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	if (read_file(sp->statefd[state], name, KV_FILE_MAX, &buf, &len) < 0)
+		return seterr(err, "%s: cannot read state/%s/%s: %s", id,
+		    sp->conf->states[state].name, name, strerror(errno));
+	r = spool_order_parse(buf, len, o, &perr);
+	free(buf);
+	if (r < 0)
+		return seterr(err, "%s: state/%s/%s: %s", id, sp->conf->states[state].name, name,
+		    perr.msg);
+	if (strcmp(o->id, id) != 0)
+		return failerr(err, EINVAL, "%s: state/%s/%s: its id is '%s'", id,
+		    sp->conf->states[state].name, name, o->id);
+	return 0;
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static int
+s_state(void *s, const char *v)
+{
+	return spool_name_ok(v) ?
+	    copy_field(((struct spool_status *)s)->state, SPOOL_NAME_MAX + 1, v) : -1;
+}
+
+static int
+s_attempts(void *s, const char *v)
+{
+	return parse_int(v, &((struct spool_status *)s)->attempts);
+}
+
+static int
+s_due(void *s, const char *v)
+{
+	struct spool_status *st = s;
+
+	if (strcmp(v, "-") == 0) {
+		st->due = 0;
+		return 0;
+	}
+	return spool_time_parse(v, &st->due);
+}
+
+static int
+s_error(void *s, const char *v)
+{
+	return copy_field(((struct spool_status *)s)->error, SPOOL_FIELD_MAX + 1, v);
+}
+
+static const struct kv_key status_keys[] = {
+	{ "state", 1, s_state },
+	{ "attempts", 1, s_attempts },
+	{ "due", 0, s_due },
+	{ "error", 0, s_error },
+	{ NULL, 0, NULL },
+};
+
+int
+spool_status_parse(const char *buf, size_t len, struct spool_status *s, struct spool_err *err)
+{
+	memset(s, 0, sizeof *s);
+	return kv_parse(buf, len, "spool-status", STATUS_VERSION, status_keys, s, err);
+}
+
+int
+spool_status_format(const struct spool_status *s, char *buf, size_t len)
+{
+	char due[32];
+
+	if (!spool_name_ok(s->state) || !text_ok(s->error) || s->attempts < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fmt(buf, len, "spool-status %d\nstate: %s\nattempts: %d\ndue: %s\nerror: %s\n",
+	    STATUS_VERSION, s->state, s->attempts,
+	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->error);
+}
+
+int
+open_payload(struct spool *sp, const char *id)
+{
+	if (!spool_id_ok(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return openat(sp->dir[SPOOL_DIR_ORDERS], id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
+    struct spool_err *err)
+{
+	struct spool_err perr;
+	char *buf;
+	size_t len;
+	int fd, r;
+
+	memset(s, 0, sizeof *s);
+	if ((fd = open_payload(sp, id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	r = read_file(fd, STATUS_NAME, KV_FILE_MAX, &buf, &len);
+	close_keep(fd);
+	if (r < 0)
+		return errno == ENOENT ? 0 :
+		    seterr(err, "%s: cannot read orders/%s/status: %s", id, id, strerror(errno));
+	r = spool_status_parse(buf, len, s, &perr);
+	free(buf);
+	if (r < 0)
+		return seterr(err, "%s: orders/%s/status: %s", id, id, perr.msg);
+	return 0;
+}
+
+int
+spool_status_write(struct spool *sp, const char *id, const struct spool_status *s)
+{
+	char buf[KV_FILE_MAX];
+	int fd, n, r;
+
+	if ((n = spool_status_format(s, buf, sizeof buf)) < 0)
+		return -1;
+	if ((fd = open_payload(sp, id)) < 0)
+		return -1;
+	r = spool_publish(fd, STATUS_NAME, sp->dir[SPOOL_DIR_TMP], buf, (size_t)n, NULL);
+	close_keep(fd);
+	return r;
+}

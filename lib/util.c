@@ -1,0 +1,408 @@
+/*
+ * Small helpers of libspool: bounded formatting, the name grammars, time in ISO 8601
+ * UTC, whole-file reads that refuse symlinks and oversize files, and a rename that
+ * never replaces.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int
+fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+int
+seterr(struct spool_err *err, const char *f, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, f);
+		vsnprintf(err->msg, sizeof err->msg, f, ap);
+		va_end(ap);
+	}
+	errno = saved;
+	return -1;
+}
+
+int
+failerr(struct spool_err *err, int errnum, const char *f, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, f);
+		vsnprintf(err->msg, sizeof err->msg, f, ap);
+		va_end(ap);
+	}
+	errno = errnum;
+	return -1;
+}
+
+void
+close_keep(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		spool_sys.close(fd);
+	errno = saved;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = spool_sys.write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd;
+
+	fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL)
+		goto fail;
+	/* The file may grow while we read; reading one byte past max tells us. */
+	for (;;) {
+		n = spool_sys.read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+		if (len == cap) {
+			char *nb;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL)
+				goto fail;
+			buf = nb;
+		}
+	}
+	buf[len] = '\0';
+	spool_sys.close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	free(buf);
+	close_keep(fd);
+	return -1;
+}
+
+void
+tmp_suffix(char *buf, size_t len)
+{
+	unsigned char r[8];
+	size_t i;
+	char hex[17];
+
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		memcpy(r, &ts.tv_nsec, sizeof r < sizeof ts.tv_nsec ? sizeof r : sizeof ts.tv_nsec);
+	}
+	for (i = 0; i < sizeof r; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	snprintf(buf, len, "%ld.%s", (long)getpid(), hex);
+}
+
+int
+rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
+{
+	struct stat st;
+
+	if (spool_sys.renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/*
+	 * The file system cannot refuse to replace (NFS, some FUSE): a file is linked and
+	 * unlinked, which fails with EEXIST just the same.  A directory can only be checked
+	 * first, which leaves a window that spool-layout(5) documents.
+	 */
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		if (spool_sys.linkat(fromfd, from, tofd, to, 0) < 0)
+			return -1;
+		if (spool_sys.unlinkat(fromfd, from, 0) < 0) {
+			int saved = errno;
+			spool_sys.unlinkat(tofd, to, 0);
+			errno = saved;
+			return -1;
+		}
+		return 0;
+	}
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return spool_sys.renameat2(fromfd, from, tofd, to, 0);
+}
+
+static int
+idchar(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '.' || c == '_' || c == '-';
+}
+
+int
+spool_id_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '.')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= SPOOL_ID_MAX || !idchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int
+spool_name_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		int c = (unsigned char)s[i];
+		if (i >= SPOOL_NAME_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+order_name(const char *name, char *id)
+{
+	size_t n = strlen(name), sl = sizeof ORDER_SUFFIX - 1;
+
+	if (n <= sl || n - sl > SPOOL_ID_MAX || strcmp(name + n - sl, ORDER_SUFFIX) != 0)
+		return 0;
+	memcpy(id, name, n - sl);
+	id[n - sl] = '\0';
+	return spool_id_ok(id);
+}
+
+int
+text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned c = *p, cp;
+		int n, i;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+char *
+spool_time_fmt(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* Read exactly n digits into *v. */
+static const char *
+digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return NULL;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return s + n;
+}
+
+int
+spool_time_parse(const char *s, time_t *t)
+{
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	const char *p = s;
+	time_t r;
+
+	if (s[0] == '@') {
+		char *end;
+		long long v;
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (errno != 0 || end == s + 1 || *end != '\0' || v < 0)
+			goto bad;
+		*t = (time_t)v;
+		return 0;
+	}
+	if ((p = digits(p, 4, &y)) == NULL || *p++ != '-' || (p = digits(p, 2, &mo)) == NULL ||
+	    *p++ != '-' || (p = digits(p, 2, &d)) == NULL)
+		goto bad;
+	if (*p == 'T') {
+		p++;
+		if ((p = digits(p, 2, &h)) == NULL || *p++ != ':' ||
+		    (p = digits(p, 2, &mi)) == NULL)
+			goto bad;
+		if (*p == ':' && (p = digits(p + 1, 2, &sec)) == NULL)
+			goto bad;
+		if (*p++ != 'Z')
+			goto bad;
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 59)
+		goto bad;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	r = timegm(&tm);
+	/* timegm normalises 31 February into March; a date that moved was not a date. */
+	if (r == (time_t)-1 || gmtime_r(&r, &back) == NULL || back.tm_mday != d ||
+	    back.tm_mon != mo - 1)
+		goto bad;
+	*t = r;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+spool_duration_parse(const char *s, long *secs)
+{
+	char *end;
+	long v, mul = 1;
+
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		goto bad;
+	if (v > 100L * 365 * 86400 / mul)
+		goto bad;
+	*secs = v * mul;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}

@@ -1,0 +1,1124 @@
+/*
+ * spoolctl: the admin's tool.  It works on the spool's tree directly, with or without
+ * spoold running, through libspool; everything it knows about the format it asks the
+ * library.  It prints one line per error ("spoolctl: ID: what and why") and exits
+ * with the codes of spoolctl(1), so scripts can rely on them.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "spool.h"
+
+static const char *progname = "spoolctl";
+static const char *spooldir;
+static char who[SPOOL_FIELD_MAX];
+
+static void usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: spoolctl [-d SPOOL] COMMAND [ARGS]\n"
+	    "  init WORKFLOW                     make a spool (print, email, pos, or a file)\n"
+	    "  submit BUNDLE [--id ID]           check a bundle and enter it; prints the id\n"
+	    "  ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]\n"
+	    "  show ID [--json]                  an order: state, items, attempts, files, history\n"
+	    "  history ID [--json]\n"
+	    "  mv ID... STATE [-m COMMENT]       move, if the workflow lets the admin\n"
+	    "  do TRANSITION ID... [-m COMMENT]  take a named transition (or: TRANSITION ID...)\n"
+	    "  rm ID... [-m COMMENT]             remove orders and all their files\n"
+	    "  check [--repair] [--json]         find (and mend) damage\n"
+	    "  stats [--json]                    count and oldest age per state\n"
+	    "  workflow [--json]                 the states and transitions of this spool\n"
+	    "SPOOL defaults to $SPOOL_DIR.  See spoolctl(1).\n");
+	exit(SPOOL_EX_USAGE);
+}
+
+static void
+warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* The exit code for a failure with this errno. */
+static int
+excode(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return SPOOL_EX_NOTFOUND;
+	case EPERM:
+	case EBUSY:
+		return SPOOL_EX_REFUSED;
+	case EAGAIN:
+	case ENOSPC:
+	case EDQUOT:
+	case EINTR:
+	case ETIMEDOUT:
+		return SPOOL_EX_TEMPFAIL;
+	case EINVAL:
+	case EEXIST:
+	case ELOOP:
+	case EFBIG:
+	case ENOTSUP:
+		return SPOOL_EX_DATAERR;
+	default:
+		return SPOOL_EX_FAIL;
+	}
+}
+
+static struct spool *
+open_spool(void)
+{
+	struct spool_err err;
+	struct spool *sp;
+
+	if (spooldir == NULL)
+		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
+	if (spool_open(spooldir, 0, &sp, &err) < 0)
+		die(errno == ENOENT ? SPOOL_EX_NOTFOUND : excode(errno), "%s", err.msg);
+	return sp;
+}
+
+/* A state by name or by status code. */
+static int
+state_arg(const struct spool_conf *c, const char *s)
+{
+	char *e;
+	long code;
+	int i;
+
+	if ((i = spool_conf_state(c, s)) >= 0)
+		return i;
+	code = strtol(s, &e, 10);
+	if (*s != '\0' && *e == '\0')
+		for (i = 0; i < c->nstates; i++)
+			if (c->states[i].code == code)
+				return i;
+	die(SPOOL_EX_USAGE, "'%s' is not a state of workflow %s", s, c->workflow);
+}
+
+/* A time: an ISO date or time, @EPOCH, or a duration back from now ("7d"). */
+static time_t
+time_arg(const char *opt, const char *s, int end_of_day)
+{
+	time_t t;
+	long d;
+
+	if (spool_time_parse(s, &t) == 0)
+		return end_of_day && strlen(s) == 10 ? t + 86400 : t;
+	if (spool_duration_parse(s, &d) == 0)
+		return time(NULL) - d;
+	die(SPOOL_EX_USAGE, "%s: '%s' is not a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, 7d)", opt, s);
+}
+
+static char *
+tfmt(time_t t, char *buf, size_t len)
+{
+	return t == 0 ? strcpy(buf, "-") : spool_time_fmt(t, buf, len);
+}
+
+/* "3d4h", "12m", "40s": an age a person can read. */
+static char *
+age(long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(buf, len, "%ldd%ldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%ldh%ldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%ldm%lds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%lds", s);
+	return buf;
+}
+
+/* ---- init, submit ---------------------------------------------------------- */
+
+static int
+cmd_init(int argc, char **argv)
+{
+	struct spool_err err;
+	const char *text;
+	char name[80], *buf = NULL;
+	size_t len;
+	FILE *f;
+
+	if (argc != 2)
+		usage();
+	if (spooldir == NULL)
+		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
+	snprintf(name, sizeof name, "workflows/%.60s.conf", argv[1]);
+	if (strchr(argv[1], '/') == NULL && (text = spool_shipped(name, &len)) != NULL) {
+		if (spool_init(spooldir, text, len, &err) < 0)
+			die(excode(errno), "%s", err.msg);
+	} else {
+		if ((f = fopen(argv[1], "r")) == NULL)
+			die(SPOOL_EX_NOTFOUND, "%s: no such workflow (shipped: print, email, pos): %s",
+			    argv[1], strerror(errno));
+		if ((buf = malloc(256 * 1024 + 1)) == NULL)
+			die(SPOOL_EX_FAIL, "out of memory");
+		len = fread(buf, 1, 256 * 1024 + 1, f);
+		fclose(f);
+		if (len > 256 * 1024)
+			die(SPOOL_EX_DATAERR, "%s: over 256 KiB", argv[1]);
+		if (spool_init(spooldir, buf, len, &err) < 0)
+			die(excode(errno), "%s: %s", argv[1], err.msg);
+		free(buf);
+	}
+	return 0;
+}
+
+static int
+cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = { { "id", required_argument, NULL, 'i' }, { 0 } };
+	char id[SPOOL_ID_MAX + 1];
+	const char *want = NULL;
+	struct spool_err err;
+	struct spool *sp;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "i:", opts, NULL)) != -1)
+		if (c == 'i')
+			want = optarg;
+		else
+			usage();
+	if (optind != argc - 1)
+		usage();
+	sp = open_spool();
+	r = spool_submit(sp, argv[optind], want, who, id, NULL, &err);
+	if (r < 0) {
+		warnx_("%s", err.msg);
+		r = excode(errno);
+	} else
+		printf("%s\n", id);
+	spool_close(sp);
+	return r;
+}
+
+/* ---- ls ------------------------------------------------------------------ */
+
+struct row {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+	time_t placed, since;
+};
+
+struct ls {
+	struct spool *sp;
+	time_t since, until;
+	int has_since, has_until;
+	struct row *rows;
+	size_t n, cap;
+};
+
+static int
+ls_add(void *arg, const struct spool_ent *e)
+{
+	struct ls *l = arg;
+	struct row *r;
+
+	if ((l->has_since && e->placed.tv_sec < l->since) ||
+	    (l->has_until && e->placed.tv_sec >= l->until))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		if ((r = realloc(l->rows, cap * sizeof *r)) == NULL)
+			die(SPOOL_EX_TEMPFAIL, "out of memory");
+		l->rows = r;
+		l->cap = cap;
+	}
+	r = &l->rows[l->n++];
+	memcpy(r->id, e->id, strlen(e->id) + 1);
+	r->state = e->state;
+	r->placed = e->placed.tv_sec;
+	r->since = e->since.tv_sec;
+	return 0;
+}
+
+static int
+by_placed(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->placed != y->placed)
+		return x->placed < y->placed ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Case-insensitive substring search for --search. */
+static int
+contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' }, { "search", required_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' }, { "long", no_argument, NULL, 'l' }, { 0 }
+	};
+	const char *search = NULL;
+	struct ls l = { 0 };
+	const struct spool_conf *conf;
+	uint64_t mask = 0;
+	struct json j;
+	char *states[SPOOL_STATES_MAX];
+	int c, nstates = 0, json = 0, lng = 0, i;
+	size_t k;
+
+	while ((c = getopt_long(argc, argv, "s:S:U:q:jl", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (nstates == SPOOL_STATES_MAX)
+				usage();
+			states[nstates++] = optarg;
+			break;
+		case 'S':
+			l.since = time_arg("--since", optarg, 0);
+			l.has_since = 1;
+			break;
+		case 'U':
+			l.until = time_arg("--until", optarg, 1);
+			l.has_until = 1;
+			break;
+		case 'q':
+			search = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'l':
+			lng = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	l.sp = open_spool();
+	conf = spool_conf(l.sp);
+	for (i = 0; i < nstates; i++)
+		mask |= (uint64_t)1 << state_arg(conf, states[i]);
+	if (spool_walk(l.sp, mask, 1, ls_add, &l) < 0)
+		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
+	qsort(l.rows, l.n, sizeof *l.rows, by_placed);
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	}
+	for (k = 0; k < l.n; k++) {
+		const struct row *r = &l.rows[k];
+		const struct spool_state *s = &conf->states[r->state];
+		struct spool_order o;
+		char t1[32], t2[32], cust[SPOOL_FIELD_MAX * 4 + 4];
+		int have = 0;
+
+		if (search != NULL || lng) {
+			have = spool_order_read(l.sp, r->id, r->state, &o, NULL) == 0;
+			if (search != NULL && !contains(r->id, search) &&
+			    !(have && (contains(o.customer, search) || contains(o.email, search))))
+				continue;
+		}
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "id", r->id);
+			json_kstr(&j, "state", s->name);
+			json_key(&j, "code");
+			if (s->code >= 0)
+				json_int(&j, s->code);
+			else
+				json_null(&j);
+			json_kstr(&j, "placed", spool_time_fmt(r->placed, t1, sizeof t1));
+			json_kstr(&j, "since", spool_time_fmt(r->since, t2, sizeof t2));
+			if (have) {
+				json_kstr(&j, "customer", o.customer);
+				json_kstr(&j, "email", o.email);
+			}
+			json_end(&j, '}');
+			continue;
+		}
+		printf("%-20s %-16s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
+		if (lng)
+			printf("  %s  %s", spool_time_fmt(r->since, t2, sizeof t2),
+			    have ? spool_escape(cust, sizeof cust, o.customer) : "?");
+		putchar('\n');
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_done(&j);
+	}
+	free(l.rows);
+	spool_close(l.sp);
+	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
+}
+
+/* ---- show, history ----------------------------------------------------------- */
+
+struct hist {
+	struct json *j;
+	int n;
+};
+
+static int
+print_event(void *arg, const struct spool_event *ev)
+{
+	struct hist *h = arg;
+	char t[32], c[sizeof ev->comment * 4], a[SPOOL_FIELD_MAX * 4];
+
+	spool_time_fmt(ev->time, t, sizeof t);
+	h->n++;
+	if (h->j != NULL) {
+		json_obj(h->j);
+		json_kstr(h->j, "time", t);
+		json_kstr(h->j, "actor", ev->actor);
+		json_kstr(h->j, "from", ev->from[0] ? ev->from : NULL);
+		json_kstr(h->j, "to", ev->to[0] ? ev->to : NULL);
+		json_kstr(h->j, "comment", ev->comment);
+		json_end(h->j, '}');
+		return 0;
+	}
+	printf("%s  %-16s %s -> %s%s%s\n", t, spool_escape(a, sizeof a, ev->actor),
+	    ev->from[0] ? ev->from : "-", ev->to[0] ? ev->to : "-", ev->comment[0] ? "  " : "",
+	    spool_escape(c, sizeof c, ev->comment));
+	return 0;
+}
+
+static int
+json_flag(int argc, char **argv, int *json)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	int c;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1)
+		if (c == 'j')
+			*json = 1;
+		else
+			usage();
+	return optind;
+}
+
+/* Locate id or exit with "no such order" (or a note on a damaged spool). */
+static int
+must_locate(struct spool *sp, const char *id)
+{
+	int state, n;
+
+	if (!spool_id_ok(id))
+		die(SPOOL_EX_USAGE, "'%.80s' is not an order id", id);
+	if ((n = spool_locate(sp, id, &state)) == 0)
+		die(SPOOL_EX_NOTFOUND, "%s: no such order", id);
+	if (n > 1)
+		warnx_("%s: is in %d states (run spoolctl check)", id, n);
+	return state;
+}
+
+static int
+cmd_history(int argc, char **argv)
+{
+	struct spool_err err;
+	struct spool *sp;
+	struct json j;
+	struct hist h = { NULL, 0 };
+	int json, i, bad;
+
+	i = json_flag(argc, argv, &json);
+	if (i != argc - 1)
+		usage();
+	sp = open_spool();
+	must_locate(sp, argv[i]);
+	if (json) {
+		json_init(&j, stdout);
+		h.j = &j;
+		json_arr(&j);
+	}
+	bad = spool_history_read(sp, argv[i], print_event, &h, &err);
+	if (json) {
+		json_end(&j, ']');
+		json_done(&j);
+	}
+	if (bad != 0)
+		warnx_("%s", err.msg);
+	spool_close(sp);
+	return bad < 0 ? excode(errno) : 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the files of orders/<id>/, recursively and sorted, with their sizes. */
+static void
+list_files(int at, const char *prefix, struct json *j, int depth)
+{
+	char **names = NULL, **nn, path[512];
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0, i;
+	DIR *d;
+	int fd;
+
+	if (depth > 4 || (fd = openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((nn = realloc(names, (n + 1) * sizeof *names)) == NULL)
+			break;
+		names = nn;
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			break;
+		n++;
+	}
+	qsort(names, n, sizeof *names, by_name);
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i];
+
+		if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		snprintf(path, sizeof path, "%s%.255s", prefix, nm);
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			char pre[512];
+
+			snprintf(pre, sizeof pre, "%.400s/", path);
+			if (sub >= 0) {
+				list_files(sub, pre, j, depth + 1);
+				close(sub);
+			}
+		} else if (j != NULL) {
+			json_obj(j);
+			json_kstr(j, "path", path);
+			json_kint(j, "size", (long long)st.st_size);
+			json_end(j, '}');
+		} else {
+			char esc[1024];
+			printf("  %-40s %10lld\n", spool_escape(esc, sizeof esc, path),
+			    (long long)st.st_size);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	const struct spool_conf *conf;
+	const struct spool_state *s;
+	struct spool_item *items = NULL;
+	struct spool_status st;
+	struct spool_order o;
+	struct spool_err err;
+	struct spool *sp;
+	struct json j;
+	struct hist h = { NULL, 0 };
+	char t1[32], t2[32], t3[32], esc[SPOOL_FIELD_MAX * 4 + 4];
+	const char *id;
+	int json, i, state, nitems = 0, pfd, r = 0;
+
+	i = json_flag(argc, argv, &json);
+	if (i != argc - 1)
+		usage();
+	id = argv[i];
+	sp = open_spool();
+	conf = spool_conf(sp);
+	state = must_locate(sp, id);
+	s = &conf->states[state];
+	if (spool_order_read(sp, id, state, &o, &err) < 0)
+		die(SPOOL_EX_DATAERR, "%s", err.msg);
+	if (spool_status_read(sp, id, &st, &err) < 0) {
+		warnx_("%s", err.msg);
+		memset(&st, 0, sizeof st);
+	}
+	/* Attempts and errors are about the state they were counted in. */
+	if (st.state[0] != '\0' && strcmp(st.state, s->name) != 0)
+		memset(&st, 0, sizeof st);
+	if (spool_items_read(sp, id, &items, &nitems, &err) < 0)
+		warnx_("%s", err.msg);
+	pfd = openat(spool_dirfd(sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (json) {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "id", o.id);
+		json_kstr(&j, "state", s->name);
+		json_kstr(&j, "display", s->display);
+		json_key(&j, "code");
+		if (s->code >= 0)
+			json_int(&j, s->code);
+		else
+			json_null(&j);
+		json_kstr(&j, "workflow", o.workflow);
+		json_kstr(&j, "placed", spool_time_fmt(o.placed, t1, sizeof t1));
+		json_kstr(&j, "submitted", spool_time_fmt(o.submitted, t2, sizeof t2));
+		json_kstr(&j, "customer", o.customer);
+		json_kstr(&j, "email", o.email);
+		json_kstr(&j, "payment", o.payment == SPOOL_DELAYED ? "delayed" : "paid");
+		json_kint(&j, "attempts", st.attempts);
+		json_kstr(&j, "due", st.due ? spool_time_fmt(st.due, t3, sizeof t3) : NULL);
+		json_kstr(&j, "last_error", st.error[0] ? st.error : NULL);
+		json_key(&j, "items");
+		json_arr(&j);
+		for (i = 0; i < nitems; i++) {
+			json_obj(&j);
+			json_kstr(&j, "id", items[i].id);
+			json_kstr(&j, "product", items[i].product);
+			json_kstr(&j, "title", items[i].title);
+			json_kint(&j, "quantity", items[i].quantity);
+			json_kint(&j, "pages", items[i].pages);
+			json_key(&j, "upload");
+			if (items[i].has_upload)
+				json_str(&j, items[i].complete ? "complete" : "incomplete");
+			else
+				json_null(&j);
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_key(&j, "files");
+		json_arr(&j);
+		if (pfd >= 0)
+			list_files(pfd, "", &j, 0);
+		json_end(&j, ']');
+		json_key(&j, "history");
+		json_arr(&j);
+		h.j = &j;
+	} else {
+		printf("order      %s\n", o.id);
+		printf("state      %s (%s", s->name, spool_escape(esc, sizeof esc, s->display));
+		if (s->code >= 0)
+			printf(", code %d", s->code);
+		printf(")\nworkflow   %s\n", o.workflow);
+		printf("placed     %s\n", spool_time_fmt(o.placed, t1, sizeof t1));
+		printf("submitted  %s\n", spool_time_fmt(o.submitted, t2, sizeof t2));
+		printf("customer   %s", spool_escape(esc, sizeof esc, o.customer));
+		printf(" <%s>\n", spool_escape(esc, sizeof esc, o.email));
+		printf("payment    %s\n", o.payment == SPOOL_DELAYED ? "delayed" : "paid");
+		printf("attempts   %d\n", st.attempts);
+		printf("due        %s\n", tfmt(st.due, t3, sizeof t3));
+		printf("last error %s\n", st.error[0] ? spool_escape(esc, sizeof esc, st.error) : "-");
+		printf("items\n");
+		for (i = 0; i < nitems; i++) {
+			printf("  %-12s %-24s x%d", items[i].id, items[i].product, items[i].quantity);
+			if (items[i].has_upload)
+				printf("  %d pages%s", items[i].pages,
+				    items[i].complete ? "" : " (upload incomplete)");
+			if (items[i].title[0])
+				printf("  \"%s\"", spool_escape(esc, sizeof esc, items[i].title));
+			putchar('\n');
+		}
+		printf("files\n");
+		if (pfd >= 0)
+			list_files(pfd, "", NULL, 0);
+		printf("history\n");
+	}
+	if (spool_history_read(sp, id, print_event, &h, &err) != 0)
+		warnx_("%s", err.msg);
+	if (json) {
+		json_end(&j, ']');
+		json_end(&j, '}');
+		json_done(&j);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	free(items);
+	spool_close(sp);
+	return r;
+}
+
+/* ---- mv, do, rm ------------------------------------------------------------- */
+
+static const char *comment_opt;
+
+/* Parse -m COMMENT anywhere; leaves the operands in argv[optind..]. */
+static int
+comment_flag(int argc, char **argv)
+{
+	int c;
+
+	comment_opt = NULL;
+	while ((c = getopt(argc, argv, "m:")) != -1)
+		if (c == 'm')
+			comment_opt = optarg;
+		else
+			usage();
+	return optind;
+}
+
+/* Move one order; returns its exit code. */
+static int
+move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
+{
+	const struct spool_conf *conf = spool_conf(sp);
+	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = who, .check = 1 };
+	struct spool_err err;
+	int from = -1;
+
+	m.comment = comment_opt;
+	if (from_mask_transition >= 0) {
+		const struct spool_transition *t = &conf->transitions[from_mask_transition];
+		if (!spool_id_ok(id)) {
+			warnx_("'%.80s' is not an order id", id);
+			return SPOOL_EX_USAGE;
+		}
+		if (spool_locate(sp, id, &from) <= 0) {
+			warnx_("%s: no such order", id);
+			return SPOOL_EX_NOTFOUND;
+		}
+		if (!(t->from & ((uint64_t)1 << from))) {
+			warnx_("%s: transition '%s' does not start from %s", id, t->name,
+			    conf->states[from].name);
+			return SPOOL_EX_REFUSED;
+		}
+		if (!(t->actors & SPOOL_ACTOR_ADMIN)) {
+			warnx_("%s: transition '%s' is not the admin's to make", id, t->name);
+			return SPOOL_EX_REFUSED;
+		}
+	}
+	if (spool_move(sp, id, from, to, &m, &err) < 0) {
+		if (errno == EALREADY) {
+			warnx_("%s", err.msg);
+			return 0;
+		}
+		warnx_("%s", err.msg);
+		return excode(errno);
+	}
+	return 0;
+}
+
+static int
+cmd_mv(int argc, char **argv)
+{
+	struct spool *sp;
+	int i, to, r, rc = 0;
+
+	i = comment_flag(argc, argv);
+	if (argc - i < 2)
+		usage();
+	sp = open_spool();
+	to = state_arg(spool_conf(sp), argv[argc - 1]);
+	for (; i < argc - 1; i++)
+		if ((r = move_one(sp, argv[i], to, -1)) != 0 && rc == 0)
+			rc = r;
+	spool_close(sp);
+	return rc;
+}
+
+static int
+run_transition(struct spool *sp, const char *name, int argc, char **argv, int i)
+{
+	const struct spool_conf *conf = spool_conf(sp);
+	int t, r, rc = 0;
+
+	if ((t = spool_conf_transition(conf, name)) < 0)
+		die(SPOOL_EX_USAGE, "'%s' is not a transition of workflow %s", name, conf->workflow);
+	if (i >= argc)
+		usage();
+	for (; i < argc; i++)
+		if ((r = move_one(sp, argv[i], conf->transitions[t].to, t)) != 0 && rc == 0)
+			rc = r;
+	return rc;
+}
+
+static int
+cmd_do(int argc, char **argv)
+{
+	struct spool *sp;
+	int i, rc;
+
+	i = comment_flag(argc, argv);
+	if (argc - i < 2)
+		usage();
+	sp = open_spool();
+	rc = run_transition(sp, argv[i], argc, argv, i + 1);
+	spool_close(sp);
+	return rc;
+}
+
+static int
+cmd_rm(int argc, char **argv)
+{
+	struct spool_err err;
+	struct spool *sp;
+	int i, rc = 0;
+
+	i = comment_flag(argc, argv);
+	if (i >= argc)
+		usage();
+	sp = open_spool();
+	for (; i < argc; i++)
+		if (spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err) < 0) {
+			warnx_("%s", err.msg);
+			if (rc == 0)
+				rc = excode(errno);
+		}
+	spool_close(sp);
+	return rc;
+}
+
+/* ---- check, stats, workflow ----------------------------------------------------- */
+
+struct ckout {
+	struct json *j;
+	int problems, unrepaired;
+};
+
+static void
+print_problem(void *arg, const struct spool_problem *p)
+{
+	struct ckout *o = arg;
+	char esc[1024], det[1024];
+	const char *rep = p->repaired > 0 ? "repaired" : p->repaired < 0 ? "repair failed" : NULL;
+
+	o->problems++;
+	if (p->repaired <= 0)
+		o->unrepaired++;
+	if (o->j != NULL) {
+		json_obj(o->j);
+		json_kstr(o->j, "kind", spool_problem_name(p->kind));
+		json_kstr(o->j, "id", p->id);
+		json_kstr(o->j, "path", p->path);
+		json_kstr(o->j, "detail", p->detail);
+		json_key(o->j, "repaired");
+		json_bool(o->j, p->repaired > 0);
+		json_end(o->j, '}');
+		return;
+	}
+	printf("%-15s %s: %s%s%s\n", spool_problem_name(p->kind),
+	    spool_escape(esc, sizeof esc, p->path), spool_escape(det, sizeof det, p->detail),
+	    rep != NULL ? " -- " : "", rep != NULL ? rep : "");
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = { { "repair", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' }, { 0 } };
+	struct spool_err err;
+	struct spool *sp;
+	struct ckout o = { NULL, 0, 0 };
+	struct json j;
+	int c, json = 0, repair = 0, n;
+
+	while ((c = getopt_long(argc, argv, "rj", opts, NULL)) != -1)
+		if (c == 'r')
+			repair = 1;
+		else if (c == 'j')
+			json = 1;
+		else
+			usage();
+	if (optind != argc)
+		usage();
+	if (spooldir == NULL)
+		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
+	if (spool_open(spooldir, SPOOL_OPEN_LENIENT, &sp, &err) < 0)
+		die(excode(errno), "%s", err.msg);
+	if (json) {
+		json_init(&j, stdout);
+		o.j = &j;
+		json_obj(&j);
+		json_key(&j, "problems");
+		json_arr(&j);
+	}
+	n = spool_check(sp, repair, print_problem, &o);
+	if (json) {
+		json_end(&j, ']');
+		json_kint(&j, "count", o.problems);
+		json_kint(&j, "unrepaired", o.unrepaired);
+		json_end(&j, '}');
+		json_done(&j);
+	}
+	if (n < 0)
+		die(excode(errno), "check of %s failed: %s", spooldir, strerror(errno));
+	if (!json && o.problems > 0)
+		fprintf(stderr, "%s: %d problem%s, %d not repaired\n", progname, o.problems,
+		    o.problems == 1 ? "" : "s", o.unrepaired);
+	spool_close(sp);
+	return o.unrepaired > 0 ? SPOOL_EX_FAIL : 0;
+}
+
+struct stat_row {
+	long count;
+	time_t oldest, longest;
+};
+
+static int
+stats_add(void *arg, const struct spool_ent *e)
+{
+	struct stat_row *r = &((struct stat_row *)arg)[e->state];
+
+	if (r->count++ == 0 || e->placed.tv_sec < r->oldest)
+		r->oldest = e->placed.tv_sec;
+	if (r->count == 1 || e->since.tv_sec < r->longest)
+		r->longest = e->since.tv_sec;
+	return 0;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct stat_row rows[SPOOL_STATES_MAX];
+	const struct spool_conf *conf;
+	struct spool *sp;
+	struct json j;
+	char code[16], a1[32], a2[32];
+	time_t now = time(NULL);
+	long total = 0;
+	int json, i;
+
+	if (json_flag(argc, argv, &json) != argc)
+		usage();
+	sp = open_spool();
+	conf = spool_conf(sp);
+	memset(rows, 0, sizeof rows);
+	if (spool_walk(sp, 0, 1, stats_add, rows) < 0)
+		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	} else
+		printf("%-20s %5s %9s %10s %10s\n", "STATE", "CODE", "COUNT", "OLDEST", "WAITING");
+	for (i = 0; i < conf->nstates; i++) {
+		const struct spool_state *s = &conf->states[i];
+		struct stat_row *r = &rows[i];
+
+		total += r->count;
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "state", s->name);
+			json_key(&j, "code");
+			if (s->code >= 0)
+				json_int(&j, s->code);
+			else
+				json_null(&j);
+			json_kint(&j, "count", r->count);
+			json_key(&j, "oldest_age");
+			if (r->count)
+				json_int(&j, (long long)(now - r->oldest));
+			else
+				json_null(&j);
+			json_key(&j, "longest_wait");
+			if (r->count)
+				json_int(&j, (long long)(now - r->longest));
+			else
+				json_null(&j);
+			json_end(&j, '}');
+			continue;
+		}
+		snprintf(code, sizeof code, "%d", s->code);
+		printf("%-20s %5s %9ld %10s", s->name, s->code >= 0 ? code : "-", r->count,
+		    r->count ? age((long)(now - r->oldest), a1, sizeof a1) : "-");
+		printf(" %10s\n", r->count ? age((long)(now - r->longest), a2, sizeof a2) : "-");
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_done(&j);
+	} else
+		printf("%-20s %5s %9ld\n", "total", "", total);
+	spool_close(sp);
+	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
+}
+
+static int
+cmd_workflow(int argc, char **argv)
+{
+	const struct spool_conf *conf;
+	struct spool *sp;
+	struct json j;
+	char esc[SPOOL_FIELD_MAX * 4];
+	int json, i, k;
+	unsigned a;
+
+	if (json_flag(argc, argv, &json) != argc)
+		usage();
+	sp = open_spool();
+	conf = spool_conf(sp);
+	if (json) {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "workflow", conf->workflow);
+		json_key(&j, "states");
+		json_arr(&j);
+		for (i = 0; i < conf->nstates; i++) {
+			json_obj(&j);
+			json_kstr(&j, "name", conf->states[i].name);
+			json_kstr(&j, "display", conf->states[i].display);
+			json_key(&j, "code");
+			if (conf->states[i].code >= 0)
+				json_int(&j, conf->states[i].code);
+			else
+				json_null(&j);
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_key(&j, "transitions");
+		json_arr(&j);
+	} else {
+		printf("workflow %s\nstates\n", conf->workflow);
+		for (i = 0; i < conf->nstates; i++) {
+			const struct spool_state *s = &conf->states[i];
+			printf("  %-20s", s->name);
+			if (s->code >= 0)
+				printf(" %3d", s->code);
+			else
+				printf("    ");
+			printf("  %s%s\n", spool_escape(esc, sizeof esc, s->display),
+			    s->final ? " (final)" : "");
+		}
+		printf("transitions\n");
+	}
+	for (i = 0; i < conf->ntransitions; i++) {
+		const struct spool_transition *t = &conf->transitions[i];
+
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "name", t->name);
+			json_key(&j, "from");
+			json_arr(&j);
+		} else
+			printf("  %-20s", t->name);
+		for (k = 0; k < conf->nstates; k++)
+			if (t->from & ((uint64_t)1 << k)) {
+				if (json)
+					json_str(&j, conf->states[k].name);
+				else
+					printf(" %s", conf->states[k].name);
+			}
+		if (json) {
+			json_end(&j, ']');
+			json_kstr(&j, "to", conf->states[t->to].name);
+			json_key(&j, "actors");
+			json_arr(&j);
+		} else
+			printf(" -> %s  (", conf->states[t->to].name);
+		for (a = 1, k = 0; a <= SPOOL_ACTOR_STORE; a <<= 1)
+			if (t->actors & a) {
+				if (json)
+					json_str(&j, spool_actor_name(a));
+				else
+					printf("%s%s", k++ ? " " : "", spool_actor_name(a));
+			}
+		if (json) {
+			json_end(&j, ']');
+			json_end(&j, '}');
+		} else
+			printf(")\n");
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_end(&j, '}');
+		json_done(&j);
+	}
+	spool_close(sp);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} cmds[] = {
+	{ "init", cmd_init }, { "submit", cmd_submit }, { "ls", cmd_ls }, { "show", cmd_show },
+	{ "history", cmd_history }, { "mv", cmd_mv }, { "do", cmd_do }, { "rm", cmd_rm },
+	{ "check", cmd_check }, { "stats", cmd_stats }, { "workflow", cmd_workflow },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct spool *sp;
+	size_t i;
+	int c, rc;
+
+	spooldir = getenv("SPOOL_DIR");
+	if (spooldir != NULL && spooldir[0] == '\0')
+		spooldir = NULL;
+	while ((c = getopt(argc, argv, "+d:h")) != -1)
+		switch (c) {
+		case 'd':
+			spooldir = optarg;
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	spool_admin_actor(who, sizeof who);
+	/* GNU getopt starts afresh on the command's own arguments only with optind 0. */
+	optind = 0;
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0) {
+			rc = cmds[i].fn(argc, argv);
+			if (fflush(stdout) != 0 && rc == 0)
+				rc = SPOOL_EX_FAIL;
+			return rc;
+		}
+	/* The workflow's transitions are verbs too: `spoolctl schedule 1001`. */
+	sp = open_spool();
+	if (spool_conf_transition(spool_conf(sp), argv[0]) < 0)
+		die(SPOOL_EX_USAGE, "unknown command '%.80s' (and not a transition of workflow %s)",
+		    argv[0], spool_conf(sp)->workflow);
+	c = comment_flag(argc, argv);
+	rc = run_transition(sp, argv[0], argc, argv, c);
+	spool_close(sp);
+	return rc;
+}
