@@ -24,7 +24,7 @@ SOVERSION = 0
 
 # Debian packages: to build, and to run the tests.
 PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev
-PKGS_TEST = libcmocka-dev libxml2-utils mandoc
+PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -54,12 +54,13 @@ CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
+UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
 MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5
 
 all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/libspool.pc
 
-$(B)/obj/lib/%.o: lib/%.c lib/spool.h lib/internal.h
+$(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c lib/spool.h lib/internal.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -79,21 +80,21 @@ $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ)
 		$(DEPS_LIBS)
 
 $(B)/libspool.pc: lib/libspool.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; \
-		s|@VERSION@|$(VERSION)|' lib/libspool.pc.in >$@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' lib/libspool.pc.in >$@
 
 $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)
 
-$(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h lib/spool.h
+$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h lib/spool.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h lib/spool.h lib/internal.h
+$(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h lib/spool.h lib/internal.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/fault.o $(B)/libspool.a
+$(UNIT_BIN): $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/fault.o $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/fault.o $(B)/libspool.a $(DEPS_LIBS) \
 		$(shell pkg-config --libs cmocka)
@@ -101,8 +102,6 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/fault.o $(B)/libspool.a
 $(B)/tests/mkspool: bench/mkspool.c $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libspool.a $(DEPS_LIBS)
-
-.PRECIOUS: $(B)/obj/tests/%.o
 
 tests: all $(UNIT_BIN) $(B)/tests/mkspool
 

@@ -44,6 +44,7 @@
 struct xerr {
 	char msg[SPOOL_ERR_MAX];
 	int n;
+	const char *name;   /* the document, when libxml2 does not say */
 };
 
 static void
@@ -54,7 +55,8 @@ xml_error(void *arg, xmlErrorPtr e)
 
 	if (x->n++ > 0 || e == NULL)
 		return;
-	snprintf(x->msg, sizeof x->msg, "%s:%d: %s", e->file != NULL ? e->file : "?", e->line,
+	snprintf(x->msg, sizeof x->msg, "%s:%d: %s",
+	    e->file != NULL ? e->file : x->name != NULL ? x->name : "?", e->line,
 	    e->message != NULL ? e->message : "error");
 	n = strlen(x->msg);
 	while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
@@ -78,7 +80,7 @@ static xmlDocPtr
 xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
 {
 	xmlExternalEntityLoader old = xmlGetExternalEntityLoader();
-	struct xerr x = { .n = 0 };
+	struct xerr x = { .n = 0, .name = name };
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 
@@ -298,7 +300,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 		goto out;
 	}
 	snprintf(o->workflow, sizeof o->workflow, "%s", r->conf->workflow);
-	o->submitted = time(NULL);
+	o->submitted = spool_sys.time(NULL);
 	o->placed = o->submitted;
 	for (n = root->children; n != NULL; n = n->next) {
 		if (is(n, "placed")) {
@@ -416,7 +418,8 @@ entry_type(int dirfd, const char *name, const char *path, struct spool_err *err)
 
 /* Read, validate and take the facts from items/<item>/upload.xml in the folder fd. */
 static xmlDocPtr
-load_upload(int fd, struct spool_item *it, char **bufp, size_t *lenp, struct spool_err *err)
+load_upload(int fd, const char *order, struct spool_item *it, char **bufp, size_t *lenp,
+    struct spool_err *err)
 {
 	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
 	struct spool_err xe;
@@ -442,6 +445,10 @@ load_upload(int fd, struct spool_item *it, char **bufp, size_t *lenp, struct spo
 	}
 	if (text(root, "item", name, sizeof name) <= 0 || strcmp(name, it->id) != 0) {
 		failerr(err, EINVAL, "%s: it is the upload of item '%s'", path, name);
+		goto fail;
+	}
+	if (text(root, "order", name, sizeof name) > 0 && strcmp(name, order) != 0) {
+		failerr(err, EINVAL, "%s: it is an upload of order '%s', not '%s'", path, name, order);
 		goto fail;
 	}
 	it->has_upload = 1;
@@ -473,7 +480,7 @@ read_item(struct rd *r, int itemsfd, struct spool_item *it)
 	if (fd < 0)
 		return seterr(r->err, "items/%s: %s", it->id, strerror(errno));
 	fmt(path, sizeof path, "items/%s/upload.xml", it->id);
-	if ((doc = load_upload(fd, it, &buf, &len, r->err)) == NULL)
+	if ((doc = load_upload(fd, r->b->order.id, it, &buf, &len, r->err)) == NULL)
 		goto out;
 	root = xmlDocGetRootElement(doc);
 	pages = it->pages;
@@ -684,6 +691,22 @@ out:
 	return rc;
 }
 
+/* Open a bundle folder; a symlink to one is refused like any symlink in a bundle. */
+static int
+open_bundle(int dirfd, const char *path, struct spool_err *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if ((errno == ENOTDIR || errno == ELOOP) &&
+	    fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return failerr(err, ELOOP, "bundle %s: is a symlink", path);
+	return seterr(err, "bundle %s: %s", path, strerror(errno));
+}
+
 int
 spool_bundle_read(int dirfd, const char *path, const struct spool_conf *conf,
     struct spool_bundle **b, struct spool_err *err)
@@ -691,10 +714,8 @@ spool_bundle_read(int dirfd, const char *path, const struct spool_conf *conf,
 	struct spool_err e;
 	int bfd, r;
 
-	bfd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd < 0)
-		return seterr(err, "bundle %s: %s", path,
-		    errno == ELOOP ? "is a symlink" : strerror(errno));
+	if ((bfd = open_bundle(dirfd, path, err)) < 0)
+		return -1;
 	r = spool_bundle_readfd(bfd, conf, b, &e);
 	close_keep(bfd);
 	if (r < 0)
@@ -746,7 +767,7 @@ spool_items_read(struct spool *sp, const char *id, struct spool_item **items, in
 		fmt(path, sizeof path, "items/%s", r.b->items[i].id);
 		if ((ifd = openat(fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
-		doc = load_upload(ifd, &r.b->items[i], &ubuf, &ulen, NULL);
+		doc = load_upload(ifd, r.b->order.id, &r.b->items[i], &ubuf, &ulen, NULL);
 		close(ifd);
 		if (doc != NULL) {
 			free(ubuf);
@@ -855,10 +876,8 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 	int staged = 0, claimed = 0;
 	const char *oid;
 
-	bfd = openat(AT_FDCWD, bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (bfd < 0)
-		return seterr(err, "bundle %s: %s", bundle,
-		    errno == ELOOP ? "is a symlink" : strerror(errno));
+	if ((bfd = open_bundle(AT_FDCWD, bundle, err)) < 0)
+		return -1;
 	if (spool_bundle_readfd(bfd, sp->conf, &b, &e) < 0) {
 		seterr(err, "bundle %s: %s", bundle, e.msg);
 		goto out;
@@ -886,6 +905,11 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 		seterr(err, "%s: cannot format the order file: %s", oid, strerror(errno));
 		goto out;
 	}
+	/* Held from staging to commit, so check --repair never takes our staging for stale. */
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
+		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));
+		goto out;
+	}
 	tmp_suffix(sfx, sizeof sfx);
 	fmt(stagename, sizeof stagename, "sub.%s", sfx);
 	if (spool_sys.mkdirat(sp->dir[SPOOL_DIR_TMP], stagename, 0770) < 0 ||
@@ -908,10 +932,6 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &placed }) < 0) {
 		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));
-		goto out;
-	}
-	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
-		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));
 		goto out;
 	}
 	/* Claim the id: only one orders/<id> can exist. */

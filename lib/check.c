@@ -7,7 +7,7 @@
  * unfinished submit or removal when it holds detached.order).  It also finds stale
  * entries in tmp/ and names that break the grammar.
  *
- * Repair holds the repair lock exclusively, so no submit or removal is half way
+ * It holds the repair lock exclusively, so no submit or removal is half way
  * through while it looks.  It never deletes anything a person might want: bad names
  * and orphans go to corrupt/ with a reason; only unfinished submits and removals
  * (whose outcome is defined) and stale tmp/ entries are deleted.  An order in two
@@ -346,6 +346,30 @@ orphan(struct ck *c, const char *id)
 	report(c, SPOOL_P_ORPHAN, id, path, "no order file in any state; to corrupt/ on repair", r);
 }
 
+/*
+ * An order in a state that still holds orders/<id>/detached.order: where rename
+ * cannot refuse to replace, a link and an unlink do its work, and a crash between
+ * them leaves both names.  Dropping the detached copy keeps the order where it is:
+ * a submit is finished, a removal is undone (and can be run again).
+ */
+static void
+leftover(struct ck *c, const char *id, int state)
+{
+	char path[SPOOL_ID_MAX + 32], detail[256];
+	int r = 0;
+
+	fmt(path, sizeof path, "%s/%s", id, DETACHED_NAME);
+	if (faccessat(c->sp->dir[SPOOL_DIR_ORDERS], path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (c->repair)
+		r = spool_sys.unlinkat(c->sp->dir[SPOOL_DIR_ORDERS], path, 0) == 0 ? 1 : -1;
+	fmt(path, sizeof path, "orders/%s/%s", id, DETACHED_NAME);
+	snprintf(detail, sizeof detail, "a second order file beside the one in %s (an "
+	    "interrupted link and unlink); the detached one goes on repair",
+	    c->sp->conf->states[state].name);
+	report(c, SPOOL_P_UNCOMMITTED, id, path, detail, r);
+}
+
 static void
 merge(struct ck *c, struct list *states, struct list *orders)
 {
@@ -378,6 +402,7 @@ merge(struct ck *c, struct list *states, struct list *orders)
 			j++;
 		} else {
 			const char *id = states->v[i].id;
+			leftover(c, id, states->v[i].state);
 			while (i < states->n && strcmp(states->v[i].id, id) == 0)
 				i++;
 			j++;
@@ -440,7 +465,7 @@ int
 spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_problem *),
     void *arg)
 {
-	struct ck c = { .sp = sp, .repair = repair, .fn = fn, .arg = arg, .now = time(NULL) };
+	struct ck c = { .sp = sp, .repair = repair, .fn = fn, .arg = arg, .now = spool_sys.time(NULL) };
 	struct list states = { 0 }, orders = { 0 };
 	struct arena a = { 0 };
 	int lk = -1, r = -1, missing;
@@ -448,7 +473,11 @@ spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_
 	missing = validate_dirs(sp, dir_problem, &c);
 	if (repair && missing > 0 && repair_dirs(sp, NULL) < 0)
 		return -1;
-	if (repair && (lk = repair_lock(sp, LOCK_EX)) < 0)
+	/*
+	 * Even to report, hold the lock: a submit between its claim and its commit looks
+	 * just like an unfinished one.  Submits wait for the scan; none fails.
+	 */
+	if (sp->dir[SPOOL_DIR_RUN] >= 0 && (lk = repair_lock(sp, LOCK_EX)) < 0)
 		return -1;
 	if (scan_states(&c, &states, &a) < 0 || scan_orders(&c, &orders, &a) < 0)
 		goto out;

@@ -31,6 +31,7 @@ struct ref {
 
 struct rawstate {
 	struct ref on_success, on_failure, timer_to, gate_to, auto_to;
+	int code_line;
 	unsigned seen;  /* keys seen, for duplicates */
 };
 
@@ -366,6 +367,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 		if (number(v, 0, 9999, &n) < 0)
 			return cerr(x, x->line, name, "expected a number from 0 to 9999");
 		s->code = (int)n;
+		r->code_line = x->line;
 		break;
 	case 2:
 		if (yesno(v, &s->final) < 0)
@@ -625,9 +627,12 @@ reader(char *str, int num, void *stream)
 	x->pos = p + len;
 	x->line++;
 	n = len;
-	if (n >= (size_t)num) {
+	/* inih needs room for "\r\n\0" after the longest line it can take */
+	if (n >= (size_t)num || len - (len > 0 && p[len - 1] == '\n') -
+	    (len > 1 && p[len - 1] == '\n' && p[len - 2] == '\r') > (size_t)num - 3) {
 		cerr(x, x->line, NULL, "line is longer than %d characters", num - 3);
-		n = (size_t)num - 1;
+		if (n >= (size_t)num)
+			n = (size_t)num - 1;
 	}
 	memcpy(str, p, n);
 	str[n] = '\0';
@@ -693,7 +698,10 @@ resolve(struct ctx *x, const struct ref *r, const char *key)
 static void
 need_system(struct ctx *x, int from, int to, int line, const char *key)
 {
-	if (from >= 0 && to >= 0 && spool_conf_allows(x->c, from, to, SPOOL_ACTOR_SYSTEM) < 0)
+	if (from >= 0 && from == to)
+		cerr(x, line, key, "'%s' is the state itself", x->c->states[to].name);
+	else if (from >= 0 && to >= 0 &&
+	    spool_conf_allows(x->c, from, to, SPOOL_ACTOR_SYSTEM) < 0)
 		cerr(x, line, key, "no transition from '%s' to '%s' allows the system",
 		    x->c->states[from].name, x->c->states[to].name);
 }
@@ -739,9 +747,14 @@ check(struct ctx *x)
 		}
 		if (t->to >= 0)
 			t->from &= ~((uint64_t)1 << t->to);
+		if (t->from == 0 && t->to >= 0)
+			cerr(x, r->fromline, "from", "the transition starts from no state but its own target");
 	}
 	for (i = 0; i < c->nentries; i++) {
 		c->entries[i].state = resolve(x, &x->entry_refs[i], "entry");
+		if (always)
+			cerr(x, c->entries[i].line, "entry",
+			    "comes after an entry without a condition, so it is never used");
 		if (c->entries[i].cond == SPOOL_IF_ALWAYS)
 			always = 1;
 	}
@@ -756,7 +769,7 @@ check(struct ctx *x)
 			cerr(x, s->line, NULL, "out of memory");
 		for (j = 0; j < i; j++)
 			if (s->code >= 0 && c->states[j].code == s->code)
-				cerr(x, s->line, "code", "%d is also the code of state '%s'", s->code,
+				cerr(x, r->code_line, "code", "%d is also the code of state '%s'", s->code,
 				    c->states[j].name);
 		s->on_success = resolve(x, &r->on_success, "on_success");
 		s->on_failure = resolve(x, &r->on_failure, "on_failure");

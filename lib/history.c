@@ -96,13 +96,17 @@ spool_escape(char *dst, size_t len, const char *src)
 	return dst;
 }
 
-static int
-format_line(const struct spool_event *ev, char *buf, size_t len)
+int
+spool_event_format(const struct spool_event *ev, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len - 2, t[32];
 	const char *fields[5];
 	int i;
 
+	if (len < 64) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	fields[0] = ev->id[0] != '\0' ? ev->id : "-";
 	fields[1] = ev->actor[0] != '\0' ? ev->actor : "-";
 	fields[2] = ev->from[0] != '\0' ? ev->from : "-";
@@ -124,19 +128,29 @@ spool_history_append(int dirfd, const char *name, const struct spool_event *ev)
 {
 	char line[LINE_MAX_LEN];
 	struct stat st;
-	ssize_t n;
-	int fd, len, saved;
+	ssize_t n = 0;
+	int fd, len, saved, created = 0;
 
-	len = format_line(ev, line, sizeof line);
-	fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0660);
+	len = spool_event_format(ev, line, sizeof line);
+	fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0 && errno == ENOENT) {
+		/*
+		 * Submit creates an order's history in its private staging folder and init
+		 * the global one, so this only happens if a person deleted the file.  A file
+		 * we created is taken back if our line fails; a writer that opened it in
+		 * that instant would lose its line, which we accept for a case this rare.
+		 */
+		fd = spool_sys.openat(dirfd, name,
+		    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
+		created = fd >= 0;
+	}
 	if (fd < 0)
 		return -1;
 	while (spool_sys.flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			goto fail;
+			goto undo;
 	if (fstat(fd, &st) < 0)
-		goto fail;
+		goto undo;
 	/* One write: with O_APPEND and the lock, the line lands whole at the end. */
 	n = spool_sys.write(fd, line, (size_t)len);
 	if (n != len) {
@@ -146,18 +160,19 @@ spool_history_append(int dirfd, const char *name, const struct spool_event *ev)
 	}
 	if (spool_sys.fsync(fd) < 0)
 		goto undo;
-	/* A history file just created must also survive a crash by name. */
-	if (st.st_size == 0 && spool_fsync_dir(dirfd) < 0)
+	if (created && spool_fsync_dir(dirfd) < 0)
 		goto undo;
-	if (spool_sys.close(fd) < 0)
-		return -1;
+	/* The line is on disk; a late error from close cannot take it back. */
+	spool_sys.close(fd);
 	return 0;
 undo:
 	saved = errno;
-	spool_sys.ftruncate(fd, st.st_size);
+	if (created)
+		spool_sys.unlinkat(dirfd, name, 0);
+	else if (n > 0)
+		spool_sys.ftruncate(fd, st.st_size);
+	spool_sys.close(fd);
 	errno = saved;
-fail:
-	close_keep(fd);
 	return -1;
 }
 

@@ -87,7 +87,8 @@ make_dirs(int root, const struct spool_conf *conf, struct spool_err *err)
 }
 
 int
-spool_init(const char *path, const char *text, size_t len, struct spool_err *err)
+spool_init(const char *path, const char *name, const char *text, size_t len,
+    struct spool_err *err)
 {
 	struct spool_conf *conf = NULL;
 	struct spool_err perr;
@@ -103,7 +104,7 @@ spool_init(const char *path, const char *text, size_t len, struct spool_err *err
 		free(copy);
 		return failerr(err, EINVAL, "workflow contains a NUL byte");
 	}
-	r = spool_conf_parse("workflow", copy, &conf, &perr);
+	r = spool_conf_parse(name, copy, &conf, &perr);
 	free(copy);
 	if (r < 0)
 		return seterr(err, "%s", perr.msg);
@@ -135,6 +136,11 @@ spool_init(const char *path, const char *text, size_t len, struct spool_err *err
 	closedir(d);
 	if (make_dirs(root, conf, err) < 0)
 		goto out;
+	/* The global history exists from the start, so only init ever creates it. */
+	if (spool_publish(root, "history", -1, "", 0, NULL) < 0) {
+		seterr(err, "cannot write %s/history: %s", path, strerror(errno));
+		goto out;
+	}
 	/* spool.conf comes last: its presence says the spool is complete. */
 	if (spool_publish(root, CONF_NAME, -1, text, len,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mode = 0660 }) < 0) {

@@ -20,13 +20,14 @@
 #include "internal.h"
 
 #define MOVE_TRIES 3
+#define LOCATE_PASSES 3
 
 int
 spool_locate(struct spool *sp, const char *id, int *state)
 {
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
 	struct stat st;
-	int i, n = 0;
+	int i, pass, n = 0;
 
 	if (!spool_id_ok(id)) {
 		errno = EINVAL;
@@ -34,13 +35,19 @@ spool_locate(struct spool *sp, const char *id, int *state)
 	}
 	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
 	*state = -1;
-	for (i = 0; i < sp->conf->nstates; i++) {
-		if (sp->statefd[i] < 0 || fstatat(sp->statefd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if (n++ == 0)
-			*state = i;
-	}
+	/*
+	 * A move from a folder we have not looked in yet to one we have looked in hides
+	 * the order from one pass; so a pass that finds nothing is repeated.
+	 */
+	for (pass = 0; pass < LOCATE_PASSES && n == 0; pass++)
+		for (i = 0; i < sp->conf->nstates; i++) {
+			if (sp->statefd[i] < 0 ||
+			    fstatat(sp->statefd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISREG(st.st_mode))
+				continue;
+			if (n++ == 0)
+				*state = i;
+		}
 	return n;
 }
 
@@ -98,7 +105,7 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 			return -1;
 	}
 	memset(&ev, 0, sizeof ev);
-	ev.time = time(NULL);
+	ev.time = spool_sys.time(NULL);
 	snprintf(ev.id, sizeof ev.id, "%s", id);
 	snprintf(ev.actor, sizeof ev.actor, "%s", m->who != NULL ? m->who : "-");
 	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
@@ -161,7 +168,7 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 		goto out;
 	}
 	memset(&ev, 0, sizeof ev);
-	ev.time = time(NULL);
+	ev.time = spool_sys.time(NULL);
 	snprintf(ev.id, sizeof ev.id, "%s", id);
 	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
 	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
@@ -179,9 +186,13 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 	r = 0;
 	/* What follows only frees space; if it fails, check and recovery finish it. */
 	if (pfd >= 0 && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], id, sp->dir[SPOOL_DIR_TMP],
-	    tmp) == 0)
+	    tmp) < 0) {
+		spool_rmtree(sp->dir[SPOOL_DIR_ORDERS], id);
 		spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]);
-	spool_rmtree(sp->dir[SPOOL_DIR_TMP], tmp);
+	} else {
+		spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]);
+		spool_rmtree(sp->dir[SPOOL_DIR_TMP], tmp);
+	}
 out:
 	close_keep(pfd);
 	repair_unlock(lk);

@@ -39,6 +39,7 @@ enum {
 	SPOOL_EX_NOTFOUND = 66,  /* EX_NOINPUT: no such order */
 	SPOOL_EX_TEMPFAIL = 75,  /* EX_TEMPFAIL: try again (lost race, disk full) */
 	SPOOL_EX_REFUSED = 77,   /* EX_NOPERM: the workflow refuses this */
+	SPOOL_EX_CONFIG = 78,    /* EX_CONFIG: bad spool.conf, or a damaged spool */
 };
 
 /* ---- names and time ---------------------------------------------------- */
@@ -174,8 +175,11 @@ enum {
 	SPOOL_OPEN_LENIENT = 1 << 0, /* open even if folders are missing or modes are wrong */
 };
 
-/* Create a spool at path from a workflow's text. path must be absent or empty. */
-int spool_init(const char *path, const char *conf_text, size_t conf_len,
+/*
+ * Create a spool at path from a workflow's text; name is what errors call the text.
+ * path must be absent, or empty but for the folders of an init that died.
+ */
+int spool_init(const char *path, const char *name, const char *conf_text, size_t conf_len,
     struct spool_err *err);
 int spool_open(const char *path, int flags, struct spool **sp, struct spool_err *err);
 void spool_close(struct spool *sp);
@@ -309,6 +313,8 @@ int spool_history_append(int dirfd, const char *name, const struct spool_event *
 int spool_history_add(struct spool *sp, const struct spool_event *ev);
 /* Append to the spool's global log, SPOOL/history. */
 int spool_log_add(struct spool *sp, const struct spool_event *ev);
+/* Format one event as a history line with its newline; returns its length. */
+int spool_event_format(const struct spool_event *ev, char *buf, size_t len);
 /* Parse one history line (without its newline). */
 int spool_event_parse(const char *line, struct spool_event *ev);
 /* Read a history file; calls fn for each event, stops if it returns non-zero. */

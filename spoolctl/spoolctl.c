@@ -22,6 +22,7 @@
 
 static const char *progname = "spoolctl";
 static const char *spooldir;
+static struct spool *cur;   /* the open spool, closed by die() */
 static char who[SPOOL_FIELD_MAX];
 
 static void usage(void) __attribute__((noreturn));
@@ -74,6 +75,7 @@ die(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	spool_close(cur);
 	exit(code);
 }
 
@@ -104,17 +106,43 @@ excode(int e)
 	}
 }
 
+/* Open the spool (leniently for check, which reports what strict opening refuses). */
 static struct spool *
-open_spool(void)
+open_spool_flags(int flags)
 {
 	struct spool_err err;
 	struct spool *sp;
 
 	if (spooldir == NULL)
 		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
-	if (spool_open(spooldir, 0, &sp, &err) < 0)
-		die(errno == ENOENT ? SPOOL_EX_NOTFOUND : excode(errno), "%s", err.msg);
-	return sp;
+	if (spool_open(spooldir, flags, &sp, &err) < 0)
+		die(errno == ENOENT ? SPOOL_EX_NOTFOUND :
+		    errno == EINVAL || errno == EUCLEAN ? SPOOL_EX_CONFIG : excode(errno), "%s",
+		    err.msg);
+	return cur = sp;
+}
+
+static struct spool *
+open_spool(void)
+{
+	return open_spool_flags(0);
+}
+
+/* An order id from the command line, or a usage error. */
+static int
+id_arg(const char *id)
+{
+	if (spool_id_ok(id))
+		return 1;
+	warnx_("'%.80s' is not an order id", id);
+	return 0;
+}
+
+static void
+close_spool(void)
+{
+	spool_close(cur);
+	cur = NULL;
 }
 
 /* A state by name or by status code. */
@@ -128,7 +156,7 @@ state_arg(const struct spool_conf *c, const char *s)
 	if ((i = spool_conf_state(c, s)) >= 0)
 		return i;
 	code = strtol(s, &e, 10);
-	if (*s != '\0' && *e == '\0')
+	if (*s >= '0' && *s <= '9' && *e == '\0')
 		for (i = 0; i < c->nstates; i++)
 			if (c->states[i].code == code)
 				return i;
@@ -144,7 +172,8 @@ time_arg(const char *opt, const char *s, int end_of_day)
 
 	if (spool_time_parse(s, &t) == 0)
 		return end_of_day && strlen(s) == 10 ? t + 86400 : t;
-	if (spool_duration_parse(s, &d) == 0)
+	/* "7d" is seven days ago; a bare number is too easily a year */
+	if (strspn(s, "0123456789") < strlen(s) && spool_duration_parse(s, &d) == 0)
 		return time(NULL) - d;
 	die(SPOOL_EX_USAGE, "%s: '%s' is not a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, 7d)", opt, s);
 }
@@ -189,7 +218,7 @@ cmd_init(int argc, char **argv)
 		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
 	snprintf(name, sizeof name, "workflows/%.60s.conf", argv[1]);
 	if (strchr(argv[1], '/') == NULL && (text = spool_shipped(name, &len)) != NULL) {
-		if (spool_init(spooldir, text, len, &err) < 0)
+		if (spool_init(spooldir, name, text, len, &err) < 0)
 			die(excode(errno), "%s", err.msg);
 	} else {
 		if ((f = fopen(argv[1], "r")) == NULL)
@@ -201,8 +230,8 @@ cmd_init(int argc, char **argv)
 		fclose(f);
 		if (len > 256 * 1024)
 			die(SPOOL_EX_DATAERR, "%s: over 256 KiB", argv[1]);
-		if (spool_init(spooldir, buf, len, &err) < 0)
-			die(excode(errno), "%s: %s", argv[1], err.msg);
+		if (spool_init(spooldir, argv[1], buf, len, &err) < 0)
+			die(excode(errno), "%s", err.msg);
 		free(buf);
 	}
 	return 0;
@@ -225,6 +254,8 @@ cmd_submit(int argc, char **argv)
 			usage();
 	if (optind != argc - 1)
 		usage();
+	if (want != NULL && !id_arg(want))
+		return SPOOL_EX_USAGE;
 	sp = open_spool();
 	r = spool_submit(sp, argv[optind], want, who, id, NULL, &err);
 	if (r < 0) {
@@ -232,7 +263,7 @@ cmd_submit(int argc, char **argv)
 		r = excode(errno);
 	} else
 		printf("%s\n", id);
-	spool_close(sp);
+	close_spool();
 	return r;
 }
 
@@ -398,7 +429,7 @@ cmd_ls(int argc, char **argv)
 		json_done(&j);
 	}
 	free(l.rows);
-	spool_close(l.sp);
+	close_spool();
 	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
 }
 
@@ -489,7 +520,7 @@ cmd_history(int argc, char **argv)
 	}
 	if (bad != 0)
 		warnx_("%s", err.msg);
-	spool_close(sp);
+	close_spool();
 	return bad < 0 ? excode(errno) : 0;
 }
 
@@ -680,7 +711,7 @@ cmd_show(int argc, char **argv)
 	if (pfd >= 0)
 		close(pfd);
 	free(items);
-	spool_close(sp);
+	close_spool();
 	return r;
 }
 
@@ -713,15 +744,17 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 	int from = -1;
 
 	m.comment = comment_opt;
+	if (!id_arg(id))
+		return SPOOL_EX_USAGE;
 	if (from_mask_transition >= 0) {
 		const struct spool_transition *t = &conf->transitions[from_mask_transition];
-		if (!spool_id_ok(id)) {
-			warnx_("'%.80s' is not an order id", id);
-			return SPOOL_EX_USAGE;
-		}
 		if (spool_locate(sp, id, &from) <= 0) {
 			warnx_("%s: no such order", id);
 			return SPOOL_EX_NOTFOUND;
+		}
+		if (conf->states[from].locked) {
+			warnx_("%s: locked while in %s", id, conf->states[from].name);
+			return SPOOL_EX_REFUSED;
 		}
 		if (!(t->from & ((uint64_t)1 << from))) {
 			warnx_("%s: transition '%s' does not start from %s", id, t->name,
@@ -758,7 +791,7 @@ cmd_mv(int argc, char **argv)
 	for (; i < argc - 1; i++)
 		if ((r = move_one(sp, argv[i], to, -1)) != 0 && rc == 0)
 			rc = r;
-	spool_close(sp);
+	close_spool();
 	return rc;
 }
 
@@ -789,7 +822,7 @@ cmd_do(int argc, char **argv)
 		usage();
 	sp = open_spool();
 	rc = run_transition(sp, argv[i], argc, argv, i + 1);
-	spool_close(sp);
+	close_spool();
 	return rc;
 }
 
@@ -805,12 +838,15 @@ cmd_rm(int argc, char **argv)
 		usage();
 	sp = open_spool();
 	for (; i < argc; i++)
-		if (spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err) < 0) {
+		if (!id_arg(argv[i])) {
+			if (rc == 0)
+				rc = SPOOL_EX_USAGE;
+		} else if (spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err) < 0) {
 			warnx_("%s", err.msg);
 			if (rc == 0)
 				rc = excode(errno);
 		}
-	spool_close(sp);
+	close_spool();
 	return rc;
 }
 
@@ -852,7 +888,6 @@ cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = { { "repair", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' }, { 0 } };
-	struct spool_err err;
 	struct spool *sp;
 	struct ckout o = { NULL, 0, 0 };
 	struct json j;
@@ -867,10 +902,7 @@ cmd_check(int argc, char **argv)
 			usage();
 	if (optind != argc)
 		usage();
-	if (spooldir == NULL)
-		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
-	if (spool_open(spooldir, SPOOL_OPEN_LENIENT, &sp, &err) < 0)
-		die(excode(errno), "%s", err.msg);
+	sp = open_spool_flags(SPOOL_OPEN_LENIENT);
 	if (json) {
 		json_init(&j, stdout);
 		o.j = &j;
@@ -891,7 +923,7 @@ cmd_check(int argc, char **argv)
 	if (!json && o.problems > 0)
 		fprintf(stderr, "%s: %d problem%s, %d not repaired\n", progname, o.problems,
 		    o.problems == 1 ? "" : "s", o.unrepaired);
-	spool_close(sp);
+	close_spool();
 	return o.unrepaired > 0 ? SPOOL_EX_FAIL : 0;
 }
 
@@ -973,7 +1005,7 @@ cmd_stats(int argc, char **argv)
 		json_done(&j);
 	} else
 		printf("%-20s %5s %9ld\n", "total", "", total);
-	spool_close(sp);
+	close_spool();
 	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
 }
 
@@ -1067,7 +1099,7 @@ cmd_workflow(int argc, char **argv)
 		json_end(&j, '}');
 		json_done(&j);
 	}
-	spool_close(sp);
+	close_spool();
 	return 0;
 }
 
@@ -1119,6 +1151,6 @@ main(int argc, char **argv)
 		    argv[0], spool_conf(sp)->workflow);
 	c = comment_flag(argc, argv);
 	rc = run_transition(sp, argv[0], argc, argv, c);
-	spool_close(sp);
+	close_spool();
 	return rc;
 }

@@ -1,0 +1,429 @@
+/*
+ * Unit tests: bundles.  Every hostile or broken bundle is refused with a clear error
+ * and leaves the spool exactly as it was; good bundles enter their entry state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault.h"
+
+static char *dir, *empty;
+static struct spool *sp;
+
+static int
+setup(void **state)
+{
+	char path[4200];
+
+	(void)state;
+	fault_install(1763900000);
+	dir = tmpdir_make();
+	sp = spool_make(dir, "print");
+	snprintf(path, sizeof path, "%s/spool", dir);
+	empty = snapshot(path);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	spool_close(sp);
+	tree_rm(dir);
+	free(dir);
+	free(empty);
+	return 0;
+}
+
+static char *
+spool_snap(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/spool", dir);
+	return snapshot(path);
+}
+
+/* Submit must fail with an error containing want, and leave no trace. */
+static void
+refused(const char *bundle, const char *id, const char *want)
+{
+	struct spool_err err = { "" };
+	char path[4200], *now;
+
+	if (spool_submit(sp, bundle, id, "admin:test", NULL, NULL, &err) == 0)
+		fail_msg("bundle %s was accepted (want: %s)", bundle, want);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("got '%s', want '%s'", err.msg, want);
+	now = spool_snap();
+	assert_string_equal(now, empty);
+	free(now);
+	snprintf(path, sizeof path, "%s/spool/tmp", dir);
+	assert_int_equal(dir_count(path), 0);
+}
+
+static char *
+good(const char *name)
+{
+	return bundle_copy(dir, "print", "1001", name);
+}
+
+/* Replace the text of order.xml in bundle b. */
+static void
+order_xml(const char *b, const char *text)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/order.xml", b);
+	file_write(path, text);
+}
+
+#define ORDER_HEAD "<?xml version=\"1.0\"?>\n"
+#define ORDER(id, body) \
+	ORDER_HEAD "<order xmlns=\"urn:spool:order:1\" id=\"" id "\">" \
+	"<customer><name>Jane</name><email>j@example.com</email></customer>" \
+	"<payment method=\"paypal\" status=\"paid\"/>" body "</order>\n"
+#define ITEM1 "<item id=\"1\" product=\"p\"/>"
+
+static void
+test_good_bundles(void **state)
+{
+	struct spool_err err;
+	char id[SPOOL_ID_MAX + 1], *b;
+	int st;
+
+	(void)state;
+	b = good("g1");
+	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_string_equal(id, "1001");
+	assert_int_equal(st, spool_conf_state(spool_conf(sp), "queued"));
+	/* --id gives the same bundle another id */
+	assert_int_equal(spool_submit(sp, b, "1001-copy", "admin:t", id, &st, &err), 0);
+	assert_string_equal(id, "1001-copy");
+	/* the same id twice is refused, and the first order is untouched */
+	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_string_equal(err.msg, "1001: order exists already in queued");
+	free(b);
+	b = bundle_copy(dir, "print", "1002", "g2");
+	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_int_equal(st, spool_conf_state(spool_conf(sp), "unpaid"));
+	free(b);
+	b = bundle_copy(dir, "print", "1003", "g3");
+	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_int_equal(st, spool_conf_state(spool_conf(sp), "uploading"));
+	free(b);
+	/* the order file's mtime is its placed time */
+	{
+		char p[4200];
+		struct stat sb;
+		snprintf(p, sizeof p, "%s/spool/state/queued/1001.order", dir);
+		assert_int_equal(stat(p, &sb), 0);
+		time_t placed;
+		assert_int_equal(spool_time_parse("2026-11-20T09:14:00Z", &placed), 0);
+		assert_int_equal(sb.st_mtime, placed);
+	}
+}
+
+static void
+test_malformed_xml(void **state)
+{
+	char *b = good("m");
+
+	(void)state;
+	order_xml(b, "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer>");
+	refused(b, NULL, "order.xml:1:");
+	order_xml(b, "");
+	refused(b, NULL, "order.xml");
+	order_xml(b, "\xff\xfe<\0o\0");
+	refused(b, NULL, "order.xml");
+	order_xml(b, ORDER("1", ITEM1 "&undefined;"));
+	refused(b, NULL, "order.xml:2: Entity 'undefined' not defined");
+	free(b);
+}
+
+static void
+test_schema_violations(void **state)
+{
+	static const struct {
+		const char *xml, *want;
+	} cases[] = {
+		{ ORDER("1", ""), "Missing child element(s)" },
+		{ ORDER("1", ITEM1 ITEM1), "Duplicate key-sequence ['1']" },
+		{ ORDER("1", "<item id=\"1\" product=\"p\" quantity=\"0\"/>"), "quantity" },
+		{ ORDER("1", ITEM1 "<colour>red</colour>"), "colour" },
+		{ ORDER("1", "<placed>2026-11-20T09:14:00+01:00</placed>" ITEM1), "placed" },
+		{ ORDER_HEAD "<order id=\"1\"><customer/></order>", "order" },
+		{ ORDER_HEAD "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>J</name>"
+		  "<email>not-an-address</email></customer><payment method=\"x\" status=\"paid\"/>"
+		  ITEM1 "</order>", "email" },
+		{ ORDER_HEAD "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>A&#x85;B"
+		  "</name><email>a@b</email></customer><payment method=\"x\" status=\"paid\"/>"
+		  ITEM1 "</order>", "name" },
+		{ ORDER("1", "<item id=\"1\" product=\"p\"/><file name=\"../x\" role=\"other\"/>"),
+		  "name" },
+	};
+	char *b = good("s");
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		order_xml(b, cases[i].xml);
+		refused(b, NULL, cases[i].want);
+	}
+	free(b);
+}
+
+static void
+test_hostile_xml(void **state)
+{
+	char *b = good("h"), *big, *p;
+	char path[4200];
+	int i;
+	size_t n;
+
+	(void)state;
+	/* XXE: an external entity that would read a local file */
+	order_xml(b, ORDER_HEAD "<!DOCTYPE order [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+	    "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>&xxe;</name>"
+	    "<email>a@b</email></customer><payment method=\"x\" status=\"paid\"/>" ITEM1 "</order>");
+	refused(b, NULL, "DOCTYPE is not allowed");
+	/* an external DTD over the network */
+	order_xml(b, ORDER_HEAD "<!DOCTYPE order SYSTEM \"http://127.0.0.1:9/evil.dtd\">"
+	    "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>J</name>"
+	    "<email>a@b</email></customer><payment method=\"x\" status=\"paid\"/>" ITEM1 "</order>");
+	refused(b, NULL, "DOCTYPE is not allowed");
+	/* billion laughs */
+	order_xml(b, ORDER_HEAD "<!DOCTYPE order [<!ENTITY a \"aaaaaaaaaa\">"
+	    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
+	    "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
+	    "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
+	    "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\"><!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>"
+	    "<order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>&i;</name><email>a@b</email>"
+	    "</customer><payment method=\"x\" status=\"paid\"/>" ITEM1 "</order>");
+	refused(b, NULL, "order.xml:1: Detected an entity reference loop");
+	/* quadratic blow-up: one 50 KB entity used 5,000 times */
+	n = 50000 + 5000 * 3 + 4096;
+	big = malloc(n);
+	p = big + sprintf(big, ORDER_HEAD "<!DOCTYPE order [<!ENTITY x \"");
+	memset(p, 'x', 50000);
+	p += 50000;
+	p += sprintf(p, "\">]><order xmlns=\"urn:spool:order:1\" id=\"1\"><customer><name>");
+	for (i = 0; i < 5000; i++)
+		p += sprintf(p, "&x;");
+	sprintf(p, "</name><email>a@b</email></customer><payment method=\"x\" status=\"paid\"/>"
+	    ITEM1 "</order>");
+	order_xml(b, big);
+	refused(b, NULL, "DOCTYPE is not allowed");
+	free(big);
+	/* over the size cap */
+	big = malloc(1200 * 1024);
+	memset(big, ' ', 1200 * 1024 - 1);
+	big[1200 * 1024 - 1] = '\0';
+	memcpy(big, "<a>", 3);
+	order_xml(b, big);
+	refused(b, NULL, "order.xml: too big");
+	free(big);
+	/* XXE in an upload.xml */
+	free(b);
+	b = good("h2");
+	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
+	file_write(path, "<?xml version=\"1.0\"?><!DOCTYPE upload [<!ENTITY x SYSTEM \"/etc/passwd\">]>"
+	    "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
+	    "<product id=\"&x;\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product></upload>");
+	refused(b, NULL, "items/1/upload.xml:1: Attribute references external entity 'x'");
+	free(b);
+}
+
+static void
+test_bad_ids(void **state)
+{
+	char *b = good("i"), long65[80];
+
+	(void)state;
+	memset(long65, 'a', 65);
+	long65[65] = '\0';
+	refused(b, "a/b", "'a/b' is not an order id");
+	refused(b, "..", "'..' is not an order id");
+	refused(b, ".hidden", "is not an order id");
+	refused(b, long65, "is not an order id");
+	refused(b, "caf\xc3\xa9", "is not an order id");
+	refused(b, "", "is not an order id");
+	order_xml(b, ORDER("../../etc", ITEM1));
+	refused(b, NULL, "id");
+	order_xml(b, ORDER(".x", ITEM1));
+	refused(b, NULL, "id");
+	order_xml(b, ORDER("caf\xc3\xa9", ITEM1));
+	refused(b, NULL, "id");
+	order_xml(b, ORDER("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ITEM1));
+	refused(b, NULL, "id");
+	order_xml(b, ORDER("1", "<item id=\"a/b\" product=\"p\"/>"));
+	refused(b, NULL, "id");
+	free(b);
+}
+
+static void
+test_symlinks_and_odd_files(void **state)
+{
+	char *b, link[4200];
+
+	(void)state;
+	b = good("l1");
+	assert_int_equal(sh("cd '%s' && mv order.xml real.xml && ln -s real.xml order.xml", b), 0);
+	refused(b, NULL, "order.xml: is a symlink");
+	free(b);
+	b = good("l2");
+	assert_int_equal(sh("cd '%s/items/1' && rm page-002.pdf && ln -s /etc/passwd page-002.pdf",
+	    b), 0);
+	refused(b, NULL, "items/1/page-002.pdf: is a symlink");
+	free(b);
+	b = good("l3");
+	assert_int_equal(sh("cd '%s' && mv items ../l3-items && ln -s ../l3-items items", b), 0);
+	refused(b, NULL, "items: is a symlink");
+	free(b);
+	b = good("l4");
+	assert_int_equal(sh("cd '%s' && rm invoice.pdf && ln -s /etc/passwd invoice.pdf", b), 0);
+	refused(b, NULL, "invoice.pdf: is a symlink");
+	free(b);
+	b = good("l5");
+	assert_int_equal(sh("cd '%s/items' && mv 1 ../../l5-one && ln -s ../../l5-one 1", b), 0);
+	refused(b, NULL, "items/1: is a symlink");
+	free(b);
+	/* the bundle itself a symlink */
+	b = good("l6");
+	snprintf(link, sizeof link, "%s/l6link", dir);
+	assert_int_equal(symlink(b, link), 0);
+	refused(link, NULL, "is a symlink");
+	free(b);
+	/* files nobody named */
+	b = good("o1");
+	assert_int_equal(sh("touch '%s/extra.txt'", b), 0);
+	refused(b, NULL, "extra.txt: not named in order.xml");
+	free(b);
+	b = good("o2");
+	assert_int_equal(sh("touch '%s/items/1/stray.pdf'", b), 0);
+	refused(b, NULL, "items/1/stray.pdf: not named in items/1/upload.xml");
+	free(b);
+	b = good("o3");
+	assert_int_equal(sh("mkdir '%s/items/7'", b), 0);
+	refused(b, NULL, "items/7: no such item in order.xml");
+	free(b);
+	b = good("o4");
+	assert_int_equal(sh("cd '%s/items/1' && rm page-003.pdf && mkfifo page-003.pdf", b), 0);
+	refused(b, NULL, "items/1/page-003.pdf: not a regular file");
+	free(b);
+	b = good("o5");
+	assert_int_equal(sh("cd '%s/items/1' && rm page-003.pdf", b), 0);
+	refused(b, NULL, "items/1/page-003.pdf: No such file");
+	free(b);
+	b = good("o6");
+	assert_int_equal(sh("echo 'not a pdf' > '%s/items/1/page-003.pdf'", b), 0);
+	refused(b, NULL, "items/1/page-003.pdf: not a PDF file");
+	free(b);
+	b = good("o7");
+	assert_int_equal(sh("rm '%s/invoice.pdf'", b), 0);
+	refused(b, NULL, "invoice.pdf: named in order.xml but missing");
+	free(b);
+	b = good("o8");
+	assert_int_equal(sh("mkfifo '%s/extra'", b), 0);
+	refused(b, NULL, "extra: not a regular file or folder");
+	free(b);
+}
+
+static void
+test_uploads_and_workflow(void **state)
+{
+	char *b, path[4200];
+
+	(void)state;
+	/* an email order into a print spool */
+	b = bundle_copy(dir, "email", "2001", "w1");
+	refused(b, NULL, "order 2001 is for workflow 'email', this spool runs 'print'");
+	free(b);
+	/* print needs an upload for every item */
+	b = good("u1");
+	assert_int_equal(sh("rm -r '%s/items/2'", b), 0);
+	refused(b, NULL, "items/2/upload.xml: missing");
+	free(b);
+	/* an upload.xml that belongs to another item */
+	b = good("u2");
+	snprintf(path, sizeof path, "%s/items/2/upload.xml", b);
+	assert_int_equal(sh("sed -i 's/item=\"2\"/item=\"1\"/' '%s'", path), 0);
+	refused(b, NULL, "items/2/upload.xml: it is the upload of item '1'");
+	free(b);
+	/* chunk pages outside the upload */
+	b = good("u3");
+	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
+	assert_int_equal(sh("sed -i 's/last=\"4\"/last=\"9\"/' '%s'", path), 0);
+	refused(b, NULL, "chunk pages 2-9 are outside 1-4");
+	free(b);
+	/* an upload.xml of another order */
+	b = good("u5");
+	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
+	assert_int_equal(sh("sed -i 's/order=\"1001\"/order=\"1002\"/' '%s'", path), 0);
+	refused(b, NULL, "items/1/upload.xml: it is an upload of order '1002', not '1001'");
+	free(b);
+	/* a page number past the count */
+	b = good("u4");
+	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
+	assert_int_equal(sh("sed -i 's/n=\"4\"/n=\"5\"/' '%s'", path), 0);
+	refused(b, NULL, "page 5 is outside 1-4");
+	free(b);
+}
+
+static void
+test_pos_takes_no_uploads(void **state)
+{
+	struct spool_err err;
+	struct spool *pos;
+	char *b, *d2 = tmpdir_make();
+
+	(void)state;
+	pos = spool_make(d2, "pos");
+	b = bundle_copy(d2, "pos", "3001", "p");
+	assert_int_equal(sh("mkdir -p '%s/items/1'", b), 0);
+	assert_int_equal(spool_submit(pos, b, NULL, "admin:t", NULL, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "items: workflow 'pos' takes no uploads"));
+	free(b);
+	spool_close(pos);
+	tree_rm(d2);
+	free(d2);
+}
+
+static void
+test_xml_check(void **state)
+{
+	struct spool_err err;
+	const char *up = "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
+	    "<product id=\"p\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
+	    "<page n=\"1\" file=\"a.pdf\"/></upload>";
+
+	(void)state;
+	assert_int_equal(spool_xml_check("upload", up, strlen(up), &err), 0);
+	assert_int_equal(spool_xml_check("order", up, strlen(up), &err), -1);
+	assert_int_equal(spool_xml_check("job.xml", "<a/>", 4, &err), 0);
+	assert_int_equal(spool_xml_check("job.xml", "<a>", 3, &err), -1);
+	assert_non_null(strstr(err.msg, "job.xml:1:"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_bundles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_xml, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_violations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_xml, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_and_odd_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads_and_workflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pos_takes_no_uploads, setup, teardown),
+		cmocka_unit_test(test_xml_check),
+	};
+	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
+}

@@ -1,0 +1,163 @@
+/* Unit tests: the name grammars, time and duration parsing, text checks, escaping. */
+#include <errno.h>
+#include <string.h>
+
+#include "fault.h"
+
+static void
+test_id_grammar(void **state)
+{
+	char long64[65], long65[66];
+
+	(void)state;
+	memset(long64, 'a', 64);
+	long64[64] = '\0';
+	memset(long65, 'a', 65);
+	long65[65] = '\0';
+	assert_true(spool_id_ok("1001"));
+	assert_true(spool_id_ok("A-b_c.9"));
+	assert_true(spool_id_ok("x"));
+	assert_true(spool_id_ok(long64));
+	assert_true(spool_id_ok("a..b"));
+	assert_false(spool_id_ok(long65));
+	assert_false(spool_id_ok(""));
+	assert_false(spool_id_ok(NULL));
+	assert_false(spool_id_ok(".hidden"));
+	assert_false(spool_id_ok(".."));
+	assert_false(spool_id_ok("."));
+	assert_false(spool_id_ok("a/b"));
+	assert_false(spool_id_ok("../x"));
+	assert_false(spool_id_ok("a b"));
+	assert_false(spool_id_ok("caf\xc3\xa9"));
+	assert_false(spool_id_ok("a\nb"));
+	assert_false(spool_id_ok("a\\b"));
+}
+
+static void
+test_name_grammar(void **state)
+{
+	(void)state;
+	assert_true(spool_name_ok("queued"));
+	assert_true(spool_name_ok("pending-recipients"));
+	assert_true(spool_name_ok("a1"));
+	assert_false(spool_name_ok("Queued"));
+	assert_false(spool_name_ok("1queued"));
+	assert_false(spool_name_ok("-x"));
+	assert_false(spool_name_ok("a_b"));
+	assert_false(spool_name_ok(""));
+	assert_false(spool_name_ok("abcdefghijklmnopqrstuvwxyz0123456"));
+	assert_true(spool_name_ok("abcdefghijklmnopqrstuvwxyz012345"));
+}
+
+static void
+test_time(void **state)
+{
+	char buf[32];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(spool_time_parse("2026-11-23T11:33:05Z", &t), 0);
+	assert_string_equal(spool_time_fmt(t, buf, sizeof buf), "2026-11-23T11:33:05Z");
+	assert_int_equal(spool_time_parse("2026-11-23", &t), 0);
+	assert_string_equal(spool_time_fmt(t, buf, sizeof buf), "2026-11-23T00:00:00Z");
+	assert_int_equal(spool_time_parse("2026-11-23T11:33Z", &t), 0);
+	assert_string_equal(spool_time_fmt(t, buf, sizeof buf), "2026-11-23T11:33:00Z");
+	assert_int_equal(spool_time_parse("@86400", &t), 0);
+	assert_int_equal(t, 86400);
+	assert_int_equal(spool_time_parse("2026-02-30", &t), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(spool_time_parse("2026-13-01", &t), -1);
+	assert_int_equal(spool_time_parse("2026-11-23T11:33:05", &t), -1);
+	assert_int_equal(spool_time_parse("2026-11-23T11:33:05+01:00", &t), -1);
+	assert_int_equal(spool_time_parse("2026-11-23T24:00:00Z", &t), -1);
+	assert_int_equal(spool_time_parse("26-11-23", &t), -1);
+	assert_int_equal(spool_time_parse("@", &t), -1);
+	assert_int_equal(spool_time_parse("@-5", &t), -1);
+	assert_int_equal(spool_time_parse("", &t), -1);
+}
+
+static void
+test_duration(void **state)
+{
+	long s;
+
+	(void)state;
+	assert_int_equal(spool_duration_parse("90", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(spool_duration_parse("90s", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(spool_duration_parse("10m", &s), 0);
+	assert_int_equal(s, 600);
+	assert_int_equal(spool_duration_parse("36h", &s), 0);
+	assert_int_equal(s, 36 * 3600);
+	assert_int_equal(spool_duration_parse("60d", &s), 0);
+	assert_int_equal(s, 60 * 86400);
+	assert_int_equal(spool_duration_parse("0s", &s), 0);
+	assert_int_equal(s, 0);
+	assert_int_equal(spool_duration_parse("10x", &s), -1);
+	assert_int_equal(spool_duration_parse("10mm", &s), -1);
+	assert_int_equal(spool_duration_parse("-1s", &s), -1);
+	assert_int_equal(spool_duration_parse("m", &s), -1);
+	assert_int_equal(spool_duration_parse("99999999999d", &s), -1);
+}
+
+static void
+test_text_ok(void **state)
+{
+	(void)state;
+	assert_true(text_ok("Jane Doe"));
+	assert_true(text_ok("Tom\xc3\xa1s \xc3\x81lvarez"));
+	assert_true(text_ok("\xe2\x82\xac 5"));
+	assert_true(text_ok("\xf0\x9f\x98\x80"));
+	assert_true(text_ok(""));
+	assert_false(text_ok("a\nb"));
+	assert_false(text_ok("a\rb"));
+	assert_false(text_ok("a\tb"));
+	assert_false(text_ok("a\x7f"));
+	assert_false(text_ok("\xc3"));           /* truncated sequence */
+	assert_false(text_ok("\xc0\xaf"));       /* overlong slash */
+	assert_false(text_ok("\xed\xa0\x80"));   /* surrogate */
+	assert_false(text_ok("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	assert_false(text_ok("\xc2\x85"));       /* C1 control NEL */
+	assert_false(text_ok("\xff"));
+}
+
+static void
+test_escape(void **state)
+{
+	char buf[64], small[12];
+
+	(void)state;
+	assert_string_equal(spool_escape(buf, sizeof buf, "a\tb\nc\rd\\e"), "a\\tb\\nc\\rd\\\\e");
+	assert_string_equal(spool_escape(buf, sizeof buf, "x\x01y\xffz"), "x\\x01y\\xffz");
+	assert_string_equal(spool_escape(buf, sizeof buf, "caf\xc3\xa9"), "caf\xc3\xa9");
+	spool_escape(small, sizeof small, "0123456789abcdef");
+	assert_true(strlen(small) < sizeof small);
+	assert_non_null(strstr(small, "..."));
+}
+
+static void
+test_fmt_truncation(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	assert_int_equal(fmt(buf, sizeof buf, "%s", "1234567"), 7);
+	assert_int_equal(fmt(buf, sizeof buf, "%s", "12345678"), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_id_grammar),
+		cmocka_unit_test(test_name_grammar),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_text_ok),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_fmt_truncation),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
