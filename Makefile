@@ -58,7 +58,7 @@ UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
 MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5
 
-all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/libspool.pc
+all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl
 
 $(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c lib/spool.h lib/internal.h
 	@mkdir -p $(@D)
@@ -78,10 +78,6 @@ $(B)/libspool.a: $(LIB_OBJ)
 $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libspool.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) \
 		$(DEPS_LIBS)
-
-$(B)/libspool.pc: lib/libspool.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' lib/libspool.pc.in >$@
 
 $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)
@@ -117,7 +113,7 @@ check: deps-test
 
 run: deps
 	$(MAKE) all
-	tests/demo build demo
+	mk/demo build demo
 
 bench: deps-test
 	$(MAKE) tests
@@ -132,7 +128,9 @@ install: all
 	install -m 755 $(B)/libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so.$(SOVERSION)
 	ln -sf libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so
 	install -m 644 lib/spool.h $(DESTDIR)$(INCLUDEDIR)/spool.h
-	install -m 644 $(B)/libspool.pc $(DESTDIR)$(PKGCONFIGDIR)/libspool.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		lib/libspool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libspool.pc
 	install -m 644 spool-layout/workflows/*.conf $(DESTDIR)$(DATADIR)/workflows/
 	install -m 644 spool-layout/schemas/*.xsd $(DESTDIR)$(DATADIR)/schemas/
 	cp -R spool-layout/examples $(DESTDIR)$(DATADIR)/

@@ -418,7 +418,7 @@ cmd_ls(int argc, char **argv)
 			json_end(&j, '}');
 			continue;
 		}
-		printf("%-20s %-16s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
+		printf("%-20s %-18s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
 		if (lng)
 			printf("  %s  %s", spool_time_fmt(r->since, t2, sizeof t2),
 			    have ? spool_escape(cust, sizeof cust, o.customer) : "?");

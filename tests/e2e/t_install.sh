@@ -1,0 +1,25 @@
+# make install puts everything where PREFIX says, and a program builds against the
+# installed libspool through its pkg-config file.
+. "$SRCDIR/tests/e2e/lib.sh"
+pre=$T/prefix
+rc 0 "make install" make -C "$SRCDIR" -s install PREFIX="$pre"
+for f in bin/spoolctl lib/libspool.a lib/libspool.so.0 lib/libspool.so include/spool.h \
+	lib/pkgconfig/libspool.pc share/man/man1/spoolctl.1 share/man/man5/spool-layout.5 \
+	share/man/man5/spool.conf.5 share/spool/workflows/print.conf share/spool/schemas/order.xsd \
+	share/spool/examples/print/1001/order.xml; do
+	check "installs $f" test -e "$pre/$f"
+done
+rc 0 "DESTDIR stages the same tree" make -C "$SRCDIR" -s install PREFIX=/usr DESTDIR="$T/dest"
+check "under DESTDIR" test -x "$T/dest/usr/bin/spoolctl"
+has "with the pkg-config file of PREFIX" "$T/dest/usr/lib/pkgconfig/libspool.pc" "^prefix=/usr$"
+cat >"$T/prog.c" <<'C'
+#include <spool.h>
+int main(void) { return spool_id_ok("1001") && !spool_id_ok("../x") ? 0 : 1; }
+C
+export PKG_CONFIG_PATH="$pre/lib/pkgconfig"
+rc 0 "pkg-config knows libspool" pkg-config --exists libspool
+rc 0 "a program compiles against it" sh -c "cc -o '$T/prog' '$T/prog.c' \$(pkg-config --cflags --libs libspool)"
+rc 0 "and runs" env LD_LIBRARY_PATH="$pre/lib" "$T/prog"
+rc 0 "statically too" sh -c "cc -o '$T/sprog' '$T/prog.c' \$(pkg-config --cflags libspool) '$pre/lib/libspool.a' \$(pkg-config --libs --static libspool | sed 's/-lspool//')"
+rc 0 "the installed spoolctl works" "$pre/bin/spoolctl" -d "$T/s" init pos
+done_testing
