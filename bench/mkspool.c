@@ -7,7 +7,8 @@
  *	mkspool SPOOL N [STATE...]
  *
  * Ids are o0000001...; orders go round-robin over the given states (default: all);
- * placed times spread over the year before 2026-11-01.
+ * placed times spread over the year before 2026-11-01.  Every 50th order also gets
+ * an order.xml, so that `spoolctl show` has items to read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,14 @@ main(int argc, char **argv)
 		if ((len = spool_event_format(&ev, buf, sizeof buf)) < 0)
 			die("history");
 		put(pd, "history", buf, (size_t)len, 0);
+		if (k % 50 == 0) {
+			len = snprintf(buf, sizeof buf, "<?xml version=\"1.0\"?>\n"
+			    "<order xmlns=\"urn:spool:order:1\" id=\"%s\"><customer><name>%s</name>"
+			    "<email>%s</email></customer><payment method=\"paypal\" status=\"paid\"/>"
+			    "<item id=\"1\" product=\"poster-a2\"/></order>\n", o.id, o.customer,
+			    o.email);
+			put(pd, "order.xml", buf, (size_t)len, 0);
+		}
 		close(pd);
 		if ((len = spool_order_format(&o, buf, sizeof buf)) < 0)
 			die("order");

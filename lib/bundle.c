@@ -530,15 +530,12 @@ read_item(struct rd *r, int itemsfd, struct spool_item *it)
 			goto out;
 		}
 	/* Nothing in an item folder may go unnamed. */
-	if ((d = fdopendir(fd)) == NULL)
+	if ((d = dir_open(fd, ".")) == NULL)
 		goto out;
-	fd = -1;
-	while ((de = readdir(d)) != NULL) {
+	while ((de = dir_next(d)) != NULL) {
 		char fpath[sizeof path + SPOOL_ID_MAX + 256];
 		int ok = strcmp(de->d_name, "upload.xml") == 0;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
 		snprintf(fpath, sizeof fpath, "items/%s/%s", it->id, de->d_name);
 		for (i = 0; !ok && i < r->b->nfiles; i++)
 			ok = strcmp(r->b->files[i].path, fpath) == 0;
@@ -572,17 +569,12 @@ read_items(struct rd *r, int bfd)
 	DIR *d;
 	int fd, i, rc = 0;
 
-	if ((fd = openat(bfd, "items", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((d = dir_open(bfd, "items")) == NULL)
 		return seterr(r->err, "items: %s", strerror(errno));
-	if ((d = fdopendir(fd)) == NULL) {
-		close_keep(fd);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	fd = dirfd(d);
+	while (rc == 0 && (de = dir_next(d)) != NULL) {
 		char path[300];
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
 		snprintf(path, sizeof path, "items/%.200s", de->d_name);
 		for (i = 0; i < r->b->nitems; i++)
 			if (strcmp(r->b->items[i].id, de->d_name) == 0)
@@ -629,16 +621,14 @@ spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle 
 		goto out;
 	}
 	buf = NULL;
-	if ((fd = openat(bfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
+	if ((d = dir_open(bfd, ".")) == NULL) {
 		seterr(err, "cannot read the bundle: %s", strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	while ((de = readdir(d)) != NULL) {
+	while ((de = dir_next(d)) != NULL) {
 		const char *nm = de->d_name;
 
-		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 || strcmp(nm, "order.xml") == 0)
+		if (strcmp(nm, "order.xml") == 0)
 			continue;
 		if ((t = entry_type(bfd, nm, nm, err)) < 0)
 			goto out;

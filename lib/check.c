@@ -189,39 +189,26 @@ scan_states(struct ck *c, struct list *l, struct arena *a)
 	int i, fd;
 
 	/* Folders in state/ that the workflow does not name hold orders in no state. */
-	if (sp->dir[SPOOL_DIR_STATE] >= 0 &&
-	    (fd = openat(sp->dir[SPOOL_DIR_STATE], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if ((d = fdopendir(fd)) == NULL)
-			close(fd);
-		else {
-			while ((de = readdir(d)) != NULL) {
-				if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-				    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
-					continue;
-				if (spool_conf_state(sp->conf, de->d_name) >= 0)
-					continue;
-				snprintf(path, sizeof path, "state/%.60s", de->d_name);
-				report(c, SPOOL_P_UNKNOWNSTATE, NULL, path,
-				    "not a state of the workflow; its orders are in no state", 0);
-			}
-			closedir(d);
+	if (sp->dir[SPOOL_DIR_STATE] >= 0 && (d = dir_open(sp->dir[SPOOL_DIR_STATE], ".")) != NULL) {
+		while ((de = dir_next(d)) != NULL) {
+			if (spool_conf_state(sp->conf, de->d_name) >= 0)
+				continue;
+			snprintf(path, sizeof path, "state/%.60s", de->d_name);
+			report(c, SPOOL_P_UNKNOWNSTATE, NULL, path,
+			    "not a state of the workflow; its orders are in no state", 0);
 		}
+		closedir(d);
 	}
 	for (i = 0; i < sp->conf->nstates; i++) {
 		if (sp->statefd[i] < 0)
 			continue;
-		if ((fd = openat(sp->statefd[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		if ((d = dir_open(sp->statefd[i], ".")) == NULL)
 			return -1;
-		if ((d = fdopendir(fd)) == NULL) {
-			close_keep(fd);
-			return -1;
-		}
+		fd = dirfd(d);
 		snprintf(path, sizeof path, "state/%s", sp->conf->states[i].name);
-		while ((de = readdir(d)) != NULL) {
+		while ((de = dir_next(d)) != NULL) {
 			int type = de->d_type;
 
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
 			if (type == DT_UNKNOWN) {
 				if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 					continue;
@@ -250,18 +237,13 @@ scan_orders(struct ck *c, struct list *l, struct arena *a)
 
 	if (c->sp->dir[SPOOL_DIR_ORDERS] < 0)
 		return 0;
-	if ((fd = openat(c->sp->dir[SPOOL_DIR_ORDERS], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((d = dir_open(c->sp->dir[SPOOL_DIR_ORDERS], ".")) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close_keep(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
+	fd = dirfd(d);
+	while ((de = dir_next(d)) != NULL) {
 		struct stat st;
 		int type = de->d_type;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
 		if (type == DT_UNKNOWN) {
 			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
@@ -420,16 +402,10 @@ scan_tmp(struct ck *c)
 	DIR *d;
 	int fd, r;
 
-	if (sp->dir[SPOOL_DIR_TMP] < 0 ||
-	    (fd = openat(sp->dir[SPOOL_DIR_TMP], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (sp->dir[SPOOL_DIR_TMP] < 0 || (d = dir_open(sp->dir[SPOOL_DIR_TMP], ".")) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	fd = dirfd(d);
+	while ((de = dir_next(d)) != NULL) {
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    c->now - st.st_mtime < sp->conf->tmp_grace)
 			continue;

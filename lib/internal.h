@@ -6,6 +6,7 @@
 #ifndef SPOOL_INTERNAL_H
 #define SPOOL_INTERNAL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -65,6 +66,10 @@ int failerr(struct spool_err *err, int errnum, const char *f, ...)
 int write_all(int fd, const void *buf, size_t len);
 /* Read a whole regular file below dirfd (no symlinks) of at most max bytes; malloc'd. */
 int read_file(int dirfd, const char *name, size_t max, char **buf, size_t *len);
+/* A directory stream on at/name ("." for at itself), never through a symlink. */
+DIR *dir_open(int at, const char *name);
+/* The next entry of d that is not "." or "..", or NULL at the end. */
+struct dirent *dir_next(DIR *d);
 /* Close preserving errno. */
 void close_keep(int fd);
 /* Fill buf with a unique suffix for temporary names: "<pid>.<random hex>". */

@@ -213,12 +213,9 @@ spool_walk(struct spool *sp, uint64_t states, int dostat,
 	for (i = 0; i < sp->conf->nstates && !stop; i++) {
 		if ((states != 0 && !(states & ((uint64_t)1 << i))) || sp->statefd[i] < 0)
 			continue;
-		if ((fd = openat(sp->statefd[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		if ((d = dir_open(sp->statefd[i], ".")) == NULL)
 			return -1;
-		if ((d = fdopendir(fd)) == NULL) {
-			close_keep(fd);
-			return -1;
-		}
+		fd = dirfd(d);
 		while (!stop && (de = readdir(d)) != NULL) {
 			if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 				continue;

@@ -143,7 +143,7 @@ rmtree(int at, const char *name, int depth)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r = 0;
 
 	if (spool_sys.unlinkat(at, name, 0) == 0)
 		return 0;
@@ -155,19 +155,11 @@ rmtree(int at, const char *name, int depth)
 		errno = ELOOP;
 		return -1;
 	}
-	fd = spool_sys.openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (fd < 0)
+	if ((d = dir_open(at, name)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close_keep(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((de = dir_next(d)) != NULL)
 		if (rmtree(dirfd(d), de->d_name, depth + 1) < 0)
 			r = -1;
-	}
 	closedir(d);
 	if (r == 0 && spool_sys.unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -1;

@@ -59,6 +59,32 @@ failerr(struct spool_err *err, int errnum, const char *f, ...)
 	return -1;
 }
 
+DIR *
+dir_open(int at, const char *name)
+{
+	DIR *d;
+	int fd;
+
+	fd = spool_sys.openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close_keep(fd);
+	return d;
+}
+
+struct dirent *
+dir_next(DIR *d)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d)) != NULL)
+		if (!(de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0'))))
+			return de;
+	return NULL;
+}
+
 void
 close_keep(int fd)
 {
