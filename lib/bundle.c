@@ -858,13 +858,14 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
     char *out_id, int *out_state, struct spool_err *err)
 {
 	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
+	char bundle_id[SPOOL_ID_MAX + 1] = "";
 	struct spool_bundle *b = NULL;
 	struct spool_event ev;
 	struct spool_err e;
 	struct timespec placed;
 	int bfd = -1, sfd = -1, lk = -1, entry, n, where, rc = -1;
 	int staged = 0, claimed = 0;
-	const char *oid;
+	const char *oid = NULL;
 
 	if ((bfd = open_bundle(AT_FDCWD, bundle, err)) < 0)
 		return -1;
@@ -877,6 +878,7 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 			failerr(err, EINVAL, "'%.80s' is not an order id", id);
 			goto out;
 		}
+		snprintf(bundle_id, sizeof bundle_id, "%s", b->order.id);
 		snprintf(b->order.id, sizeof b->order.id, "%s", id);
 	}
 	oid = b->order.id;
@@ -915,7 +917,11 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 	snprintf(ev.id, sizeof ev.id, "%s", oid);
 	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
 	snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[entry].name);
-	snprintf(ev.comment, sizeof ev.comment, "submitted");
+	if (bundle_id[0] != '\0' && strcmp(bundle_id, oid) != 0)
+		snprintf(ev.comment, sizeof ev.comment, "submitted (the bundle's id is %s)",
+		    bundle_id);
+	else
+		snprintf(ev.comment, sizeof ev.comment, "submitted");
 	placed.tv_sec = b->order.placed;
 	placed.tv_nsec = 0;
 	if (spool_history_append(sfd, "history", &ev) < 0 ||

@@ -18,6 +18,7 @@ for id in 1001 1002 1003; do
 done
 rc 0 "submit --id gives another id" $S -d "$P" submit --id 1001-again "$EX/print/1001"
 has "submit --id prints the new id" "$T/out" "^1001-again\$"
+has "and its history names the bundle's id" "$P/orders/1001-again/history" "submitted \(the bundle's id is 1001\)$"
 rc 65 "submit of an existing id is refused" $S -d "$P" submit "$EX/print/1001"
 lines "the refusal is one line" "$T/err" 1
 has "the refusal names the order and why" "$T/err" "^spoolctl: 1001: order exists already in queued$"
@@ -62,6 +63,18 @@ has "show gives the files" "$T/out" "^  items/1/page-004.pdf"
 has "show gives the history" "$T/out" "admin:.* - -> queued  submitted$"
 rc 0 "show --json" $S show --json 1003
 json "show --json has state, items, attempts, files and history" "$T/out" "d['state'] == 'uploading' and d['code'] is None and d['items'][0]['upload'] == 'incomplete' and d['attempts'] == 0 and d['last_error'] is None and any(f['path'] == 'items/1/page-001.pdf' for f in d['files']) and d['history'][0]['to'] == 'uploading'"
+# what spoold keeps beside an order: attempts, due time and the last error
+printf 'spool-status 1\nstate: uploading\nattempts: 2\ndue: 2026-11-30T10:00:00Z\nerror: page 2 missing\n' >"$P/orders/1003/status"
+rc 0 "show with a status" $S show 1003
+has "shows the attempts" "$T/out" "^attempts +2$"
+has "shows the last error" "$T/out" "^last error page 2 missing$"
+has "shows when it is due" "$T/out" "^due +2026-11-30T10:00:00Z$"
+rc 0 "show --json with a status" $S show --json 1003
+json "has attempts, due and last_error" "$T/out" "d['attempts'] == 2 and d['last_error'] == 'page 2 missing' and d['due'] == '2026-11-30T10:00:00Z'"
+printf 'spool-status 1\nstate: uploading\nattempts: x\n' >"$P/orders/1003/status"
+rc 0 "a broken status file does not stop show" $S show 1003
+has "but is named" "$T/err" "orders/1003/status: line 3: bad value for 'attempts'"
+rm "$P/orders/1003/status"
 rc 66 "show of no such order" $S show 4242
 has "says so" "$T/err" "^spoolctl: 4242: no such order$"
 rc 64 "show of a bad id" $S show ../etc
