@@ -854,8 +854,8 @@ stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 }
 
 int
-spool_submit(struct spool *sp, const char *bundle, const char *id, const char *who,
-    char *out_id, int *out_state, struct spool_err *err)
+spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, char *out_id, int *out_state, struct spool_err *err)
 {
 	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
 	char bundle_id[SPOOL_ID_MAX + 1] = "";
@@ -867,7 +867,7 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 	int staged = 0, claimed = 0;
 	const char *oid = NULL;
 
-	if ((bfd = open_bundle(AT_FDCWD, bundle, err)) < 0)
+	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
 		return -1;
 	if (spool_bundle_readfd(bfd, sp->conf, &b, &e) < 0) {
 		seterr(err, "bundle %s: %s", bundle, e.msg);
@@ -924,7 +924,7 @@ spool_submit(struct spool *sp, const char *bundle, const char *id, const char *w
 		snprintf(ev.comment, sizeof ev.comment, "submitted");
 	placed.tv_sec = b->order.placed;
 	placed.tv_nsec = 0;
-	if (spool_history_append(sfd, "history", &ev) < 0 ||
+	if (spool_history_append(sfd, "history", &ev, 0) < 0 ||
 	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &placed }) < 0) {
 		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));

@@ -287,7 +287,7 @@ nopayload(struct ck *c, const char *id, int state)
 		snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[state].name);
 		snprintf(ev.comment, sizeof ev.comment, "orders/%s was missing; made empty", id);
 		r = spool_mkdir(sp->dir[SPOOL_DIR_ORDERS], id, 0770) == 0 &&
-		    spool_history_add(sp, &ev) == 0 ? 1 : -1;
+		    spool_history_add(sp, &ev, 0) == 0 ? 1 : -1;
 	}
 	report(c, SPOOL_P_NOPAYLOAD, id, path, detail, r);
 }

@@ -124,7 +124,7 @@ spool_event_format(const struct spool_event *ev, char *buf, size_t len)
 }
 
 int
-spool_history_append(int dirfd, const char *name, const struct spool_event *ev)
+spool_history_append(int dirfd, const char *name, const struct spool_event *ev, int flags)
 {
 	char line[LINE_MAX_LEN];
 	struct stat st;
@@ -158,9 +158,9 @@ spool_history_append(int dirfd, const char *name, const struct spool_event *ev)
 			errno = ENOSPC;
 		goto undo;
 	}
-	if (spool_sys.fsync(fd) < 0)
+	if (!(flags & SPOOL_NOSYNC) && spool_sys.fsync(fd) < 0)
 		goto undo;
-	if (created && spool_fsync_dir(dirfd) < 0)
+	if (!(flags & SPOOL_NOSYNC) && created && spool_fsync_dir(dirfd) < 0)
 		goto undo;
 	/* The line is on disk; a late error from close cannot take it back. */
 	spool_sys.close(fd);
@@ -177,13 +177,13 @@ undo:
 }
 
 int
-spool_history_add(struct spool *sp, const struct spool_event *ev)
+spool_history_add(struct spool *sp, const struct spool_event *ev, int flags)
 {
 	int fd, r;
 
 	if ((fd = open_payload(sp, ev->id)) < 0)
 		return -1;
-	r = spool_history_append(fd, HISTORY_NAME, ev);
+	r = spool_history_append(fd, HISTORY_NAME, ev, flags);
 	close_keep(fd);
 	return r;
 }
@@ -191,7 +191,49 @@ spool_history_add(struct spool *sp, const struct spool_event *ev)
 int
 spool_log_add(struct spool *sp, const struct spool_event *ev)
 {
-	return spool_history_append(sp->dir[SPOOL_DIR_ROOT], HISTORY_NAME, ev);
+	return spool_history_append(sp->dir[SPOOL_DIR_ROOT], HISTORY_NAME, ev, 0);
+}
+
+int
+spool_history_last(struct spool *sp, const char *id, struct spool_event *ev)
+{
+	char buf[LINE_MAX_LEN + 1], *nl, *start;
+	struct stat st;
+	off_t off;
+	ssize_t n;
+	int pfd, fd;
+
+	if ((pfd = open_payload(sp, id)) < 0)
+		return -1;
+	fd = openat(pfd, HISTORY_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close_keep(pfd);
+	if (fd < 0)
+		return -1;
+	/* Only the tail: a history of any length costs one read. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close_keep(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	off = st.st_size > LINE_MAX_LEN ? st.st_size - LINE_MAX_LEN : 0;
+	n = pread(fd, buf, LINE_MAX_LEN, off);
+	close_keep(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	/* A last line without its newline is still being written: take the one before. */
+	if ((nl = strrchr(buf, '\n')) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	*nl = '\0';
+	start = strrchr(buf, '\n');
+	start = start != NULL ? start + 1 : buf;
+	if (start == buf && off > 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return spool_event_parse(start, ev);
 }
 
 /* Undo escape() in place; returns -1 on a bad escape. */

@@ -111,8 +111,9 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
 	snprintf(ev.to, sizeof ev.to, "%s", sname(sp, to));
 	snprintf(ev.comment, sizeof ev.comment, "%s", m->comment != NULL ? m->comment : "");
-	if (spool_fsync_dir(sp->statefd[to]) < 0 || spool_fsync_dir(sp->statefd[from]) < 0 ||
-	    spool_history_add(sp, &ev) < 0) {
+	if ((!(m->flags & SPOOL_NOSYNC) && (spool_fsync_dir(sp->statefd[to]) < 0 ||
+	    spool_fsync_dir(sp->statefd[from]) < 0)) ||
+	    spool_history_add(sp, &ev, m->flags & SPOOL_NOSYNC) < 0) {
 		/* The move cannot be made whole: take it back, unless someone moved it on. */
 		saved = errno;
 		if (rename_noreplace(sp->statefd[to], name, sp->statefd[from], name) == 0) {
@@ -197,6 +198,12 @@ out:
 	close_keep(pfd);
 	repair_unlock(lk);
 	return r;
+}
+
+int
+spool_sync(struct spool *sp)
+{
+	return syncfs(sp->dir[SPOOL_DIR_ROOT]);
 }
 
 int

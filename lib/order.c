@@ -248,41 +248,91 @@ spool_order_read(struct spool *sp, const char *id, int state, struct spool_order
 
 /* ---- status ---------------------------------------------------------------- */
 
+#define S(s) ((struct spool_status *)(s))
+
 static int
-s_state(void *s, const char *v)
+name_or_none(char *dst, const char *v)
 {
-	return spool_name_ok(v) ?
-	    copy_field(((struct spool_status *)s)->state, SPOOL_NAME_MAX + 1, v) : -1;
+	if (strcmp(v, "-") == 0) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return spool_name_ok(v) ? copy_field(dst, SPOOL_NAME_MAX + 1, v) : -1;
 }
 
 static int
-s_attempts(void *s, const char *v)
+time_or_none(time_t *t, const char *v)
 {
-	return parse_int(v, &((struct spool_status *)s)->attempts);
+	if (strcmp(v, "-") == 0) {
+		*t = 0;
+		return 0;
+	}
+	return spool_time_parse(v, t);
+}
+
+static int
+s_state(void *s, const char *v)
+{
+	return name_or_none(S(s)->state, v);
+}
+
+static int
+s_since(void *s, const char *v)
+{
+	return time_or_none(&S(s)->since, v);
+}
+
+static int
+s_step(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->step);
+}
+
+static int
+s_tries(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->tries);
 }
 
 static int
 s_due(void *s, const char *v)
 {
-	struct spool_status *st = s;
+	return time_or_none(&S(s)->due, v);
+}
 
-	if (strcmp(v, "-") == 0) {
-		st->due = 0;
-		return 0;
-	}
-	return spool_time_parse(v, &st->due);
+static int
+s_reminded(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->reminded);
+}
+
+static int
+s_next(void *s, const char *v)
+{
+	return name_or_none(S(s)->next, v);
+}
+
+static int
+s_attempts(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->attempts);
 }
 
 static int
 s_error(void *s, const char *v)
 {
-	return copy_field(((struct spool_status *)s)->error, SPOOL_FIELD_MAX + 1, v);
+	return copy_field(S(s)->error, SPOOL_FIELD_MAX + 1, v);
 }
 
 static const struct kv_key status_keys[] = {
 	{ "state", 1, s_state },
-	{ "attempts", 1, s_attempts },
+	{ "since", 0, s_since },
+	{ "step", 0, s_step },
+	{ "tries", 0, s_tries },
 	{ "due", 0, s_due },
+	{ "reminded", 0, s_reminded },
+	{ "next", 0, s_next },
+	{ "attempts", 1, s_attempts },
 	{ "error", 0, s_error },
 	{ NULL, 0, NULL },
 };
@@ -297,15 +347,29 @@ spool_status_parse(const char *buf, size_t len, struct spool_status *s, struct s
 int
 spool_status_format(const struct spool_status *s, char *buf, size_t len)
 {
-	char due[32];
+	char since[32], due[32];
 
-	if (!spool_name_ok(s->state) || !text_ok(s->error) || s->attempts < 0) {
+	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) ||
+	    (s->next[0] != '\0' && !spool_name_ok(s->next)) || !text_ok(s->error) ||
+	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	return fmt(buf, len, "spool-status %d\nstate: %s\nattempts: %d\ndue: %s\nerror: %s\n",
-	    STATUS_VERSION, s->state, s->attempts,
-	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->error);
+	return fmt(buf, len,
+	    "spool-status %d\n"
+	    "state: %s\n"
+	    "since: %s\n"
+	    "step: %d\n"
+	    "tries: %d\n"
+	    "due: %s\n"
+	    "reminded: %d\n"
+	    "next: %s\n"
+	    "attempts: %d\n"
+	    "error: %s\n",
+	    STATUS_VERSION, s->state[0] ? s->state : "-",
+	    s->since != 0 ? spool_time_fmt(s->since, since, sizeof since) : "-", s->step, s->tries,
+	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->reminded,
+	    s->next[0] ? s->next : "-", s->attempts, s->error);
 }
 
 int
@@ -343,7 +407,7 @@ spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
 }
 
 int
-spool_status_write(struct spool *sp, const char *id, const struct spool_status *s)
+spool_status_write(struct spool *sp, const char *id, const struct spool_status *s, int flags)
 {
 	char buf[KV_FILE_MAX];
 	int fd, n, r;
@@ -352,7 +416,8 @@ spool_status_write(struct spool *sp, const char *id, const struct spool_status *
 		return -1;
 	if ((fd = open_payload(sp, id)) < 0)
 		return -1;
-	r = spool_publish(fd, STATUS_NAME, sp->dir[SPOOL_DIR_TMP], buf, (size_t)n, NULL);
+	r = spool_publish(fd, STATUS_NAME, sp->dir[SPOOL_DIR_TMP], buf, (size_t)n,
+	    &(struct spool_pub){ .flags = flags & SPOOL_NOSYNC ? SPOOL_PUB_NOSYNC : 0 });
 	close_keep(fd);
 	return r;
 }

@@ -82,7 +82,7 @@ publish(int dirfd, const char *name, int tmpfd, const void *buf, size_t len, int
 		if (spool_sys.futimens(fd, ts) < 0)
 			goto fail;
 	}
-	if (spool_sys.fsync(fd) < 0)
+	if (!(flags & SPOOL_PUB_NOSYNC) && spool_sys.fsync(fd) < 0)
 		goto fail;
 	saved = spool_sys.close(fd);
 	fd = -1;
@@ -94,7 +94,7 @@ publish(int dirfd, const char *name, int tmpfd, const void *buf, size_t len, int
 	} else if (spool_sys.renameat2(tdir, tmp, dirfd, name, 0) < 0)
 		goto fail;
 	/* The file is in place; a failure here means only that it may not survive a crash. */
-	if (!(flags & SPOOL_PUB_NOSYNCDIR) && spool_fsync_dir(dirfd) < 0)
+	if (!(flags & (SPOOL_PUB_NOSYNCDIR | SPOOL_PUB_NOSYNC)) && spool_fsync_dir(dirfd) < 0)
 		return -1;
 	return 0;
 fail:

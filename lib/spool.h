@@ -201,7 +201,18 @@ int spool_statefd(const struct spool *sp, int state);
 enum {
 	SPOOL_PUB_NOREPLACE = 1 << 0, /* fail with EEXIST rather than replace a file */
 	SPOOL_PUB_NOSYNCDIR = 1 << 1, /* the caller fsyncs the target directory later */
+	SPOOL_PUB_NOSYNC = 1 << 2,    /* no fsync at all: the caller calls spool_sync */
 };
+
+/*
+ * For moves, history and status written in a batch: nothing is fsynced, and the
+ * caller makes the whole batch durable with one spool_sync() before anything that
+ * depends on it leaves the spool (group commit).
+ */
+#define SPOOL_NOSYNC 1
+
+/* Make everything written to the spool's file system durable: syncfs(2). */
+int spool_sync(struct spool *sp);
 
 struct spool_pub {
 	int flags;
@@ -251,12 +262,21 @@ int spool_order_parse(const char *buf, size_t len, struct spool_order *o,
 int spool_order_read(struct spool *sp, const char *id, int state, struct spool_order *o,
     struct spool_err *err);
 
-/* The mutable data spoold keeps beside an order in orders/<id>/status. */
+/*
+ * The mutable data spoold keeps beside an order in orders/<id>/status.  The first
+ * group is about the order's current visit to a state; attempts and error are
+ * about its whole life.
+ */
 struct spool_status {
-	char state[SPOOL_NAME_MAX + 1];  /* the state these facts are about */
-	int attempts;
-	time_t due;                      /* next timer or retry, or 0 */
-	char error[SPOOL_FIELD_MAX + 1]; /* the last error, one line */
+	char state[SPOOL_NAME_MAX + 1];  /* the state of this visit */
+	time_t since;                    /* when the visit began, or 0 */
+	int step;                        /* entry actions of this visit that are done */
+	int tries;                       /* tries of the current action in this visit */
+	time_t due;                      /* next retry, timer or reminder, or 0 */
+	int reminded;                    /* reminders of this visit that are done */
+	char next[SPOOL_NAME_MAX + 1];   /* a move decided and perhaps not made yet, or "" */
+	int attempts;                    /* handler runs over the order's life */
+	char error[SPOOL_FIELD_MAX + 1]; /* the last error, one line, or "" */
 };
 int spool_status_format(const struct spool_status *s, char *buf, size_t len);
 int spool_status_parse(const char *buf, size_t len, struct spool_status *s,
@@ -264,7 +284,9 @@ int spool_status_parse(const char *buf, size_t len, struct spool_status *s,
 /* Read orders/<id>/status; a missing file gives a zeroed status and returns 0. */
 int spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
     struct spool_err *err);
-int spool_status_write(struct spool *sp, const char *id, const struct spool_status *s);
+/* Publish orders/<id>/status; flags 0 or SPOOL_NOSYNC. */
+int spool_status_write(struct spool *sp, const char *id, const struct spool_status *s,
+    int flags);
 
 /* ---- where orders are, and moving them --------------------------------- */
 
@@ -288,6 +310,7 @@ struct spool_move {
 	const char *who;        /* history actor field, e.g. "admin:alice" */
 	const char *comment;    /* may be NULL */
 	int check;              /* 1: check the workflow for actor */
+	int flags;              /* 0 or SPOOL_NOSYNC */
 	int from;               /* out: the state it left */
 };
 int spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move *m,
@@ -308,9 +331,12 @@ struct spool_event {
  * Append one event to dirfd/name as one line, written with one write(2) under an
  * exclusive flock and fsynced; a failed write is cut back so no half line remains.
  */
-int spool_history_append(int dirfd, const char *name, const struct spool_event *ev);
-/* Append to orders/<id>/history. */
-int spool_history_add(struct spool *sp, const struct spool_event *ev);
+int spool_history_append(int dirfd, const char *name, const struct spool_event *ev,
+    int flags);
+/* Append to orders/<id>/history; flags 0 or SPOOL_NOSYNC. */
+int spool_history_add(struct spool *sp, const struct spool_event *ev, int flags);
+/* The last whole event of orders/<id>/history; -1/ENOENT if it has none. */
+int spool_history_last(struct spool *sp, const char *id, struct spool_event *ev);
 /* Append to the spool's global log, SPOOL/history. */
 int spool_log_add(struct spool *sp, const struct spool_event *ev);
 /* Format one event as a history line with its newline; returns its length. */
@@ -381,12 +407,13 @@ int spool_items_read(struct spool *sp, const char *id, struct spool_item **items
 int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b);
 
 /*
- * Submit a bundle: check it, stage its files under tmp/, and make the order appear in
- * its entry state with one rename.  id overrides the bundle's id when not NULL.
+ * Submit a bundle (dirfd/bundle; AT_FDCWD for a path): check it, stage its files
+ * under tmp/, and make the order appear in its entry state with one rename.  id
+ * overrides the bundle's id when not NULL.
  * The id of the new order is copied into out_id (SPOOL_ID_MAX + 1 bytes).
  */
-int spool_submit(struct spool *sp, const char *bundle, const char *id, const char *who,
-    char *out_id, int *out_state, struct spool_err *err);
+int spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, char *out_id, int *out_state, struct spool_err *err);
 
 /* Remove an order and all its files; logged in the global log. */
 int spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,

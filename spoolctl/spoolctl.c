@@ -261,7 +261,7 @@ cmd_submit(int argc, char **argv)
 	if (want != NULL && !id_arg(want))
 		return SPOOL_EX_USAGE;
 	sp = open_spool();
-	r = spool_submit(sp, argv[optind], want, who, id, NULL, &err);
+	r = spool_submit(sp, AT_FDCWD, argv[optind], want, who, id, NULL, &err);
 	if (r < 0) {
 		warnx_("%s", err.msg);
 		r = excode(errno);
@@ -594,6 +594,22 @@ list_files(int at, const char *prefix, struct json *j, int depth)
 	closedir(d);
 }
 
+/* orders/<id>/error: what the last failing handler wrote to stderr (at most 4 KiB). */
+static void
+error_output(int pfd, char *buf, size_t len)
+{
+	ssize_t n = -1;
+	int fd;
+
+	buf[0] = '\0';
+	if (pfd < 0 || (fd = openat(pfd, "error", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
 static int
 cmd_show(int argc, char **argv)
 {
@@ -606,7 +622,7 @@ cmd_show(int argc, char **argv)
 	struct spool *sp;
 	struct json j;
 	struct hist h = { NULL, 0 };
-	char t1[32], t2[32], t3[32], esc[SPOOL_FIELD_MAX * 4 + 4];
+	char t1[32], t2[32], t3[32], esc[SPOOL_FIELD_MAX * 4 + 4], output[4097];
 	const char *id;
 	int json, i, state, nitems = 0, pfd, r = 0;
 
@@ -624,13 +640,14 @@ cmd_show(int argc, char **argv)
 		warnx_("%s", err.msg);
 		memset(&st, 0, sizeof st);
 	}
-	/* Attempts and errors are about the state they were counted in. */
-	if (st.state[0] != '\0' && strcmp(st.state, s->name) != 0)
-		memset(&st, 0, sizeof st);
+	/* Attempts and the last error are about the order's life; a due time, its visit. */
+	if (strcmp(st.state, s->name) != 0)
+		st.due = 0;
 	if (spool_items_read(sp, id, &items, &nitems, &err) < 0)
 		warnx_("%s", err.msg);
 	pfd = openat(spool_dirfd(sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	error_output(pfd, output, sizeof output);
 	if (json) {
 		json_init(&j, stdout);
 		json_obj(&j);
@@ -651,6 +668,7 @@ cmd_show(int argc, char **argv)
 		json_kint(&j, "attempts", st.attempts);
 		json_kstr(&j, "due", st.due ? spool_time_fmt(st.due, t3, sizeof t3) : NULL);
 		json_kstr(&j, "last_error", st.error[0] ? st.error : NULL);
+		json_kstr(&j, "error_output", output[0] ? output : NULL);
 		json_key(&j, "items");
 		json_arr(&j);
 		for (i = 0; i < nitems; i++) {
@@ -690,6 +708,12 @@ cmd_show(int argc, char **argv)
 		printf("attempts   %d\n", st.attempts);
 		printf("due        %s\n", tfmt(st.due, t3, sizeof t3));
 		printf("last error %s\n", st.error[0] ? spool_escape(esc, sizeof esc, st.error) : "-");
+		if (output[0] != '\0') {
+			char *line, *save = NULL;
+			for (line = strtok_r(output, "\n", &save); line != NULL;
+			    line = strtok_r(NULL, "\n", &save))
+				printf("  | %s\n", spool_escape(esc, sizeof esc, line));
+		}
 		printf("items\n");
 		for (i = 0; i < nitems; i++) {
 			printf("  %-12s %-24s x%d", items[i].id, items[i].product, items[i].quantity);

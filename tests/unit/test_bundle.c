@@ -56,7 +56,7 @@ refused(const char *bundle, const char *id, const char *want)
 	struct spool_err err = { "" };
 	char path[4200], *now;
 
-	if (spool_submit(sp, bundle, id, "admin:test", NULL, NULL, &err) == 0)
+	if (spool_submit(sp, AT_FDCWD, bundle, id, "admin:test", NULL, NULL, &err) == 0)
 		fail_msg("bundle %s was accepted (want: %s)", bundle, want);
 	if (strstr(err.msg, want) == NULL)
 		fail_msg("got '%s', want '%s'", err.msg, want);
@@ -99,23 +99,23 @@ test_good_bundles(void **state)
 
 	(void)state;
 	b = good("g1");
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", id, &st, &err), 0);
 	assert_string_equal(id, "1001");
 	assert_int_equal(st, spool_conf_state(spool_conf(sp), "queued"));
 	/* --id gives the same bundle another id */
-	assert_int_equal(spool_submit(sp, b, "1001-copy", "admin:t", id, &st, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, "1001-copy", "admin:t", id, &st, &err), 0);
 	assert_string_equal(id, "1001-copy");
 	/* the same id twice is refused, and the first order is untouched */
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), -1);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", id, &st, &err), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_string_equal(err.msg, "1001: order exists already in queued");
 	free(b);
 	b = bundle_copy(dir, "print", "1002", "g2");
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", id, &st, &err), 0);
 	assert_int_equal(st, spool_conf_state(spool_conf(sp), "unpaid"));
 	free(b);
 	b = bundle_copy(dir, "print", "1003", "g3");
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:t", id, &st, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", id, &st, &err), 0);
 	assert_int_equal(st, spool_conf_state(spool_conf(sp), "uploading"));
 	free(b);
 	/* the order file's mtime is its placed time */
@@ -387,7 +387,7 @@ test_pos_takes_no_uploads(void **state)
 	pos = spool_make(d2, "pos");
 	b = bundle_copy(d2, "pos", "3001", "p");
 	assert_int_equal(sh("mkdir -p '%s/items/1'", b), 0);
-	assert_int_equal(spool_submit(pos, b, NULL, "admin:t", NULL, NULL, &err), -1);
+	assert_int_equal(spool_submit(pos, AT_FDCWD, b, NULL, "admin:t", NULL, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "items: workflow 'pos' takes no uploads"));
 	free(b);
 	spool_close(pos);

@@ -44,7 +44,7 @@ setup(void **state)
 	sp = spool_make(dir, "print");
 	snprintf(root, sizeof root, "%s/spool", dir);
 	b = bundle_copy(dir, "print", "1001", "b");
-	if (spool_submit(sp, b, NULL, "admin:t", NULL, NULL, &err) < 0)
+	if (spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", NULL, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	free(b);
 	return 0;

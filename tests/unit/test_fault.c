@@ -37,7 +37,7 @@ fixture_make(struct fixture *fx, const char *wf)
 	snprintf(fx->root, sizeof fx->root, "%s/spool", fx->dir);
 	if (strcmp(wf, "pos") == 0) {
 		b = bundle_copy(fx->dir, "pos", "3001", "order");
-		if (spool_submit(fx->sp, b, NULL, "admin:t", NULL, NULL, &err) < 0 ||
+		if (spool_submit(fx->sp, AT_FDCWD, b, NULL, "admin:t", NULL, NULL, &err) < 0 ||
 		    spool_move(fx->sp, "3001", -1, spool_conf_state(spool_conf(fx->sp), "failed"), &m,
 		    &err) < 0)
 			fail_msg("%s", err.msg);
@@ -79,7 +79,7 @@ op_history(struct fixture *fx)
 	struct spool_event ev = { .time = 1763900000, .id = "3001", .actor = "system",
 		.from = "failed", .to = "failed", .comment = "POS: connection refused" };
 
-	return spool_history_add(fx->sp, &ev);
+	return spool_history_add(fx->sp, &ev, 0);
 }
 
 static int
@@ -87,7 +87,7 @@ op_status(struct fixture *fx)
 {
 	struct spool_status s = { .state = "failed", .attempts = 2, .error = "timeout" };
 
-	return spool_status_write(fx->sp, "3001", &s);
+	return spool_status_write(fx->sp, "3001", &s, 0);
 }
 
 static int
@@ -102,7 +102,7 @@ op_submit(struct fixture *fx)
 	char b[4200];
 
 	snprintf(b, sizeof b, "%s/bundle", fx->dir);
-	return spool_submit(fx->sp, b, NULL, "admin:t", NULL, NULL, NULL);
+	return spool_submit(fx->sp, AT_FDCWD, b, NULL, "admin:t", NULL, NULL, NULL);
 }
 
 static const int errs[] = { EIO, ENOSPC, EXDEV, ENOENT };

@@ -68,7 +68,7 @@ test_line_roundtrip(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(spool_history_append(dfd, "h1", &ev), 0);
+	assert_int_equal(spool_history_append(dfd, "h1", &ev, 0), 0);
 	buf = slurp("h1", &len);
 	/* one line, whatever the comment held */
 	nl = strchr(buf, '\n');
@@ -120,7 +120,7 @@ test_concurrent_appenders(void **state)
 				comment[sizeof comment - 1] = '\0';
 				ev = event("c", comment);
 				snprintf(ev.actor, sizeof ev.actor, "p%d", i);
-				if (spool_history_append(dfd, "hc", &ev) < 0)
+				if (spool_history_append(dfd, "hc", &ev, 0) < 0)
 					_exit(1);
 			}
 			_exit(0);
@@ -162,13 +162,13 @@ test_failed_writes(void **state)
 	int r;
 
 	(void)state;
-	assert_int_equal(spool_history_append(dfd, "hf", &ev), 0);
+	assert_int_equal(spool_history_append(dfd, "hf", &ev, 0), 0);
 	before = slurp("hf", &blen);
 	for (e = 0; e < 2; e++)
 		for (at = 1;; at++) {
 			fault_arm(at, errs[e]);
 			fault.short_write = 1;
-			r = spool_history_append(dfd, "hf", &ev);
+			r = spool_history_append(dfd, "hf", &ev, 0);
 			fault_disarm();
 			after = slurp("hf", &alen);
 			/* close comes after the fsync: the line is on disk whatever it says */
@@ -196,7 +196,7 @@ test_failed_writes(void **state)
 	free(before);
 	/* a history file that a failed first append would have created is not left */
 	fault_arm(3, EIO); /* openat, openat(O_CREAT), flock */
-	assert_int_equal(spool_history_append(dfd, "fresh", &ev), -1);
+	assert_int_equal(spool_history_append(dfd, "fresh", &ev, 0), -1);
 	fault_disarm();
 	assert_string_equal(fault.hit_name, "flock");
 	assert_int_equal(fstatat(dfd, "fresh", &st, 0), -1);

@@ -23,7 +23,7 @@ setup(void **state)
 	dir = tmpdir_make();
 	sp = spool_make(dir, "print");
 	b = bundle_copy(dir, "print", "1001", "b1001");
-	if (spool_submit(sp, b, NULL, "admin:test", NULL, NULL, &err) < 0)
+	if (spool_submit(sp, AT_FDCWD, b, NULL, "admin:test", NULL, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	free(b);
 	return 0;
@@ -259,7 +259,7 @@ test_walk(void **state)
 
 	(void)state;
 	b = bundle_copy(dir, "print", "1002", "b1002");
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:test", NULL, NULL, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:test", NULL, NULL, &err), 0);
 	free(b);
 	/* names that are not orders are not walked */
 	assert_int_equal(sh("touch %s/spool/state/queued/.junk %s/spool/state/queued/x.txt", dir,

@@ -1,6 +1,7 @@
 /* Unit tests: order files and status files, their format and strict parser. */
 #include <errno.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "fault.h"
@@ -134,16 +135,16 @@ test_status_in_spool(void **state)
 	fault_install(1763900000);
 	sp = spool_make(dir, "pos");
 	b = bundle_copy(dir, "pos", "3001", "b");
-	assert_int_equal(spool_submit(sp, b, NULL, "admin:test", NULL, NULL, &err), 0);
+	assert_int_equal(spool_submit(sp, AT_FDCWD, b, NULL, "admin:test", NULL, NULL, &err), 0);
 	/* no status yet: zero */
 	assert_int_equal(spool_status_read(sp, "3001", &back, &err), 0);
 	assert_int_equal(back.attempts, 0);
 	strcpy(s.state, "processing");
-	assert_int_equal(spool_status_write(sp, "3001", &s), 0);
+	assert_int_equal(spool_status_write(sp, "3001", &s, 0), 0);
 	assert_int_equal(spool_status_read(sp, "3001", &back, &err), 0);
 	assert_int_equal(back.attempts, 1);
 	assert_string_equal(back.state, "processing");
-	assert_int_equal(spool_status_write(sp, "nope", &s), -1);
+	assert_int_equal(spool_status_write(sp, "nope", &s, 0), -1);
 	spool_close(sp);
 	tree_rm(dir);
 	free(b);
