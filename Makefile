@@ -23,7 +23,7 @@ VERSION = 0.1.0
 SOVERSION = 0
 
 # Debian packages: to build, and to run the tests.
-PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev
+PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-dev
 PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3
 
 CC ?= cc
@@ -50,6 +50,10 @@ LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd
 CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
+D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c
+D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
+SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault
@@ -58,7 +62,7 @@ UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
 MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5
 
-all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl
+all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold
 
 $(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c lib/spool.h lib/internal.h
 	@mkdir -p $(@D)
@@ -81,6 +85,13 @@ $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ)
 
 $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)
+
+$(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h lib/spool.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SYSTEMD_CFLAGS) -c -o $@ $<
+
+$(B)/spoold: $(D_OBJ) $(B)/libspool.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS)
 
 $(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h lib/spool.h
 	@mkdir -p $(@D)

@@ -86,7 +86,7 @@ main(int argc, char **argv)
 		if (mkdirat(od, o.id, 0770) < 0 ||
 		    (pd = openat(od, o.id, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(o.id);
-		ev.time = o.placed;
+		ev.time = time(NULL);
 		snprintf(ev.id, sizeof ev.id, "%s", o.id);
 		snprintf(ev.to, sizeof ev.to, "%s", c->states[st].name);
 		if ((len = spool_event_format(&ev, buf, sizeof buf)) < 0)

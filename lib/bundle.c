@@ -281,7 +281,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 	char tmp[SPOOL_FIELD_MAX + 1];
 	xmlNodePtr root, n, c;
 	xmlDocPtr doc;
-	int rc = -1;
+	int rc = -1, i;
 
 	if ((doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", r->err)) == NULL)
 		return -1;
@@ -368,6 +368,15 @@ read_order(struct rd *r, const char *buf, size_t len)
 		}
 	}
 	o->items = b->nitems;
+	for (i = 0; i < b->noptions; i++) {
+		size_t used = strlen(o->options);
+		if (used + strlen(b->options[i]) + 2 > sizeof o->options) {
+			failerr(r->err, EINVAL, "order.xml: too many options");
+			goto out;
+		}
+		snprintf(o->options + used, sizeof o->options - used, "%s%s", used ? " " : "",
+		    b->options[i]);
+	}
 	rc = 0;
 out:
 	xmlFreeDoc(doc);

@@ -359,8 +359,11 @@ merge(struct ck *c, struct list *states, struct list *orders)
 	char detail[SPOOL_ERR_MAX], path[SPOOL_ID_MAX + 16];
 	int cmp;
 
-	qsort(states->v, states->n, sizeof *states->v, by_id);
-	qsort(orders->v, orders->n, sizeof *orders->v, by_id);
+	/* (qsort may not be given the NULL of an empty list) */
+	if (states->n > 0)
+		qsort(states->v, states->n, sizeof *states->v, by_id);
+	if (orders->n > 0)
+		qsort(orders->v, orders->n, sizeof *orders->v, by_id);
 	for (k = 1; k < states->n; k++)
 		if (strcmp(states->v[k].id, states->v[k - 1].id) == 0) {
 			snprintf(detail, sizeof detail, "in %s and %s",

@@ -173,7 +173,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 {
 	struct spool_conf *c = x->c;
 	static const char *const keys[] = { "version", "workflow", "entry", "uploads", "workers",
-		"tmp_grace", NULL };
+		"tmp_grace", "rescan", NULL };
 	long n;
 	int i;
 
@@ -257,6 +257,10 @@ k_spool(struct ctx *x, const char *name, const char *v)
 	case 5:
 		if (spool_duration_parse(v, &c->tmp_grace) < 0 || c->tmp_grace < 60)
 			return cerr(x, x->line, name, "expected a duration of at least 60s");
+		break;
+	case 6:
+		if (spool_duration_parse(v, &c->rescan) < 0 || c->rescan < 1)
+			return cerr(x, x->line, name, "expected a duration of at least 1s");
 		break;
 	}
 	return 1;
@@ -800,6 +804,8 @@ check(struct ctx *x)
 		c->workers = 4;
 	if (c->tmp_grace == 0)
 		c->tmp_grace = 3600;
+	if (c->rescan == 0)
+		c->rescan = 600;
 }
 
 static void

@@ -8,8 +8,10 @@
  * UTF-8), so a comment typed by a printer can never split or forge a line.  Writers
  * append the whole line with one write(2) under an exclusive flock and fsync it; if
  * the write fails part-way the file is cut back to where it was, so a reader never
- * sees half a line from a failed writer.  Readers take no lock and ignore a last line
- * that has no newline yet.
+ * sees half a line from a failed writer.  A move holds the lock from its rename to
+ * its line, and spool_history_last takes it shared, so spoold never sees a move
+ * without the line that says who made it.  Other readers take no lock and ignore a
+ * last line that has no newline yet.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,56 +126,91 @@ spool_event_format(const struct spool_event *ev, char *buf, size_t len)
 }
 
 int
-spool_history_append(int dirfd, const char *name, const struct spool_event *ev, int flags)
+history_lock(int dirfd, const char *name, struct hlock *h)
 {
-	char line[LINE_MAX_LEN];
-	struct stat st;
-	ssize_t n = 0;
-	int fd, len, saved, created = 0;
-
-	len = spool_event_format(ev, line, sizeof line);
-	fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (fd < 0 && errno == ENOENT) {
+	memset(h, 0, sizeof *h);
+	h->dirfd = dirfd;
+	h->name = name;
+	h->fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (h->fd < 0 && errno == ENOENT) {
 		/*
 		 * Submit creates an order's history in its private staging folder and init
 		 * the global one, so this only happens if a person deleted the file.  A file
-		 * we created is taken back if our line fails; a writer that opened it in
+		 * we created and wrote nothing to is taken back; a writer that opened it in
 		 * that instant would lose its line, which we accept for a case this rare.
 		 */
-		fd = spool_sys.openat(dirfd, name,
+		h->fd = spool_sys.openat(dirfd, name,
 		    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
-		created = fd >= 0;
+		h->created = h->fd >= 0;
 	}
-	if (fd < 0)
+	if (h->fd < 0)
 		return -1;
-	while (spool_sys.flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			goto undo;
-	if (fstat(fd, &st) < 0)
-		goto undo;
+	while (spool_sys.flock(h->fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			history_unlock(h);
+			return -1;
+		}
+	return 0;
+}
+
+int
+history_put(struct hlock *h, const struct spool_event *ev, int flags)
+{
+	char line[LINE_MAX_LEN];
+	struct stat st;
+	ssize_t n;
+	int len, saved;
+
+	len = spool_event_format(ev, line, sizeof line);
+	if (fstat(h->fd, &st) < 0)
+		return -1;
 	/* One write: with O_APPEND and the lock, the line lands whole at the end. */
-	n = spool_sys.write(fd, line, (size_t)len);
+	n = spool_sys.write(h->fd, line, (size_t)len);
 	if (n != len) {
 		if (n >= 0)
 			errno = ENOSPC;
 		goto undo;
 	}
-	if (!(flags & SPOOL_NOSYNC) && spool_sys.fsync(fd) < 0)
+	if (!(flags & SPOOL_NOSYNC) && spool_sys.fsync(h->fd) < 0)
 		goto undo;
-	if (!(flags & SPOOL_NOSYNC) && created && spool_fsync_dir(dirfd) < 0)
+	if (!(flags & SPOOL_NOSYNC) && h->created && spool_fsync_dir(h->dirfd) < 0)
 		goto undo;
-	/* The line is on disk; a late error from close cannot take it back. */
-	spool_sys.close(fd);
+	h->written = 1;
 	return 0;
 undo:
 	saved = errno;
-	if (created)
-		spool_sys.unlinkat(dirfd, name, 0);
-	else if (n > 0)
-		spool_sys.ftruncate(fd, st.st_size);
-	spool_sys.close(fd);
+	if (n > 0)
+		spool_sys.ftruncate(h->fd, st.st_size);
 	errno = saved;
 	return -1;
+}
+
+void
+history_unlock(struct hlock *h)
+{
+	int saved = errno;
+
+	if (h->fd < 0)
+		return;
+	if (h->created && !h->written)
+		spool_sys.unlinkat(h->dirfd, h->name, 0);
+	/* The line is on disk; a late error from close cannot take it back. */
+	spool_sys.close(h->fd);
+	h->fd = -1;
+	errno = saved;
+}
+
+int
+spool_history_append(int dirfd, const char *name, const struct spool_event *ev, int flags)
+{
+	struct hlock h;
+	int r;
+
+	if (history_lock(dirfd, name, &h) < 0)
+		return -1;
+	r = history_put(&h, ev, flags);
+	history_unlock(&h);
+	return r;
 }
 
 int
@@ -209,6 +246,16 @@ spool_history_last(struct spool *sp, const char *id, struct spool_event *ev)
 	close_keep(pfd);
 	if (fd < 0)
 		return -1;
+	/*
+	 * A mover holds the lock from its rename to its line, so with the lock the two
+	 * look as one.  Never wait for it: the caller looks again in a moment.
+	 */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		close_keep(fd);
+		if (errno == EWOULDBLOCK)
+			errno = EAGAIN;
+		return -1;
+	}
 	/* Only the tail: a history of any length costs one read. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close_keep(fd);

@@ -88,6 +88,16 @@ int validate_dirs(struct spool *sp, dir_report fn, void *arg);
 int repair_dirs(struct spool *sp, struct spool_err *err);
 /* Open orders/<id>/ without following a symlink. */
 int open_payload(struct spool *sp, const char *id);
+/* A history file opened for appending and locked exclusively. */
+struct hlock {
+	int fd, dirfd, created, written;
+	const char *name;
+};
+int history_lock(int dirfd, const char *name, struct hlock *h);
+/* Append one event; on failure the file is cut back to where it was. */
+int history_put(struct hlock *h, const struct spool_event *ev, int flags);
+/* Unlock and close; a file we created and wrote nothing to is removed. */
+void history_unlock(struct hlock *h);
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
 int repair_lock(struct spool *sp, int how);
 void repair_unlock(int fd);

@@ -73,36 +73,63 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	const struct spool_conf *c = sp->conf;
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
 	struct spool_event ev;
-	int tries, now, want = from, saved;
+	struct hlock h = { .fd = -1 };
+	int tries, now, want = from, saved, pfd = -1, r = -1;
 
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
 	if (to < 0 || to >= c->nstates || sp->statefd[to] < 0)
 		return failerr(err, EINVAL, "%s: no such state", id);
 	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	/*
+	 * The history stays locked from before the rename until its line is written, so
+	 * that nobody reading the history (spoold, to learn who moved an order) sees the
+	 * move without its line.
+	 */
+	if ((pfd = open_payload(sp, id)) < 0 || history_lock(pfd, "history", &h) < 0) {
+		if (errno == ENOENT && spool_locate(sp, id, &now) <= 0)
+			failerr(err, ENOENT, "%s: no such order", id);
+		else
+			seterr(err, "%s: cannot open orders/%s/history: %s", id, id, strerror(errno));
+		goto out;
+	}
 	for (tries = 0;; tries++) {
-		if (want < 0 && spool_locate(sp, id, &from) <= 0)
-			return failerr(err, ENOENT, "%s: no such order", id);
-		if (from < 0 || from >= c->nstates || sp->statefd[from] < 0)
-			return failerr(err, EINVAL, "%s: no such state", id);
-		if (from == to)
-			return failerr(err, EALREADY, "%s: already in %s", id, sname(sp, to));
-		if (m->check && c->states[from].locked && m->actor != SPOOL_ACTOR_SYSTEM)
-			return failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
-		if (m->check && spool_conf_allows(c, from, to, m->actor) < 0)
-			return failerr(err, EPERM, "%s: the workflow does not let %s move it from %s to %s",
-			    id, spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
+		if (want < 0 && spool_locate(sp, id, &from) <= 0) {
+			failerr(err, ENOENT, "%s: no such order", id);
+			goto out;
+		}
+		if (from < 0 || from >= c->nstates || sp->statefd[from] < 0) {
+			failerr(err, EINVAL, "%s: no such state", id);
+			goto out;
+		}
+		if (from == to) {
+			failerr(err, EALREADY, "%s: already in %s", id, sname(sp, to));
+			goto out;
+		}
+		if (m->check && c->states[from].locked && m->actor != SPOOL_ACTOR_SYSTEM) {
+			failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
+			goto out;
+		}
+		if (m->check && spool_conf_allows(c, from, to, m->actor) < 0) {
+			failerr(err, EPERM, "%s: the workflow does not let %s move it from %s to %s", id,
+			    spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
+			goto out;
+		}
 		if (rename_noreplace(sp->statefd[from], name, sp->statefd[to], name) == 0)
 			break;
-		if (errno == EEXIST)
-			return failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
+		if (errno == EEXIST) {
+			failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
 			    sname(sp, from), sname(sp, to));
-		if (errno != ENOENT)
-			return seterr(err, "%s: cannot move from %s to %s: %s", id, sname(sp, from),
+			goto out;
+		}
+		if (errno != ENOENT) {
+			seterr(err, "%s: cannot move from %s to %s: %s", id, sname(sp, from),
 			    sname(sp, to), strerror(errno));
+			goto out;
+		}
 		/* Gone from `from`: somebody else moved it, unless it is still there. */
 		if (lost_race(sp, id, &now, err) < 0 && (now != from || tries + 1 == MOVE_TRIES))
-			return -1;
+			goto out;
 	}
 	memset(&ev, 0, sizeof ev);
 	ev.time = spool_sys.time(NULL);
@@ -113,7 +140,7 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	snprintf(ev.comment, sizeof ev.comment, "%s", m->comment != NULL ? m->comment : "");
 	if ((!(m->flags & SPOOL_NOSYNC) && (spool_fsync_dir(sp->statefd[to]) < 0 ||
 	    spool_fsync_dir(sp->statefd[from]) < 0)) ||
-	    spool_history_add(sp, &ev, m->flags & SPOOL_NOSYNC) < 0) {
+	    history_put(&h, &ev, m->flags & SPOOL_NOSYNC) < 0) {
 		/* The move cannot be made whole: take it back, unless someone moved it on. */
 		saved = errno;
 		if (rename_noreplace(sp->statefd[to], name, sp->statefd[from], name) == 0) {
@@ -121,11 +148,16 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 			spool_fsync_dir(sp->statefd[to]);
 		}
 		errno = saved;
-		return seterr(err, "%s: cannot record the move from %s to %s: %s", id,
-		    sname(sp, from), sname(sp, to), strerror(errno));
+		seterr(err, "%s: cannot record the move from %s to %s: %s", id, sname(sp, from),
+		    sname(sp, to), strerror(errno));
+		goto out;
 	}
 	m->from = from;
-	return 0;
+	r = 0;
+out:
+	history_unlock(&h);
+	close_keep(pfd);
+	return r;
 }
 
 int

@@ -173,6 +173,30 @@ o_items(void *o, const char *v)
 	return parse_int(v, &((struct spool_order *)o)->items);
 }
 
+static int
+o_options(void *o, const char *v)
+{
+	char copy[SPOOL_FIELD_MAX + 1], *w, *save = NULL;
+
+	snprintf(copy, sizeof copy, "%s", v);
+	for (w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+		if (!spool_name_ok(w))
+			return -1;
+	return copy_field(((struct spool_order *)o)->options, SPOOL_FIELD_MAX + 1, v);
+}
+
+int
+spool_order_has_option(const struct spool_order *o, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = o->options; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == o->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 static const struct kv_key order_keys[] = {
 	{ "id", 1, o_id },
 	{ "workflow", 1, o_workflow },
@@ -182,6 +206,7 @@ static const struct kv_key order_keys[] = {
 	{ "email", 0, o_email },
 	{ "payment", 1, o_payment },
 	{ "items", 1, o_items },
+	{ "options", 0, o_options },
 	{ NULL, 0, NULL },
 };
 
@@ -198,7 +223,7 @@ spool_order_format(const struct spool_order *o, char *buf, size_t len)
 	char placed[32], submitted[32];
 
 	if (!spool_id_ok(o->id) || !spool_name_ok(o->workflow) || !text_ok(o->customer) ||
-	    !text_ok(o->email)) {
+	    !text_ok(o->email) || !text_ok(o->options)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -211,11 +236,13 @@ spool_order_format(const struct spool_order *o, char *buf, size_t len)
 	    "customer: %s\n"
 	    "email: %s\n"
 	    "payment: %s\n"
-	    "items: %d\n",
+	    "items: %d\n"
+	    "%s%s%s",
 	    SPOOL_ORDER_VERSION, o->id, o->workflow,
 	    spool_time_fmt(o->placed, placed, sizeof placed),
 	    spool_time_fmt(o->submitted, submitted, sizeof submitted), o->customer, o->email,
-	    o->payment == SPOOL_DELAYED ? "delayed" : "paid", o->items);
+	    o->payment == SPOOL_DELAYED ? "delayed" : "paid", o->items,
+	    o->options[0] ? "options: " : "", o->options, o->options[0] ? "\n" : "");
 }
 
 int

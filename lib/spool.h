@@ -143,6 +143,7 @@ struct spool_conf {
 	int version;
 	enum spool_uploads uploads;
 	long tmp_grace;       /* age after which a tmp/ entry is stale */
+	long rescan;          /* seconds between spoold's slow rescans */
 	int workers;
 	struct spool_state *states;
 	int nstates;
@@ -251,7 +252,11 @@ struct spool_order {
 	char email[SPOOL_FIELD_MAX + 1];
 	enum spool_payment payment;
 	int items;
+	char options[SPOOL_FIELD_MAX + 1];  /* option names of the order and its items */
 };
+
+/* 1 if the order has the named option (set on it or on one of its items). */
+int spool_order_has_option(const struct spool_order *o, const char *name);
 
 /* Render o as an order file into buf; returns its length, or -1/ENAMETOOLONG. */
 int spool_order_format(const struct spool_order *o, char *buf, size_t len);

@@ -43,6 +43,7 @@ usage(void)
 	    "  check [--repair] [--json]         find (and mend) damage\n"
 	    "  stats [--json]                    count and oldest age per state\n"
 	    "  workflow [--json]                 the states and transitions of this spool\n"
+	    "  kick                              ask spoold to rescan the spool now\n"
 	    "SPOOL defaults to $SPOOL_DIR.  See spoolctl(1).\n");
 	exit(SPOOL_EX_USAGE);
 }
@@ -1131,6 +1132,23 @@ cmd_workflow(int argc, char **argv)
 	return 0;
 }
 
+/* Ask spoold for a rescan: it watches run/ for a file named kick. */
+static int
+cmd_kick(int argc, char **argv)
+{
+	struct spool *sp;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	sp = open_spool();
+	if (spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), "kick", spool_dirfd(sp, SPOOL_DIR_TMP),
+	    "", 0, NULL) < 0)
+		die(excode(errno), "cannot write %s/run/kick: %s", spooldir, strerror(errno));
+	close_spool();
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -1138,6 +1156,7 @@ static const struct {
 	{ "init", cmd_init }, { "submit", cmd_submit }, { "ls", cmd_ls }, { "show", cmd_show },
 	{ "history", cmd_history }, { "mv", cmd_mv }, { "do", cmd_do }, { "rm", cmd_rm },
 	{ "check", cmd_check }, { "stats", cmd_stats }, { "workflow", cmd_workflow },
+	{ "kick", cmd_kick },
 };
 
 int

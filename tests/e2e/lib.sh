@@ -50,3 +50,77 @@ json() {
 	if /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$2" 2>"$T/pyerr"
 	then ok "$1"; else not_ok "$1 ($(head -c 300 "$2"); $(tail -1 "$T/pyerr"))"; fi
 }
+
+# ---- spoold -----------------------------------------------------------------
+
+D=${SPOOLD:-}
+SPOOLD_PID=
+
+# start_spoold SPOOL [ARGS...]: start spoold in the background and wait until it
+# says it is ready on a descriptor (s6-style), at most 60 s; its log is $T/spoold.log.
+start_spoold() {
+	_sp=$1
+	shift
+	rm -f "$T/ready"
+	mkfifo "$T/ready"
+	"$D" -d "$_sp" --ready-fd 5 "$@" 5>"$T/ready" 2>>"$T/spoold.log" &
+	SPOOLD_PID=$!
+	# one byte when ready; end of file if it dies first
+	if [ "$(timeout 60 dd bs=1 count=1 <"$T/ready" 2>/dev/null | wc -c)" -eq 1 ]; then
+		return 0
+	fi
+	echo "# spoold did not get ready; its log:"
+	tail -20 "$T/spoold.log" | sed 's/^/#   /'
+	return 1
+}
+
+# stop_spoold: SIGTERM, and wait for it to finish its work and exit.
+stop_spoold() {
+	[ -n "$SPOOLD_PID" ] || return 0
+	kill -TERM "$SPOOLD_PID" 2>/dev/null
+	wait "$SPOOLD_PID"
+	_rc=$?
+	SPOOLD_PID=
+	return $_rc
+}
+
+# kill_spoold: SIGKILL, the crash.
+kill_spoold() {
+	[ -n "$SPOOLD_PID" ] || return 0
+	kill -KILL "$SPOOLD_PID" 2>/dev/null
+	wait "$SPOOLD_PID" 2>/dev/null
+	SPOOLD_PID=
+}
+
+# until_ DESC SECONDS COMMAND...: run COMMAND every 0.05 s until it succeeds, at most
+# SECONDS; a bounded wait for a condition, never a sleep that hopes.
+until_() {
+	_d=$1 _max=$2
+	shift 2
+	_end=$(($(date +%s) + _max))
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			not_ok "$_d (not within ${_max}s)"
+			tail -5 "$T/spoold.log" 2>/dev/null | sed 's/^/#   /'
+			return 1
+		fi
+		sleep 0.05
+	done
+	ok "$_d"
+}
+
+# in_state SPOOL ID STATE: the order file is in that state's folder
+in_state() { test -f "$1/state/$3/$2.order"; }
+
+# count_in SPOOL STATE: how many orders are in a state
+count_in() { find "$1/state/$2" -name '*.order' | wc -l; }
+
+# workflow_for_tests WORKFLOW HANDLER DEST: a shipped workflow with the handler
+# path replaced and its durations cut to seconds
+workflow_for_tests() {
+	sed -e "s|/usr/local/libexec/spool/[a-z-]*|$2|" -e 's/^backoff = .*/backoff = 1s/' \
+	    -e 's/^timer = 10m /timer = 3s /' -e 's/^timeout = .*/timeout = 2s/' \
+	    "$SRCDIR/spool-layout/workflows/$1.conf" >"$3"
+}
+
+trap 'kill_spoold; rm -rf "$T"' EXIT

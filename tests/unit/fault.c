@@ -16,6 +16,8 @@ static time_t fixed_time;
 static int
 failing(const char *name)
 {
+	if (fault.only != NULL && strcmp(fault.only, name) != 0)
+		return 0;
 	fault.calls++;
 	if (fault.at == 0 || fault.calls != fault.at)
 		return 0;
@@ -150,6 +152,7 @@ fault_disarm(void)
 {
 	fault.at = 0;
 	fault.short_write = 0;
+	fault.only = NULL;
 }
 
 char *

@@ -21,6 +21,7 @@ struct fault {
 	int hit;              /* the fault was injected */
 	const char *hit_name; /* in which call */
 	int short_write;      /* a failing write writes half first */
+	const char *only;     /* count only calls of this name (NULL: all) */
 };
 
 extern struct fault fault;

@@ -187,6 +187,7 @@ test_phantom_enoent(void **state)
 
 	(void)state;
 	fault_arm(1, ENOENT);
+	fault.only = "renameat2";
 	assert_int_equal(spool_move(sp, "1001", -1, S("cancelled"), &m, &err), 0);
 	fault_disarm();
 	assert_string_equal(fault.hit_name, "renameat2");

@@ -1,0 +1,25 @@
+/*
+ * spoold's logging: to stderr (under a supervisor) or syslog.  Every line about an
+ * order starts with its id: log_order(level, id, ...) writes "ID: message", other
+ * lines start with "spoold:".  Formats are checked by the compiler, as in
+ * OpenSMTPD's log.h.
+ */
+#ifndef SPOOLD_LOG_H
+#define SPOOLD_LOG_H
+
+#include <stdarg.h>
+
+/* Where lines go: stderr with a level word, or syslog with the facility daemon. */
+void log_init(int to_syslog, int verbose);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* + errno */
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));  /* + errno */
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* A line about an order, at a level: "ID: message". */
+enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN };
+void log_order(enum log_level level, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

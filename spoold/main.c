@@ -1,0 +1,350 @@
+/*
+ * spoold: makes a spool live.  One event loop over epoll: inotify (the doorbell),
+ * a signalfd (SIGCHLD, SIGHUP, SIGTERM), a timerfd (the nearest due time, job
+ * deadline or rescan), and the stderr pipes of its children.  It runs in the
+ * foreground under a supervisor, holds run/spoold.lock so that one runs per spool
+ * on a host, recovers the spool before it says it is ready, and reports readiness
+ * to systemd (sd_notify) and, s6-style, on a descriptor (--ready-fd).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spoold.h"
+
+enum { EV_INOTIFY = 1, EV_SIGNAL = 2, EV_TIMER = 3, EV_JOB = 4 };
+
+#define LOOKS_PER_TURN 1024
+#define STOP_GRACE 10
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: spoold [-nsv] [-d SPOOL] [--poll SECONDS] [--ready-fd FD]\n"
+	    "SPOOL defaults to $SPOOL_DIR.  See spoold(8).\n");
+	exit(SPOOL_EX_USAGE);
+}
+
+static void
+report_problem(void *arg, const struct spool_problem *p)
+{
+	(void)arg;
+	if (p->id != NULL)
+		log_order(p->repaired > 0 ? LOG_L_INFO : LOG_L_WARN, p->id, "%s: %s: %s%s",
+		    spool_problem_name(p->kind), p->path, p->detail,
+		    p->repaired > 0 ? " (repaired)" : p->repaired < 0 ? " (repair failed)" : "");
+	else
+		log_warnx("%s: %s: %s%s", spool_problem_name(p->kind), p->path, p->detail,
+		    p->repaired > 0 ? " (repaired)" : p->repaired < 0 ? " (repair failed)" : "");
+}
+
+static struct spool *
+open_spool(const char *path, int *code)
+{
+	struct spool_err err;
+	struct spool *sp;
+
+	if (spool_open(path, 0, &sp, &err) == 0)
+		return sp;
+	*code = errno == ENOENT ? SPOOL_EX_NOTFOUND : SPOOL_EX_CONFIG;
+	log_warnx("%s", err.msg);
+	return NULL;
+}
+
+/* spoold -n: the configuration, and what spoold would run. */
+static int
+check_only(struct spool *sp)
+{
+	const struct spool_conf *c = spool_conf(sp);
+	int i, k, warnings = 0;
+
+	for (i = 0; i < c->nstates; i++)
+		for (k = 0; k < c->states[i].nactions; k++) {
+			const struct spool_action *a = &c->states[i].actions[k];
+			if (a->kind == SPOOL_ACT_EXEC && access(a->argv[0], X_OK) < 0) {
+				log_warn("%s:%d: handler %s of state %s cannot be run", c->path, a->line,
+				    a->argv[0], c->states[i].name);
+				warnings++;
+			}
+		}
+	printf("%s: workflow %s, %d states, %d transitions: configuration OK%s\n", c->path,
+	    c->workflow, c->nstates, c->ntransitions, warnings ? " (with warnings)" : "");
+	return 0;
+}
+
+static void
+lock_spool(struct daemon *d)
+{
+	char pid[32];
+	ssize_t n;
+	int fd;
+
+	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "spoold.lock",
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	if (fd < 0)
+		fatal("cannot open %s/run/spoold.lock", d->path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			fatal("cannot lock %s/run/spoold.lock", d->path);
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_warnx("another spoold%s%s%s runs on %s; this one stops", pid[0] ? " (pid " : "",
+		    pid, pid[0] ? ")" : "", d->path);
+		exit(SPOOL_EX_TEMPFAIL);
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write the pid to run/spoold.lock");
+	d->lockfd = fd;
+}
+
+static void
+announce_ready(struct daemon *d)
+{
+	d->ready = 1;
+	log_info("ready: %s, workflow %s, %s", d->path, d->conf->workflow,
+	    d->poll ? "polling" : "inotify");
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	if (d->ready_fd >= 0) {
+		if (write(d->ready_fd, "\n", 1) < 0)
+			log_warn("cannot write to the readiness descriptor");
+		close(d->ready_fd);
+		d->ready_fd = -1;
+	}
+}
+
+/* SIGHUP: take the new spool.conf if it is good; keep the old one if it is not. */
+static void
+reload(struct daemon *d)
+{
+	struct spool *sp;
+	int code;
+
+	sd_notify(0, "RELOADING=1");
+	if ((sp = open_spool(d->path, &code)) == NULL) {
+		log_warnx("reload failed; the old configuration stays in force");
+		sd_notify(0, "READY=1");
+		return;
+	}
+	watch_close(d);
+	spool_close(d->sp);
+	d->sp = sp;
+	d->conf = spool_conf(sp);
+	if (watch_init(d) < 0)
+		log_warn("cannot watch the spool after the reload; rescans only");
+	scan_begin(d);
+	log_info("reloaded: workflow %s, %d states", d->conf->workflow, d->conf->nstates);
+	sd_notify(0, "READY=1");
+}
+
+static void
+signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			jobs_reap(d);
+			break;
+		case SIGHUP:
+			d->reload = 1;
+			break;
+		case SIGUSR1:
+			scan_begin(d);
+			break;
+		default:
+			if (!d->terminating) {
+				log_info("stopping: %d jobs running", d->njobs);
+				sd_notify(0, "STOPPING=1");
+			}
+			d->terminating = time(NULL);
+		}
+	}
+}
+
+/* Arm the timerfd for the nearest thing that has a time. */
+static void
+arm(struct daemon *d)
+{
+	struct itimerspec its = { 0 };
+	time_t t = heap_peek(&d->heap), u;
+
+	if ((u = jobs_next_deadline(d)) != 0 && (t == 0 || u < t))
+		t = u;
+	if (d->next_rescan != 0 && (t == 0 || d->next_rescan < t))
+		t = d->next_rescan;
+	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
+		t = d->terminating + STOP_GRACE;
+	its.it_value.tv_sec = t;
+	timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void
+turn(struct daemon *d)
+{
+	struct epoll_event ev[64];
+	char id[SPOOL_ID_MAX + 1];
+	struct due due;
+	uint64_t ticks;
+	time_t now;
+	int n, i, looks, timeout;
+
+	arm(d);
+	timeout = d->q.count > 0 || d->scan.active || d->incoming_pending ? 0 : -1;
+	n = epoll_wait(d->epfd, ev, 64, timeout);
+	for (i = 0; i < n; i++) {
+		switch (ev[i].data.u64 >> 32) {
+		case EV_INOTIFY:
+			watch_read(d);
+			break;
+		case EV_SIGNAL:
+			signals(d);
+			break;
+		case EV_TIMER:
+			if (read(d->tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+				log_warn("timerfd");
+			break;
+		case EV_JOB:
+			job_read(d, &d->jobs[ev[i].data.u64 & 0xffffffff]);
+			break;
+		}
+	}
+	if (d->reload) {
+		d->reload = 0;
+		reload(d);
+	}
+	now = time(NULL);
+	jobs_expire(d, now);
+	while (heap_peek(&d->heap) != 0 && heap_peek(&d->heap) <= now && heap_pop(&d->heap, &due))
+		engine_soon(d, due.id);
+	if (d->next_rescan != 0 && now >= d->next_rescan) {
+		scan_begin(d);
+		d->next_rescan = now + (d->poll > 0 ? d->poll : d->rescan_every);
+	}
+	if (d->terminating) {
+		/* no new work; jobs still running get STOP_GRACE seconds, then are stopped */
+		if (now >= d->terminating + STOP_GRACE)
+			for (i = 0; i < JOBS_MAX; i++)
+				if (d->jobs[i].pid > 0 && !d->jobs[i].killed) {
+					d->jobs[i].killed = 3;
+					kill(-d->jobs[i].pid, SIGKILL);
+				}
+		engine_flush(d);
+		return;
+	}
+	scan_step(d);
+	if (d->incoming_pending)
+		incoming_look(d);
+	for (looks = 0; looks < LOOKS_PER_TURN && queue_pop(&d->q, id); looks++)
+		engine_look(d, id);
+	/* group commit: one sync for the batch, then the work it allows may start */
+	engine_flush(d);
+	engine_spawn_pending(d);
+	if (!d->ready && !d->scan.active)
+		announce_ready(d);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "poll", required_argument, NULL, 'p' }, { "ready-fd", required_argument, NULL, 'r' },
+		{ "syslog", no_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'n' }, { 0 }
+	};
+	static struct daemon d;
+	char path[PATH_MAX];
+	const char *spool = getenv("SPOOL_DIR");
+	int c, check = 0, syslog_ = 0, code = 1;
+	sigset_t mask;
+
+	d.ready_fd = -1;
+	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			spool = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'p':
+			if ((d.poll = atoi(optarg)) < 1)
+				usage();
+			break;
+		case 'r':
+			d.ready_fd = atoi(optarg);
+			break;
+		case 's':
+			syslog_ = 1;
+			break;
+		case 'v':
+			d.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || spool == NULL || spool[0] == '\0')
+		usage();
+	log_init(syslog_, d.verbose);
+	if (realpath(spool, path) == NULL)
+		fatal("%s", spool);
+	d.path = path;
+	if ((d.sp = open_spool(path, &code)) == NULL)
+		return code;
+	d.conf = spool_conf(d.sp);
+	if (check)
+		return check_only(d.sp);
+	lock_spool(&d);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d.inofd = -1;
+	if ((d.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (d.tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
+		fatal("cannot set up the event loop");
+	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &(struct epoll_event){ .events = EPOLLIN,
+	    .data.u64 = (uint64_t)EV_SIGNAL << 32 });
+	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.tfd, &(struct epoll_event){ .events = EPOLLIN,
+	    .data.u64 = (uint64_t)EV_TIMER << 32 });
+	if (queue_init(&d.q) < 0 || queue_init(&d.wq) < 0 || heap_init(&d.heap) < 0)
+		fatal("out of memory");
+	d.rescan_every = d.conf->rescan;
+	/* recovery before serving: unfinished submits and removals, stale tmp/, damage */
+	if (spool_check(d.sp, 1, report_problem, NULL) < 0)
+		log_warn("recovery check of %s", path);
+	if (watch_init(&d) < 0)
+		fatal("cannot watch %s", path);
+	scan_begin(&d);
+	d.next_rescan = time(NULL) + (d.poll > 0 ? d.poll : d.rescan_every);
+	log_info("started on %s (pid %ld)", path, (long)getpid());
+	while (!d.terminating || d.njobs > 0)
+		turn(&d);
+	engine_flush(&d);
+	log_info("stopped: %lu looks, %lu moves", d.looks, d.moves);
+	spool_close(d.sp);
+	queue_free(&d.q);
+	queue_free(&d.wq);
+	heap_free(&d.heap);
+	return 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * spoold's shared state: one event loop (epoll over inotify, signalfd and timerfd)
+ * that looks at orders, decides what each needs, and starts slow or risky work in
+ * child processes.  Nothing here is the record: the tree is.  What spoold keeps in
+ * memory is bounded (a queue of orders to look at, a heap of near due times, the
+ * running jobs), so its size does not grow with the number of orders; whatever does
+ * not fit is found again by a rescan.
+ */
+#ifndef SPOOLD_H
+#define SPOOLD_H
+
+#include <dirent.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "spool.h"
+
+#define READY_MAX 16384   /* orders waiting to be looked at */
+#define HEAP_MAX 65536    /* due times held in memory */
+#define JOBS_MAX 256      /* the most workers spool.conf may ask for */
+#define ERR_OUT_MAX 4096  /* stderr kept from a handler */
+#define SCAN_CHUNK 2048   /* directory entries a rescan takes per turn of the loop */
+#define GATES_MAX 1024    /* order folders watched for a gate file; more wait for rescans */
+
+/* A set of order ids in arrival order, bounded; see queue.c. */
+struct queue {
+	char (*ring)[SPOOL_ID_MAX + 1];
+	unsigned head, count;
+	char (*slots)[SPOOL_ID_MAX + 1];    /* open addressing, for "is it queued already" */
+	unsigned char *used;
+};
+
+/* A min-heap of (due, id), bounded; see queue.c. */
+struct due {
+	time_t at;
+	char id[SPOOL_ID_MAX + 1];
+};
+
+struct heap {
+	struct due *v;
+	int n;
+};
+
+enum job_kind { JOB_EXEC, JOB_INCOMING };
+
+/* A child process at work for an order (or on a bundle in incoming/). */
+struct job {
+	pid_t pid;
+	enum job_kind kind;
+	char id[SPOOL_ID_MAX + 1];      /* the order, or the bundle's name */
+	char state[SPOOL_NAME_MAX + 1]; /* the state the action belongs to (by name: a
+	                                   reload may renumber the states) */
+	int step;                       /* which action of it */
+	int errfd;                      /* the read end of its stderr, or -1 */
+	char out[ERR_OUT_MAX + 1];
+	size_t outlen;
+	time_t deadline;
+	int killed;                     /* 1: timed out; 2: cancelled by a timer or reload */
+};
+
+/* A rescan, done a chunk at a time so the loop never stops for long. */
+struct scan {
+	int active;
+	int state;                      /* the state folder being read */
+	DIR *dir;
+	time_t started;
+	time_t last_complete;           /* when the last whole rescan began */
+	time_t dir_mtime_seen[SPOOL_STATES_MAX];
+};
+
+struct daemon {
+	const char *path;
+	struct spool *sp;
+	const struct spool_conf *conf;
+	int epfd, inofd, sigfd, tfd, lockfd;
+	int poll;                       /* seconds between polls, or 0 with inotify */
+	long rescan_every;              /* seconds between slow rescans */
+	int wd_state[SPOOL_STATES_MAX];
+	int wd_incoming, wd_run;
+	struct gate {
+		int wd;
+		char id[SPOOL_ID_MAX + 1];
+	} gates[GATES_MAX];             /* orders/<id>/ watched for a gate file */
+	int ready_fd;                   /* s6-style readiness: write a newline, close */
+	int ready;                      /* ready has been announced */
+	int terminating;
+	int reload;
+	int verbose;
+	struct queue q;
+	struct heap heap;
+	struct scan scan;
+	struct job jobs[JOBS_MAX];
+	int njobs;
+	int dirty;                      /* unsynced writes: sync before work leaves the spool */
+	struct spawn {
+		char id[SPOOL_ID_MAX + 1];
+		int state, step;
+	} spawn[JOBS_MAX];
+	int nspawn;                     /* exec actions waiting for the batch's sync */
+	struct queue wq;                /* orders held back for want of a worker */
+	int incoming_pending;           /* incoming/ needs a look */
+	time_t next_rescan;
+	unsigned long moves, looks;
+};
+
+/* queue.c */
+int queue_init(struct queue *q);
+void queue_free(struct queue *q);
+int queue_push(struct queue *q, const char *id);   /* 0 ok or already there, -1 full */
+int queue_pop(struct queue *q, char *id);          /* 1 got one, 0 empty */
+int heap_init(struct heap *h);
+void heap_free(struct heap *h);
+int heap_push(struct heap *h, time_t at, const char *id);
+time_t heap_peek(const struct heap *h);             /* 0 when empty */
+int heap_pop(struct heap *h, struct due *out);
+
+/* engine.c: what an order needs, and doing it */
+void engine_look(struct daemon *d, const char *id);
+void engine_soon(struct daemon *d, const char *id);
+void engine_job_done(struct daemon *d, struct job *j, int status);
+void engine_spawn_pending(struct daemon *d);
+void engine_flush(struct daemon *d);
+/* watch.c: noticing orders */
+int watch_init(struct daemon *d);
+void watch_read(struct daemon *d);
+void watch_close(struct daemon *d);
+void scan_begin(struct daemon *d);
+int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
+void incoming_look(struct daemon *d);
+void watch_gate(struct daemon *d, const char *id);
+void watch_ungate(struct daemon *d, const char *id);
+void incoming_done(struct daemon *d, struct job *j, int status);
+/* jobs.c: child processes */
+struct job *job_start_exec(struct daemon *d, const char *id, int state, int step);
+struct job *job_start_incoming(struct daemon *d, const char *name);
+struct job *job_find(struct daemon *d, const char *id);
+void job_read(struct daemon *d, struct job *j);
+void jobs_reap(struct daemon *d);
+void jobs_expire(struct daemon *d, time_t now);
+void job_cancel(struct daemon *d, struct job *j);
+time_t jobs_next_deadline(const struct daemon *d);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * Noticing orders.  inotify is a doorbell, not the record: an event only queues an
+ * order for a look, and the look goes back to the tree.  A rescan reads the state
+ * folders a chunk at a time and queues every order that may need something; it runs
+ * at start, when the inotify queue overflows or our own queue is full, on a slow
+ * timer, on `spoolctl kick`, and (on a network file system, or with --poll) in
+ * place of inotify altogether, since inotify does not see other hosts' changes.
+ *
+ * Also here: bundles renamed into incoming/, and the gate files some states wait for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spoold.h"
+
+#define EV_INOTIFY 1   /* epoll tag; see main.c */
+#define STATE_EVENTS (IN_MOVED_TO | IN_CREATE | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | \
+	IN_DONT_FOLLOW)
+
+/* File systems whose changes by other hosts inotify never reports. */
+static int
+network_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		0x6969,        /* NFS */
+		0xff534d42,    /* CIFS */
+		0xfe534d42,    /* SMB2 */
+		0x517b,        /* SMB */
+		0x00c36400,    /* CephFS */
+		0x65735546,    /* FUSE */
+		0x5346414f,    /* AFS */
+		0x01021997,    /* 9P */
+		0x01161970,    /* GFS2 */
+		0x7461636f,    /* OCFS2 */
+		0x0bd00bd0,    /* Lustre */
+	};
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	for (i = 0; i < sizeof magic / sizeof magic[0]; i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
+static int
+add(struct daemon *d, const char *rel, uint32_t mask)
+{
+	char path[PATH_MAX];
+	int wd;
+
+	snprintf(path, sizeof path, "%s/%s", d->path, rel);
+	if ((wd = inotify_add_watch(d->inofd, path, mask)) < 0)
+		log_warn("cannot watch %s", path);
+	return wd;
+}
+
+int
+watch_init(struct daemon *d)
+{
+	char rel[SPOOL_NAME_MAX + 8];
+	int i;
+
+	for (i = 0; i < SPOOL_STATES_MAX; i++)
+		d->wd_state[i] = -1;
+	for (i = 0; i < GATES_MAX; i++)
+		d->gates[i].wd = -1;
+	d->wd_incoming = d->wd_run = -1;
+	if (d->poll == 0 && network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT))) {
+		d->poll = 5;
+		log_info("%s is on a network file system: polling every %ds", d->path, d->poll);
+	}
+	if (d->poll > 0)
+		return 0;
+	if ((d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -1;
+	for (i = 0; i < d->conf->nstates; i++) {
+		snprintf(rel, sizeof rel, "state/%s", d->conf->states[i].name);
+		if ((d->wd_state[i] = add(d, rel, STATE_EVENTS)) < 0)
+			return -1;
+	}
+	d->wd_incoming = add(d, "incoming", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &(struct epoll_event){
+	    .events = EPOLLIN, .data.u64 = (uint64_t)EV_INOTIFY << 32 });
+}
+
+void
+watch_close(struct daemon *d)
+{
+	if (d->inofd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->inofd, NULL);
+		close(d->inofd);
+	}
+	d->inofd = -1;
+}
+
+/* "<id>.order" -> id; 0 if the name is not an order file's. */
+static int
+order_id(const char *name, char *id)
+{
+	size_t n = strlen(name);
+
+	if (n <= 6 || n - 6 > SPOOL_ID_MAX || strcmp(name + n - 6, ".order") != 0)
+		return 0;
+	memcpy(id, name, n - 6);
+	id[n - 6] = '\0';
+	return spool_id_ok(id);
+}
+
+void
+watch_gate(struct daemon *d, const char *id)
+{
+	char rel[SPOOL_ID_MAX + 16];
+	int i, free_slot = -1;
+
+	if (d->inofd < 0)
+		return;
+	for (i = 0; i < GATES_MAX; i++) {
+		if (d->gates[i].wd >= 0 && strcmp(d->gates[i].id, id) == 0)
+			return;
+		if (d->gates[i].wd < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return;    /* the slow rescan looks at gated orders too */
+	snprintf(rel, sizeof rel, "orders/%s", id);
+	d->gates[free_slot].wd = add(d, rel, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR |
+	    IN_DONT_FOLLOW);
+	snprintf(d->gates[free_slot].id, sizeof d->gates[0].id, "%s", id);
+}
+
+void
+watch_ungate(struct daemon *d, const char *id)
+{
+	int i;
+
+	for (i = 0; i < GATES_MAX; i++)
+		if (d->gates[i].wd >= 0 && strcmp(d->gates[i].id, id) == 0) {
+			inotify_rm_watch(d->inofd, d->gates[i].wd);
+			d->gates[i].wd = -1;
+		}
+}
+
+void
+watch_read(struct daemon *d)
+{
+	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	char id[SPOOL_ID_MAX + 1];
+	ssize_t n;
+	char *p;
+	int i;
+
+	for (;;) {
+		if ((n = read(d->inofd, buf, sizeof buf)) < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("inotify");
+			return;
+		}
+		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_warnx("the inotify queue overflowed; rescanning");
+				scan_begin(d);
+				continue;
+			}
+			if (ev->wd == d->wd_incoming) {
+				if (ev->len > 0 && ev->name[0] != '.')
+					d->incoming_pending = 1;
+				continue;
+			}
+			if (ev->wd == d->wd_run) {
+				if (ev->len > 0 && strcmp(ev->name, "kick") == 0) {
+					log_info("kicked: rescanning");
+					unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "kick", 0);
+					scan_begin(d);
+				}
+				continue;
+			}
+			for (i = 0; i < d->conf->nstates; i++)
+				if (ev->wd == d->wd_state[i])
+					break;
+			if (i < d->conf->nstates) {
+				if (ev->mask & IN_IGNORED)
+					log_warnx("state/%s is gone", d->conf->states[i].name);
+				else if (ev->len > 0 && order_id(ev->name, id))
+					engine_soon(d, id);
+				continue;
+			}
+			for (i = 0; i < GATES_MAX; i++)
+				if (ev->wd == d->gates[i].wd) {
+					if (ev->mask & IN_IGNORED)
+						d->gates[i].wd = -1;
+					else
+						engine_soon(d, d->gates[i].id);
+					break;
+				}
+		}
+	}
+}
+
+void
+scan_begin(struct daemon *d)
+{
+	if (d->scan.dir != NULL)
+		closedir(d->scan.dir);
+	d->scan.dir = NULL;
+	d->scan.active = 1;
+	d->scan.state = 0;
+	d->scan.started = time(NULL);
+	d->incoming_pending = 1;
+}
+
+/*
+ * Whether an order in state s may need a look: its arrival is not yet recorded
+ * (no status newer than the rename), or its state has work whose time may be near.
+ */
+static int
+needs_look(struct daemon *d, int dfd, const struct spool_state *s, const char *name,
+    const char *id, time_t now)
+{
+	char path[SPOOL_ID_MAX + 16];
+	struct stat o, st;
+	long early = 0;
+	int r;
+
+	if (fstatat(dfd, name, &o, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(o.st_mode))
+		return 0;
+	snprintf(path, sizeof path, "%s/status", id);
+	if (fstatat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_mtim.tv_sec < o.st_ctim.tv_sec ||
+	    (st.st_mtim.tv_sec == o.st_ctim.tv_sec && st.st_mtim.tv_nsec <= o.st_ctim.tv_nsec))
+		return 1;
+	if (s->nactions > 0 || s->gate_file != NULL || s->auto_to >= 0)
+		return 1;
+	if (s->timer_after >= 0) {
+		for (r = 0; r < s->nreminders; r++)
+			if (s->reminders[r].before > early)
+				early = s->reminders[r].before;
+		return o.st_ctime + s->timer_after - early <= now + d->rescan_every;
+	}
+	return 0;
+}
+
+int
+scan_step(struct daemon *d)
+{
+	struct scan *sc = &d->scan;
+	char id[SPOOL_ID_MAX + 1];
+	struct dirent *de;
+	time_t now = time(NULL);
+	int budget = SCAN_CHUNK, fd;
+
+	if (!sc->active)
+		return 0;
+	while (budget > 0) {
+		const struct spool_state *s;
+
+		/* leave room in the queue for events; go on once it has drained */
+		if (d->q.count >= READY_MAX - 64)
+			return 1;
+		if (sc->state >= d->conf->nstates) {
+			sc->active = 0;
+			sc->last_complete = sc->started;
+			return 0;
+		}
+		s = &d->conf->states[sc->state];
+		if (sc->dir == NULL) {
+			struct stat dst;
+			int busy = s->nactions > 0 || s->timer_after >= 0 || s->gate_file != NULL ||
+			    s->auto_to >= 0;
+
+			fd = spool_statefd(d->sp, sc->state);
+			/* a quiet state folder unchanged since the last whole rescan: nothing new */
+			if (fd < 0 || (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
+			    dst.st_mtime < sc->last_complete - 2)) {
+				sc->state++;
+				continue;
+			}
+			if ((fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+			    (sc->dir = fdopendir(fd)) == NULL) {
+				if (fd >= 0)
+					close(fd);
+				log_warn("cannot read state/%s", s->name);
+				sc->state++;
+				continue;
+			}
+		}
+		if ((de = readdir(sc->dir)) == NULL) {
+			closedir(sc->dir);
+			sc->dir = NULL;
+			sc->state++;
+			continue;
+		}
+		budget--;
+		if (order_id(de->d_name, id) &&
+		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
+			engine_soon(d, id);
+	}
+	return 1;
+}
+
+void
+incoming_look(struct daemon *d)
+{
+	struct dirent *de;
+	struct stat st;
+	char reason[600];
+	DIR *dir;
+	int fd, i;
+
+	d->incoming_pending = 0;
+	for (i = 0; i < JOBS_MAX; i++)
+		if (d->jobs[i].pid != 0 && d->jobs[i].kind == JOB_INCOMING)
+			return;    /* one at a time; its end looks again */
+	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_INCOMING), ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		/* dot-names are bundles still being put together */
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(reason, sizeof reason,
+			    "incoming/%.255s: refused: a bundle is a folder, renamed into incoming/",
+			    de->d_name);
+			if (spool_quarantine(d->sp, fd, de->d_name, reason, NULL, 0) == 0)
+				log_warnx("%s", reason);
+			continue;
+		}
+		if (job_start_incoming(d, de->d_name) == NULL)
+			log_warn("cannot start a submit of incoming/%s", de->d_name);
+		break;
+	}
+	closedir(dir);
+}
+
+void
+incoming_done(struct daemon *d, struct job *j, int status)
+{
+	char msg[SPOOL_ERR_MAX];
+	size_t n;
+
+	n = j->outlen;
+	while (n > 0 && (j->out[n - 1] == '\n' || j->out[n - 1] == '\r'))
+		n--;
+	j->out[n] = '\0';
+	spool_escape(msg, sizeof msg, j->out);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
+		if (spool_id_ok(j->out))
+			engine_soon(d, j->out);
+		d->incoming_pending = 1;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 65) {
+		log_warnx("incoming/%s refused and moved to corrupt/: %s", j->id, msg);
+		d->incoming_pending = 1;
+	} else {
+		/* a full disk and the like: the next rescan tries again */
+		log_warnx("incoming/%s not submitted yet: %s", j->id, msg[0] ? msg : "interrupted");
+	}
+}
