@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
@@ -84,9 +83,15 @@ check_only(struct spool *sp)
 	return 0;
 }
 
+/*
+ * One spoold per spool on a host.  A POSIX record lock, not flock: children do not
+ * inherit it, so a handler forked an instant before a crash cannot keep the next
+ * spoold out.
+ */
 static void
 lock_spool(struct daemon *d)
 {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char pid[32];
 	ssize_t n;
 	int fd;
@@ -95,8 +100,8 @@ lock_spool(struct daemon *d)
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
 	if (fd < 0)
 		fatal("cannot open %s/run/spoold.lock", d->path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
 			fatal("cannot lock %s/run/spoold.lock", d->path);
 		n = pread(fd, pid, sizeof pid - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
@@ -301,8 +306,10 @@ main(int argc, char **argv)
 	if (optind != argc || spool == NULL || spool[0] == '\0')
 		usage();
 	log_init(syslog_, d.verbose);
-	if (realpath(spool, path) == NULL)
-		fatal("%s", spool);
+	if (realpath(spool, path) == NULL) {
+		log_warn("no spool at %s", spool);
+		return errno == ENOENT ? SPOOL_EX_NOTFOUND : SPOOL_EX_FAIL;
+	}
 	d.path = path;
 	if ((d.sp = open_spool(path, &code)) == NULL)
 		return code;
