@@ -817,11 +817,14 @@ spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b)
 
 /* ---- submission ------------------------------------------------------------- */
 
-/* Copy the checked bundle into the staging folder sfd; every file published whole. */
+/*
+ * Copy the checked bundle into the staging folder sfd; every file published whole
+ * (the caller syncs the whole staging folder at once).
+ */
 static int
 stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 {
-	const struct spool_pub pub = { .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNCDIR };
+	const struct spool_pub pub = { .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC };
 	int i, r, src, dfd;
 
 	for (i = 0; i < b->nfiles; i++) {
@@ -835,7 +838,8 @@ stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 			memcpy(dir, f->path, (size_t)(slash - f->path));
 			dir[slash - f->path] = '\0';
 			base = slash + 1;
-			if (spool_mkdir(sfd, "items", 0770) < 0 || spool_mkdir(sfd, dir, 0770) < 0 ||
+			if ((spool_sys.mkdirat(sfd, "items", 0770) < 0 && errno != EEXIST) ||
+			    (spool_sys.mkdirat(sfd, dir, 0770) < 0 && errno != EEXIST) ||
 			    (dfd = openat(sfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 				return seterr(err, "cannot stage %s: %s", dir, strerror(errno));
 		}
@@ -852,8 +856,6 @@ stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 				r = spool_publish_fd(dfd, base, -1, src, &pub);
 			close_keep(src);
 		}
-		if (r == 0 && dfd != sfd && spool_fsync_dir(dfd) < 0)
-			r = -1;
 		if (dfd != sfd)
 			close_keep(dfd);
 		if (r < 0)
@@ -933,10 +935,19 @@ spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		snprintf(ev.comment, sizeof ev.comment, "submitted");
 	placed.tv_sec = b->order.placed;
 	placed.tv_nsec = 0;
-	if (spool_history_append(sfd, "history", &ev, 0) < 0 ||
+	if (spool_history_append(sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
 	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &placed }) < 0) {
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC,
+	    .mtime = &placed }) < 0) {
 		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));
+		goto out;
+	}
+	/*
+	 * Everything staged becomes durable with one sync of the file system, not an
+	 * fsync per file and folder: several submits at once share the work.
+	 */
+	if (spool_sync(sp) < 0) {
+		seterr(err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
 		goto out;
 	}
 	/* Claim the id: only one orders/<id> can exist. */
@@ -960,7 +971,7 @@ spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 	}
 	claimed = 0;
 	rc = 0;
-	if (spool_fsync_dir(sp->statefd[entry]) < 0 || spool_fsync_dir(sfd) < 0) {
+	if (spool_fsync_dir(sp->statefd[entry]) < 0) {
 		seterr(err, "%s: submitted, but cannot sync: %s", oid, strerror(errno));
 		rc = -1;
 	}

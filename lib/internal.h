@@ -25,6 +25,7 @@ struct spool_sys {
 	int (*ftruncate)(int, off_t);
 	int (*flock)(int, int);
 	int (*futimens)(int, const struct timespec *);
+	int (*syncfs)(int);
 	time_t (*time)(time_t *);   /* the clock of history lines, so tests are repeatable */
 };
 

@@ -235,7 +235,7 @@ out:
 int
 spool_sync(struct spool *sp)
 {
-	return syncfs(sp->dir[SPOOL_DIR_ROOT]);
+	return spool_sys.syncfs(sp->dir[SPOOL_DIR_ROOT]);
 }
 
 int

@@ -34,7 +34,7 @@ sys_futimens(int fd, const struct timespec *ts)
 	.openat = sys_openat, .close = close, .read = read, .write = write, \
 	.fsync = fsync, .renameat2 = sys_renameat2, .linkat = linkat, \
 	.unlinkat = unlinkat, .mkdirat = mkdirat, .ftruncate = ftruncate, \
-	.flock = flock, .futimens = sys_futimens, .time = time, \
+	.flock = flock, .futimens = sys_futimens, .syncfs = syncfs, .time = time, \
 }
 
 const struct spool_sys spool_sys_real = SYS_REAL;

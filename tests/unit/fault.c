@@ -87,6 +87,12 @@ f_unlinkat(int d, const char *p, int fl)
 }
 
 static int
+f_syncfs(int fd)
+{
+	return failing("syncfs") ? -1 : spool_sys_real.syncfs(fd);
+}
+
+static int
 f_mkdirat(int d, const char *p, mode_t m)
 {
 	return failing("mkdirat") ? -1 : spool_sys_real.mkdirat(d, p, m);
@@ -134,6 +140,7 @@ fault_install(time_t t)
 	spool_sys.ftruncate = f_ftruncate;
 	spool_sys.flock = f_flock;
 	spool_sys.futimens = f_futimens;
+	spool_sys.syncfs = f_syncfs;
 	spool_sys.time = f_time;
 	memset(&fault, 0, sizeof fault);
 }
