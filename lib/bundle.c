@@ -351,6 +351,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 			if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
 			    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
 			    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
+			    strcmp(tmp, "error") == 0 ||
 			    strcmp(tmp, DETACHED_NAME) == 0) {
 				failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
 				    tmp);
@@ -893,6 +894,8 @@ spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		snprintf(b->order.id, sizeof b->order.id, "%s", id);
 	}
 	oid = b->order.id;
+	if (out_id != NULL)
+		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", oid);
 	if ((entry = spool_entry_state(sp->conf, b)) < 0 || sp->statefd[entry] < 0) {
 		failerr(err, EINVAL, "%s: no entry state for this order", oid);
 		goto out;
@@ -975,8 +978,6 @@ spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		seterr(err, "%s: submitted, but cannot sync: %s", oid, strerror(errno));
 		rc = -1;
 	}
-	if (out_id != NULL)
-		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", oid);
 	if (out_state != NULL)
 		*out_state = entry;
 out:

@@ -129,6 +129,7 @@ int
 history_lock(int dirfd, const char *name, struct hlock *h)
 {
 	memset(h, 0, sizeof *h);
+	h->ownfd = -1;
 	h->dirfd = dirfd;
 	h->name = name;
 	h->fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
@@ -164,6 +165,7 @@ history_put(struct hlock *h, const struct spool_event *ev, int flags)
 	len = spool_event_format(ev, line, sizeof line);
 	if (fstat(h->fd, &st) < 0)
 		return -1;
+	h->before = st.st_size;
 	/* One write: with O_APPEND and the lock, the line lands whole at the end. */
 	n = spool_sys.write(h->fd, line, (size_t)len);
 	if (n != len) {
@@ -185,19 +187,66 @@ undo:
 	return -1;
 }
 
+int
+history_unput(struct hlock *h)
+{
+	if (spool_sys.ftruncate(h->fd, h->before) < 0)
+		return -1;
+	h->written = 0;
+	return 0;
+}
+
 void
 history_unlock(struct hlock *h)
 {
 	int saved = errno;
 
-	if (h->fd < 0)
-		return;
-	if (h->created && !h->written)
-		spool_sys.unlinkat(h->dirfd, h->name, 0);
-	/* The line is on disk; a late error from close cannot take it back. */
-	spool_sys.close(h->fd);
-	h->fd = -1;
+	if (h->fd >= 0) {
+		if (h->created && !h->written)
+			spool_sys.unlinkat(h->dirfd, h->name, 0);
+		/* The line is on disk; a late error from close cannot take it back. */
+		spool_sys.close(h->fd);
+		h->fd = -1;
+	}
+	if (h->ownfd >= 0)
+		spool_sys.close(h->ownfd);
+	h->ownfd = -1;
 	errno = saved;
+}
+
+int
+history_lock_order(struct spool *sp, const char *id, struct hlock *h)
+{
+	char path[SPOOL_ID_MAX + 16];
+	int pfd;
+
+	memset(h, 0, sizeof *h);
+	h->ownfd = -1;
+	if (!spool_id_ok(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fmt(path, sizeof path, "%s/%s", id, HISTORY_NAME);
+	h->fd = spool_sys.openat_beneath(sp->dir[SPOOL_DIR_ORDERS], path, O_WRONLY | O_APPEND, 0);
+	if (h->fd >= 0) {
+		while (spool_sys.flock(h->fd, LOCK_EX) < 0)
+			if (errno != EINTR) {
+				history_unlock(h);
+				return -1;
+			}
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	/* no history yet (or no folder): the slow way, which can create the file */
+	if ((pfd = open_payload(sp, id)) < 0)
+		return -1;
+	if (history_lock(pfd, HISTORY_NAME, h) < 0) {
+		close_keep(pfd);
+		return -1;
+	}
+	h->ownfd = pfd;
+	return 0;
 }
 
 int
@@ -216,12 +265,13 @@ spool_history_append(int dirfd, const char *name, const struct spool_event *ev, 
 int
 spool_history_add(struct spool *sp, const struct spool_event *ev, int flags)
 {
-	int fd, r;
+	struct hlock h;
+	int r;
 
-	if ((fd = open_payload(sp, ev->id)) < 0)
+	if (history_lock_order(sp, ev->id, &h) < 0)
 		return -1;
-	r = spool_history_append(fd, HISTORY_NAME, ev, flags);
-	close_keep(fd);
+	r = history_put(&h, ev, flags);
+	history_unlock(&h);
 	return r;
 }
 
@@ -234,16 +284,18 @@ spool_log_add(struct spool *sp, const struct spool_event *ev)
 int
 spool_history_last(struct spool *sp, const char *id, struct spool_event *ev)
 {
-	char buf[LINE_MAX_LEN + 1], *nl, *start;
+	char buf[LINE_MAX_LEN + 1], *nl, *start, path[SPOOL_ID_MAX + 16];
 	struct stat st;
 	off_t off;
 	ssize_t n;
-	int pfd, fd;
+	int fd;
 
-	if ((pfd = open_payload(sp, id)) < 0)
+	if (!spool_id_ok(id)) {
+		errno = EINVAL;
 		return -1;
-	fd = openat(pfd, HISTORY_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	close_keep(pfd);
+	}
+	fmt(path, sizeof path, "%s/%s", id, HISTORY_NAME);
+	fd = spool_sys.openat_beneath(sp->dir[SPOOL_DIR_ORDERS], path, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	/*

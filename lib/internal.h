@@ -14,6 +14,8 @@
 
 struct spool_sys {
 	int (*openat)(int, const char *, int, mode_t);
+	/* openat that resolves no symlink anywhere on the path, and stays below dirfd */
+	int (*openat_beneath)(int, const char *, int, mode_t);
 	int (*close)(int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
@@ -65,7 +67,10 @@ int failerr(struct spool_err *err, int errnum, const char *f, ...)
     __attribute__((format(printf, 3, 4)));
 /* Write all of buf; -1 on error (a short write sets ENOSPC). */
 int write_all(int fd, const void *buf, size_t len);
-/* Read a whole regular file below dirfd (no symlinks) of at most max bytes; malloc'd. */
+/*
+ * Read a whole regular file below dirfd (no symlinks, also not on the way when name
+ * is a path like "ID/status") of at most max bytes; malloc'd.
+ */
 int read_file(int dirfd, const char *name, size_t max, char **buf, size_t *len);
 /* A directory stream on at/name ("." for at itself), never through a symlink. */
 DIR *dir_open(int at, const char *name);
@@ -92,11 +97,17 @@ int open_payload(struct spool *sp, const char *id);
 /* A history file opened for appending and locked exclusively. */
 struct hlock {
 	int fd, dirfd, created, written;
+	int ownfd;                /* a folder opened for the lock, closed with it, or -1 */
+	off_t before;             /* the size before the last line, to take it back */
 	const char *name;
 };
 int history_lock(int dirfd, const char *name, struct hlock *h);
+/* The same for orders/<id>/history, in one open when the file is there. */
+int history_lock_order(struct spool *sp, const char *id, struct hlock *h);
 /* Append one event; on failure the file is cut back to where it was. */
 int history_put(struct hlock *h, const struct spool_event *ev, int flags);
+/* Take back the last line written under this lock. */
+int history_unput(struct hlock *h);
 /* Unlock and close; a file we created and wrote nothing to is removed. */
 void history_unlock(struct hlock *h);
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */

@@ -66,6 +66,19 @@ lost_race(struct spool *sp, const char *id, int *now, struct spool_err *err)
 	return failerr(err, EAGAIN, "%s: moved meanwhile to %s", id, sname(sp, *now));
 }
 
+static void
+event_of(struct spool_event *ev, struct spool *sp, const char *id, int from, int to,
+    const struct spool_move *m)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->time = spool_sys.time(NULL);
+	snprintf(ev->id, sizeof ev->id, "%s", id);
+	snprintf(ev->actor, sizeof ev->actor, "%s", m->who != NULL ? m->who : "-");
+	snprintf(ev->from, sizeof ev->from, "%s", sname(sp, from));
+	snprintf(ev->to, sizeof ev->to, "%s", sname(sp, to));
+	snprintf(ev->comment, sizeof ev->comment, "%s", m->comment != NULL ? m->comment : "");
+}
+
 int
 spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move *m,
     struct spool_err *err)
@@ -73,8 +86,8 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	const struct spool_conf *c = sp->conf;
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
 	struct spool_event ev;
-	struct hlock h = { .fd = -1 };
-	int tries, now, want = from, saved, pfd = -1, r = -1;
+	struct hlock h = { .fd = -1, .ownfd = -1 };
+	int tries, now, want = from, saved, r = -1;
 
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
@@ -86,7 +99,7 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	 * that nobody reading the history (spoold, to learn who moved an order) sees the
 	 * move without its line.
 	 */
-	if ((pfd = open_payload(sp, id)) < 0 || history_lock(pfd, "history", &h) < 0) {
+	if (history_lock_order(sp, id, &h) < 0) {
 		if (errno == ENOENT && spool_locate(sp, id, &now) <= 0)
 			failerr(err, ENOENT, "%s: no such order", id);
 		else
@@ -115,8 +128,20 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 			    spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
 			goto out;
 		}
+		if (m->flags & SPOOL_MOVE_INTENT && !(m->flags & SPOOL_MOVE_NOLINE)) {
+			event_of(&ev, sp, id, from, to, m);
+			if (history_put(&h, &ev, SPOOL_NOSYNC) < 0) {
+				seterr(err, "%s: cannot write its history: %s", id, strerror(errno));
+				goto out;
+			}
+		}
 		if (rename_noreplace(sp->statefd[from], name, sp->statefd[to], name) == 0)
 			break;
+		if (m->flags & SPOOL_MOVE_INTENT && !(m->flags & SPOOL_MOVE_NOLINE) &&
+		    history_unput(&h) < 0) {
+			seterr(err, "%s: cannot take back its history line: %s", id, strerror(errno));
+			goto out;
+		}
 		if (errno == EEXIST) {
 			failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
 			    sname(sp, from), sname(sp, to));
@@ -131,13 +156,13 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 		if (lost_race(sp, id, &now, err) < 0 && (now != from || tries + 1 == MOVE_TRIES))
 			goto out;
 	}
-	memset(&ev, 0, sizeof ev);
-	ev.time = spool_sys.time(NULL);
-	snprintf(ev.id, sizeof ev.id, "%s", id);
-	snprintf(ev.actor, sizeof ev.actor, "%s", m->who != NULL ? m->who : "-");
-	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
-	snprintf(ev.to, sizeof ev.to, "%s", sname(sp, to));
-	snprintf(ev.comment, sizeof ev.comment, "%s", m->comment != NULL ? m->comment : "");
+	if (m->flags & (SPOOL_MOVE_INTENT | SPOOL_MOVE_NOLINE)) {
+		/* the line went first; with NOSYNC nothing else is left to do */
+		m->from = from;
+		r = 0;
+		goto out;
+	}
+	event_of(&ev, sp, id, from, to, m);
 	if ((!(m->flags & SPOOL_NOSYNC) && (spool_fsync_dir(sp->statefd[to]) < 0 ||
 	    spool_fsync_dir(sp->statefd[from]) < 0)) ||
 	    history_put(&h, &ev, m->flags & SPOOL_NOSYNC) < 0) {
@@ -156,7 +181,6 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	r = 0;
 out:
 	history_unlock(&h);
-	close_keep(pfd);
 	return r;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -334,9 +335,9 @@ s_reminded(void *s, const char *v)
 }
 
 static int
-s_next(void *s, const char *v)
+s_deferred(void *s, const char *v)
 {
-	return name_or_none(S(s)->next, v);
+	return parse_int(v, &S(s)->deferred);
 }
 
 static int
@@ -357,8 +358,8 @@ static const struct kv_key status_keys[] = {
 	{ "step", 0, s_step },
 	{ "tries", 0, s_tries },
 	{ "due", 0, s_due },
+	{ "deferred", 0, s_deferred },
 	{ "reminded", 0, s_reminded },
-	{ "next", 0, s_next },
 	{ "attempts", 1, s_attempts },
 	{ "error", 0, s_error },
 	{ NULL, 0, NULL },
@@ -376,9 +377,8 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 {
 	char since[32], due[32];
 
-	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) ||
-	    (s->next[0] != '\0' && !spool_name_ok(s->next)) || !text_ok(s->error) ||
-	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0) {
+	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) || !text_ok(s->error) ||
+	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0 || s->deferred < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -389,14 +389,14 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 	    "step: %d\n"
 	    "tries: %d\n"
 	    "due: %s\n"
+	    "deferred: %d\n"
 	    "reminded: %d\n"
-	    "next: %s\n"
 	    "attempts: %d\n"
 	    "error: %s\n",
 	    STATUS_VERSION, s->state[0] ? s->state : "-",
 	    s->since != 0 ? spool_time_fmt(s->since, since, sizeof since) : "-", s->step, s->tries,
-	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->reminded,
-	    s->next[0] ? s->next : "-", s->attempts, s->error);
+	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->deferred, s->reminded,
+	    s->attempts, s->error);
 }
 
 int
@@ -414,15 +414,18 @@ spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
     struct spool_err *err)
 {
 	struct spool_err perr;
-	char *buf;
+	char *buf, path[SPOOL_ID_MAX + 16];
 	size_t len;
-	int fd, r;
+	int r;
 
 	memset(s, 0, sizeof *s);
-	if ((fd = open_payload(sp, id)) < 0)
+	if (!spool_id_ok(id))
+		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
+	fmt(path, sizeof path, "%s/%s", id, STATUS_NAME);
+	r = read_file(sp->dir[SPOOL_DIR_ORDERS], path, KV_FILE_MAX, &buf, &len);
+	if (r < 0 && errno == ENOENT && faccessat(sp->dir[SPOOL_DIR_ORDERS], id, F_OK,
+	    AT_SYMLINK_NOFOLLOW) < 0)
 		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
-	r = read_file(fd, STATUS_NAME, KV_FILE_MAX, &buf, &len);
-	close_keep(fd);
 	if (r < 0)
 		return errno == ENOENT ? 0 :
 		    seterr(err, "%s: cannot read orders/%s/status: %s", id, id, strerror(errno));

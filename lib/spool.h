@@ -211,6 +211,14 @@ enum {
  * depends on it leaves the spool (group commit).
  */
 #define SPOOL_NOSYNC 1
+/*
+ * For spoold's own moves: the history line is written before the rename, under the
+ * same lock, and cut back if the rename fails; a crash between the two leaves a line
+ * that names a move not yet made, which spoold then makes.  With SPOOL_MOVE_NOLINE
+ * the line is there already (such a move, made after a restart).
+ */
+#define SPOOL_MOVE_INTENT 2
+#define SPOOL_MOVE_NOLINE 4
 
 /* Make everything written to the spool's file system durable: syncfs(2). */
 int spool_sync(struct spool *sp);
@@ -277,9 +285,9 @@ struct spool_status {
 	time_t since;                    /* when the visit began, or 0 */
 	int step;                        /* entry actions of this visit that are done */
 	int tries;                       /* tries of the current action in this visit */
-	time_t due;                      /* next retry, timer or reminder, or 0 */
-	int reminded;                    /* reminders of this visit that are done */
-	char next[SPOOL_NAME_MAX + 1];   /* a move decided and perhaps not made yet, or "" */
+	time_t due;                      /* when the next try may start, or 0 */
+	int deferred;                    /* "try later" answers (exit 75) in this visit */
+	int reminded;                    /* reminders of this visit that are done (bits) */
 	int attempts;                    /* handler runs over the order's life */
 	char error[SPOOL_FIELD_MAX + 1]; /* the last error, one line, or "" */
 };
@@ -315,7 +323,7 @@ struct spool_move {
 	const char *who;        /* history actor field, e.g. "admin:alice" */
 	const char *comment;    /* may be NULL */
 	int check;              /* 1: check the workflow for actor */
-	int flags;              /* 0 or SPOOL_NOSYNC */
+	int flags;              /* SPOOL_NOSYNC, SPOOL_MOVE_INTENT, SPOOL_MOVE_NOLINE */
 	int from;               /* out: the state it left */
 };
 int spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move *m,

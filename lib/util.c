@@ -127,7 +127,10 @@ read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
 	ssize_t n;
 	int fd;
 
-	fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (dirfd != AT_FDCWD && strchr(name, '/') != NULL)
+		fd = spool_sys.openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
+	else
+		fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

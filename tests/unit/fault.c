@@ -34,6 +34,12 @@ f_openat(int d, const char *p, int fl, mode_t m)
 }
 
 static int
+f_openat_beneath(int d, const char *p, int fl, mode_t m)
+{
+	return failing("openat") ? -1 : spool_sys_real.openat_beneath(d, p, fl, m);
+}
+
+static int
 f_close(int fd)
 {
 	/* close releases the descriptor even when it reports an error */
@@ -129,6 +135,7 @@ fault_install(time_t t)
 {
 	fixed_time = t;
 	spool_sys.openat = f_openat;
+	spool_sys.openat_beneath = f_openat_beneath;
 	spool_sys.close = f_close;
 	spool_sys.read = f_read;
 	spool_sys.write = f_write;
