@@ -5,15 +5,19 @@
  * orders/<id>/status (written only by spoold) says about the current visit.  An order
  * in a state its status does not name has arrived: spoold records in the history who
  * moved it, if nobody did, and begins a new visit.  Then the visit goes on: the
- * state's timer and reminders, a move spoold decided but may not have made, the
- * entry actions one by one, and at the end on_success, auto and the gate.
+ * state's timer and reminders, the entry actions one by one, and at the end
+ * on_success, auto and the gate.
  *
- * Every decision is written before it is carried out (the status names the move, or
- * counts the try, before the rename or the handler), so a spoold killed at any
- * instant finds on restart what it was doing and does it again, never twice more
- * than the workflow allows.  Writes are not synced one by one: the loop syncs the
- * file system once per batch (engine_flush) before any handler starts, so nothing
- * leaves the spool before the move that caused it is durable.
+ * Every decision is written before it is carried out, so that a spoold killed at
+ * any instant finds on restart what it was doing and does it, never more often than
+ * the workflow allows: a move's history line is written before its rename (and cut
+ * back if the rename fails), a try is counted in the status before its handler
+ * starts.  The status is written once per look, at its end, and only if the order is
+ * still in the state it is about: an order that passes through a state (auto,
+ * on_success) costs a rename and a history line, nothing more.  Nothing is synced
+ * one by one: the loop syncs the file system once per batch (engine_flush) before
+ * any handler starts, so nothing leaves the spool before the move that caused it is
+ * durable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +34,60 @@
 
 #define BACKOFF_MAX 86400
 #define TEMPFAIL_BACKOFF_MAX 3600
-#define GAVE_UP(s, st) ((st)->step > (s)->nactions)
+#define MOVED_CACHE 4096
 
-static void work(struct daemon *d, const char *id, int state, struct spool_status *st);
+/* One look at one order: what it knows, and what it must write at the end. */
+struct look {
+	const char *id;
+	int state;
+	struct spool_status st;
+	int dirty;          /* st must be written */
+	int gone;           /* the order left the state (moved or removed) */
+	int unread;         /* st holds only what this look set: the file is not read yet */
+};
+
+/*
+ * An order passing through a state that only moves it on needs nothing from its
+ * status; it is read only if the look turns out to need it.
+ */
+static int
+read_status(struct daemon *d, struct look *l)
+{
+	struct spool_status file;
+	struct spool_err err;
+
+	if (!l->unread)
+		return 0;
+	l->unread = 0;
+	if (spool_status_read(d->sp, l->id, &file, &err) < 0) {
+		log_order(LOG_L_WARN, l->id, "%s", err.msg);
+		return -1;
+	}
+	/* what this look decided about the visit stays; the order's life comes from the file */
+	if (l->st.state[0] == '\0')
+		l->st = file;
+	else {
+		l->st.attempts = file.attempts;
+		snprintf(l->st.error, sizeof l->st.error, "%s", file.error);
+	}
+	return 0;
+}
+
+/* Orders spoold itself moved lately: their arrival needs no look at the history. */
+static struct moved {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+} moved[MOVED_CACHE];
+
+static unsigned
+slot(const char *id)
+{
+	unsigned h = 2166136261u;
+
+	while (*id != '\0')
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % MOVED_CACHE;
+}
 
 static const char *
 sname(struct daemon *d, int i)
@@ -40,7 +95,22 @@ sname(struct daemon *d, int i)
 	return d->conf->states[i].name;
 }
 
-/* A history line by the system (or by the actor given), not synced. */
+/* "10 days", "36 hours", "10m", "3s": a duration a person reads in a history line. */
+static char *
+span(long s, char *buf, size_t len)
+{
+	if (s >= 86400 && s % 86400 == 0)
+		snprintf(buf, len, "%ld day%s", s / 86400, s == 86400 ? "" : "s");
+	else if (s >= 3600 && s % 3600 == 0)
+		snprintf(buf, len, "%ld hour%s", s / 3600, s == 3600 ? "" : "s");
+	else if (s >= 60 && s % 60 == 0)
+		snprintf(buf, len, "%ldm", s / 60);
+	else
+		snprintf(buf, len, "%lds", s);
+	return buf;
+}
+
+/* A history line by spoold (or by the actor given), not synced. */
 static void
 hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -66,13 +136,19 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 	d->dirty = 1;
 }
 
+/* A line about the visit: from and to are both its state. */
+#define note(d, l, ...) hist((d), (l)->id, "system", sname((d), (l)->state), \
+	sname((d), (l)->state), __VA_ARGS__)
+
+/* Write the visit's status now (before a handler starts or a result is kept). */
 static int
-put(struct daemon *d, const char *id, const struct spool_status *st)
+save(struct daemon *d, struct look *l)
 {
 	d->dirty = 1;
-	if (spool_status_write(d->sp, id, st, SPOOL_NOSYNC) == 0)
+	l->dirty = 0;
+	if (spool_status_write(d->sp, l->id, &l->st, SPOOL_NOSYNC) == 0)
 		return 0;
-	log_order(LOG_L_WARN, id, "cannot write orders/%s/status: %s", id, strerror(errno));
+	log_order(LOG_L_WARN, l->id, "cannot write orders/%s/status: %s", l->id, strerror(errno));
 	return -1;
 }
 
@@ -84,38 +160,19 @@ later(struct daemon *d, const char *id, time_t at)
 		d->next_rescan = at;
 }
 
-/* Queue id for a look soon; if the queue is full, a rescan finds it. */
 void
-engine_soon(struct daemon *d, const char *id)
+engine_soon(struct daemon *d, const char *id, int hint)
 {
-	if (queue_push(&d->q, id) < 0)
+	if (queue_push(&d->q, id, hint) < 0)
 		scan_begin(d);
 }
 
-#define soon engine_soon
-
-/* orders/<id>/error: everything the handler said (its first 4 KiB), for show. */
-static void
-save_output(struct daemon *d, const char *id, const char *out, size_t len)
-{
-	int fd;
-
-	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0 || spool_publish(fd, "error", spool_dirfd(d->sp, SPOOL_DIR_TMP), out, len,
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) < 0)
-		log_order(LOG_L_WARN, id, "cannot keep its handler's output: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	d->dirty = 1;
-}
-
 static long
-backoff(const struct spool_state *s, int tries, long cap)
+backoff(const struct spool_state *s, int n, long cap)
 {
 	long b = s->backoff > 0 ? s->backoff : 1;
 
-	while (--tries > 0 && b < cap)
+	while (--n > 0 && b < cap)
 		b *= 2;
 	return b < cap ? b : cap;
 }
@@ -136,30 +193,48 @@ last_line(const char *out, char *dst, size_t len)
 	spool_escape(dst, len, line);
 }
 
+/* orders/<id>/error: what the last failing handler said (its first 4 KiB), or none. */
+static void
+keep_output(struct daemon *d, const char *id, const char *out, size_t len)
+{
+	int fd;
+
+	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (len == 0) {
+		if (unlinkat(fd, "error", 0) < 0 && errno != ENOENT)
+			log_order(LOG_L_WARN, id, "cannot remove orders/%s/error: %s", id, strerror(errno));
+	} else if (spool_publish(fd, "error", spool_dirfd(d->sp, SPOOL_DIR_TMP), out, len,
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) < 0)
+		log_order(LOG_L_WARN, id, "cannot keep its handler's output: %s", strerror(errno));
+	close(fd);
+	d->dirty = 1;
+}
+
 /*
- * Carry out a move spoold has decided: the status names it first, so a spoold that
- * dies between the two finds the decision and finishes it, and records the move as
- * its own.
+ * Move the order on, as the system.  The history line goes first (SPOOL_MOVE_INTENT):
+ * a spoold that dies before the rename finds the line on restart and makes the move.
  */
 static void
-move(struct daemon *d, const char *id, int from, struct spool_status *st, int to,
-    const char *why)
+move(struct daemon *d, struct look *l, int to, int flags, const char *why)
 {
 	struct spool_move m = { .actor = SPOOL_ACTOR_SYSTEM, .who = "system", .check = 1,
-		.flags = SPOOL_NOSYNC, .comment = why };
+		.flags = SPOOL_NOSYNC | SPOOL_MOVE_INTENT | flags, .comment = why };
 	struct spool_err err;
+	unsigned h;
 
-	if (strcmp(st->next, sname(d, to)) != 0) {
-		snprintf(st->next, sizeof st->next, "%s", sname(d, to));
-		if (put(d, id, st) < 0)
-			return;
-	}
-	if (spool_move(d->sp, id, from, to, &m, &err) == 0) {
+	if (spool_move(d->sp, l->id, l->state, to, &m, &err) == 0) {
 		d->moves++;
 		d->dirty = 1;
-		log_order(LOG_L_INFO, id, "%s -> %s%s%s", sname(d, from), sname(d, to),
+		l->gone = 1;
+		h = slot(l->id);
+		snprintf(moved[h].id, sizeof moved[h].id, "%s", l->id);
+		moved[h].state = to;
+		log_order(LOG_L_DEBUG, l->id, "%s -> %s%s%s", sname(d, l->state), sname(d, to),
 		    why != NULL ? ": " : "", why != NULL ? why : "");
-		soon(d, id);
+		engine_soon(d, l->id, to);
 		return;
 	}
 	switch (errno) {
@@ -167,83 +242,95 @@ move(struct daemon *d, const char *id, int from, struct spool_status *st, int to
 	case ENOENT:
 	case EALREADY:
 		/* somebody else moved it first: theirs counts */
-		log_order(LOG_L_INFO, id, "%s", err.msg);
-		st->next[0] = '\0';
-		if (errno != ENOENT)
-			put(d, id, st);
-		soon(d, id);
+		log_order(LOG_L_INFO, l->id, "%s", err.msg);
+		l->gone = 1;
+		engine_soon(d, l->id, -1);
 		break;
 	case EPERM:
 	case EBUSY:
-		log_order(LOG_L_WARN, id, "%s", err.msg);
-		st->next[0] = '\0';
-		put(d, id, st);
+		log_order(LOG_L_WARN, l->id, "%s", err.msg);
 		break;
 	default:
-		log_order(LOG_L_WARN, id, "%s; trying again in 10s", err.msg);
-		later(d, id, time(NULL) + 10);
+		log_order(LOG_L_WARN, l->id, "%s; trying again in 10s", err.msg);
+		later(d, l->id, time(NULL) + 10);
 	}
 }
 
 /*
- * The order has arrived in state: record who moved it if nobody did; begin a visit.
- * -1 if its mover is still writing the history line: look again in a moment.
+ * The order is in a state its status does not name.  Record who moved it if nobody
+ * did, and begin a visit.  Returns 1 to go on, 0 if the look ends here.
  */
 static int
-arrived(struct daemon *d, const char *id, int state, struct spool_status *st, time_t ctime)
+arrived(struct daemon *d, struct look *l, time_t ctime)
 {
-	const char *to = sname(d, state);
-	const char *prev = st->state[0] != '\0' ? st->state : "-";
+	const char *to = sname(d, l->state);
+	const char *prev;
 	struct spool_event last;
-	int have, from;
+	unsigned h = slot(l->id);
+	int from, to_i, own = strcmp(moved[h].id, l->id) == 0 && moved[h].state == l->state;
 
-	if (!(have = spool_history_last(d->sp, id, &last) == 0) && errno == EAGAIN) {
-		later(d, id, time(NULL));
-		return -1;
-	}
+	if (!own)
+		read_status(d, l);    /* a mover we do not know: who it was may take the state before */
+	prev = l->st.state[0] != '\0' ? l->st.state : "-";
 
-	if (st->next[0] != '\0' && strcmp(st->next, to) == 0) {
-		/* our own move: after a crash its history line may be missing */
-		if (!have || strcmp(last.to, to) != 0)
-			hist(d, id, "system", prev, to, "recorded after a restart");
-	} else if (have && strcmp(last.to, to) == 0 && last.time >= ctime - 1) {
-		/* recorded by whoever moved it: spoolctl, a submit */
-		log_order(LOG_L_INFO, id, "entered %s (%s)", to, last.actor);
+	if (own) {
+		/* our own move, a moment ago: its line is written */
+	} else if (spool_history_last(d->sp, l->id, &last) < 0) {
+		if (errno == EAGAIN) {
+			/* its mover holds the history: look again in a moment */
+			later(d, l->id, time(NULL));
+			return 0;
+		}
+		hist(d, l->id, "hand", prev, to, "moved by hand");
+	} else if (strcmp(last.to, to) == 0) {
+		/* recorded by whoever moved it: spoolctl, a submit, spoold */
+		log_order(LOG_L_DEBUG, l->id, "entered %s (%s)", to, last.actor);
+	} else if (strcmp(last.actor, "system") == 0 && strcmp(last.from, to) == 0 &&
+	    (to_i = spool_conf_state(d->conf, last.to)) >= 0) {
+		/* our own move, decided and written down, not made: spoold died between */
+		log_order(LOG_L_INFO, l->id, "finishing the move to %s begun before a restart",
+		    last.to);
+		move(d, l, to_i, SPOOL_MOVE_NOLINE, NULL);
+		return 0;
 	} else {
-		from = st->state[0] != '\0' ? spool_conf_state(d->conf, st->state) : -1;
-		if (from < 0 || spool_conf_allows(d->conf, from, state, SPOOL_ACTOR_ADMIN) >= 0) {
-			hist(d, id, "hand", prev, to, "moved by hand");
-			log_order(LOG_L_INFO, id, "moved by hand from %s to %s", prev, to);
+		from = l->st.state[0] != '\0' ? spool_conf_state(d->conf, l->st.state) : -1;
+		if (from >= 0 && d->conf->states[from].locked) {
+			hist(d, l->id, "hand", prev, to, "moved by hand out of %s, which is locked",
+			    prev);
+			log_order(LOG_L_WARN, l->id, "moved by hand out of %s, which is locked", prev);
+		} else if (from < 0 ||
+		    spool_conf_allows(d->conf, from, l->state, SPOOL_ACTOR_ADMIN) >= 0) {
+			hist(d, l->id, "hand", prev, to, "moved by hand");
+			log_order(LOG_L_INFO, l->id, "moved by hand from %s to %s", prev, to);
 		} else {
 			/* not undone: the person meant it; handled where it is now */
-			hist(d, id, "hand", prev, to,
+			hist(d, l->id, "hand", prev, to,
 			    "moved by hand; the workflow does not let admin move it from %s to %s", prev,
 			    to);
-			log_order(LOG_L_WARN, id,
+			log_order(LOG_L_WARN, l->id,
 			    "moved by hand from %s to %s, which the workflow does not allow", prev, to);
 		}
 	}
-	watch_ungate(d, id);
-	snprintf(st->state, sizeof st->state, "%s", to);
-	st->since = ctime;
-	st->step = st->tries = st->reminded = 0;
-	st->due = 0;
-	st->next[0] = '\0';
-	put(d, id, st);
-	return 0;
+	watch_ungate(d, l->id);
+	snprintf(l->st.state, sizeof l->st.state, "%s", to);
+	l->st.since = ctime;
+	l->st.step = l->st.tries = l->st.reminded = l->st.deferred = 0;
+	l->st.due = 0;
+	l->dirty = 1;
+	return 1;
 }
 
 /* Reminders before the timer: each once per visit, as a history event (and mail). */
 static time_t
-reminders(struct daemon *d, const char *id, int state, struct spool_status *st, time_t fire,
-    time_t now)
+reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 {
-	const struct spool_state *s = &d->conf->states[state];
+	const struct spool_state *s = &d->conf->states[l->state];
+	char buf[32];
 	time_t next = 0, at;
 	int r;
 
 	for (r = 0; r < s->nreminders && r < 30; r++) {
-		if (st->reminded & (1 << r))
+		if (l->st.reminded & (1 << r))
 			continue;
 		at = fire - s->reminders[r].before;
 		if (at > now) {
@@ -251,89 +338,102 @@ reminders(struct daemon *d, const char *id, int state, struct spool_status *st, 
 				next = at;
 			continue;
 		}
-		st->reminded |= 1 << r;
-		hist(d, id, "system", s->name, s->name, "reminder %s: %ld days before the timer",
-		    s->reminders[r].template, s->reminders[r].before / 86400);
-		log_order(LOG_L_INFO, id, "reminder %s", s->reminders[r].template);
-		put(d, id, st);
+		l->st.reminded |= 1 << r;
+		l->dirty = 1;
+		note(d, l, "reminder %s, %s before the timer", s->reminders[r].template,
+		    span(s->reminders[r].before, buf, sizeof buf));
+		log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
 	}
 	return next;
 }
 
 /* The state's timer has fired: move on, or delete the order. */
 static void
-timer_fire(struct daemon *d, const char *id, int state, struct spool_status *st)
+timer_fire(struct daemon *d, struct look *l)
 {
-	const struct spool_state *s = &d->conf->states[state];
+	const struct spool_state *s = &d->conf->states[l->state];
 	struct spool_err err;
-	char why[80];
+	char why[80], buf[32];
 	struct job *j;
 
-	if ((j = job_find(d, id)) != NULL)
+	if ((j = job_find(d, l->id)) != NULL)
 		job_cancel(d, j);
-	if (s->timer_after % 86400 == 0 && s->timer_after > 0)
-		snprintf(why, sizeof why, "after %ld days in %s", s->timer_after / 86400, s->name);
-	else
-		snprintf(why, sizeof why, "after %lds in %s", s->timer_after, s->name);
+	snprintf(why, sizeof why, "after %s in %s", span(s->timer_after, buf, sizeof buf),
+	    s->name);
 	if (s->timer_to != SPOOL_TO_DELETE) {
-		move(d, id, state, st, s->timer_to, why);
+		move(d, l, s->timer_to, 0, why);
 		return;
 	}
-	if (spool_remove(d->sp, id, SPOOL_ACTOR_SYSTEM, "system", why, &err) < 0) {
-		log_order(LOG_L_WARN, id, "%s", err.msg);
+	if (spool_remove(d->sp, l->id, SPOOL_ACTOR_SYSTEM, "system", why, &err) < 0) {
+		log_order(LOG_L_WARN, l->id, "%s", err.msg);
 		if (errno != ENOENT && errno != EAGAIN)
-			later(d, id, time(NULL) + 60);
+			later(d, l->id, time(NULL) + 60);
 		return;
 	}
-	log_order(LOG_L_INFO, id, "deleted with its files, %s", why);
+	l->gone = 1;
+	log_order(LOG_L_INFO, l->id, "deleted with its files, %s", why);
 }
 
-/* Start the action at st->step, or do it here if it is quick. 0: go on with the visit. */
-static int
-act(struct daemon *d, const char *id, int state, struct spool_status *st)
+/* The action's tries are used up: on_failure, or wait for a person. */
+static void
+give_up(struct daemon *d, struct look *l, const char *why)
 {
-	const struct spool_state *s = &d->conf->states[state];
-	const struct spool_action *a = &s->actions[st->step];
+	const struct spool_state *s = &d->conf->states[l->state];
+
+	if (s->on_failure >= 0) {
+		log_order(LOG_L_WARN, l->id, "failed after %d attempts: %s", l->st.tries, why);
+		save(d, l);
+		move(d, l, s->on_failure, 0, why);
+		return;
+	}
+	log_order(LOG_L_WARN, l->id, "failed after %d attempts, waiting for a person: %s",
+	    l->st.tries, why);
+	note(d, l, "gave up after %d attempts; waiting for a person", l->st.tries);
+	l->st.step = s->nactions + 1;
+	l->dirty = 1;
+}
+
+/* Start the action at the visit's step, or do it here.  0: go on with the visit. */
+static int
+act(struct daemon *d, struct look *l)
+{
+	const struct spool_state *s = &d->conf->states[l->state];
+	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
 
 	if (a->kind != SPOOL_ACT_EXEC) {
 		/* carried out in later versions (print production, mail) */
-		hist(d, id, "system", s->name, s->name, "action %s is not available in this version",
+		note(d, l, "action %s is not available in this version", names[a->kind]);
+		log_order(LOG_L_WARN, l->id, "action %s is not available in this version; skipped",
 		    names[a->kind]);
-		log_order(LOG_L_WARN, id, "action %s is not available in this version; skipped",
-		    names[a->kind]);
-		st->step++;
-		put(d, id, st);
+		l->st.step++;
+		l->dirty = 1;
 		return 0;
 	}
-	if (st->tries > s->retries) {
-		/* the last try was cut short (spoold stopped): the policy allows no more */
-		snprintf(st->error, sizeof st->error, "attempt %d was interrupted", st->tries);
-		st->tries = s->retries + 1;
-		if (s->on_failure >= 0) {
-			move(d, id, state, st, s->on_failure, st->error);
-		} else {
-			st->step = s->nactions + 1;
-			put(d, id, st);
-		}
+	if (l->st.tries > s->retries) {
+		/* the last try was cut short (spoold died): the policy allows no more */
+		snprintf(l->st.error, sizeof l->st.error, "attempt %d was interrupted", l->st.tries);
+		note(d, l, "attempt %d was interrupted", l->st.tries);
+		l->st.tries = s->retries + 1;
+		give_up(d, l, l->st.error);
 		return 1;
 	}
 	if (d->njobs + d->nspawn >= d->conf->workers || d->nspawn >= JOBS_MAX) {
 		/* no worker free: a finished job looks again */
-		if (queue_push(&d->wq, id) < 0)
+		if (queue_push(&d->wq, l->id, l->state) < 0)
 			d->next_rescan = time(NULL) + 1;
 		return 1;
 	}
-	st->tries++;
-	st->attempts++;
-	if (put(d, id, st) < 0)
+	/* counted before it starts: a try cut short by a crash still counts */
+	l->st.tries++;
+	l->st.attempts++;
+	if (save(d, l) < 0)
 		return 1;
-	hist(d, id, "system", s->name, s->name, "attempt %d of %d: %s", st->tries, s->retries + 1,
-	    a->argv[0]);
-	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", id);
-	d->spawn[d->nspawn].state = state;
-	d->spawn[d->nspawn].step = st->step;
+	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1, a->argv[0]);
+	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);
+	d->spawn[d->nspawn].state = l->state;
+	d->spawn[d->nspawn].step = l->st.step;
 	d->nspawn++;
 	return 1;
 }
@@ -350,142 +450,160 @@ spawning(const struct daemon *d, const char *id)
 }
 
 static int
-has_option(struct daemon *d, const char *id, int state, const char *opt)
+has_option(struct daemon *d, struct look *l, const char *opt)
 {
 	struct spool_order o;
 
-	return spool_order_read(d->sp, id, state, &o, NULL) == 0 && spool_order_has_option(&o, opt);
+	return spool_order_read(d->sp, l->id, l->state, &o, NULL) == 0 &&
+	    spool_order_has_option(&o, opt);
 }
 
 static void
-work(struct daemon *d, const char *id, int state, struct spool_status *st)
+work(struct daemon *d, struct look *l)
 {
-	const struct spool_state *s = &d->conf->states[state];
+	const struct spool_state *s = &d->conf->states[l->state];
 	time_t now = time(NULL), next = 0, fire;
-	char path[SPOOL_ID_MAX + SPOOL_ID_MAX + 2];
+	char path[SPOOL_ID_MAX * 2 + 2];
 
 	/* The timer counts from the start of the visit, whatever the actions are doing. */
 	if (s->timer_after >= 0) {
-		fire = st->since + s->timer_after;
-		next = reminders(d, id, state, st, fire, now);
+		fire = l->st.since + s->timer_after;
+		next = reminders(d, l, fire, now);
 		if (fire <= now) {
-			timer_fire(d, id, state, st);
+			timer_fire(d, l);
 			return;
 		}
 		if (next == 0 || fire < next)
 			next = fire;
 	}
-	if (st->next[0] != '\0') {
-		int to = spool_conf_state(d->conf, st->next);
-		if (to >= 0 && to != state) {
-			move(d, id, state, st, to, "as decided before a restart");
-			return;
-		}
-		st->next[0] = '\0';
-		put(d, id, st);
-	}
-	while (st->step < s->nactions) {
-		if (job_find(d, id) != NULL || spawning(d, id))
+	while (l->st.step < s->nactions) {
+		if (job_find(d, l->id) != NULL || spawning(d, l->id))
 			goto wait;
-		if (st->due > now) {
-			later(d, id, st->due);
+		if (l->st.due > now) {
+			later(d, l->id, l->st.due);
 			goto wait;
 		}
-		if (act(d, id, state, st) != 0)
+		if (act(d, l) != 0)
 			goto wait;
 	}
-	if (GAVE_UP(s, st))
-		goto wait;
+	if (l->st.step > s->nactions)
+		goto wait;    /* gave up: waiting for a person */
 	if (s->nactions > 0 && s->on_success >= 0) {
-		move(d, id, state, st, s->on_success, NULL);
+		move(d, l, s->on_success, 0, NULL);
 		return;
 	}
-	if (s->auto_to >= 0 && (s->auto_option == NULL || has_option(d, id, state, s->auto_option))) {
-		move(d, id, state, st, s->auto_to, s->auto_option != NULL ? s->auto_option : NULL);
+	if (s->auto_to >= 0 && (s->auto_option == NULL || has_option(d, l, s->auto_option))) {
+		move(d, l, s->auto_to, 0, s->auto_option);
 		return;
 	}
 	if (s->gate_file != NULL) {
-		snprintf(path, sizeof path, "%s/%s", id, s->gate_file);
+		snprintf(path, sizeof path, "%s/%s", l->id, s->gate_file);
 		if (faccessat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			char why[SPOOL_ID_MAX + 16];
 			snprintf(why, sizeof why, "%s is there", s->gate_file);
-			move(d, id, state, st, s->gate_to, why);
+			move(d, l, s->gate_to, 0, why);
 			return;
 		}
-		watch_gate(d, id);
+		watch_gate(d, l->id);
 	}
 wait:
 	if (next != 0)
-		later(d, id, next);
+		later(d, l->id, next);
 }
 
 void
-engine_look(struct daemon *d, const char *id)
+engine_look(struct daemon *d, const char *id, int hint)
 {
-	struct spool_status st;
+	const struct spool_state *s;
+	struct look l = { .id = id };
 	struct spool_err err;
 	char name[SPOOL_ID_MAX + 8];
 	struct stat sb;
 	struct job *j;
-	int state, n;
+	time_t ctime;
+	int n;
 
 	d->looks++;
-	if ((n = spool_locate(d->sp, id, &state)) <= 0) {
-		/* gone: removed, or mid-move and its arrival will call again */
-		if ((j = job_find(d, id)) != NULL && n == 0)
-			job_cancel(d, j);
-		return;
-	}
-	if (n > 1) {
-		log_order(LOG_L_WARN, id, "is in %d states; left alone (run spoolctl check)", n);
-		return;
-	}
 	snprintf(name, sizeof name, "%s.order", id);
-	if (fstatat(spool_statefd(d->sp, state), name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	if (spool_status_read(d->sp, id, &st, &err) < 0) {
-		/* a status nobody can read: start the visit afresh, keep the order */
-		log_order(LOG_L_WARN, id, "%s; starting its visit again", err.msg);
-		memset(&st, 0, sizeof st);
-	}
-	j = job_find(d, id);
-	if (strcmp(st.state, sname(d, state)) != 0) {
-		if (j != NULL)
-			job_cancel(d, j);    /* it left the state its action was for */
-		if (arrived(d, id, state, &st, sb.st_ctime < time(NULL) ? sb.st_ctime : time(NULL)) < 0)
+	/*
+	 * Look where it was seen first: mostly it is there, and that costs one fstatat.
+	 * Otherwise look everywhere (an order in two states is check's to report).
+	 */
+	if (hint >= 0 && hint < d->conf->nstates &&
+	    fstatat(spool_statefd(d->sp, hint), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode))
+		l.state = hint;
+	else {
+		if ((n = spool_locate(d->sp, id, &l.state)) <= 0) {
+			/* gone: removed, or mid-move and its arrival will call again */
+			if ((j = job_find(d, id)) != NULL && n == 0)
+				job_cancel(d, j);
+			return;
+		}
+		if (n > 1) {
+			log_order(LOG_L_WARN, id, "is in %d states; left alone (run spoolctl check)", n);
+			return;
+		}
+		if (fstatat(spool_statefd(d->sp, l.state), name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return;
 	}
-	work(d, id, state, &st);
+	ctime = sb.st_ctime < time(NULL) ? sb.st_ctime : time(NULL);
+	log_order(LOG_L_DEBUG, id, "look in %s", sname(d, l.state));
+	s = &d->conf->states[l.state];
+	if (s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to >= 0 &&
+	    s->auto_option == NULL)
+		/* a state it only passes through */
+		l.unread = 1;
+	else if (spool_status_read(d->sp, id, &l.st, &err) < 0) {
+		/* a status nobody can read: begin the visit again, without guessing a mover */
+		log_order(LOG_L_WARN, id, "%s; its visit of %s begins again", err.msg,
+		    sname(d, l.state));
+		memset(&l.st, 0, sizeof l.st);
+		snprintf(l.st.state, sizeof l.st.state, "%s", sname(d, l.state));
+		l.st.since = ctime;
+		l.dirty = 1;
+		note(d, &l, "orders/%s/status was unreadable; the visit begins again", id);
+	}
+	if (strcmp(l.st.state, sname(d, l.state)) != 0) {
+		if ((j = job_find(d, id)) != NULL)
+			job_cancel(d, j);    /* it left the state its action was for */
+		if (!arrived(d, &l, ctime))
+			return;
+	}
+	work(d, &l);
+	if (l.dirty && !l.gone && read_status(d, &l) == 0)
+		save(d, &l);
 }
 
+/* A job is over: keep what it says, and let an order that waited for a worker go on. */
 void
 engine_job_done(struct daemon *d, struct job *j, int status)
 {
 	const struct spool_state *s;
-	struct spool_status st;
+	struct look l = { .id = j->id };
 	struct spool_err err;
 	char msg[SPOOL_FIELD_MAX + 1];
-	int state, code = -1, ok = 0, temp = 0;
+	int code = -1, ok = 0, temp = 0;
 	time_t now = time(NULL);
 
 	if (WIFEXITED(status))
 		code = WEXITSTATUS(status);
-	if (j->killed == 2 || spool_locate(d->sp, j->id, &state) != 1 ||
-	    strcmp(sname(d, state), j->state) != 0 ||
-	    spool_status_read(d->sp, j->id, &st, &err) < 0 ||
-	    strcmp(st.state, sname(d, state)) != 0 || st.step != j->step) {
+	if (j->killed == 2 || spool_locate(d->sp, j->id, &l.state) != 1 ||
+	    strcmp(sname(d, l.state), j->state) != 0 ||
+	    spool_status_read(d->sp, j->id, &l.st, &err) < 0 ||
+	    strcmp(l.st.state, sname(d, l.state)) != 0 || l.st.step != j->step) {
 		log_order(LOG_L_INFO, j->id, "the result of its handler is ignored: the order moved on");
-		soon(d, j->id);
-		goto out;
+		engine_soon(d, j->id, -1);
+		return;
 	}
-	s = &d->conf->states[state];
+	s = &d->conf->states[l.state];
 	if (j->killed == 3) {
 		/* stopped with spoold: the try does not count, and runs again on restart */
-		st.tries--;
-		st.attempts--;
-		hist(d, j->id, "system", s->name, s->name, "attempt abandoned: spoold stopped");
-		put(d, j->id, &st);
-		goto out;
+		l.st.tries--;
+		l.st.attempts--;
+		note(d, &l, "attempt abandoned: spoold stopped");
+		save(d, &l);
+		return;
 	}
 	if (j->killed == 1)
 		snprintf(msg, sizeof msg, "timed out after %lds", s->timeout);
@@ -499,54 +617,52 @@ engine_job_done(struct daemon *d, struct job *j, int status)
 		if (msg[0] == '\0')
 			snprintf(msg, sizeof msg, "exit code %d", code);
 	}
-	if (!ok && j->outlen > 0)
-		save_output(d, j->id, j->out, j->outlen);
+	keep_output(d, j->id, ok ? "" : j->out, ok ? 0 : j->outlen);
 	if (ok) {
-		hist(d, j->id, "system", s->name, s->name, "attempt %d succeeded", st.tries);
-		st.step++;
-		st.tries = 0;
-		st.due = 0;
-		st.error[0] = '\0';
-		put(d, j->id, &st);
-		soon(d, j->id);
-		goto out;
+		note(d, &l, "attempt %d succeeded", l.st.tries);
+		l.st.step++;
+		l.st.tries = l.st.deferred = 0;
+		l.st.due = 0;
+		l.st.error[0] = '\0';
+		save(d, &l);
+		engine_soon(d, j->id, l.state);
+		return;
 	}
-	snprintf(st.error, sizeof st.error, "%s", msg);
+	snprintf(l.st.error, sizeof l.st.error, "%s", msg);
 	if (temp) {
 		/* try again later; a temporary failure does not use up a retry */
-		st.tries--;
-		st.due = now + backoff(s, st.attempts, TEMPFAIL_BACKOFF_MAX);
-		hist(d, j->id, "system", s->name, s->name, "attempt failed for now, again later: %s",
-		    msg);
+		l.st.tries--;
+		l.st.deferred++;
+		l.st.due = now + backoff(s, l.st.deferred, TEMPFAIL_BACKOFF_MAX);
+		note(d, &l, "attempt failed for now, again later: %s", msg);
 		log_order(LOG_L_INFO, j->id, "temporary failure: %s", msg);
-		put(d, j->id, &st);
-		later(d, j->id, st.due);
-		goto out;
+		save(d, &l);
+		later(d, j->id, l.st.due);
+		return;
 	}
-	hist(d, j->id, "system", s->name, s->name, "attempt %d of %d failed: %s", st.tries,
-	    s->retries + 1, msg);
-	if (st.tries <= s->retries) {
-		st.due = now + backoff(s, st.tries, BACKOFF_MAX);
-		log_order(LOG_L_INFO, j->id, "attempt %d failed, again in %lds: %s", st.tries,
-		    (long)(st.due - now), msg);
-		put(d, j->id, &st);
-		later(d, j->id, st.due);
-	} else if (s->on_failure >= 0) {
-		log_order(LOG_L_WARN, j->id, "failed after %d attempts: %s", st.tries, msg);
-		move(d, j->id, state, &st, s->on_failure, msg);
-	} else {
-		log_order(LOG_L_WARN, j->id, "failed after %d attempts, waiting for a person: %s",
-		    st.tries, msg);
-		st.step = s->nactions + 1;
-		put(d, j->id, &st);
+	note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
+	if (l.st.tries <= s->retries) {
+		l.st.due = now + backoff(s, l.st.tries, BACKOFF_MAX);
+		log_order(LOG_L_INFO, j->id, "attempt %d failed, again in %lds: %s", l.st.tries,
+		    (long)(l.st.due - now), msg);
+		save(d, &l);
+		later(d, j->id, l.st.due);
+		return;
 	}
-out:
-	/* a worker is free: an order that waited for one gets a look */
-	{
-		char id[SPOOL_ID_MAX + 1];
-		if (queue_pop(&d->wq, id))
-			soon(d, id);
-	}
+	give_up(d, &l, msg);
+	if (l.dirty && !l.gone)
+		save(d, &l);
+}
+
+/* A worker is free: an order that waited for one gets a look. */
+void
+engine_worker_free(struct daemon *d)
+{
+	char id[SPOOL_ID_MAX + 1];
+	int hint;
+
+	if (queue_pop(&d->wq, id, &hint))
+		engine_soon(d, id, hint);
 }
 
 void
@@ -562,12 +678,22 @@ engine_flush(struct daemon *d)
 void
 engine_spawn_pending(struct daemon *d)
 {
+	struct spool_status st;
+	struct spool_err err;
 	int i;
 
 	for (i = 0; i < d->nspawn; i++) {
 		struct spawn *p = &d->spawn[i];
-		if (job_start_exec(d, p->id, p->state, p->step) == NULL)
-			later(d, p->id, time(NULL) + 5);
+		if (job_start_exec(d, p->id, p->state, p->step) != NULL)
+			continue;
+		/* it never started: give the try back, and try again in a moment */
+		if (spool_status_read(d->sp, p->id, &st, &err) == 0 && st.tries > 0) {
+			st.tries--;
+			st.attempts--;
+			spool_status_write(d->sp, p->id, &st, SPOOL_NOSYNC);
+			d->dirty = 1;
+		}
+		later(d, p->id, time(NULL) + 5);
 	}
 	d->nspawn = 0;
 }

@@ -165,6 +165,39 @@ job_start_exec(struct daemon *d, const char *id, int state, int step)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* The bundle in incoming/ is the order of that id already: the same order.xml. */
+static int
+same_order(struct daemon *d, int in, const char *name, const char *id)
+{
+	char a[SPOOL_ID_MAX * 2 + 16], *x = NULL, *y = NULL;
+	size_t n = 0, m = 0;
+	int fd, r = 0;
+	FILE *f;
+
+	snprintf(a, sizeof a, "%s/order.xml", name);
+	if (!spool_id_ok(id) || (fd = openat(in, a, O_RDONLY | O_NOFOLLOW)) < 0)
+		return 0;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
+	x = malloc(1 << 20);
+	n = x != NULL ? fread(x, 1, 1 << 20, f) : 0;
+	fclose(f);
+	snprintf(a, sizeof a, "%s/order.xml", id);
+	if ((fd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), a, O_RDONLY | O_NOFOLLOW)) >= 0 &&
+	    (f = fdopen(fd, "r")) != NULL) {
+		y = malloc(1 << 20);
+		m = y != NULL ? fread(y, 1, 1 << 20, f) : 0;
+		fclose(f);
+	} else if (fd >= 0)
+		close(fd);
+	r = x != NULL && y != NULL && n == m && memcmp(x, y, n) == 0;
+	free(x);
+	free(y);
+	return r;
+}
+
 struct job *
 job_start_incoming(struct daemon *d, const char *name)
 {
@@ -186,7 +219,10 @@ job_start_incoming(struct daemon *d, const char *name)
 		return j;
 	/* the child: copying a bundle may take long; the loop goes on meanwhile */
 	child_setup(errw, parent, -1);
-	if (spool_submit(d->sp, in, name, NULL, "store", id, NULL, &err) == 0) {
+	id[0] = '\0';
+	if (spool_submit(d->sp, in, name, NULL, "store", id, NULL, &err) == 0 ||
+	    (errno == EEXIST && same_order(d, in, name, id))) {
+		/* submitted; or submitted before a crash kept us from removing the bundle */
 		spool_rmtree(in, name);
 		spool_fsync_dir(in);
 		fprintf(stderr, "%s\n", id);
@@ -270,6 +306,7 @@ jobs_reap(struct daemon *d)
 		else
 			incoming_done(d, j, status);
 		j->pid = 0;
+		engine_worker_free(d);
 	}
 }
 

@@ -148,6 +148,7 @@ reload(struct daemon *d)
 	spool_close(d->sp);
 	d->sp = sp;
 	d->conf = spool_conf(sp);
+	d->rescan_every = d->conf->rescan;
 	if (watch_init(d) < 0)
 		log_warn("cannot watch the spool after the reload; rescans only");
 	scan_begin(d);
@@ -206,7 +207,7 @@ turn(struct daemon *d)
 	struct due due;
 	uint64_t ticks;
 	time_t now;
-	int n, i, looks, timeout;
+	int n, i, looks, timeout, hint;
 
 	arm(d);
 	timeout = d->q.count > 0 || d->scan.active || d->incoming_pending ? 0 : -1;
@@ -235,8 +236,11 @@ turn(struct daemon *d)
 	now = time(NULL);
 	jobs_expire(d, now);
 	while (heap_peek(&d->heap) != 0 && heap_peek(&d->heap) <= now && heap_pop(&d->heap, &due))
-		engine_soon(d, due.id);
+		engine_soon(d, due.id, -1);
 	if (d->next_rescan != 0 && now >= d->next_rescan) {
+		/* polling: run/kick cannot ring a doorbell, so look for it */
+		if (d->poll > 0 && unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "kick", 0) == 0)
+			log_info("kicked: rescanning");
 		scan_begin(d);
 		d->next_rescan = now + (d->poll > 0 ? d->poll : d->rescan_every);
 	}
@@ -254,8 +258,8 @@ turn(struct daemon *d)
 	scan_step(d);
 	if (d->incoming_pending)
 		incoming_look(d);
-	for (looks = 0; looks < LOOKS_PER_TURN && queue_pop(&d->q, id); looks++)
-		engine_look(d, id);
+	for (looks = 0; looks < LOOKS_PER_TURN && queue_pop(&d->q, id, &hint); looks++)
+		engine_look(d, id, hint);
 	/* group commit: one sync for the batch, then the work it allows may start */
 	engine_flush(d);
 	engine_spawn_pending(d);

@@ -26,9 +26,10 @@ queue_init(struct queue *q)
 {
 	memset(q, 0, sizeof *q);
 	q->ring = calloc(READY_MAX, sizeof *q->ring);
+	q->hint = calloc(READY_MAX, sizeof *q->hint);
 	q->slots = calloc(SLOTS, sizeof *q->slots);
 	q->used = calloc(SLOTS, 1);
-	if (q->ring == NULL || q->slots == NULL || q->used == NULL) {
+	if (q->ring == NULL || q->hint == NULL || q->slots == NULL || q->used == NULL) {
 		queue_free(q);
 		return -1;
 	}
@@ -39,6 +40,7 @@ void
 queue_free(struct queue *q)
 {
 	free(q->ring);
+	free(q->hint);
 	free(q->slots);
 	free(q->used);
 	memset(q, 0, sizeof *q);
@@ -56,7 +58,7 @@ find(const struct queue *q, const char *id)
 }
 
 int
-queue_push(struct queue *q, const char *id)
+queue_push(struct queue *q, const char *id, int hint)
 {
 	unsigned i = find(q, id);
 
@@ -67,6 +69,7 @@ queue_push(struct queue *q, const char *id)
 	q->used[i] = 1;
 	strcpy(q->slots[i], id);
 	strcpy(q->ring[(q->head + q->count) % READY_MAX], id);
+	q->hint[(q->head + q->count) % READY_MAX] = (signed char)hint;
 	q->count++;
 	return 0;
 }
@@ -93,11 +96,13 @@ forget(struct queue *q, const char *id)
 }
 
 int
-queue_pop(struct queue *q, char *id)
+queue_pop(struct queue *q, char *id, int *hint)
 {
 	if (q->count == 0)
 		return 0;
 	strcpy(id, q->ring[q->head]);
+	if (hint != NULL)
+		*hint = q->hint[q->head];
 	q->head = (q->head + 1) % READY_MAX;
 	q->count--;
 	forget(q, id);

@@ -25,6 +25,7 @@
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
 	char (*ring)[SPOOL_ID_MAX + 1];
+	signed char *hint;                  /* where the order was last seen, or -1 */
 	unsigned head, count;
 	char (*slots)[SPOOL_ID_MAX + 1];    /* open addressing, for "is it queued already" */
 	unsigned char *used;
@@ -61,6 +62,7 @@ struct job {
 /* A rescan, done a chunk at a time so the loop never stops for long. */
 struct scan {
 	int active;
+	int again;                      /* asked for while running: start over when done */
 	int state;                      /* the state folder being read */
 	DIR *dir;
 	time_t started;
@@ -81,6 +83,7 @@ struct daemon {
 		int wd;
 		char id[SPOOL_ID_MAX + 1];
 	} gates[GATES_MAX];             /* orders/<id>/ watched for a gate file */
+	int ngates;
 	int ready_fd;                   /* s6-style readiness: write a newline, close */
 	int ready;                      /* ready has been announced */
 	int terminating;
@@ -106,8 +109,9 @@ struct daemon {
 /* queue.c */
 int queue_init(struct queue *q);
 void queue_free(struct queue *q);
-int queue_push(struct queue *q, const char *id);   /* 0 ok or already there, -1 full */
-int queue_pop(struct queue *q, char *id);          /* 1 got one, 0 empty */
+/* 0 ok or already there, -1 full; hint: the state it was seen in, or -1 */
+int queue_push(struct queue *q, const char *id, int hint);
+int queue_pop(struct queue *q, char *id, int *hint);  /* 1 got one, 0 empty */
 int heap_init(struct heap *h);
 void heap_free(struct heap *h);
 int heap_push(struct heap *h, time_t at, const char *id);
@@ -115,9 +119,11 @@ time_t heap_peek(const struct heap *h);             /* 0 when empty */
 int heap_pop(struct heap *h, struct due *out);
 
 /* engine.c: what an order needs, and doing it */
-void engine_look(struct daemon *d, const char *id);
-void engine_soon(struct daemon *d, const char *id);
+void engine_look(struct daemon *d, const char *id, int hint);
+/* Queue a look at id; hint is the state it was seen in (or -1). */
+void engine_soon(struct daemon *d, const char *id, int hint);
 void engine_job_done(struct daemon *d, struct job *j, int status);
+void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 void engine_flush(struct daemon *d);
 /* watch.c: noticing orders */

@@ -141,6 +141,8 @@ watch_gate(struct daemon *d, const char *id)
 	d->gates[free_slot].wd = add(d, rel, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR |
 	    IN_DONT_FOLLOW);
 	snprintf(d->gates[free_slot].id, sizeof d->gates[0].id, "%s", id);
+	if (d->gates[free_slot].wd >= 0)
+		d->ngates++;
 }
 
 void
@@ -148,10 +150,13 @@ watch_ungate(struct daemon *d, const char *id)
 {
 	int i;
 
+	if (d->ngates == 0)
+		return;
 	for (i = 0; i < GATES_MAX; i++)
 		if (d->gates[i].wd >= 0 && strcmp(d->gates[i].id, id) == 0) {
 			inotify_rm_watch(d->inofd, d->gates[i].wd);
 			d->gates[i].wd = -1;
+			d->ngates--;
 		}
 }
 
@@ -197,32 +202,47 @@ watch_read(struct daemon *d)
 			if (i < d->conf->nstates) {
 				if (ev->mask & IN_IGNORED)
 					log_warnx("state/%s is gone", d->conf->states[i].name);
-				else if (ev->len > 0 && order_id(ev->name, id))
-					engine_soon(d, id);
+				else if (ev->len == 0 || !order_id(ev->name, id))
+					;
+				else if (ev->mask & (IN_MOVED_TO | IN_CREATE))
+					engine_soon(d, id, i);
+				else if (job_find(d, id) != NULL)
+					/* it left while its handler runs: the look cancels that */
+					engine_soon(d, id, -1);
 				continue;
 			}
 			for (i = 0; i < GATES_MAX; i++)
 				if (ev->wd == d->gates[i].wd) {
-					if (ev->mask & IN_IGNORED)
+					if (ev->mask & IN_IGNORED) {
 						d->gates[i].wd = -1;
+						d->ngates--;
+					}
 					else
-						engine_soon(d, d->gates[i].id);
+						engine_soon(d, d->gates[i].id, -1);
 					break;
 				}
 		}
 	}
 }
 
+/*
+ * Start a rescan; one under way is not cut short (a flood of reasons to rescan
+ * would keep it from ever finishing), but another follows it.
+ */
 void
 scan_begin(struct daemon *d)
 {
-	if (d->scan.dir != NULL)
-		closedir(d->scan.dir);
+	d->incoming_pending = 1;
+	if (d->scan.active) {
+		d->scan.again = 1;
+		return;
+	}
 	d->scan.dir = NULL;
 	d->scan.active = 1;
+	d->scan.again = 0;
 	d->scan.state = 0;
 	d->scan.started = time(NULL);
-	d->incoming_pending = 1;
+	log_debug("rescan begins");
 }
 
 /*
@@ -276,6 +296,11 @@ scan_step(struct daemon *d)
 		if (sc->state >= d->conf->nstates) {
 			sc->active = 0;
 			sc->last_complete = sc->started;
+			log_debug("rescan done");
+			if (sc->again) {
+				scan_begin(d);
+				return 1;
+			}
 			return 0;
 		}
 		s = &d->conf->states[sc->state];
@@ -309,7 +334,7 @@ scan_step(struct daemon *d)
 		budget--;
 		if (order_id(de->d_name, id) &&
 		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
-			engine_soon(d, id);
+			engine_soon(d, id, sc->state);
 	}
 	return 1;
 }
@@ -369,7 +394,7 @@ incoming_done(struct daemon *d, struct job *j, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
 		if (spool_id_ok(j->out))
-			engine_soon(d, j->out);
+			engine_soon(d, j->out, -1);
 		d->incoming_pending = 1;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 65) {
 		log_warnx("incoming/%s refused and moved to corrupt/: %s", j->id, msg);
