@@ -18,6 +18,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share/spool
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSTEMDUNITDIR ?= $(LIBDIR)/systemd/system
 
 VERSION = 0.1.0
 SOVERSION = 0
@@ -60,7 +61,7 @@ UNIT = test_util test_publish test_order test_conf test_history test_move \
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
-MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5
+MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 spoold/spoold.8
 
 all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold
 
@@ -125,16 +126,19 @@ check: deps-test
 run: deps
 	$(MAKE) all
 	mk/demo build demo
+	mk/run-demo build demo
 
 bench: deps-test
 	$(MAKE) tests
 	bench/run build
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/workflows $(DESTDIR)$(DATADIR)/schemas \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/workflows \
+		$(DESTDIR)$(DATADIR)/schemas $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(B)/spoolctl $(DESTDIR)$(BINDIR)/spoolctl
+	install -m 755 $(B)/spoold $(DESTDIR)$(SBINDIR)/spoold
 	install -m 644 $(B)/libspool.a $(DESTDIR)$(LIBDIR)/libspool.a
 	install -m 755 $(B)/libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so.$(SOVERSION)
 	ln -sf libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so
@@ -142,12 +146,15 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		lib/libspool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libspool.pc
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' spool-layout/spoold@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/spoold@.service
 	install -m 644 spool-layout/workflows/*.conf $(DESTDIR)$(DATADIR)/workflows/
 	install -m 644 spool-layout/schemas/*.xsd $(DESTDIR)$(DATADIR)/schemas/
 	cp -R spool-layout/examples $(DESTDIR)$(DATADIR)/
 	install -m 644 spoolctl/spoolctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/
+	install -m 644 spoold/spoold.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build demo

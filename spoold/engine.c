@@ -434,6 +434,7 @@ act(struct daemon *d, struct look *l)
 	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);
 	d->spawn[d->nspawn].state = l->state;
 	d->spawn[d->nspawn].step = l->st.step;
+	d->spawn[d->nspawn].try = l->st.tries;
 	d->nspawn++;
 	return 1;
 }
@@ -684,7 +685,7 @@ engine_spawn_pending(struct daemon *d)
 
 	for (i = 0; i < d->nspawn; i++) {
 		struct spawn *p = &d->spawn[i];
-		if (job_start_exec(d, p->id, p->state, p->step) != NULL)
+		if (job_start_exec(d, p->id, p->state, p->step, p->try) != NULL)
 			continue;
 		/* it never started: give the try back, and try again in a moment */
 		if (spool_status_read(d->sp, p->id, &st, &err) == 0 && st.tries > 0) {

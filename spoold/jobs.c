@@ -109,11 +109,11 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 }
 
 struct job *
-job_start_exec(struct daemon *d, const char *id, int state, int step)
+job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 {
 	const struct spool_state *s = &d->conf->states[state];
 	const struct spool_action *a = &s->actions[step];
-	char *argv[40], *envp[12], env[10][4200];
+	char *argv[40], *envp[12], env[11][4200];
 	struct job *j;
 	int errw = -1, pfd, i, n = 0;
 	pid_t pid, parent;
@@ -150,6 +150,7 @@ job_start_exec(struct daemon *d, const char *id, int state, int step)
 	snprintf(env[n], sizeof env[n], "SPOOL_ORDER_DIR=%s/orders/%s", d->path, id), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_STATE=%s", s->name), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_WORKFLOW=%s", d->conf->workflow), n++;
+	snprintf(env[n], sizeof env[n], "SPOOL_TRY=%d", try), n++;
 	snprintf(env[n], sizeof env[n], "PATH=/usr/local/bin:/usr/bin:/bin"), n++;
 	snprintf(env[n], sizeof env[n], "LC_ALL=C.UTF-8"), n++;
 	for (i = 0; i < n; i++)

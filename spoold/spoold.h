@@ -97,7 +97,7 @@ struct daemon {
 	int dirty;                      /* unsynced writes: sync before work leaves the spool */
 	struct spawn {
 		char id[SPOOL_ID_MAX + 1];
-		int state, step;
+		int state, step, try;
 	} spawn[JOBS_MAX];
 	int nspawn;                     /* exec actions waiting for the batch's sync */
 	struct queue wq;                /* orders held back for want of a worker */
@@ -137,7 +137,7 @@ void watch_gate(struct daemon *d, const char *id);
 void watch_ungate(struct daemon *d, const char *id);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
-struct job *job_start_exec(struct daemon *d, const char *id, int state, int step);
+struct job *job_start_exec(struct daemon *d, const char *id, int state, int step, int try);
 struct job *job_start_incoming(struct daemon *d, const char *name);
 struct job *job_find(struct daemon *d, const char *id);
 void job_read(struct daemon *d, struct job *j);

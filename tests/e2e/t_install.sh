@@ -3,7 +3,8 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 pre=$T/prefix
 rc 0 "make install" make -C "$SRCDIR" -s install PREFIX="$pre"
-for f in bin/spoolctl lib/libspool.a lib/libspool.so.0 lib/libspool.so include/spool.h \
+for f in bin/spoolctl sbin/spoold share/man/man8/spoold.8 lib/systemd/system/spoold@.service \
+	share/spool/examples/handlers/pos-send lib/libspool.a lib/libspool.so.0 lib/libspool.so include/spool.h \
 	lib/pkgconfig/libspool.pc share/man/man1/spoolctl.1 share/man/man5/spool-layout.5 \
 	share/man/man5/spool.conf.5 share/spool/workflows/print.conf share/spool/schemas/order.xsd \
 	share/spool/examples/print/1001/order.xml; do
@@ -11,6 +12,11 @@ for f in bin/spoolctl lib/libspool.a lib/libspool.so.0 lib/libspool.so include/s
 done
 rc 0 "DESTDIR stages the same tree" make -C "$SRCDIR" -s install PREFIX=/usr DESTDIR="$T/dest"
 check "under DESTDIR" test -x "$T/dest/usr/bin/spoolctl"
+has "the unit runs the installed spoold" "$T/dest/usr/lib/systemd/system/spoold@.service" "^ExecStart=/usr/sbin/spoold -s -d %f$"
+has "and is Type=notify" "$T/dest/usr/lib/systemd/system/spoold@.service" "^Type=notify$"
+if command -v systemd-analyze >/dev/null; then
+	rc 0 "systemd-analyze verifies the unit" sh -c "cd '$T/dest/usr/lib/systemd/system' && sed 's|/usr/sbin/spoold|$pre/sbin/spoold|' spoold@.service >spoold@t.service && systemd-analyze verify --man=no ./spoold@t.service"
+fi
 has "with the pkg-config file of PREFIX" "$T/dest/usr/lib/pkgconfig/libspool.pc" "^prefix=/usr$"
 cat >"$T/prog.c" <<'C'
 #include <spool.h>
@@ -22,4 +28,5 @@ rc 0 "a program compiles against it" sh -c "cc -o '$T/prog' '$T/prog.c' \$(pkg-c
 rc 0 "and runs" env LD_LIBRARY_PATH="$pre/lib" "$T/prog"
 rc 0 "statically too" sh -c "cc -o '$T/sprog' '$T/prog.c' \$(pkg-config --cflags libspool) '$pre/lib/libspool.a' \$(pkg-config --libs --static libspool | sed 's/-lspool//')"
 rc 0 "the installed spoolctl works" "$pre/bin/spoolctl" -d "$T/s" init pos
+rc 0 "the installed spoold checks that spool" "$pre/sbin/spoold" -d "$T/s" -n
 done_testing

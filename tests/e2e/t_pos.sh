@@ -24,6 +24,7 @@ has "and success" "$T/out" "system +processing -> success$"
 rc 0 "show --json 3002" $S -d "$P" show --json 3002
 json "it was tried twice, and says why it failed" "$T/out" "d['state'] == 'failed' and d['attempts'] == 2 and 'RTP|Connect: 502 Bad Gateway for order 3002' == d['last_error'] and 'POS: sending order 3002' in d['error_output']"
 check "the POS saw 3002 twice" test "$(grep -cx 3002 "$C/sent.log")" -eq 2
+check "as try 1 and try 2 (SPOOL_TRY)" sh -c "grep -x '3002 try [0-9]*' '$C/tries.log' | tr '\\n' ' ' | grep -qx '3002 try 1 3002 try 2 '"
 rc 0 "its history" $S -d "$P" history 3002
 has "says attempt 2 of 2 failed, and why" "$T/out" "attempt 2 of 2 failed: RTP\|Connect: 502 Bad Gateway for order 3002$"
 has "and the move to failed" "$T/out" "system +processing -> failed  RTP"
@@ -54,8 +55,8 @@ json "the error says it timed out" "$T/out" "d['last_error'] == 'timed out after
 check "no handler is left running" sh -c "! pgrep -f 'handlers/pos-sen[d] 3004' >/dev/null"
 
 # ls filters by status and date
-rc 0 "ls --state success --since today" $S -d "$P" ls --state success --since 2026-11-23
-lines "three successes placed today" "$T/out" 3
+rc 0 "ls --state success --since 2026-11-23" $S -d "$P" ls --state success --since 2026-11-23
+lines "three successes placed that day (the examples' date)" "$T/out" 3
 rc 0 "ls --state failed" $S -d "$P" ls --state failed
 has "3004 is the one failed" "$T/out" "^3004 "
 
