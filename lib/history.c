@@ -154,18 +154,28 @@ history_lock(int dirfd, const char *name, struct hlock *h)
 	return 0;
 }
 
+/*
+ * Cut the file back by len bytes from the file offset, which O_APPEND left at the
+ * end of our write; the lock keeps everyone else from writing after it.
+ */
+static int
+cut_back(int fd, size_t len)
+{
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if (end < 0 || (size_t)end < len)
+		return -1;
+	return spool_sys.ftruncate(fd, end - (off_t)len);
+}
+
 int
 history_put(struct hlock *h, const struct spool_event *ev, int flags)
 {
 	char line[LINE_MAX_LEN];
-	struct stat st;
 	ssize_t n;
 	int len, saved;
 
 	len = spool_event_format(ev, line, sizeof line);
-	if (fstat(h->fd, &st) < 0)
-		return -1;
-	h->before = st.st_size;
 	/* One write: with O_APPEND and the lock, the line lands whole at the end. */
 	n = spool_sys.write(h->fd, line, (size_t)len);
 	if (n != len) {
@@ -177,12 +187,13 @@ history_put(struct hlock *h, const struct spool_event *ev, int flags)
 		goto undo;
 	if (!(flags & SPOOL_NOSYNC) && h->created && spool_fsync_dir(h->dirfd) < 0)
 		goto undo;
+	h->len = (size_t)len;
 	h->written = 1;
 	return 0;
 undo:
 	saved = errno;
 	if (n > 0)
-		spool_sys.ftruncate(h->fd, st.st_size);
+		cut_back(h->fd, (size_t)n);
 	errno = saved;
 	return -1;
 }
@@ -190,7 +201,9 @@ undo:
 int
 history_unput(struct hlock *h)
 {
-	if (spool_sys.ftruncate(h->fd, h->before) < 0)
+	if (!h->written)
+		return 0;
+	if (cut_back(h->fd, h->len) < 0)
 		return -1;
 	h->written = 0;
 	return 0;

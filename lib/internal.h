@@ -98,7 +98,7 @@ int open_payload(struct spool *sp, const char *id);
 struct hlock {
 	int fd, dirfd, created, written;
 	int ownfd;                /* a folder opened for the lock, closed with it, or -1 */
-	off_t before;             /* the size before the last line, to take it back */
+	size_t len;               /* the last line's length, to take it back */
 	const char *name;
 };
 int history_lock(int dirfd, const char *name, struct hlock *h);

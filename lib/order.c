@@ -422,10 +422,8 @@ spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
 	fmt(path, sizeof path, "%s/%s", id, STATUS_NAME);
+	/* no status, or no folder: either way nothing is recorded (check reports the folder) */
 	r = read_file(sp->dir[SPOOL_DIR_ORDERS], path, KV_FILE_MAX, &buf, &len);
-	if (r < 0 && errno == ENOENT && faccessat(sp->dir[SPOOL_DIR_ORDERS], id, F_OK,
-	    AT_SYMLINK_NOFOLLOW) < 0)
-		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
 	if (r < 0)
 		return errno == ENOENT ? 0 :
 		    seterr(err, "%s: cannot read orders/%s/status: %s", id, id, strerror(errno));
@@ -448,6 +446,20 @@ spool_status_write(struct spool *sp, const char *id, const struct spool_status *
 		return -1;
 	r = spool_publish(fd, STATUS_NAME, sp->dir[SPOOL_DIR_TMP], buf, (size_t)n,
 	    &(struct spool_pub){ .flags = flags & SPOOL_NOSYNC ? SPOOL_PUB_NOSYNC : 0 });
+	close_keep(fd);
+	return r;
+}
+
+int
+spool_status_remove(struct spool *sp, const char *id)
+{
+	int fd, r;
+
+	if ((fd = open_payload(sp, id)) < 0)
+		return -1;
+	r = spool_sys.unlinkat(fd, STATUS_NAME, 0);
+	if (r < 0 && errno == ENOENT)
+		r = 0;
 	close_keep(fd);
 	return r;
 }

@@ -300,6 +300,8 @@ int spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
 /* Publish orders/<id>/status; flags 0 or SPOOL_NOSYNC. */
 int spool_status_write(struct spool *sp, const char *id, const struct spool_status *s,
     int flags);
+/* Remove orders/<id>/status (a missing one is fine); not synced. */
+int spool_status_remove(struct spool *sp, const char *id);
 
 /* ---- where orders are, and moving them --------------------------------- */
 

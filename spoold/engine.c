@@ -15,9 +15,9 @@
  * starts.  The status is written once per look, at its end, and only if the order is
  * still in the state it is about: an order that passes through a state (auto,
  * on_success) costs a rename and a history line, nothing more.  Nothing is synced
- * one by one: the loop syncs the file system once per batch (engine_flush) before
- * any handler starts, so nothing leaves the spool before the move that caused it is
- * durable.
+ * one by one: the file system is synced once per batch (sync.c), and a handler
+ * starts only after the sync that covers its batch, so nothing leaves the spool
+ * before the move that caused it is durable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +34,6 @@
 
 #define BACKOFF_MAX 86400
 #define TEMPFAIL_BACKOFF_MAX 3600
-#define MOVED_CACHE 4096
 
 /* One look at one order: what it knows, and what it must write at the end. */
 struct look {
@@ -44,6 +43,9 @@ struct look {
 	int dirty;          /* st must be written */
 	int gone;           /* the order left the state (moved or removed) */
 	int unread;         /* st holds only what this look set: the file is not read yet */
+	int own;            /* spoold moved it here, and its line is written */
+	int fresh;          /* it arrived in this look (its history's last line is known) */
+	int had_status;     /* orders/<id>/status exists */
 };
 
 /*
@@ -63,6 +65,7 @@ read_status(struct daemon *d, struct look *l)
 		log_order(LOG_L_WARN, l->id, "%s", err.msg);
 		return -1;
 	}
+	l->had_status = file.state[0] != '\0';
 	/* what this look decided about the visit stays; the order's life comes from the file */
 	if (l->st.state[0] == '\0')
 		l->st = file;
@@ -73,20 +76,44 @@ read_status(struct daemon *d, struct look *l)
 	return 0;
 }
 
-/* Orders spoold itself moved lately: their arrival needs no look at the history. */
-static struct moved {
+/*
+ * spoold's own moves, whose inotify events are only echoes: the look after the move
+ * is queued already.  An echo is the first event for that order and state after the
+ * move, since events come in order; a later one is somebody else's.  An entry
+ * overwritten by another order only costs a look; after an overflow (events lost)
+ * the entries are forgotten, so that none can swallow somebody else's event.
+ */
+#define ECHOES 8192
+static struct echo {
 	char id[SPOOL_ID_MAX + 1];
 	int state;
-} moved[MOVED_CACHE];
+} echoes[ECHOES];
 
 static unsigned
-slot(const char *id)
+echo_slot(const char *id, int state)
 {
-	unsigned h = 2166136261u;
+	unsigned h = 2166136261u ^ (unsigned)state;
 
 	while (*id != '\0')
 		h = (h ^ (unsigned char)*id++) * 16777619u;
-	return h % MOVED_CACHE;
+	return h % ECHOES;
+}
+
+int
+engine_echo(const char *id, int state)
+{
+	struct echo *e = &echoes[echo_slot(id, state)];
+
+	if (e->state != state || strcmp(e->id, id) != 0)
+		return 0;
+	e->id[0] = '\0';
+	return 1;
+}
+
+void
+engine_echoes_forget(void)
+{
+	memset(echoes, 0, sizeof echoes);
 }
 
 static const char *
@@ -223,18 +250,34 @@ move(struct daemon *d, struct look *l, int to, int flags, const char *why)
 	struct spool_move m = { .actor = SPOOL_ACTOR_SYSTEM, .who = "system", .check = 1,
 		.flags = SPOOL_NOSYNC | SPOOL_MOVE_INTENT | flags, .comment = why };
 	struct spool_err err;
-	unsigned h;
+	struct spool_event last;
+	struct echo *e;
+	int t;
 
+	/*
+	 * An order that waited here (for a handler, a timer, a gate) may have had this
+	 * move decided and written down by a spoold that died before the rename: then
+	 * that move is made, without a second line.
+	 */
+	if (!l->fresh && !(flags & SPOOL_MOVE_NOLINE) &&
+	    spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.actor, "system") == 0 &&
+	    strcmp(last.from, sname(d, l->state)) == 0 && strcmp(last.to, last.from) != 0 &&
+	    (t = spool_conf_state(d->conf, last.to)) >= 0) {
+		log_order(LOG_L_INFO, l->id, "finishing the move to %s begun before a restart",
+		    last.to);
+		to = t;
+		m.flags |= SPOOL_MOVE_NOLINE;
+	}
 	if (spool_move(d->sp, l->id, l->state, to, &m, &err) == 0) {
 		d->moves++;
 		d->dirty = 1;
 		l->gone = 1;
-		h = slot(l->id);
-		snprintf(moved[h].id, sizeof moved[h].id, "%s", l->id);
-		moved[h].state = to;
 		log_order(LOG_L_DEBUG, l->id, "%s -> %s%s%s", sname(d, l->state), sname(d, to),
 		    why != NULL ? ": " : "", why != NULL ? why : "");
-		engine_soon(d, l->id, to);
+		e = &echoes[echo_slot(l->id, to)];
+		snprintf(e->id, sizeof e->id, "%s", l->id);
+		e->state = to;
+		engine_soon(d, l->id, to + HINT_OWN);
 		return;
 	}
 	switch (errno) {
@@ -266,14 +309,10 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 	const char *to = sname(d, l->state);
 	const char *prev;
 	struct spool_event last;
-	unsigned h = slot(l->id);
-	int from, to_i, own = strcmp(moved[h].id, l->id) == 0 && moved[h].state == l->state;
+	int from, to_i;
 
-	if (!own)
-		read_status(d, l);    /* a mover we do not know: who it was may take the state before */
-	prev = l->st.state[0] != '\0' ? l->st.state : "-";
-
-	if (own) {
+	prev = "-";
+	if (l->own) {
 		/* our own move, a moment ago: its line is written */
 	} else if (spool_history_last(d->sp, l->id, &last) < 0) {
 		if (errno == EAGAIN) {
@@ -281,6 +320,8 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 			later(d, l->id, time(NULL));
 			return 0;
 		}
+		read_status(d, l);
+		prev = l->st.state[0] != '\0' ? l->st.state : "-";
 		hist(d, l->id, "hand", prev, to, "moved by hand");
 	} else if (strcmp(last.to, to) == 0) {
 		/* recorded by whoever moved it: spoolctl, a submit, spoold */
@@ -293,7 +334,12 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 		move(d, l, to_i, SPOOL_MOVE_NOLINE, NULL);
 		return 0;
 	} else {
-		from = l->st.state[0] != '\0' ? spool_conf_state(d->conf, l->st.state) : -1;
+		/* a mover we do not know: where it was, from the status or else the history */
+		read_status(d, l);
+		prev = l->st.state[0] != '\0' ? l->st.state : "-";
+		if (l->st.state[0] == '\0' && spool_conf_state(d->conf, last.to) >= 0)
+			prev = last.to;
+		from = spool_conf_state(d->conf, prev);
 		if (from >= 0 && d->conf->states[from].locked) {
 			hist(d, l->id, "hand", prev, to, "moved by hand out of %s, which is locked",
 			    prev);
@@ -312,6 +358,7 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 		}
 	}
 	watch_ungate(d, l->id);
+	l->fresh = 1;
 	snprintf(l->st.state, sizeof l->st.state, "%s", to);
 	l->st.since = ctime;
 	l->st.step = l->st.tries = l->st.reminded = l->st.deferred = 0;
@@ -512,6 +559,21 @@ wait:
 		later(d, l->id, next);
 }
 
+/* A state an order only passes through: nothing but an unconditional auto move. */
+static int
+transit(const struct spool_state *s)
+{
+	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to >= 0 &&
+	    s->auto_option == NULL;
+}
+
+/* A state where an order only waits for a person: no action, timer, gate or auto move. */
+static int
+quiet(const struct spool_state *s)
+{
+	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to < 0;
+}
+
 void
 engine_look(struct daemon *d, const char *id, int hint)
 {
@@ -522,19 +584,28 @@ engine_look(struct daemon *d, const char *id, int hint)
 	struct stat sb;
 	struct job *j;
 	time_t ctime;
-	int n;
+	int n, own = hint >= HINT_OWN;
 
 	d->looks++;
+	if (own)
+		hint -= HINT_OWN;
 	snprintf(name, sizeof name, "%s.order", id);
 	/*
-	 * Look where it was seen first: mostly it is there, and that costs one fstatat.
-	 * Otherwise look everywhere (an order in two states is check's to report).
+	 * Just moved here by spoold, to a state it only passes through: the move on
+	 * finds out itself if somebody took it meanwhile, so no need to look first.
+	 * Else look where it was seen first: mostly it is there, and that costs one
+	 * fstatat.  Else look everywhere (an order in two states is check's to report).
 	 */
-	if (hint >= 0 && hint < d->conf->nstates &&
-	    fstatat(spool_statefd(d->sp, hint), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode))
+	if (own && hint >= 0 && hint < d->conf->nstates && transit(&d->conf->states[hint])) {
 		l.state = hint;
-	else {
+		l.own = 1;
+		sb.st_ctime = time(NULL);
+	} else if (hint >= 0 && hint < d->conf->nstates &&
+	    fstatat(spool_statefd(d->sp, hint), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode)) {
+		l.state = hint;
+		l.own = own;
+	} else {
 		if ((n = spool_locate(d->sp, id, &l.state)) <= 0) {
 			/* gone: removed, or mid-move and its arrival will call again */
 			if ((j = job_find(d, id)) != NULL && n == 0)
@@ -551,9 +622,7 @@ engine_look(struct daemon *d, const char *id, int hint)
 	ctime = sb.st_ctime < time(NULL) ? sb.st_ctime : time(NULL);
 	log_order(LOG_L_DEBUG, id, "look in %s", sname(d, l.state));
 	s = &d->conf->states[l.state];
-	if (s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to >= 0 &&
-	    s->auto_option == NULL)
-		/* a state it only passes through */
+	if (transit(s))
 		l.unread = 1;
 	else if (spool_status_read(d->sp, id, &l.st, &err) < 0) {
 		/* a status nobody can read: begin the visit again, without guessing a mover */
@@ -564,7 +633,8 @@ engine_look(struct daemon *d, const char *id, int hint)
 		l.st.since = ctime;
 		l.dirty = 1;
 		note(d, &l, "orders/%s/status was unreadable; the visit begins again", id);
-	}
+	} else
+		l.had_status = l.st.state[0] != '\0';
 	if (strcmp(l.st.state, sname(d, l.state)) != 0) {
 		if ((j = job_find(d, id)) != NULL)
 			job_cancel(d, j);    /* it left the state its action was for */
@@ -572,8 +642,19 @@ engine_look(struct daemon *d, const char *id, int hint)
 			return;
 	}
 	work(d, &l);
-	if (l.dirty && !l.gone && read_status(d, &l) == 0)
-		save(d, &l);
+	if (!l.dirty || l.gone || read_status(d, &l) < 0)
+		return;
+	if (quiet(s) && l.st.attempts == 0 && l.st.error[0] == '\0') {
+		/*
+		 * Nothing to wait for and nothing to remember: the history's last line says
+		 * how it came here, so a status would only cost a file per order.
+		 */
+		if (l.had_status && spool_status_remove(d->sp, id) < 0)
+			save(d, &l);
+		d->dirty |= l.had_status;
+		return;
+	}
+	save(d, &l);
 }
 
 /* A job is over: keep what it says, and let an order that waited for a worker go on. */
@@ -667,23 +748,14 @@ engine_worker_free(struct daemon *d)
 }
 
 void
-engine_flush(struct daemon *d)
-{
-	if (!d->dirty)
-		return;
-	if (spool_sync(d->sp) < 0)
-		log_warn("cannot sync the spool's file system");
-	d->dirty = 0;
-}
-
-void
 engine_spawn_pending(struct daemon *d)
 {
 	struct spool_status st;
 	struct spool_err err;
 	int i;
 
-	for (i = 0; i < d->nspawn; i++) {
+	/* only those the last finished sync covers; the rest wait for the next */
+	for (i = 0; i < d->covered; i++) {
 		struct spawn *p = &d->spawn[i];
 		if (job_start_exec(d, p->id, p->state, p->step, p->try) != NULL)
 			continue;
@@ -696,5 +768,7 @@ engine_spawn_pending(struct daemon *d)
 		}
 		later(d, p->id, time(NULL) + 5);
 	}
-	d->nspawn = 0;
+	memmove(d->spawn, d->spawn + d->covered, (size_t)(d->nspawn - d->covered) * sizeof d->spawn[0]);
+	d->nspawn -= d->covered;
+	d->covered = 0;
 }

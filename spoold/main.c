@@ -23,7 +23,7 @@
 #include "log.h"
 #include "spoold.h"
 
-enum { EV_INOTIFY = 1, EV_SIGNAL = 2, EV_TIMER = 3, EV_JOB = 4 };
+enum { EV_INOTIFY = 1, EV_SIGNAL = 2, EV_TIMER = 3, EV_JOB = 4 };  /* EV_SYNC: spoold.h */
 
 #define LOOKS_PER_TURN 1024
 #define STOP_GRACE 10
@@ -227,6 +227,9 @@ turn(struct daemon *d)
 		case EV_JOB:
 			job_read(d, &d->jobs[ev[i].data.u64 & 0xffffffff]);
 			break;
+		case EV_SYNC:
+			sync_finished(d);
+			break;
 		}
 	}
 	if (d->reload) {
@@ -252,7 +255,7 @@ turn(struct daemon *d)
 					d->jobs[i].killed = 3;
 					kill(-d->jobs[i].pid, SIGKILL);
 				}
-		engine_flush(d);
+		sync_request(d);
 		return;
 	}
 	scan_step(d);
@@ -260,9 +263,8 @@ turn(struct daemon *d)
 		incoming_look(d);
 	for (looks = 0; looks < LOOKS_PER_TURN && queue_pop(&d->q, id, &hint); looks++)
 		engine_look(d, id, hint);
-	/* group commit: one sync for the batch, then the work it allows may start */
-	engine_flush(d);
-	engine_spawn_pending(d);
+	/* group commit: one sync for the batch; the work it allows starts when it is done */
+	sync_request(d);
 	if (!d->ready && !d->scan.active)
 		announce_ready(d);
 }
@@ -344,6 +346,8 @@ main(int argc, char **argv)
 	/* recovery before serving: unfinished submits and removals, stale tmp/, damage */
 	if (spool_check(d.sp, 1, report_problem, NULL) < 0)
 		log_warn("recovery check of %s", path);
+	if (sync_init(&d) < 0)
+		log_warn("cannot start the sync helper; the loop syncs itself");
 	if (watch_init(&d) < 0)
 		fatal("cannot watch %s", path);
 	scan_begin(&d);
@@ -351,7 +355,7 @@ main(int argc, char **argv)
 	log_info("started on %s (pid %ld)", path, (long)getpid());
 	while (!d.terminating || d.njobs > 0)
 		turn(&d);
-	engine_flush(&d);
+	sync_wait(&d);
 	log_info("stopped: %lu looks, %lu moves", d.looks, d.moves);
 	spool_close(d.sp);
 	queue_free(&d.q);

@@ -69,7 +69,7 @@ queue_push(struct queue *q, const char *id, int hint)
 	q->used[i] = 1;
 	strcpy(q->slots[i], id);
 	strcpy(q->ring[(q->head + q->count) % READY_MAX], id);
-	q->hint[(q->head + q->count) % READY_MAX] = (signed char)hint;
+	q->hint[(q->head + q->count) % READY_MAX] = (short)hint;
 	q->count++;
 	return 0;
 }

@@ -25,7 +25,7 @@
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
 	char (*ring)[SPOOL_ID_MAX + 1];
-	signed char *hint;                  /* where the order was last seen, or -1 */
+	short *hint;                        /* where the order was last seen, or -1 */
 	unsigned head, count;
 	char (*slots)[SPOOL_ID_MAX + 1];    /* open addressing, for "is it queued already" */
 	unsigned char *used;
@@ -100,6 +100,10 @@ struct daemon {
 		int state, step, try;
 	} spawn[JOBS_MAX];
 	int nspawn;                     /* exec actions waiting for the batch's sync */
+	int covered;                    /* the first `covered` of them: once the sync is done */
+	int sync_req, sync_done;        /* pipes to and from the sync helper (sync.c) */
+	int sync_busy;                  /* a sync is under way */
+	pid_t sync_pid;
 	struct queue wq;                /* orders held back for want of a worker */
 	int incoming_pending;           /* incoming/ needs a look */
 	time_t next_rescan;
@@ -120,12 +124,24 @@ int heap_pop(struct heap *h, struct due *out);
 
 /* engine.c: what an order needs, and doing it */
 void engine_look(struct daemon *d, const char *id, int hint);
-/* Queue a look at id; hint is the state it was seen in (or -1). */
+/*
+ * Queue a look at id; hint is the state it was seen in (or -1), plus HINT_OWN when
+ * spoold itself has just moved it there, with its history line written.
+ */
+#define HINT_OWN 0x1000
 void engine_soon(struct daemon *d, const char *id, int hint);
 void engine_job_done(struct daemon *d, struct job *j, int status);
+/* 1 if this inotify event is the echo of spoold's own move (and is used up) */
+int engine_echo(const char *id, int state);
+void engine_echoes_forget(void);
 void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
-void engine_flush(struct daemon *d);
+/* sync.c: group commit in a helper process */
+#define EV_SYNC 5                  /* epoll tag; see main.c */
+int sync_init(struct daemon *d);
+void sync_request(struct daemon *d);
+void sync_finished(struct daemon *d);
+void sync_wait(struct daemon *d);
 /* watch.c: noticing orders */
 int watch_init(struct daemon *d);
 void watch_read(struct daemon *d);

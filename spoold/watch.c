@@ -180,6 +180,7 @@ watch_read(struct daemon *d)
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warnx("the inotify queue overflowed; rescanning");
+				engine_echoes_forget();
 				scan_begin(d);
 				continue;
 			}
@@ -203,6 +204,8 @@ watch_read(struct daemon *d)
 				if (ev->mask & IN_IGNORED)
 					log_warnx("state/%s is gone", d->conf->states[i].name);
 				else if (ev->len == 0 || !order_id(ev->name, id))
+					;
+				else if (ev->mask & IN_MOVED_TO && engine_echo(id, i))
 					;
 				else if (ev->mask & (IN_MOVED_TO | IN_CREATE))
 					engine_soon(d, id, i);

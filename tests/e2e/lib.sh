@@ -5,7 +5,6 @@ set -u
 S=${SPOOLCTL:?run through tests/run}
 EX=$SRCDIR/spool-layout/examples
 T=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
-trap 'rm -rf "$T"' EXIT
 unset SPOOL_DIR
 _n=0
 
@@ -123,4 +122,5 @@ workflow_for_tests() {
 	    "$SRCDIR/spool-layout/workflows/$1.conf" >"$3"
 }
 
-trap 'kill_spoold; rm -rf "$T"' EXIT
+# KEEP=1 (see tests/run) keeps $T to look at after a failure
+trap 'kill_spoold; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT

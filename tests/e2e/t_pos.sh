@@ -39,8 +39,8 @@ has "the admin's move is recorded once, as the admin's" "$T/out" "admin:[^ ]+ +f
 check "and nobody claims it was moved by hand" sh -c "! grep -Eq '^[^ ]+  hand ' '$T/out'"
 
 # a temporary failure (exit 75) is tried again later and does not use up the retry
-rc 0 "submit 3003" $S -d "$P" submit --id 3003 "$EX/pos/3001"
 echo 3003 >"$C/tempfail"
+rc 0 "submit 3003" $S -d "$P" submit --id 3003 "$EX/pos/3001"
 until_ "3003 fails for now three times" 30 sh -c "[ \$(grep -cx 3003 '$C/sent.log') -ge 3 ]"
 check "and stays in processing" in_state "$P" 3003 processing
 : >"$C/tempfail"
@@ -89,4 +89,20 @@ until_ "asks spoold for a rescan" 10 grep -q "kicked: rescanning" "$T/spoold.log
 check "spoold stops cleanly on SIGTERM" stop_spoold
 has "and says so" "$T/spoold.log" "spoold: stopped: "
 rc 0 "the spool is clean" $S -d "$P" check
+
+# spoold died after writing down a move it decided for an order that waited (its
+# handler had succeeded) but before the rename: on restart the move is made, once
+rc 0 "submit 3006" $S -d "$P" submit --id 3006 "$EX/pos/3001"
+mv "$P/state/created/3006.order" "$P/state/processing/"
+printf '%s\t3006\tsystem\tcreated\tprocessing\t\n' "$(date -u +%FT%TZ)" >>"$P/orders/3006/history"
+printf 'spool-status 1\nstate: processing\nsince: %s\nstep: 1\nattempts: 1\n' "$(date -u +%FT%TZ)" >"$P/orders/3006/status"
+printf '%s\t3006\tsystem\tprocessing\tsuccess\t\n' "$(date -u +%FT%TZ)" >>"$P/orders/3006/history"
+: >"$C/sent.log"
+check "spoold starts again" start_spoold "$P"
+until_ "3006 is moved on to success" 20 in_state "$P" 3006 success
+check "with one history line for that move, not two" test "$(grep -c '	system	processing	success' "$P/orders/3006/history")" -eq 1
+check "and its handler did not run again" test ! -s "$C/sent.log"
+has "spoold says it finished the move" "$T/spoold.log" "^3006: finishing the move to success begun before a restart$"
+check "spoold stops" stop_spoold
+rc 0 "the spool is clean at the end" $S -d "$P" check
 done_testing
