@@ -24,14 +24,17 @@ VERSION = 0.1.0
 SOVERSION = 0
 
 # Debian packages: to build, and to run the tests.
-PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-dev
-PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3
+PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-dev libesmtp-dev \
+	libqpdf-dev
+PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf openssl
+# Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
+PKGS_FUZZ = clang
 
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-DEPS_CFLAGS := $(shell pkg-config --cflags libxml-2.0 inih 2>/dev/null)
-DEPS_LIBS := $(shell pkg-config --libs libxml-2.0 inih 2>/dev/null)
+DEPS_CFLAGS := $(shell pkg-config --cflags libxml-2.0 inih libqpdf 2>/dev/null)
+DEPS_LIBS := $(shell pkg-config --libs libxml-2.0 inih libqpdf 2>/dev/null)
 
 ifeq ($(SAN),1)
 B = build/san
@@ -46,19 +49,25 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -fPIC $(WARN) $(DEPS_CFLAGS) $(SANFLAGS) $(C
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC = lib/util.c lib/sys.c lib/publish.c lib/order.c lib/conf.c lib/layout.c \
-	lib/history.c lib/move.c lib/bundle.c lib/check.c
+	lib/history.c lib/move.c lib/bundle.c lib/check.c lib/mail.c lib/stitch.c \
+	lib/jobxml.c
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
-	schemas/order.xsd schemas/upload.xsd
+	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
+	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
+	templates/printer-failed.txt
 CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
 D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
-	spoold/sync.c
+	spoold/sync.c spoold/mailer.c spoold/notify.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+ESMTP_CFLAGS := $(shell pkg-config --cflags libesmtp-1.0 openssl 2>/dev/null)
+ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
-	test_bundle test_check test_fault
+	test_bundle test_check test_fault test_mail test_mailer test_stitch \
+	test_jobxml
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
@@ -90,10 +99,13 @@ $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 
 $(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h lib/spool.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SYSTEMD_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SYSTEMD_CFLAGS) $(ESMTP_CFLAGS) -c -o $@ $<
+
+$(B)/obj/spoold/mailer.o: spoold/mailer.h
 
 $(B)/spoold: $(D_OBJ) $(B)/libspool.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS) \
+		$(ESMTP_LIBS)
 
 $(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h lib/spool.h
 	@mkdir -p $(@D)
@@ -103,10 +115,16 @@ $(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h lib/spool.h l
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
+# test_mailer also links spoold's mailer and logging, and libesmtp.
+$(B)/tests/test_mailer: UNIT_EXTRA = $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o
+$(B)/tests/test_mailer: UNIT_LIBS = $(ESMTP_LIBS)
+$(B)/tests/test_mailer: $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o
+$(B)/obj/tests/test_mailer.o: spoold/mailer.h
+
 $(UNIT_BIN): $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/fault.o $(B)/libspool.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/tests/fault.o $(B)/libspool.a $(DEPS_LIBS) \
-		$(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_EXTRA) $(B)/obj/tests/fault.o $(B)/libspool.a \
+		$(DEPS_LIBS) $(UNIT_LIBS) $(shell pkg-config --libs cmocka)
 
 $(B)/tests/mkspool: bench/mkspool.c $(B)/libspool.a
 	@mkdir -p $(@D)
@@ -120,7 +138,18 @@ $(B)/tests/spawn: bench/spawn.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-tests: all $(UNIT_BIN) $(B)/tests/mkspool $(B)/tests/pipe $(B)/tests/spawn
+$(B)/tests/mail: bench/mail.c $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o $(B)/libspool.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o \
+		$(B)/libspool.a $(DEPS_LIBS) $(ESMTP_LIBS)
+
+# the stitching benchmark's driver: spool_stitch_item, timed
+$(B)/tests/stitch: bench/stitch.c $(B)/libspool.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libspool.a $(DEPS_LIBS)
+
+tests: all $(UNIT_BIN) $(B)/tests/mkspool $(B)/tests/pipe $(B)/tests/spawn $(B)/tests/mail \
+	$(B)/tests/stitch
 
 deps:
 	@mk/deps $(PKGS_BUILD)
@@ -138,8 +167,14 @@ run: deps
 	mk/run-demo build demo
 
 bench: deps-test
+	@mk/deps $(PKGS_BENCH)
 	$(MAKE) tests
 	bench/run build
+
+# only the stitching figures of bench/run (a few seconds)
+bench-stitch: deps-test
+	$(MAKE) tests
+	BENCH_STITCH_ONLY=1 bench/run build
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
@@ -165,7 +200,44 @@ install: all
 		$(DESTDIR)$(MANDIR)/man5/
 	install -m 644 spoold/spoold.8 $(DESTDIR)$(MANDIR)/man8/
 
+# make fuzz: the libFuzzer target for the job.xml reader, built with clang under ASan
+# and UBSan, run for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus/.
+# Not part of check.
+FUZZ_SECONDS ?= 600
+FUZZ_CC ?= clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(DEPS_CFLAGS) $(FUZZ_SAN) -O1 -g -Ilib
+FUZZ_B = build/fuzz
+FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/embed.o
+
+$(FUZZ_B)/obj/embed.c: mk/embed $(EMBED:%=spool-layout/%)
+	@mkdir -p $(@D)
+	mk/embed $@ $(foreach f,$(EMBED),$(f)=spool-layout/$(f))
+
+$(FUZZ_B)/obj/%.o: %.c lib/spool.h lib/internal.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/obj/embed.o: $(FUZZ_B)/obj/embed.c lib/internal.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# An archive, so the target links only the parts of libspool it uses.
+$(FUZZ_B)/libspool.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJ)
+
+$(FUZZ_B)/fuzz_jobxml: tests/fuzz/fuzz_jobxml.c $(FUZZ_B)/libspool.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_B)/libspool.a $(DEPS_LIBS)
+
+fuzz:
+	@mk/deps $(PKGS_BUILD) $(PKGS_FUZZ)
+	$(MAKE) $(FUZZ_B)/fuzz_jobxml
+	@mkdir -p $(FUZZ_B)/corpus-jobxml
+	$(FUZZ_B)/fuzz_jobxml -max_len=65536 -max_total_time=$(FUZZ_SECONDS) \
+		-dict=tests/fuzz/jobxml.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/ \
+		$(FUZZ_B)/corpus-jobxml tests/fuzz/corpus/jobxml
+
 clean:
 	rm -rf build demo
 
-.PHONY: all tests deps deps-test check run bench install clean
+.PHONY: all tests deps deps-test check run bench bench-stitch fuzz install clean

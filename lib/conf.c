@@ -21,7 +21,7 @@
 #define CONF_MAX (256 * 1024)
 #define WORDS_MAX 32
 
-enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_BAD };
+enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_MAIL, S_BAD };
 
 /* A reference to a state by name, resolved after parsing. */
 struct ref {
@@ -54,6 +54,7 @@ struct ctx {
 	int cur;
 	unsigned spool_seen;
 	int have_spool;
+	unsigned mail_seen;
 	struct rawstate *rs;
 	struct rawtrans *rt;
 	struct ref *entry_refs;
@@ -511,6 +512,149 @@ k_transition(struct ctx *x, const char *name, const char *v)
 	return 1;
 }
 
+/* ---- [mail] ------------------------------------------------------------- */
+
+/* A host name or IPv4 address: letters, digits, dots and hyphens. */
+static int
+host_ok(const char *v)
+{
+	size_t i;
+
+	if (v[0] == '\0' || v[0] == '-' || v[0] == '.' || strlen(v) > 253)
+		return 0;
+	for (i = 0; v[i] != '\0'; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* A details URL: printable ASCII without blanks, with {order_id} and maybe {item_id}. */
+static int
+url_ok(const char *v)
+{
+	const char *p;
+	int order = 0;
+
+	if (strlen(v) > 512)
+		return 0;
+	for (p = v; *p != '\0'; p++) {
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '<' || *p == '>' || *p == '}')
+			return 0;
+		if (*p != '{')
+			continue;
+		if (strncmp(p, "{order_id}", 10) == 0) {
+			order = 1;
+			p += 9;
+		} else if (strncmp(p, "{item_id}", 9) == 0)
+			p += 8;
+		else
+			return 0;
+	}
+	return order;
+}
+
+static int
+setstr(char **dst, const char *v)
+{
+	free(*dst);
+	return (*dst = strdup(v)) == NULL ? -1 : 0;
+}
+
+static int
+k_mail(struct ctx *x, const char *name, const char *v)
+{
+	struct spool_mail_conf *m = &x->c->mail;
+	static const char *const keys[] = { "relay", "port", "starttls", "user",
+		"password_file", "from", "reply_to", "admin", "superuser", "details_url", "domain",
+		"retry", "lifetime", "templates", NULL };
+	char **addr = NULL;
+	long n;
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(keys[i], name) == 0)
+			break;
+	if (keys[i] == NULL)
+		return cerr(x, x->line, name, "unknown key in [mail]");
+	if (x->mail_seen & (1u << i))
+		return cerr(x, x->line, name, "given twice in [mail]");
+	x->mail_seen |= 1u << i;
+	switch (i) {
+	case 0:
+		if (strcmp(v, "none") == 0)
+			break;
+		if (!host_ok(v))
+			return cerr(x, x->line, name, "'%s' is not a host name or address", v);
+		if (setstr(&m->relay, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		break;
+	case 1:
+		if (number(v, 1, 65535, &n) < 0)
+			return cerr(x, x->line, name, "expected a port from 1 to 65535");
+		m->port = (int)n;
+		break;
+	case 2:
+		if (strcmp(v, "no") == 0)
+			m->starttls = SPOOL_STARTTLS_NO;
+		else if (strcmp(v, "yes") == 0)
+			m->starttls = SPOOL_STARTTLS_YES;
+		else if (strcmp(v, "required") == 0)
+			m->starttls = SPOOL_STARTTLS_REQUIRED;
+		else
+			return cerr(x, x->line, name, "expected no, yes or required");
+		break;
+	case 3:
+	case 4:
+	case 13:
+		if (v[0] == '\0')
+			return cerr(x, x->line, name, "must not be empty");
+		if (setstr(i == 3 ? &m->user : i == 4 ? &m->password_file : &m->templates, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		break;
+	case 5:
+		addr = &m->from;
+		break;
+	case 6:
+		addr = &m->reply_to;
+		break;
+	case 7:
+		addr = &m->admin;
+		break;
+	case 8:
+		addr = &m->superuser;
+		break;
+	case 9:
+		if (!url_ok(v))
+			return cerr(x, x->line, name, "expected a URL of printable characters with "
+			    "{order_id} (and maybe {item_id}), no blanks or other braces");
+		if (setstr(&m->details_url, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		break;
+	case 10:
+		if (!host_ok(v))
+			return cerr(x, x->line, name, "'%s' is not a domain", v);
+		if (setstr(&m->domain, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		break;
+	case 11:
+		if (spool_duration_parse(v, &m->retry) < 0 || m->retry < 1 || m->retry > 3600)
+			return cerr(x, x->line, name, "expected a duration from 1s to 1h");
+		break;
+	case 12:
+		if (spool_duration_parse(v, &m->lifetime) < 0 || m->lifetime < 60)
+			return cerr(x, x->line, name, "expected a duration of at least 1m");
+		break;
+	}
+	if (addr != NULL) {
+		if (!spool_mail_addr_ok(v))
+			return cerr(x, x->line, name, "'%s' is not a plain address (local@domain)", v);
+		if (setstr(addr, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+	}
+	return 1;
+}
+
 /* ---- sections, lines, and the inih glue -------------------------------- */
 
 static void *
@@ -532,6 +676,13 @@ section(struct ctx *x, const char *sect)
 		if (x->have_spool++)
 			cerr(x, x->line, NULL, "[spool] given twice");
 		x->sect = S_SPOOL;
+		return;
+	}
+	if (strcmp(sect, "mail") == 0) {
+		if (c->mail.line != 0)
+			cerr(x, x->line, NULL, "[mail] given twice (first on line %d)", c->mail.line);
+		c->mail.line = x->line;
+		x->sect = S_MAIL;
 		return;
 	}
 	if (strncmp(sect, "state ", 6) == 0) {
@@ -613,7 +764,8 @@ section(struct ctx *x, const char *sect)
 		x->sect = S_TRANSITION;
 		return;
 	}
-	cerr(x, x->line, NULL, "unknown section [%s] (spool, state NAME, transition NAME)", sect);
+	cerr(x, x->line, NULL, "unknown section [%s] (spool, state NAME, transition NAME, mail)",
+	    sect);
 }
 
 /* fgets for inih over the text in memory, watching every line. */
@@ -678,6 +830,8 @@ handler(void *user, const char *sect, const char *name, const char *value)
 		return k_state(x, name, value);
 	case S_TRANSITION:
 		return k_transition(x, name, value);
+	case S_MAIL:
+		return k_mail(x, name, value);
 	case S_BAD:
 		return 0;
 	}
@@ -708,6 +862,34 @@ need_system(struct ctx *x, int from, int to, int line, const char *key)
 	    spool_conf_allows(x->c, from, to, SPOOL_ACTOR_SYSTEM) < 0)
 		cerr(x, line, key, "no transition from '%s' to '%s' allows the system",
 		    x->c->states[from].name, x->c->states[to].name);
+}
+
+/* [mail] as a whole, and the addresses the workflow's notify actions need. */
+static void
+check_mail(struct ctx *x)
+{
+	struct spool_conf *c = x->c;
+	struct spool_mail_conf *m = &c->mail;
+	int i, j, line = m->line > 0 ? m->line : 1;
+
+	if ((m->user == NULL) != (m->password_file == NULL))
+		cerr(x, line, NULL, "[mail] needs user and password_file together");
+	if (m->lifetime < m->retry)
+		cerr(x, line, "lifetime", "is shorter than retry");
+	if (m->relay == NULL)
+		return;
+	if (m->from == NULL)
+		cerr(x, line, "from", "[mail] needs from when relay is set");
+	for (i = 0; i < c->nstates; i++)
+		for (j = 0; j < c->states[i].nactions; j++) {
+			const struct spool_action *a = &c->states[i].actions[j];
+			if (a->kind != SPOOL_ACT_NOTIFY)
+				continue;
+			if ((strcmp(a->argv[1], "admin") == 0 && m->admin == NULL) ||
+			    (strcmp(a->argv[1], "superuser") == 0 && m->superuser == NULL))
+				cerr(x, a->line, "action", "notify %s needs [mail] %s", a->argv[1],
+				    a->argv[1]);
+		}
 }
 
 static void
@@ -800,6 +982,7 @@ check(struct ctx *x)
 			cerr(x, s->line, "final",
 			    "a final state has no timer, gate, auto or on_success to leave it by");
 	}
+	check_mail(x);
 	if (c->workers == 0)
 		c->workers = 4;
 	if (c->tmp_grace == 0)
@@ -848,6 +1031,9 @@ spool_conf_parse(const char *name, const char *text, struct spool_conf **out,
 		free(x.c);
 		return -1;
 	}
+	x.c->mail.port = 25;
+	x.c->mail.retry = 60;
+	x.c->mail.lifetime = 5 * 86400;
 	if (strlen(text) > CONF_MAX)
 		cerr(&x, 1, NULL, "file is over %d bytes", CONF_MAX);
 	else {
@@ -913,6 +1099,16 @@ spool_conf_free(struct spool_conf *c)
 	free(c->transitions);
 	free(c->entries);
 	free(c->path);
+	free(c->mail.relay);
+	free(c->mail.user);
+	free(c->mail.password_file);
+	free(c->mail.from);
+	free(c->mail.reply_to);
+	free(c->mail.admin);
+	free(c->mail.superuser);
+	free(c->mail.details_url);
+	free(c->mail.domain);
+	free(c->mail.templates);
 	free(c);
 }
 

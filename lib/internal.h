@@ -85,6 +85,8 @@ int rename_noreplace(int fromfd, const char *from, int tofd, const char *to);
 /* 1 if name is "<id>.order" with a valid id; copies the id into id. */
 int order_name(const char *name, char *id);
 /* Valid UTF-8 with no control characters. */
+/* The length of the valid UTF-8 character at p (n bytes left) and its code point; 0 if invalid. */
+size_t utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
 int text_ok(const char *s);
 typedef void (*dir_report)(void *arg, enum spool_problem_kind kind, const char *path,
     const char *detail);

@@ -137,6 +137,31 @@ struct spool_entry {
 
 enum spool_uploads { SPOOL_UPLOADS_NONE, SPOOL_UPLOADS_OPTIONAL, SPOOL_UPLOADS_REQUIRED };
 
+enum spool_starttls { SPOOL_STARTTLS_NO, SPOOL_STARTTLS_YES, SPOOL_STARTTLS_REQUIRED };
+
+/*
+ * The [mail] section: the relay that spoold's mailer sends outbox/new/ through, and
+ * the addresses and texts of notifications.  Paths are relative to the spool, or
+ * absolute.  Every string is NULL when not set.  See the mail section below.
+ */
+struct spool_mail_conf {
+	char *relay;          /* host name or IPv4 address; NULL: mail is off */
+	int port;             /* 25 */
+	enum spool_starttls starttls;
+	char *user;           /* AUTH user; set together with password_file */
+	char *password_file;  /* a file whose first line is the password */
+	char *from;           /* envelope sender and From: */
+	char *reply_to;
+	char *admin;          /* audience "admin" */
+	char *superuser;      /* audience "superuser" */
+	char *details_url;    /* URL template with {order_id} (and {item_id}) */
+	char *domain;         /* right side of Message-IDs; NULL: the domain of from */
+	long retry;           /* seconds before the first retry (60); doubles to 1h */
+	long lifetime;        /* seconds before an undelivered mail fails (5d) */
+	char *templates;      /* a folder of TEMPLATE.txt overriding the shipped ones */
+	int line;             /* the line of [mail], 0 when there is none */
+};
+
 struct spool_conf {
 	char *path;
 	char workflow[SPOOL_NAME_MAX + 1];
@@ -151,6 +176,7 @@ struct spool_conf {
 	int ntransitions;
 	struct spool_entry *entries;
 	int nentries;
+	struct spool_mail_conf mail;
 };
 
 /* Parse and check a spool.conf.  On error, err names the file, line and key. */
@@ -474,5 +500,323 @@ int spool_quarantine(struct spool *sp, int dirfd, const char *name, const char *
 /* Find (and with repair set, mend what is safe) damage; returns the problem count. */
 int spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_problem *),
     void *arg);
+
+/* ---- mail -------------------------------------------------------------- */
+
+/*
+ * Notifications are spooled like orders: a whole RFC 5322 message is published into
+ * outbox/new/, and spoold's mailer sends it later (spoold/mailer.c).  Everything from
+ * outside (a customer's name, a printer's message) passes through these functions,
+ * and none of it can add a header line: values are cleaned, header fields are
+ * encoded and folded, and the body is quoted-printable, so a message is 7-bit ASCII
+ * with lines of at most 78 characters whatever went in (an address itself is never
+ * folded: one near the 254-character limit makes its line longer, never over 998).
+ */
+#define SPOOL_ADDR_MAX 254            /* an address (RFC 5321's path limit) */
+#define SPOOL_MAIL_MAX (1024 * 1024)  /* a rendered template, a composed message */
+#define SPOOL_OUTBOX_NAME_MAX 160     /* "<id>.<unix time>.<unique>.eml" and its NUL */
+
+/*
+ * 1 if s is a plain addr-spec local@domain: printable ASCII with no blank, control
+ * character, double quote, <>, ",", ";", ":", "()", "[]" or backslash; a dot-atom
+ * local part of 1..64 not starting with '-'; a domain of letter-digit-hyphen labels;
+ * at most SPOOL_ADDR_MAX in all.
+ */
+int spool_mail_addr_ok(const char *s);
+
+/* A placeholder's value: name without braces ("order_id"); NULL value means empty. */
+struct spool_mail_var {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Render a template: its first line is "Subject: ...", then an empty line, then the
+ * body.  Placeholders are {order_id} {item_id} {status} {code} {message}
+ * {details_url} {customer}; {{ and }} are literal braces.  Any other brace is an
+ * error "FILE:LINE: ..." (file names the template in errors).  A placeholder with no
+ * value in vars renders empty.  Values are hostile: invalid UTF-8 becomes U+FFFD; in
+ * the subject every control character becomes a space; in the body <br>, <br/> and
+ * <br /> (in any case) become a line end and control characters other than tab and
+ * line end are dropped.  *subject (one line) and *body (LF line ends) are malloc'd.
+ */
+int spool_mail_render(const char *file, const char *text, size_t len,
+    const struct spool_mail_var *vars, size_t nvars, char **subject, char **body,
+    struct spool_err *err);
+/* Check a template's form and placeholders, as spool_mail_render does. */
+int spool_mail_template_check(const char *file, const char *text, size_t len,
+    struct spool_err *err);
+/*
+ * Read template NAME (the file NAME.txt) from [mail] templates when that is set, else
+ * from the spool's templates/ folder when it has the file, else the shipped one.
+ * rootfd is the spool's folder.  *text is malloc'd and NUL-terminated; where (may be
+ * NULL) gets the name to use in messages about it.
+ */
+int spool_mail_template_read(const struct spool_conf *conf, int rootfd, const char *name,
+    char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err);
+/* Read and check every template the workflow names (notify actions and reminders). */
+int spool_mail_templates_check(const struct spool_conf *conf, int rootfd,
+    struct spool_err *err);
+/*
+ * Fill {order_id} and {item_id} (NULL: empty) of a details_url into buf; returns
+ * the length, or -1 with EINVAL (not ids) or ENAMETOOLONG.
+ */
+int spool_mail_url(const char *tmpl, const char *order_id, const char *item_id, char *buf,
+    size_t len);
+
+/* A notification to compose.  Addresses must pass spool_mail_addr_ok. */
+struct spool_mail {
+	const char *from;
+	const char *to;
+	const char *to_name;   /* the recipient's display name (hostile), or NULL */
+	const char *reply_to;  /* or NULL */
+	const char *subject;   /* UTF-8; cleaned again here */
+	const char *body;      /* UTF-8 with LF or CRLF line ends; cleaned again here */
+	time_t date;
+	const char *domain;    /* the right side of the Message-ID; NULL: from's domain */
+};
+
+/*
+ * Compose one whole message with CRLF line ends: Date, From, To, Reply-To, Subject
+ * (RFC 2047 encoded-words when it is not short plain ASCII), a unique Message-ID,
+ * MIME-Version, Content-Type text/plain UTF-8, quoted-printable body.  *msg is
+ * malloc'd (free it) and NUL-terminated; *len is its length.
+ */
+int spool_mail_compose(const struct spool_mail *m, char **msg, size_t *len,
+    struct spool_err *err);
+/* The address in the one To header of a message; -1/EINVAL if there is none or more. */
+int spool_mail_recipient(const char *msg, size_t len, char *addr, size_t addrlen);
+
+/*
+ * Publish a composed message into outbox/new/ as "<order_id>.<unix time>.<unique>.eml"
+ * with spool_publish (durable when it returns); its mtime, the time it is due, is its
+ * creation time.  The name is copied into name (SPOOL_OUTBOX_NAME_MAX bytes).
+ */
+int spool_outbox_put(struct spool *sp, const char *order_id, const char *msg, size_t len,
+    char *name, size_t namelen, struct spool_err *err);
+/*
+ * 1 if name is an outbox message name; copies out its order id (SPOOL_ID_MAX + 1
+ * bytes) and creation time (either may be NULL).
+ */
+int spool_outbox_name_parse(const char *name, char *order_id, time_t *created);
+
+/* ---- stitching ------------------------------------------------------------ */
+
+/*
+ * The page PDFs of an item's upload are stitched with libqpdf into one chunk PDF
+ * for each <chunk> of the product in its upload.xml:
+ * orders/<id>/items/<item>/chunks/<kind>.pdf, published whole through tmp/.  The
+ * same pages give the same bytes.  A page file that is missing, a symlink, or that
+ * qpdf reads with any error or warning fails the stitch with qpdf's own message;
+ * so does a page whose content streams do not decode.  See lib/stitch.c.
+ */
+#define SPOOL_CHUNKS_DIR "chunks"
+#define SPOOL_STITCH_PAGES_MAX 10000                /* pages in one chunk */
+#define SPOOL_STITCH_BYTES_MAX (2LL * 1024 * 1024 * 1024) /* page files of one chunk */
+
+enum {
+	SPOOL_STITCH_ONEPAGE = 1 << 0,  /* every file must hold exactly one page */
+};
+
+struct spool_stitch {
+	int flags;          /* SPOOL_STITCH_* */
+	int max_pages;      /* 0: SPOOL_STITCH_PAGES_MAX */
+	long long max_bytes;/* of all input files; 0: SPOOL_STITCH_BYTES_MAX */
+	int pages;          /* out: pages written */
+	size_t bytes;       /* out: size of the PDF written */
+};
+
+/* One chunk of an item's product, from upload.xml. */
+struct spool_chunk {
+	char kind[SPOOL_NAME_MAX + 1];  /* also its file name: <kind>.pdf */
+	int first, last;                /* page numbers of the upload */
+};
+
+/*
+ * Stitch the files names[0..n-1], opened beneath dirfd through no symlink, in that
+ * order into one PDF and publish it as outdirfd/outname (a temporary file in tmpfd,
+ * or a dot-name in outdirfd when tmpfd is -1).  st (may be NULL) sets limits and
+ * gets the result.  On error err names the file: "page-003.pdf: <qpdf's message>",
+ * and outdirfd/outname is as it was.
+ */
+int spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
+    const char *outname, int tmpfd, struct spool_stitch *st, struct spool_err *err);
+/*
+ * Stitch every chunk of orders/<id>/items/<item>/ from its upload.xml (which must
+ * say complete) into items/<item>/chunks/<kind>.pdf; each page file must be one
+ * page.  On error err says "item ITEM: ...", and the item has no chunk files left
+ * (a chunk stitched earlier in the call, or by an earlier call, is removed).
+ */
+int spool_stitch_item(struct spool *sp, const char *id, const char *item,
+    struct spool_err *err);
+/* The chunks of an item's product from its upload.xml, checked as spool_stitch_item does
+ * (not the page files); *chunks is malloc'd. */
+int spool_item_chunks(struct spool *sp, const char *id, const char *item,
+    struct spool_chunk **chunks, int *n, struct spool_err *err);
+
+/* ---- print jobs: job.xml and JDF tickets in hot folders ---------------- */
+
+/*
+ * A print job is one item's chunk PDFs in one print queue's hot folder, beside
+ * invoice.pdf, a copy of upload.xml and a ticket: job.xml (schemas/job.xsd), which the
+ * printer edits to report progress, or, for a queue with format = jdf, a CIP4 JDF 1.9
+ * ticket per chunk for the RIP.  Tickets are built with libxml2's tree API from
+ * checked values and published whole with spool_publish; publish the PDFs first, so
+ * that whoever sees a ticket finds its files.  A printer's job.xml is hostile input:
+ * see spool_jobxml_read.  All of this is in lib/jobxml.c.
+ */
+
+/* The status codes of an item's print job (document 002's order_status_id values). */
+enum {
+	SPOOL_JOB_QUEUED = 2,
+	SPOOL_JOB_SHIPPING = 3,
+	SPOOL_JOB_CANCELLED = 7,    /* the shop's only: stop, do not print */
+	SPOOL_JOB_FAILED = 10,
+	SPOOL_JOB_PROCESSING = 15,
+	SPOOL_JOB_BADSTATUS = -1,   /* read: no usable OrderStatus; see spool_jobxml.bad */
+};
+
+#define SPOOL_JOBXML_MAX (1024 * 1024)  /* a larger job.xml is refused unread */
+#define SPOOL_JOB_MSG_MAX 1024          /* bytes of OrderStatusMessage kept, and written */
+#define SPOOL_JOB_LINES_MAX 8           /* lines of an address */
+#define SPOOL_JOB_CHUNKS_MAX 16
+
+struct spool_job_chunk {
+	const char *file;   /* the chunk PDF in the job's folder: an id ending in ".pdf" */
+	const char *kind;   /* "cover", "content": a name (spool_name_ok) */
+	int pages;          /* its page count, 1..10000, or 0 if unknown */
+};
+
+/*
+ * What a ticket says.  Every pointer is borrowed.  Ids and file names must pass
+ * spool_id_ok; text is UTF-8 without control characters, at most SPOOL_FIELD_MAX
+ * bytes; "or NULL" marks what may be left out.
+ */
+struct spool_job {
+	const char *order_id;
+	const char *item_id;
+	time_t placed;
+	const char *customer;          /* the customer's name */
+	const char *email;
+	const char *phone;             /* or NULL */
+	const char *const *billing;    /* address lines, at most SPOOL_JOB_LINES_MAX */
+	int nbilling;
+	const char *const *shipping;
+	int nshipping;
+	const char *product;           /* the product's id */
+	const char *product_name;      /* or NULL */
+	const char *title;             /* or NULL */
+	int quantity;                  /* copies, 1..1000000 */
+	const struct spool_job_chunk *chunks;  /* this job's chunks: 1..SPOOL_JOB_CHUNKS_MAX */
+	int nchunks;
+	int parts;                     /* chunks the item has in all queues (JDF: over 1
+	                                  makes the output a PartialProduct); 0 means 1 */
+	const char *invoice;           /* the invoice PDF's name in the job's folder, or NULL */
+	const char *upload;            /* the copy of upload.xml's name, or NULL */
+	int status;                    /* OrderStatus: SPOOL_JOB_QUEUED when first published */
+	const char *message;           /* OrderStatusMessage, LF between lines, or NULL */
+};
+
+/*
+ * Render job.xml into *buf (malloc'd, NUL-terminated; free it), checked against
+ * schemas/job.xsd.  -1/EINVAL with err naming the field when a value is not allowed.
+ */
+int spool_jobxml_format(const struct spool_job *job, char **buf, size_t *len,
+    struct spool_err *err);
+/*
+ * Publish job.xml as dirfd/name (a plain file name) with spool_publish(dirfd, name,
+ * tmpfd, ..., pub); it replaces a file of that name unless pub says
+ * SPOOL_PUB_NOREPLACE.  tmpfd must be on dirfd's file system, or -1 for a dot-name in
+ * dirfd.
+ */
+int spool_jobxml_write(int dirfd, const char *name, int tmpfd, const struct spool_job *job,
+    const struct spool_pub *pub, struct spool_err *err);
+/*
+ * A JDF 1.9 ticket for job->chunks[chunk]: a Combined node of Interpreting, Rendering
+ * and DigitalPrinting whose RunList names the PDF by a relative URL (the file name,
+ * resolved against the ticket's own location, so it holds wherever the RIP mounts the
+ * hot folder) and whose output ComponentLink has Amount = job->quantity.
+ */
+int spool_jdf_format(const struct spool_job *job, int chunk, char **buf, size_t *len,
+    struct spool_err *err);
+int spool_jdf_write(int dirfd, const char *name, int tmpfd, const struct spool_job *job,
+    int chunk, const struct spool_pub *pub, struct spool_err *err);
+
+/* Why a job.xml read gave SPOOL_JOB_BADSTATUS. */
+enum spool_job_bad {
+	SPOOL_JOB_BAD_NONE,
+	SPOOL_JOB_BAD_NOBLOCK,      /* no OrderProductPrintStatus */
+	SPOOL_JOB_BAD_BLOCKS,       /* more than one OrderProductPrintStatus */
+	SPOOL_JOB_BAD_NOSTATUS,     /* no OrderStatus in it */
+	SPOOL_JOB_BAD_STATUSES,     /* more than one OrderStatus */
+	SPOOL_JOB_BAD_NUMBER,       /* OrderStatus is not a whole number (status_text) */
+};
+
+/* What a printer's job.xml says: OrderProductPrintStatus, nothing else. */
+struct spool_jobxml {
+	int status;                          /* OrderStatus, or SPOOL_JOB_BADSTATUS */
+	enum spool_job_bad bad;              /* why status is SPOOL_JOB_BADSTATUS */
+	char status_text[32];                /* OrderStatus as written: plain text, cut */
+	char message[SPOOL_JOB_MSG_MAX + 1]; /* OrderStatusMessage as plain text, or "" */
+	int message_cut;                     /* 1 if the message was longer and was cut */
+	char order_id[SPOOL_ID_MAX + 1];     /* Order/OrderId; "" if missing or not an id */
+	char item_id[SPOOL_ID_MAX + 1];      /* its OrderProductId; the same */
+	int line;                            /* the line of OrderStatus, or 0 */
+};
+
+/*
+ * Read a printer's job.xml, dirfd/name.  It is hostile: a symlink is refused (ELOOP),
+ * so is anything but a regular file (EINVAL) and a file over SPOOL_JOBXML_MAX (EFBIG);
+ * it is parsed with no network, no DTD, no entity substitution and no entity loader,
+ * and a DOCTYPE is refused where it starts (EINVAL), before any entity is declared.
+ * A document that is not well-formed, such as a file still being written, fails with
+ * EAGAIN and err "NAME: not well-formed at line N: ...": read it again after its next
+ * change.  A root other than PrintJob is EINVAL.  Anything wrong with the status
+ * itself is not an error here: status is SPOOL_JOB_BADSTATUS, and
+ * spool_jobxml_verdict says why.  The message is plain text: <br/> (also typed as
+ * text, in any case) and U+2028/9 become line breaks, other white space one blank,
+ * control and invisible formatting characters are dropped, at most two line breaks
+ * in a row, cut at a character boundary to SPOOL_JOB_MSG_MAX bytes.
+ */
+int spool_jobxml_read(int dirfd, const char *name, struct spool_jobxml *out,
+    struct spool_err *err);
+/* The same on a document in memory; name is what errors call it (for fuzzing). */
+int spool_jobxml_parse(const char *buf, size_t len, const char *name,
+    struct spool_jobxml *out, struct spool_err *err);
+
+/* "Queued", "Processing", "Shipping", "Failed", "Cancelled", or NULL. */
+const char *spool_job_status_name(int code);
+/*
+ * The printer's rules (document 002), as a pure function.  May a printer move a job
+ * from status `from` (the one spool last published or accepted) to `to`, with this
+ * OrderStatusMessage (may be NULL)?  Queued (2) to Processing (15), Processing to
+ * Shipping (3), and any status to Failed (10) with a message.  Returns 1 if so, 0 if
+ * to == from (no move), -1 if not: errno EINVAL for an unknown code, EPERM for a move
+ * the rules forbid, and err a sentence for the printer (the error element).
+ */
+int spool_job_transition(int from, int to, const char *message, struct spool_err *err);
+/* spool_job_transition on what was read, with a clear sentence for a bad status. */
+int spool_jobxml_verdict(const struct spool_jobxml *j, int from, struct spool_err *err);
+
+struct spool_jobxml_refusal {
+	int refused;        /* the status read (spool_jobxml.status), maybe BADSTATUS */
+	int restore;        /* the valid status to put back */
+	const char *why;    /* for the printer: spool_jobxml_verdict's err (one line) */
+};
+
+/*
+ * Write a refusal into the printer's job.xml: OrderStatus set back to r->restore (the
+ * extra OrderProductPrintStatus or OrderStatus elements that made it ambiguous are
+ * removed), and one OrderStatusError element (replacing an earlier one) with
+ * refused="what it said", time= and r->why; everything else the printer wrote stays.
+ * The file is replaced whole with spool_publish, keeping its permission bits.  If
+ * the file no longer says r->refused, or changes while this runs, it is left alone
+ * and -1/EAGAIN returned: read it again.
+ */
+int spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
+    const struct spool_jobxml_refusal *r, struct spool_err *err);
+/* The same on a document in memory: *out is malloc'd (free it). */
+int spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
+    const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err);
 
 #endif

@@ -280,41 +280,55 @@ order_name(const char *name, char *id)
 	return spool_id_ok(id);
 }
 
+/* The length of the valid UTF-8 character at p (n bytes left) and its code point; 0 if invalid. */
+size_t
+utf8_decode(const unsigned char *p, size_t n, unsigned *cp)
+{
+	unsigned c = p[0], v;
+	size_t len, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
 int
 text_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+	unsigned cp;
 
-	while (*p != '\0') {
-		unsigned c = *p, cp;
-		int n, i;
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
+	/* UTF-8 without C0, DEL or C1 control characters */
+	while (n > 0) {
+		if ((k = utf8_decode(p, n, &cp)) == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		p += n + 1;
+		p += k;
+		n -= k;
 	}
 	return 1;
 }

@@ -372,7 +372,7 @@ static time_t
 reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
-	char buf[32];
+	char buf[32], why[SPOOL_FIELD_MAX + 1];
 	time_t next = 0, at;
 	int r;
 
@@ -390,6 +390,17 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 		note(d, l, "reminder %s, %s before the timer", s->reminders[r].template,
 		    span(s->reminders[r].before, buf, sizeof buf));
 		log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
+		if (d->conf->mail.relay == NULL)
+			continue;
+		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", why,
+		    sizeof why) == 0)
+			note(d, l, "%s", why);
+		else {
+			note(d, l, "mail %s to the customer not sent: %s", s->reminders[r].template,
+			    why);
+			log_order(LOG_L_WARN, l->id, "mail %s to the customer not sent: %s",
+			    s->reminders[r].template, why);
+		}
 	}
 	return next;
 }
@@ -449,14 +460,41 @@ act(struct daemon *d, struct look *l)
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
 
-	if (a->kind != SPOOL_ACT_EXEC) {
-		/* carried out in later versions (print production, mail) */
+	if (a->kind == SPOOL_ACT_NOTIFY) {
+		char why[SPOOL_FIELD_MAX + 1];
+		struct spool_event last;
+		const char *msg = l->st.error;
+
+		/* the message: what the arrival's line says (a printer's, an admin's), else the error */
+		if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
+		    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
+			msg = last.comment;
+		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, why, sizeof why) == 0)
+			note(d, l, "%s", why);
+		else {
+			/* mail off is a choice; anything else is worth a warning */
+			note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+			log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
+			    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+		}
+		l->st.step++;
+		l->dirty = 1;
+		return 0;
+	}
+	if (a->kind != SPOOL_ACT_EXEC && a->kind != SPOOL_ACT_STITCH) {
+		/* carried out in a later version (print production) */
 		note(d, l, "action %s is not available in this version", names[a->kind]);
 		log_order(LOG_L_WARN, l->id, "action %s is not available in this version; skipped",
 		    names[a->kind]);
 		l->st.step++;
 		l->dirty = 1;
 		return 0;
+	}
+	if (l->st.tries > s->retries && a->kind == SPOOL_ACT_STITCH) {
+		/* a stitch cut short told nobody anything: it runs again, as the same try */
+		note(d, l, "attempt %d was interrupted; it runs again", l->st.tries);
+		l->st.tries--;
+		l->st.attempts--;
 	}
 	if (l->st.tries > s->retries) {
 		/* the last try was cut short (spoold died): the policy allows no more */
@@ -477,7 +515,8 @@ act(struct daemon *d, struct look *l)
 	l->st.attempts++;
 	if (save(d, l) < 0)
 		return 1;
-	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1, a->argv[0]);
+	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
+	    a->kind == SPOOL_ACT_STITCH ? "stitch" : a->argv[0]);
 	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);
 	d->spawn[d->nspawn].state = l->state;
 	d->spawn[d->nspawn].step = l->st.step;

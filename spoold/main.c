@@ -193,6 +193,8 @@ arm(struct daemon *d)
 		t = u;
 	if (d->next_rescan != 0 && (t == 0 || d->next_rescan < t))
 		t = d->next_rescan;
+	if (d->mail_pid == 0 && d->mail_next != 0 && (t == 0 || d->mail_next < t))
+		t = d->mail_next;
 	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
 		t = d->terminating + STOP_GRACE;
 	its.it_value.tv_sec = t;
@@ -245,6 +247,7 @@ turn(struct daemon *d)
 		if (d->poll > 0 && unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "kick", 0) == 0)
 			log_info("kicked: rescanning");
 		scan_begin(d);
+		d->mail_wanted = 1;    /* and the outbox, which polling cannot watch either */
 		d->next_rescan = now + (d->poll > 0 ? d->poll : d->rescan_every);
 	}
 	if (d->terminating) {
@@ -265,6 +268,7 @@ turn(struct daemon *d)
 		engine_look(d, id, hint);
 	/* group commit: one sync for the batch; the work it allows starts when it is done */
 	sync_request(d);
+	mail_kick(d, now);
 	if (!d->ready && !d->scan.active)
 		announce_ready(d);
 }
@@ -343,6 +347,7 @@ main(int argc, char **argv)
 	if (queue_init(&d.q) < 0 || queue_init(&d.wq) < 0 || heap_init(&d.heap) < 0)
 		fatal("out of memory");
 	d.rescan_every = d.conf->rescan;
+	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */
 	/* recovery before serving: unfinished submits and removals, stale tmp/, damage */
 	if (spool_check(d.sp, 1, report_problem, NULL) < 0)
 		log_warn("recovery check of %s", path);

@@ -104,6 +104,13 @@ struct daemon {
 	int sync_req, sync_done;        /* pipes to and from the sync helper (sync.c) */
 	int sync_busy;                  /* a sync is under way */
 	pid_t sync_pid;
+	unsigned long sync_gen;         /* syncs asked for */
+	unsigned long sync_done_gen;    /* the last of them that returned */
+	pid_t mail_pid;                 /* the mailer (notify.c), or 0 */
+	int mail_wanted;                /* outbox/new/ has something for it */
+	unsigned long mail_gen;         /* the sync its mail waits for */
+	time_t mail_next;               /* the next message due, or 0 */
+	int wd_outbox;
 	struct queue wq;                /* orders held back for want of a worker */
 	int incoming_pending;           /* incoming/ needs a look */
 	time_t next_rescan;
@@ -136,6 +143,12 @@ int engine_echo(const char *id, int state);
 void engine_echoes_forget(void);
 void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
+/* notify.c: mail */
+int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
+    const char *message, char *why, size_t whylen);
+void mail_kick(struct daemon *d, time_t now);
+void mail_done(struct daemon *d, int status);
+
 /* sync.c: group commit in a helper process */
 #define EV_SYNC 5                  /* epoll tag; see main.c */
 int sync_init(struct daemon *d);

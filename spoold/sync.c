@@ -77,8 +77,10 @@ sync_here(struct daemon *d)
 	if (spool_sync(d->sp) < 0)
 		log_warn("cannot sync the spool's file system");
 	d->dirty = 0;
+	d->sync_done_gen = ++d->sync_gen;
 	d->covered = d->nspawn;
 	engine_spawn_pending(d);
+	mail_kick(d, time(NULL));
 }
 
 /* What the loop wrote so far becomes durable; its handlers start when it is. */
@@ -89,8 +91,10 @@ sync_request(struct daemon *d)
 		return;
 	if (!d->dirty) {
 		/* nothing unsynced: whatever waits is covered already */
+		d->sync_done_gen = ++d->sync_gen;
 		d->covered = d->nspawn;
 		engine_spawn_pending(d);
+		mail_kick(d, time(NULL));
 		return;
 	}
 	if (d->sync_req < 0 || write(d->sync_req, "s", 1) != 1) {
@@ -103,6 +107,7 @@ sync_request(struct daemon *d)
 		return;
 	}
 	d->sync_busy = 1;
+	d->sync_gen++;
 	d->dirty = 0;
 	d->covered = d->nspawn;
 }
@@ -131,7 +136,9 @@ sync_finished(struct daemon *d)
 	if (c != 0)
 		log_warnx("cannot sync the spool's file system: %s", strerror(c));
 	d->sync_busy = 0;
+	d->sync_done_gen = d->sync_gen;
 	engine_spawn_pending(d);
+	mail_kick(d, time(NULL));
 	sync_request(d);
 }
 

@@ -78,7 +78,7 @@ watch_init(struct daemon *d)
 		d->wd_state[i] = -1;
 	for (i = 0; i < GATES_MAX; i++)
 		d->gates[i].wd = -1;
-	d->wd_incoming = d->wd_run = -1;
+	d->wd_incoming = d->wd_run = d->wd_outbox = -1;
 	if (d->poll == 0 && network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT))) {
 		d->poll = 5;
 		log_info("%s is on a network file system: polling every %ds", d->path, d->poll);
@@ -94,6 +94,7 @@ watch_init(struct daemon *d)
 	}
 	d->wd_incoming = add(d, "incoming", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_outbox = add(d, "outbox/new", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &(struct epoll_event){
 	    .events = EPOLLIN, .data.u64 = (uint64_t)EV_INOTIFY << 32 });
 }
@@ -187,6 +188,11 @@ watch_read(struct daemon *d)
 			if (ev->wd == d->wd_incoming) {
 				if (ev->len > 0 && ev->name[0] != '.')
 					d->incoming_pending = 1;
+				continue;
+			}
+			if (ev->wd == d->wd_outbox) {
+				/* a message to send (queued here, or retried with spoolctl) */
+				d->mail_wanted = 1;
 				continue;
 			}
 			if (ev->wd == d->wd_run) {

@@ -1,21 +1,94 @@
-# The documentation is part of the work: man pages lint clean, name every command
-# and every setting the code knows, and the examples validate with xmllint (an
-# independent validator) against the schemas that submit uses.
+# The documentation is part of the work: man pages lint clean, name every command,
+# option, setting and file key the code knows, and the examples validate with
+# xmllint (an independent validator) against the schemas that submit uses.
+# The names are taken from the code's own tables, so a new one fails here until
+# it is documented.
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$SRCDIR" || exit 1
-for m in spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5; do
+for m in spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
+    spoold/spoold.8; do
 	rc 0 "$m lints clean (mandoc, warnings and worse)" mandoc -Tlint -Wwarning "$m"
 	lines "$m: mandoc says nothing" "$T/err" 0
 done
-for c in init submit ls show history mv do rm check stats workflow; do
+
+# nonempty DESC FILE: the names were found (so a changed table is not a silent pass)
+nonempty() {
+	if [ -s "$2" ]; then ok "$1"; else not_ok "$1 (found none)"; fi
+}
+
+# every command in the table of spoolctl.c, and every option in its usage()
+sed -n '/ cmds\[\] = {/,/^};/p' spoolctl/spoolctl.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' \
+    >"$T/cmds"
+nonempty "the commands of spoolctl.c" "$T/cmds"
+while read -r c; do
 	has "spoolctl(1) documents $c" spoolctl/spoolctl.1 "^\.It Cm $c( |$)"
+	has "spoolctl(1) has $c in its synopsis" spoolctl/spoolctl.1 "^\.Cm $c$"
+done <"$T/cmds"
+sed -n '/^usage(void)/,/^}/p' spoolctl/spoolctl.c >"$T/usage"
+grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sort -u >"$T/long"
+grep -oE -- '\[-[a-z][] ]' "$T/usage" | tr -dc 'a-z\n' | sort -u >"$T/short"
+nonempty "the long options of spoolctl's usage" "$T/long"
+while read -r o; do
+	has "spoolctl(1) documents $o" spoolctl/spoolctl.1 "Fl \\\\${o#-}( |$)"
+done <"$T/long"
+while read -r o; do
+	has "spoolctl(1) documents -$o" spoolctl/spoolctl.1 "Fl $o( |$)"
+done <"$T/short"
+
+# every option of spoold: its usage(), its getopt string and its long options
+sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
+{
+	grep -oE -- '\[-[a-z]+[] ]' "$T/dusage" | tr -dc 'a-z\n'
+	grep -oE 'getopt_long\(argc, argv, "[^"]*"' spoold/main.c | sed 's/.*"\(.*\)"/\1/' |
+	    tr -d ':'
+} | fold -w1 | grep -x '[a-z]' | sort -u >"$T/dshort"
+{
+	grep -oE -- '--[a-z][a-z-]+' "$T/dusage" | sed 's/^--//'
+	sed -n '/struct option opts\[\] = {/,/};/p' spoold/main.c | grep -oE '\{ "[a-z-]+"' |
+	    tr -dc 'a-z\n-'
+} | sort -u >"$T/dlong"
+nonempty "the options of spoold" "$T/dshort"
+nonempty "the long options of spoold" "$T/dlong"
+while read -r o; do
+	has "spoold(8) documents -$o" spoold/spoold.8 "^\.It Fl $o( |$)"
+done <"$T/dshort"
+while read -r o; do
+	has "spoold(8) documents --$o" spoold/spoold.8 "^\.It .*Fl \\\\-$o( |$)"
+done <"$T/dlong"
+has "spoold(8) shows the usage's synopsis" spoold/spoold.8 "^\.Op Fl \\\\-ready-fd Ar fd$"
+for code in 0 1 64 66 75 78; do
+	has "spoold(8) documents exit code $code" spoold/spoold.8 "^\.It $code$"
 done
-# every key in the tables of lib/conf.c is in spool.conf(5)
+has "spoold(8) names the systemd unit" spoold/spoold.8 "spoold@\.service"
+has "spoold(8) has an EXAMPLES section" spoold/spoold.8 "^\.Sh EXAMPLES$"
+has "spoold(8) has a SEE ALSO section" spoold/spoold.8 "^\.Sh SEE ALSO$"
+
+# every key in the tables of lib/conf.c is in spool.conf(5), and every key
+# documented there is one of them
 sed -n '/keys\[\] = {/,/};/p' lib/conf.c | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
 for k in from to actors; do echo "$k"; done >>"$T/keys"
+nonempty "the keys of lib/conf.c" "$T/keys"
 while read -r k; do
 	has "spool.conf(5) documents $k" spool-layout/spool.conf.5 "^\.It Cm $k"
 done <"$T/keys"
+sed -n 's/^\.It Cm \([a-z_]*\) No = .*/\1/p' spool-layout/spool.conf.5 | sort -u >"$T/dockeys"
+check "spool.conf(5) documents no key that lib/conf.c does not know" \
+    sh -c "sort -u '$T/keys' | comm -13 - '$T/dockeys' | grep -q . && exit 1 || exit 0"
+
+# the keys of order and status files (lib/order.c) are those of spool-layout(5)
+for t in order_keys status_keys; do
+	sed -n "/ $t\[\] = {/,/};/p" lib/order.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' >"$T/$t"
+	nonempty "the $t of lib/order.c" "$T/$t"
+	while read -r k; do
+		has "spool-layout(5) documents the ${t%_keys} key $k" spool-layout/spool-layout.5 \
+		    "^\.It Cm $k$"
+	done <"$T/$t"
+done
+sed -n '/^spool-status 1$/,/^\.Ed$/s/^\([a-z]*\): .*/\1/p' spool-layout/spool-layout.5 \
+    >"$T/status_example"
+check "spool-layout(5) shows a status file with exactly the keys libspool writes" \
+    cmp -s "$T/status_keys" "$T/status_example"
+
 for code in 64 65 66 75 77 78; do
 	has "spoolctl(1) documents exit code $code" spoolctl/spoolctl.1 "^\.It $code"
 done

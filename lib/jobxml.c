@@ -1,0 +1,1361 @@
+/*
+ * Print job tickets in hot folders: job.xml, which printers read and edit to report
+ * progress, and JDF tickets for RIP hot folders.
+ *
+ * Writing.  A ticket is built with libxml2's tree API from values checked here (text
+ * is never pasted into markup), a job.xml is checked against the schema compiled in
+ * from spool-layout/schemas/job.xsd, and the file is published whole with
+ * spool_publish.
+ *
+ * Reading.  A printer's job.xml is hostile: it arrives over SMB, may be half written
+ * (Samba rewrites a file in place) or planted.  It is opened without following a
+ * symlink, must be a regular file of at most SPOOL_JOBXML_MAX bytes, and is parsed
+ * with no network, no DTD, no entity substitution and no external entity loader.  A
+ * DOCTYPE stops the parser where it starts, before any entity is declared: XXE, the
+ * entity bomb and the quadratic blow-up that libxml2's own limits let through
+ * (DEPENDENCIES.md) never get going.  Only OrderProductPrintStatus is read, and what
+ * the printer typed comes back as bounded plain text.
+ *
+ * Refusing.  An illegal status is written back into the printer's own document, its
+ * other content kept, and the file is replaced atomically.  A file that changed since
+ * it was read is left alone (EAGAIN), like any lost race.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "internal.h"
+
+#define JOB_SCHEMA "schemas/job.xsd"
+#define JDF_NS "http://www.CIP4.org/JDFSchema_1_1"
+#define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define QUANTITY_MAX 1000000
+#define PAGES_MAX 10000
+#define DEPTH_MAX 32        /* element nesting walked inside one element we read */
+#define STATUS_DIGITS 6     /* more digits than this is not a status */
+#define JDF_SHORT 63        /* JDF's shortString and ID: at most 63 characters */
+#define JDF_LONG 255        /* JDF's longString */
+
+/* What the printer sees first when it opens job.xml. */
+#define JOB_COMMENT "\n" \
+	"  A print job from spool.  To report progress, edit OrderStatus in\n" \
+	"  OrderProductPrintStatus: 15 when you start printing, 3 when it is shipped, or\n" \
+	"  10 if it failed, with an OrderStatusMessage that says why (<br/> breaks a line).\n" \
+	"  Save the file as UTF-8: spool reads it each time you save it.\n"
+
+/* ---- statuses and the printer's rules ----------------------------------- */
+
+static const struct {
+	int code;
+	const char *name;
+} statuses[] = {
+	{ SPOOL_JOB_QUEUED, "Queued" },
+	{ SPOOL_JOB_PROCESSING, "Processing" },
+	{ SPOOL_JOB_SHIPPING, "Shipping" },
+	{ SPOOL_JOB_FAILED, "Failed" },
+	{ SPOOL_JOB_CANCELLED, "Cancelled" },
+};
+
+const char *
+spool_job_status_name(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		if (statuses[i].code == code)
+			return statuses[i].name;
+	return NULL;
+}
+
+/* What may follow `from`, for the sentence that tells a printer why it was refused. */
+static const char *
+next_hint(int from)
+{
+	switch (from) {
+	case SPOOL_JOB_QUEUED:
+		return "next comes 15 (Processing), or 10 (Failed) with an OrderStatusMessage";
+	case SPOOL_JOB_PROCESSING:
+		return "next comes 3 (Shipping), or 10 (Failed) with an OrderStatusMessage";
+	case SPOOL_JOB_FAILED:
+		return "after a failure the shop decides what happens next";
+	default:
+		return "only 10 (Failed), with an OrderStatusMessage, can follow";
+	}
+}
+
+int
+spool_job_transition(int from, int to, const char *message, struct spool_err *err)
+{
+	const char *f = spool_job_status_name(from), *t = spool_job_status_name(to);
+
+	if (f == NULL)
+		return failerr(err, EINVAL, "status %d is not a print job status", from);
+	if (t == NULL)
+		return failerr(err, EINVAL, "OrderStatus %d is not a status: use 15 (Processing), "
+		    "3 (Shipping) or 10 (Failed)", to);
+	if (to == from)
+		return 0;
+	if (to == SPOOL_JOB_FAILED) {
+		if (message == NULL || *message == '\0')
+			return failerr(err, EPERM, "OrderStatus 10 (Failed) needs an OrderStatusMessage "
+			    "that says what went wrong");
+		return 1;
+	}
+	if ((from == SPOOL_JOB_QUEUED && to == SPOOL_JOB_PROCESSING) ||
+	    (from == SPOOL_JOB_PROCESSING && to == SPOOL_JOB_SHIPPING))
+		return 1;
+	if (to == SPOOL_JOB_QUEUED || to == SPOOL_JOB_CANCELLED)
+		return failerr(err, EPERM, "OrderStatus %d (%s) is set by the shop, not by the printer",
+		    to, t);
+	return failerr(err, EPERM, "OrderStatus %d (%s) cannot follow %d (%s): %s", to, t, from, f,
+	    next_hint(from));
+}
+
+int
+spool_jobxml_verdict(const struct spool_jobxml *j, int from, struct spool_err *err)
+{
+	static const char use[] = "use one of 15 (Processing), 3 (Shipping), 10 (Failed)";
+
+	if (j->status != SPOOL_JOB_BADSTATUS)
+		return spool_job_transition(from, j->status, j->message, err);
+	switch (j->bad) {
+	case SPOOL_JOB_BAD_NOBLOCK:
+		return failerr(err, EINVAL, "OrderProductPrintStatus is missing");
+	case SPOOL_JOB_BAD_BLOCKS:
+		return failerr(err, EINVAL, "OrderProductPrintStatus appears more than once");
+	case SPOOL_JOB_BAD_NOSTATUS:
+		return failerr(err, EINVAL, "OrderStatus is missing: %s", use);
+	case SPOOL_JOB_BAD_STATUSES:
+		return failerr(err, EINVAL, "OrderStatus appears more than once: %s", use);
+	default:
+		return failerr(err, EINVAL, "OrderStatus '%s' is not a status: %s", j->status_text,
+		    use);
+	}
+}
+
+/* ---- plain text out of what a printer typed ----------------------------- */
+
+/*
+ * A bounded writer of cleaned text: runs of blanks become one, line breaks are kept
+ * (at most two in a row), nothing leads or trails, and once something does not fit,
+ * nothing more is added, so the text is cut at one place, at a character boundary.
+ */
+struct clean {
+	char *out;
+	size_t cap, len;    /* cap: bytes of text, without the NUL */
+	int space, breaks, started, cut;
+};
+
+static void
+clean_init(struct clean *c, char *out, size_t size)
+{
+	memset(c, 0, sizeof *c);
+	c->out = out;
+	c->cap = size - 1;
+	out[0] = '\0';
+}
+
+static void
+clean_emit(struct clean *c, const unsigned char *s, size_t n)
+{
+	size_t sep = c->breaks > 1 ? 2 : c->breaks == 1 ? 1 : (size_t)c->space, i;
+
+	if (c->cut)
+		return;
+	if (c->len + sep + n > c->cap) {
+		c->cut = 1;
+		return;
+	}
+	for (i = 0; i < sep; i++)
+		c->out[c->len++] = c->breaks ? '\n' : ' ';
+	memcpy(c->out + c->len, s, n);
+	c->len += n;
+	c->out[c->len] = '\0';
+	c->space = c->breaks = 0;
+	c->started = 1;
+}
+
+static void
+clean_space(struct clean *c)
+{
+	if (c->started && c->breaks == 0)
+		c->space = 1;
+}
+
+static void
+clean_break(struct clean *c)
+{
+	if (c->started) {
+		c->breaks++;
+		c->space = 0;
+	}
+}
+
+/* Length of "<br>", "<br/>" or "<br />" in any case at s, or 0. */
+static size_t
+br_at(const unsigned char *s)
+{
+	size_t i = 3;
+
+	if (s[0] != '<' || (s[1] | 0x20) != 'b' || (s[2] | 0x20) != 'r')
+		return 0;
+	while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+		i++;
+	if (s[i] == '/')
+		i++;
+	return s[i] == '>' ? i + 1 : 0;
+}
+
+/*
+ * Characters that show nothing, or reorder what is shown (the bidirectional controls
+ * of "Trojan Source"): they could hide text from the admin who reads the message.
+ */
+static int
+invisible(uint32_t c)
+{
+	return c <= 0x9f || c == 0x61c || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb) || c == 0xfffe || c == 0xffff;
+}
+
+static void
+clean_text(struct clean *c, const unsigned char *s, int br)
+{
+	unsigned cp;
+	size_t n;
+
+	/* utf8_decode stops at the terminating NUL, which is no continuation byte */
+	while (*s != '\0' && !c->cut) {
+		if (br && *s == '<' && (n = br_at(s)) > 0) {
+			clean_break(c);
+			s += n;
+		} else if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+			clean_space(c);
+			s++;
+		} else if (*s < 0x80) {
+			if (*s >= 0x20 && *s != 0x7f)
+				clean_emit(c, s, 1);
+			s++;
+		} else if ((n = utf8_decode(s, 4, &cp)) == 0) {
+			s++;
+		} else {
+			if (cp == 0x2028 || cp == 0x2029) {
+				/* line and paragraph separators: a break only where breaks belong */
+				if (br)
+					clean_break(c);
+				else
+					clean_space(c);
+			} else if (!invisible(cp))
+				clean_emit(c, s, n);
+			s += n;
+		}
+	}
+}
+
+static int
+is_el(xmlNodePtr n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns == NULL &&
+	    strcmp((const char *)n->name, name) == 0;
+}
+
+/* The text below n, cleaned: with br set, <br/> elements and text are line breaks. */
+static void
+gather(struct clean *c, xmlNodePtr n, int br, int depth)
+{
+	for (; n != NULL && !c->cut; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content != NULL)
+				clean_text(c, n->content, br);
+		} else if (n->type == XML_ELEMENT_NODE) {
+			if (br && xmlStrcasecmp(n->name, (const xmlChar *)"br") == 0)
+				clean_break(c);
+			else if (depth < DEPTH_MAX)
+				gather(c, n->children, br, depth + 1);
+		}
+		/* Comments and processing instructions are not what the printer typed. */
+	}
+}
+
+/* An element's text as an id into dst (SPOOL_ID_MAX + 1 bytes), or "". */
+static void
+text_id(xmlNodePtr n, char *dst)
+{
+	struct clean c;
+
+	clean_init(&c, dst, SPOOL_ID_MAX + 1);
+	gather(&c, n->children, 0, 0);
+	if (c.cut || !spool_id_ok(dst))
+		dst[0] = '\0';
+}
+
+/* ---- parsing hostile XML ------------------------------------------------ */
+
+struct parse {
+	int nerr;
+	int line;
+	int doctype;
+	char msg[160];
+};
+
+/* libxml2's message, as one line of printable ASCII: it may quote the input. */
+static void
+copy_message(char *dst, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; s != NULL && *s != '\0' && i + 1 < len; s++)
+		dst[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : *s == '\n' ? ' ' : '?';
+	while (i > 0 && dst[i - 1] == ' ')
+		i--;
+	dst[i] = '\0';
+}
+
+static void
+on_error(void *arg, xmlErrorPtr e)
+{
+	struct parse *p = arg;
+
+	if (e == NULL || e->level < XML_ERR_ERROR || p->nerr++ > 0)
+		return;
+	p->line = e->line;
+	copy_message(p->msg, sizeof p->msg, e->message);
+}
+
+/* The SAX event of <!DOCTYPE: stop right there, before its internal subset is read. */
+static void
+on_doctype(void *ctx, const xmlChar *name, const xmlChar *external, const xmlChar *system)
+{
+	xmlParserCtxtPtr c = ctx;
+	struct parse *p = c->_private;
+
+	(void)name;
+	(void)external;
+	(void)system;
+	p->doctype = 1;
+	p->line = c->input != NULL ? c->input->line : 0;
+	xmlStopParser(c);
+}
+
+static xmlParserInputPtr
+no_entities(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url;
+	(void)id;
+	(void)ctxt;
+	return NULL;
+}
+
+/*
+ * Parse a hostile document: no network, no DTD, no entity substitution, no external
+ * entity loader, no DOCTYPE.  libxml2's error reporting is process-wide; the handlers
+ * in place before are put back.
+ */
+static xmlDocPtr
+safe_parse(const char *buf, size_t len, const char *name, struct spool_err *err)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	void *old_ctx = xmlStructuredErrorContext;
+	xmlExternalEntityLoader old_loader;
+	struct parse p = { .nerr = 0 };
+	xmlParserCtxtPtr c;
+	xmlDocPtr doc;
+	int opts = XML_PARSE_NONET | XML_PARSE_BIG_LINES, wf;
+
+#if LIBXML_VERSION >= 21300
+	opts |= XML_PARSE_NO_XXE;
+#endif
+	if (len > SPOOL_JOBXML_MAX) {
+		failerr(err, EFBIG, "%s: over %d bytes", name, SPOOL_JOBXML_MAX);
+		return NULL;
+	}
+	if (len == 0) {
+		failerr(err, EAGAIN, "%s: not well-formed at line 1: the file is empty", name);
+		return NULL;
+	}
+	if ((c = xmlCreateMemoryParserCtxt(buf, (int)len)) == NULL) {
+		failerr(err, ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	xmlCtxtUseOptions(c, opts);
+	c->_private = &p;
+	c->sax->internalSubset = on_doctype;
+	old_loader = xmlGetExternalEntityLoader();
+	xmlSetExternalEntityLoader(no_entities);
+	xmlSetStructuredErrorFunc(&p, on_error);
+	xmlParseDocument(c);
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
+	xmlSetExternalEntityLoader(old_loader);
+	doc = c->myDoc;
+	c->myDoc = NULL;
+	wf = c->wellFormed;
+	xmlFreeParserCtxt(c);
+	if (p.doctype) {
+		xmlFreeDoc(doc);
+		failerr(err, EINVAL, "%s:%d: a DOCTYPE is not allowed", name, p.line);
+		return NULL;
+	}
+	if (doc == NULL || !wf || p.nerr > 0) {
+		xmlFreeDoc(doc);
+		failerr(err, EAGAIN, "%s: not well-formed at line %d: %s", name, p.line,
+		    p.nerr > 0 ? p.msg : "parse error");
+		return NULL;
+	}
+	if (xmlGetIntSubset(doc) != NULL) {
+		xmlFreeDoc(doc);
+		failerr(err, EINVAL, "%s: a DOCTYPE is not allowed", name);
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * Read OrderProductPrintStatus into out.  *blockp (may be NULL) gets the first one,
+ * or NULL.  Fails only when the document is not a job.xml at all.
+ */
+static int
+extract(xmlDocPtr doc, const char *name, struct spool_jobxml *out, xmlNodePtr *blockp,
+    struct spool_err *err)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), n, c, block = NULL, st = NULL, msg = NULL;
+	int nblocks = 0, nstatus = 0;
+	struct clean cl;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	out->status = SPOOL_JOB_BADSTATUS;
+	if (blockp != NULL)
+		*blockp = NULL;
+	if (root == NULL || !is_el(root, "PrintJob"))
+		return failerr(err, EINVAL, "%s: not a job.xml: its root element is not PrintJob",
+		    name);
+	for (n = root->children; n != NULL; n = n->next) {
+		if (is_el(n, "OrderProductPrintStatus")) {
+			if (nblocks++ == 0)
+				block = n;
+		} else if (is_el(n, "Order") && out->order_id[0] == '\0') {
+			for (c = n->children; c != NULL; c = c->next)
+				if (is_el(c, "OrderId")) {
+					text_id(c, out->order_id);
+					break;
+				}
+		}
+	}
+	if (blockp != NULL)
+		*blockp = block;
+	if (block == NULL) {
+		out->bad = SPOOL_JOB_BAD_NOBLOCK;
+		return 0;
+	}
+	for (n = block->children; n != NULL; n = n->next) {
+		if (is_el(n, "OrderStatus")) {
+			if (nstatus++ == 0)
+				st = n;
+		} else if (is_el(n, "OrderStatusMessage") && msg == NULL)
+			msg = n;
+		else if (is_el(n, "OrderProductId") && out->item_id[0] == '\0')
+			text_id(n, out->item_id);
+	}
+	if (msg != NULL) {
+		clean_init(&cl, out->message, sizeof out->message);
+		gather(&cl, msg->children, 1, 0);
+		out->message_cut = cl.cut;
+	}
+	if (nblocks > 1)
+		out->bad = SPOOL_JOB_BAD_BLOCKS;
+	else if (nstatus == 0)
+		out->bad = SPOOL_JOB_BAD_NOSTATUS;
+	else if (nstatus > 1)
+		out->bad = SPOOL_JOB_BAD_STATUSES;
+	if (st == NULL)
+		return 0;
+	out->line = (int)xmlGetLineNo(st);
+	clean_init(&cl, out->status_text, sizeof out->status_text);
+	gather(&cl, st->children, 0, 0);
+	if (out->bad != SPOOL_JOB_BAD_NONE)
+		return 0;
+	for (i = 0; out->status_text[i] >= '0' && out->status_text[i] <= '9'; i++)
+		;
+	if (cl.cut || i == 0 || i > STATUS_DIGITS || out->status_text[i] != '\0') {
+		out->bad = SPOOL_JOB_BAD_NUMBER;
+		return 0;
+	}
+	out->status = atoi(out->status_text);
+	return 0;
+}
+
+int
+spool_jobxml_parse(const char *buf, size_t len, const char *name, struct spool_jobxml *out,
+    struct spool_err *err)
+{
+	xmlDocPtr doc;
+	int r;
+
+	if (name == NULL)
+		name = "job.xml";
+	memset(out, 0, sizeof *out);
+	out->status = SPOOL_JOB_BADSTATUS;
+	if ((doc = safe_parse(buf, len, name, err)) == NULL)
+		return -1;
+	r = extract(doc, name, out, NULL, err);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* A plain file name in a folder: an id, so no slash, no "..", no dot-file. */
+static int
+file_name_ok(const char *name)
+{
+	return name != NULL && spool_id_ok(name);
+}
+
+/*
+ * Read dirfd/name whole: a regular file, not through a symlink, at most
+ * SPOOL_JOBXML_MAX bytes.  *st is the file as it was read.
+ */
+static int
+load(int dirfd, const char *name, char **bufp, size_t *lenp, struct stat *st,
+    struct spool_err *err)
+{
+	struct stat pre;
+	size_t len = 0, cap;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	if (!file_name_ok(name))
+		return failerr(err, EINVAL, "'%.80s' is not a plain file name", name);
+	/* Look before opening: opening a device or a FIFO can have effects of its own. */
+	if (fstatat(dirfd, name, &pre, AT_SYMLINK_NOFOLLOW) < 0)
+		return seterr(err, "%s: %s", name, strerror(errno));
+	if (S_ISLNK(pre.st_mode))
+		return failerr(err, ELOOP, "%s: is a symlink, which spool never follows", name);
+	if (!S_ISREG(pre.st_mode))
+		return failerr(err, EINVAL, "%s: not a regular file", name);
+	if (pre.st_size > SPOOL_JOBXML_MAX)
+		return failerr(err, EFBIG, "%s: %lld bytes, over the limit of %d", name,
+		    (long long)pre.st_size, SPOOL_JOBXML_MAX);
+	fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return seterr(err, "%s: %s", name,
+		    errno == ELOOP ? "is a symlink, which spool never follows" : strerror(errno));
+	if (fstat(fd, st) < 0) {
+		seterr(err, "%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_size > SPOOL_JOBXML_MAX) {
+		failerr(err, S_ISREG(st->st_mode) ? EFBIG : EINVAL, "%s: %s", name,
+		    S_ISREG(st->st_mode) ? "over the size limit" : "not a regular file");
+		goto fail;
+	}
+	/* One byte more than the file has: if that fills, the file grew while we read. */
+	cap = (size_t)st->st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		seterr(err, "%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	while (len < cap) {
+		n = spool_sys.read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seterr(err, "%s: %s", name, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == cap) {
+		failerr(err, EAGAIN, "%s: it grew while being read; read it again", name);
+		goto fail;
+	}
+	buf[len] = '\0';
+	spool_sys.close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+fail:
+	free(buf);
+	close_keep(fd);
+	return -1;
+}
+
+int
+spool_jobxml_read(int dirfd, const char *name, struct spool_jobxml *out,
+    struct spool_err *err)
+{
+	struct stat st;
+	char *buf;
+	size_t len;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	out->status = SPOOL_JOB_BADSTATUS;
+	if (load(dirfd, name, &buf, &len, &st, err) < 0)
+		return -1;
+	r = spool_jobxml_parse(buf, len, name, out, err);
+	free(buf);
+	return r;
+}
+
+/* ---- building tickets ----------------------------------------------------- */
+
+/*
+ * Text for a ticket: clean UTF-8 without control characters, none of the two
+ * non-characters XML forbids (U+FFFE, U+FFFF), at most max bytes.
+ */
+static int
+value_ok(const char *s, size_t max)
+{
+	return s != NULL && strlen(s) <= max && text_ok(s) &&
+	    strstr(s, "\xef\xbf\xbe") == NULL && strstr(s, "\xef\xbf\xbf") == NULL;
+}
+
+/* A message: lines of text separated by LF, at most SPOOL_JOB_MSG_MAX bytes in all. */
+static int
+message_ok(const char *s)
+{
+	char *copy, *line, *nl;
+	int ok = 1;
+
+	if (strlen(s) > SPOOL_JOB_MSG_MAX || (copy = strdup(s)) == NULL)
+		return 0;
+	for (line = copy; ok && line != NULL; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		ok = value_ok(line, SPOOL_JOB_MSG_MAX);
+	}
+	free(copy);
+	return ok;
+}
+
+static int
+pdf_name_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return file_name_ok(s) && n > 4 && strcmp(s + n - 4, ".pdf") == 0;
+}
+
+/* Check every value of a job; err names the first that is not allowed. */
+static int
+check_job(const struct spool_job *j, struct spool_err *err)
+{
+	const char *o = j->order_id != NULL && spool_id_ok(j->order_id) ? j->order_id : "?";
+	int i;
+
+#define BAD(what) failerr(err, EINVAL, "%s: job.xml: %s is not allowed", o, what)
+	if (!spool_id_ok(j->order_id ? j->order_id : ""))
+		return BAD("the order id");
+	if (!spool_id_ok(j->item_id ? j->item_id : ""))
+		return BAD("the item id");
+	if (!value_ok(j->customer, SPOOL_FIELD_MAX))
+		return BAD("the customer's name");
+	if (!value_ok(j->email, SPOOL_FIELD_MAX))
+		return BAD("the customer's email");
+	if (j->phone != NULL && !value_ok(j->phone, SPOOL_FIELD_MAX))
+		return BAD("the customer's phone");
+	if (j->nbilling < 0 || j->nbilling > SPOOL_JOB_LINES_MAX ||
+	    (j->nbilling > 0 && j->billing == NULL))
+		return BAD("the number of billing address lines");
+	for (i = 0; i < j->nbilling; i++)
+		if (!value_ok(j->billing[i], SPOOL_FIELD_MAX))
+			return BAD("a billing address line");
+	if (j->nshipping < 0 || j->nshipping > SPOOL_JOB_LINES_MAX ||
+	    (j->nshipping > 0 && j->shipping == NULL))
+		return BAD("the number of shipping address lines");
+	for (i = 0; i < j->nshipping; i++)
+		if (!value_ok(j->shipping[i], SPOOL_FIELD_MAX))
+			return BAD("a shipping address line");
+	if (!value_ok(j->product, SPOOL_FIELD_MAX) || j->product[0] == '\0')
+		return BAD("the product");
+	if (j->product_name != NULL && !value_ok(j->product_name, SPOOL_FIELD_MAX))
+		return BAD("the product name");
+	if (j->title != NULL && !value_ok(j->title, SPOOL_FIELD_MAX))
+		return BAD("the title");
+	if (j->quantity < 1 || j->quantity > QUANTITY_MAX)
+		return BAD("the quantity");
+	if (j->nchunks < 1 || j->nchunks > SPOOL_JOB_CHUNKS_MAX || j->chunks == NULL)
+		return BAD("the number of chunks");
+	for (i = 0; i < j->nchunks; i++)
+		if (!pdf_name_ok(j->chunks[i].file) || j->chunks[i].kind == NULL ||
+		    !spool_name_ok(j->chunks[i].kind) || j->chunks[i].pages < 0 ||
+		    j->chunks[i].pages > PAGES_MAX)
+			return BAD("a chunk (a PDF file name, a kind and its pages)");
+	if (j->parts < 0 || j->parts > SPOOL_JOB_CHUNKS_MAX * 4)
+		return BAD("the item's number of parts");
+	if (j->invoice != NULL && !pdf_name_ok(j->invoice))
+		return BAD("the invoice's file name");
+	if (j->upload != NULL && !file_name_ok(j->upload))
+		return BAD("the upload.xml copy's file name");
+	if (spool_job_status_name(j->status) == NULL)
+		return BAD("the status");
+	if (j->message != NULL && !message_ok(j->message))
+		return BAD("the message");
+#undef BAD
+	return 0;
+}
+
+/* Building a tree: each step checks its parent, so one check at the end will do. */
+struct build {
+	xmlDocPtr doc;
+	int oom;
+};
+
+static xmlNodePtr
+child(struct build *b, xmlNodePtr parent, const char *name, const char *text)
+{
+	xmlNodePtr n = NULL;
+
+	/* xmlNewTextChild escapes text; xmlNewChild would read & in it as markup. */
+	if (parent == NULL ||
+	    (n = xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text)) == NULL)
+		b->oom = 1;
+	return n;
+}
+
+static void
+attr(struct build *b, xmlNodePtr n, const char *name, const char *value)
+{
+	if (n == NULL || xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value) == NULL)
+		b->oom = 1;
+}
+
+static void
+address(struct build *b, xmlNodePtr parent, const char *name, const char *const *lines,
+    int n)
+{
+	xmlNodePtr a;
+	int i;
+
+	if (n == 0)
+		return;
+	a = child(b, parent, name, NULL);
+	for (i = 0; i < n; i++)
+		child(b, a, "Line", lines[i]);
+}
+
+/* OrderStatusMessage: the lines of msg with <br/> between them, as document 002 has it. */
+static void
+message_el(struct build *b, xmlNodePtr parent, const char *msg)
+{
+	xmlNodePtr m = child(b, parent, "OrderStatusMessage", NULL), t;
+	const char *p = msg, *nl;
+	size_t n;
+
+	while (m != NULL) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (n > 0 && ((t = xmlNewDocTextLen(b->doc, (const xmlChar *)p, (int)n)) == NULL ||
+		    xmlAddChild(m, t) == NULL))
+			b->oom = 1;
+		if (nl == NULL)
+			break;
+		child(b, m, "br", NULL);
+		p = nl + 1;
+	}
+}
+
+/* A new document with an empty root element; NULL when out of memory. */
+static xmlNodePtr
+new_root(struct build *b, const char *name)
+{
+	xmlNodePtr root;
+
+	if ((b->doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
+		return NULL;
+	if ((root = xmlNewDocNode(b->doc, NULL, (const xmlChar *)name, NULL)) == NULL) {
+		xmlFreeDoc(b->doc);
+		b->doc = NULL;
+		return NULL;
+	}
+	xmlDocSetRootElement(b->doc, root);
+	return root;
+}
+
+static xmlDocPtr
+jobxml_doc(const struct spool_job *j)
+{
+	struct build b = { .oom = 0 };
+	char num[32], when[32];
+	xmlNodePtr root, o, c, p, s, n;
+	int i;
+
+	if ((root = new_root(&b, "PrintJob")) == NULL)
+		return NULL;
+	if ((n = xmlNewDocComment(b.doc, (const xmlChar *)JOB_COMMENT)) == NULL ||
+	    xmlAddPrevSibling(root, n) == NULL)
+		b.oom = 1;
+	attr(&b, root, "version", "1");
+	o = child(&b, root, "Order", NULL);
+	child(&b, o, "OrderId", j->order_id);
+	child(&b, o, "Placed", spool_time_fmt(j->placed, when, sizeof when));
+	c = child(&b, o, "Customer", NULL);
+	child(&b, c, "Name", j->customer);
+	child(&b, c, "Email", j->email);
+	if (j->phone != NULL)
+		child(&b, c, "Phone", j->phone);
+	address(&b, o, "BillingAddress", j->billing, j->nbilling);
+	address(&b, o, "ShippingAddress", j->shipping, j->nshipping);
+	if (j->invoice != NULL)
+		child(&b, o, "Invoice", j->invoice);
+
+	p = child(&b, root, "OrderProduct", NULL);
+	child(&b, p, "OrderProductId", j->item_id);
+	child(&b, p, "Product", j->product);
+	if (j->product_name != NULL)
+		child(&b, p, "ProductName", j->product_name);
+	if (j->title != NULL)
+		child(&b, p, "Title", j->title);
+	snprintf(num, sizeof num, "%d", j->quantity);
+	child(&b, p, "Quantity", num);
+	for (i = 0; i < j->nchunks; i++) {
+		n = child(&b, p, "Chunk", j->chunks[i].file);
+		attr(&b, n, "kind", j->chunks[i].kind);
+		if (j->chunks[i].pages > 0) {
+			snprintf(num, sizeof num, "%d", j->chunks[i].pages);
+			attr(&b, n, "pages", num);
+		}
+	}
+	if (j->upload != NULL)
+		child(&b, p, "Upload", j->upload);
+
+	s = child(&b, root, "OrderStatusInUse", NULL);
+	child(&b, s, "Queued", "2");
+	child(&b, s, "Processing", "15");
+	child(&b, s, "Shipping", "3");
+	child(&b, s, "Failed", "10");
+
+	s = child(&b, root, "OrderProductPrintStatus", NULL);
+	child(&b, s, "OrderProductId", j->item_id);
+	snprintf(num, sizeof num, "%d", j->quantity);
+	child(&b, s, "Quantity", num);
+	snprintf(num, sizeof num, "%d", j->status);
+	child(&b, s, "OrderStatus", num);
+	if (j->message != NULL && j->message[0] != '\0')
+		message_el(&b, s, j->message);
+	if (b.oom) {
+		xmlFreeDoc(b.doc);
+		return NULL;
+	}
+	return b.doc;
+}
+
+/* Serialize doc as UTF-8 into a malloc'd, NUL-terminated buffer. */
+static int
+dump(xmlDocPtr doc, int format, char **buf, size_t *len, struct spool_err *err)
+{
+	xmlChar *mem = NULL;
+	int n = 0;
+
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &n, "UTF-8", format);
+	if (mem == NULL || n < 0) {
+		xmlFree(mem);
+		return failerr(err, ENOMEM, "out of memory");
+	}
+	if ((*buf = malloc((size_t)n + 1)) == NULL) {
+		xmlFree(mem);
+		return failerr(err, ENOMEM, "out of memory");
+	}
+	memcpy(*buf, mem, (size_t)n);
+	(*buf)[n] = '\0';
+	*len = (size_t)n;
+	xmlFree(mem);
+	return 0;
+}
+
+struct verr {
+	int n;
+	char msg[200];
+};
+
+static void
+on_schema_error(void *arg, xmlErrorPtr e)
+{
+	struct verr *v = arg;
+
+	if (e == NULL || v->n++ > 0)
+		return;
+	snprintf(v->msg, sizeof v->msg, "line %d: ", e->line);
+	copy_message(v->msg + strlen(v->msg), sizeof v->msg - strlen(v->msg), e->message);
+}
+
+/* Check what we are about to publish against the schema compiled in. */
+static int
+validate(xmlDocPtr doc, const char *xsd, struct spool_err *err)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	void *old_ctx = xmlStructuredErrorContext;
+	xmlSchemaParserCtxtPtr pc = NULL;
+	xmlSchemaValidCtxtPtr vc = NULL;
+	xmlSchemaPtr schema = NULL;
+	struct verr v = { .n = 0 };
+	const char *data;
+	size_t len;
+	int r = -1;
+
+	if ((data = spool_shipped(xsd, &len)) == NULL)
+		return failerr(err, ENOENT, "schema %s is missing", xsd);
+	xmlSetStructuredErrorFunc(&v, on_schema_error);
+	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
+	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
+		failerr(err, EINVAL, "schema %s: %s", xsd, v.n ? v.msg : "cannot be compiled");
+		goto out;
+	}
+	xmlSchemaSetValidStructuredErrors(vc, on_schema_error, &v);
+	if (xmlSchemaValidateDoc(vc, doc) != 0) {
+		failerr(err, EINVAL, "does not match %s: %s", xsd, v.n ? v.msg : "invalid");
+		goto out;
+	}
+	r = 0;
+out:
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
+	xmlSchemaFreeValidCtxt(vc);
+	xmlSchemaFree(schema);
+	xmlSchemaFreeParserCtxt(pc);
+	return r;
+}
+
+int
+spool_jobxml_format(const struct spool_job *job, char **buf, size_t *len,
+    struct spool_err *err)
+{
+	struct spool_err e;
+	xmlDocPtr doc;
+	int r;
+
+	if (check_job(job, err) < 0)
+		return -1;
+	if ((doc = jobxml_doc(job)) == NULL)
+		return failerr(err, ENOMEM, "%s: job.xml: out of memory", job->order_id);
+	if (validate(doc, JOB_SCHEMA, &e) < 0) {
+		/* The values were checked: this is a bug here, not bad input. */
+		xmlFreeDoc(doc);
+		return failerr(err, EINVAL, "%s: job.xml %s", job->order_id, e.msg);
+	}
+	r = dump(doc, 1, buf, len, err);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static int
+write_ticket(int dirfd, const char *name, int tmpfd, const char *oid, const char *buf,
+    size_t len, const struct spool_pub *pub, struct spool_err *err)
+{
+	if (spool_publish(dirfd, name, tmpfd, buf, len, pub) < 0)
+		return seterr(err, "%s: cannot publish %s: %s", oid, name, strerror(errno));
+	return 0;
+}
+
+int
+spool_jobxml_write(int dirfd, const char *name, int tmpfd, const struct spool_job *job,
+    const struct spool_pub *pub, struct spool_err *err)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	if (!file_name_ok(name))
+		return failerr(err, EINVAL, "'%.80s' is not a plain file name", name ? name : "");
+	if (spool_jobxml_format(job, &buf, &len, err) < 0)
+		return -1;
+	r = write_ticket(dirfd, name, tmpfd, job->order_id, buf, len, pub, err);
+	free(buf);
+	return r;
+}
+
+/* ---- JDF ----------------------------------------------------------------- */
+
+/* FNV-1a: a short, stable fingerprint for ids that JDF's limits make us shorten. */
+static uint64_t
+fnv(const char *s, uint64_t h)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * s as a JDF shortString (at most 63 characters): as it is when it fits, otherwise
+ * its start and a hash of the whole, so two long ids stay apart.  s is ASCII (ids).
+ */
+static void
+short_string(char *dst, size_t len, const char *s)
+{
+	if (strlen(s) <= JDF_SHORT)
+		snprintf(dst, len, "%s", s);
+	else
+		snprintf(dst, len, "%.54s~%08x", s, (unsigned)(fnv(s, 0xcbf29ce484222325ULL) >> 32));
+}
+
+/* The first max characters of the UTF-8 text s (JDF counts characters). */
+static void
+cut_chars(char *dst, size_t len, const char *s, size_t max)
+{
+	size_t i = 0, chars = 0;
+
+	while (s[i] != '\0' && chars < max) {
+		size_t n = 1;
+		while ((s[i + n] & 0xc0) == 0x80)
+			n++;
+		if (i + n >= len)
+			break;
+		i += n;
+		chars++;
+	}
+	memcpy(dst, s, i);
+	dst[i] = '\0';
+}
+
+static xmlDocPtr
+jdf_doc(const struct spool_job *j, int k)
+{
+	const struct spool_job_chunk *ch = &j->chunks[k];
+	const char *what = j->product_name != NULL ? j->product_name : j->product;
+	char jobid[JDF_SHORT + 1], part[JDF_SHORT + 1], id[24], buf[1024], name[1024], num[32];
+	struct build b = { .oom = 0 };
+	xmlNodePtr root, rp, n, lp;
+	xmlNsPtr ns, xsi;
+	uint64_t h;
+
+	if ((root = new_root(&b, "JDF")) == NULL)
+		return NULL;
+	if ((ns = xmlNewNs(root, (const xmlChar *)JDF_NS, NULL)) == NULL ||
+	    (xsi = xmlNewNs(root, (const xmlChar *)XSI_NS, (const xmlChar *)"xsi")) == NULL ||
+	    xmlSetNsProp(root, xsi, (const xmlChar *)"type", (const xmlChar *)"Combined") == NULL)
+		b.oom = 1;
+	else
+		xmlSetNs(root, ns);
+	/* The node's ID is an XML ID (a letter first): a fingerprint of the job's chunk. */
+	h = fnv(ch->file, fnv(j->item_id, fnv(j->order_id, 0xcbf29ce484222325ULL)));
+	snprintf(id, sizeof id, "n_%016llx", (unsigned long long)h);
+	short_string(jobid, sizeof jobid, j->order_id);
+	snprintf(buf, sizeof buf, "%s.%s", j->item_id, ch->kind);
+	short_string(part, sizeof part, buf);
+	snprintf(buf, sizeof buf, "Order %s, item %s, %s: %s%s%s", j->order_id, j->item_id,
+	    ch->kind, what, j->title != NULL ? ", " : "", j->title != NULL ? j->title : "");
+	attr(&b, root, "ID", id);
+	attr(&b, root, "Type", "Combined");
+	attr(&b, root, "Types", "Interpreting Rendering DigitalPrinting");
+	attr(&b, root, "Status", "Waiting");
+	attr(&b, root, "Version", "1.9");
+	attr(&b, root, "MaxVersion", "1.9");
+	attr(&b, root, "JobID", jobid);
+	attr(&b, root, "JobPartID", part);
+	cut_chars(name, sizeof name, buf, JDF_LONG);
+	attr(&b, root, "DescriptiveName", name);
+
+	rp = child(&b, root, "ResourcePool", NULL);
+	n = child(&b, rp, "CustomerInfo", NULL);
+	attr(&b, n, "Class", "Parameter");
+	attr(&b, n, "ID", "r_customer");
+	attr(&b, n, "Status", "Available");
+	attr(&b, n, "CustomerOrderID", jobid);
+	cut_chars(name, sizeof name, j->title != NULL ? j->title : what, JDF_LONG);
+	attr(&b, n, "CustomerJobName", name);
+	n = child(&b, rp, "RunList", NULL);
+	attr(&b, n, "Class", "Parameter");
+	attr(&b, n, "ID", "r_document");
+	attr(&b, n, "Status", "Available");
+	if (ch->pages > 0) {
+		snprintf(num, sizeof num, "%d", ch->pages);
+		attr(&b, n, "NPage", num);
+	}
+	n = child(&b, child(&b, n, "LayoutElement", NULL), "FileSpec", NULL);
+	attr(&b, n, "MimeType", "application/pdf");
+	/*
+	 * A relative URL: the file name, which is an id and so needs no escaping, resolved
+	 * against the ticket's own location (RFC 3986), that is, in the hot folder.
+	 */
+	attr(&b, n, "URL", ch->file);
+	n = child(&b, rp, "InterpretingParams", NULL);
+	attr(&b, n, "Class", "Parameter");
+	attr(&b, n, "ID", "r_interpreting");
+	attr(&b, n, "Status", "Available");
+	n = child(&b, rp, "RenderingParams", NULL);
+	attr(&b, n, "Class", "Parameter");
+	attr(&b, n, "ID", "r_rendering");
+	attr(&b, n, "Status", "Available");
+	n = child(&b, rp, "DigitalPrintingParams", NULL);
+	attr(&b, n, "Class", "Parameter");
+	attr(&b, n, "ID", "r_printing");
+	attr(&b, n, "Status", "Available");
+	n = child(&b, rp, "Component", NULL);
+	attr(&b, n, "Class", "Quantity");
+	attr(&b, n, "ID", "r_output");
+	attr(&b, n, "Status", "Unavailable");
+	attr(&b, n, "ComponentType", j->parts > 1 ? "PartialProduct" : "FinalProduct");
+	snprintf(buf, sizeof buf, "%s (%s)", what, ch->kind);
+	cut_chars(name, sizeof name, buf, JDF_LONG);
+	attr(&b, n, "DescriptiveName", name);
+
+	/* CombinedProcessIndex: 0 Interpreting, 1 Rendering, 2 DigitalPrinting. */
+	lp = child(&b, root, "ResourceLinkPool", NULL);
+	n = child(&b, lp, "CustomerInfoLink", NULL);
+	attr(&b, n, "rRef", "r_customer");
+	attr(&b, n, "Usage", "Input");
+	n = child(&b, lp, "RunListLink", NULL);
+	attr(&b, n, "rRef", "r_document");
+	attr(&b, n, "Usage", "Input");
+	attr(&b, n, "CombinedProcessIndex", "0");
+	n = child(&b, lp, "InterpretingParamsLink", NULL);
+	attr(&b, n, "rRef", "r_interpreting");
+	attr(&b, n, "Usage", "Input");
+	attr(&b, n, "CombinedProcessIndex", "0");
+	n = child(&b, lp, "RenderingParamsLink", NULL);
+	attr(&b, n, "rRef", "r_rendering");
+	attr(&b, n, "Usage", "Input");
+	attr(&b, n, "CombinedProcessIndex", "1");
+	n = child(&b, lp, "DigitalPrintingParamsLink", NULL);
+	attr(&b, n, "rRef", "r_printing");
+	attr(&b, n, "Usage", "Input");
+	attr(&b, n, "CombinedProcessIndex", "2");
+	/* The quantity: the planned amount is the link's, the copies to print. */
+	n = child(&b, lp, "ComponentLink", NULL);
+	attr(&b, n, "rRef", "r_output");
+	attr(&b, n, "Usage", "Output");
+	snprintf(num, sizeof num, "%d", j->quantity);
+	attr(&b, n, "Amount", num);
+	attr(&b, n, "CombinedProcessIndex", "2");
+	if (b.oom) {
+		xmlFreeDoc(b.doc);
+		return NULL;
+	}
+	return b.doc;
+}
+
+int
+spool_jdf_format(const struct spool_job *job, int chunk, char **buf, size_t *len,
+    struct spool_err *err)
+{
+	xmlDocPtr doc;
+	int r;
+
+	if (check_job(job, err) < 0)
+		return -1;
+	if (chunk < 0 || chunk >= job->nchunks)
+		return failerr(err, EINVAL, "%s: JDF: no chunk %d", job->order_id, chunk);
+	if ((doc = jdf_doc(job, chunk)) == NULL)
+		return failerr(err, ENOMEM, "%s: JDF: out of memory", job->order_id);
+	r = dump(doc, 1, buf, len, err);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int
+spool_jdf_write(int dirfd, const char *name, int tmpfd, const struct spool_job *job,
+    int chunk, const struct spool_pub *pub, struct spool_err *err)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	if (!file_name_ok(name))
+		return failerr(err, EINVAL, "'%.80s' is not a plain file name", name ? name : "");
+	if (spool_jdf_format(job, chunk, &buf, &len, err) < 0)
+		return -1;
+	r = write_ticket(dirfd, name, tmpfd, job->order_id, buf, len, pub, err);
+	free(buf);
+	return r;
+}
+
+/* ---- refusing a status ---------------------------------------------------- */
+
+static void
+unlink_free(xmlNodePtr n)
+{
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+}
+
+/* The white space before n, when it is only white space (to indent what we add). */
+static const xmlChar *
+indent_before(xmlNodePtr n)
+{
+	const xmlChar *s;
+
+	if (n == NULL || n->prev == NULL || n->prev->type != XML_TEXT_NODE ||
+	    (s = n->prev->content) == NULL)
+		return NULL;
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return NULL;
+	return n->prev->content;
+}
+
+/* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
+static int
+mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
+    const struct spool_jobxml_refusal *r)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), n, next, st = NULL, last = NULL, e, t;
+	const xmlChar *indent;
+	char num[32], when[32], why[SPOOL_ERR_MAX];
+	struct clean c;
+
+	if (block == NULL &&
+	    (block = xmlNewChild(root, NULL, (const xmlChar *)"OrderProductPrintStatus", NULL)) == NULL)
+		return -1;
+	/* Only one OrderProductPrintStatus and one OrderStatus may stay. */
+	for (n = block->next; n != NULL; n = next) {
+		next = n->next;
+		if (is_el(n, "OrderProductPrintStatus"))
+			unlink_free(n);
+	}
+	for (n = block->children; n != NULL; n = next) {
+		next = n->next;
+		if (is_el(n, "OrderStatusError") || (is_el(n, "OrderStatus") && st != NULL))
+			unlink_free(n);
+		else if (is_el(n, "OrderStatus"))
+			st = n;
+	}
+	snprintf(num, sizeof num, "%d", r->restore);
+	if (st == NULL) {
+		if ((st = xmlNewChild(block, NULL, (const xmlChar *)"OrderStatus", NULL)) == NULL)
+			return -1;
+	}
+	/* Digits only, so xmlNodeSetContent has no markup to read in them. */
+	xmlNodeSetContent(st, (const xmlChar *)num);
+	for (n = block->children; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE)
+			last = n;
+	if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)"OrderStatusError", NULL)) == NULL)
+		return -1;
+	clean_init(&c, why, sizeof why);
+	clean_text(&c, (const unsigned char *)r->why, 0);
+	if ((t = xmlNewDocText(doc, (const xmlChar *)why)) == NULL || xmlAddChild(e, t) == NULL ||
+	    xmlNewProp(e, (const xmlChar *)"refused",
+	    (const xmlChar *)(cur->bad == SPOOL_JOB_BAD_NOSTATUS ? "(none)" : cur->status_text)) == NULL ||
+	    xmlNewProp(e, (const xmlChar *)"time",
+	    (const xmlChar *)spool_time_fmt(spool_sys.time(NULL), when, sizeof when)) == NULL) {
+		xmlFreeNode(e);
+		return -1;
+	}
+	/* After the last element, indented like OrderStatus (text nodes added merge). */
+	indent = indent_before(st);
+	if (last == NULL) {
+		if (xmlAddChild(block, e) == NULL) {
+			xmlFreeNode(e);
+			return -1;
+		}
+	} else {
+		if (xmlAddNextSibling(last, e) == NULL) {
+			xmlFreeNode(e);
+			return -1;
+		}
+		if (indent != NULL && ((t = xmlNewDocText(doc, indent)) == NULL ||
+		    xmlAddPrevSibling(e, t) == NULL))
+			return -1;
+	}
+	return 0;
+}
+
+int
+spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
+    const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err)
+{
+	struct spool_jobxml cur, check;
+	xmlNodePtr block;
+	xmlDocPtr doc;
+	char *res = NULL;
+	size_t rlen;
+
+	if (name == NULL)
+		name = "job.xml";
+	if (spool_job_status_name(r->restore) == NULL)
+		return failerr(err, EINVAL, "%s: cannot restore status %d: not a status", name,
+		    r->restore);
+	if (r->why == NULL)
+		return failerr(err, EINVAL, "%s: a refusal needs a reason", name);
+	if ((doc = safe_parse(buf, len, name, err)) == NULL)
+		return -1;
+	if (extract(doc, name, &cur, &block, err) < 0)
+		goto fail;
+	if (cur.status != r->refused) {
+		failerr(err, EAGAIN, "%s: OrderStatus is now '%s', not the refused one: read it again",
+		    name, cur.status_text);
+		goto fail;
+	}
+	if (mend(doc, block, &cur, r) < 0) {
+		failerr(err, ENOMEM, "%s: out of memory", name);
+		goto fail;
+	}
+	/* The printer's formatting stays as it was. */
+	if (dump(doc, 0, &res, &rlen, err) < 0)
+		goto fail;
+	xmlFreeDoc(doc);
+	doc = NULL;
+	if (rlen > SPOOL_JOBXML_MAX) {
+		failerr(err, EFBIG, "%s: with the error element it would be over %d bytes", name,
+		    SPOOL_JOBXML_MAX);
+		goto fail;
+	}
+	/* Never write back what we could not read ourselves. */
+	if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != r->restore) {
+		failerr(err, EINVAL, "%s: cannot write a valid status back", name);
+		goto fail;
+	}
+	*out = res;
+	*outlen = rlen;
+	return 0;
+fail:
+	free(res);
+	xmlFreeDoc(doc);
+	return -1;
+}
+
+/* Whether the file is another one, or was written, since *a was taken. */
+static int
+changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev != b->st_dev || a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	    a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
+	    a->st_ctim.tv_sec != b->st_ctim.tv_sec || a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
+}
+
+int
+spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
+    const struct spool_jobxml_refusal *r, struct spool_err *err)
+{
+	struct spool_pub pub = { .flags = 0 };
+	struct stat st, now;
+	char *buf = NULL, *out = NULL;
+	size_t len, olen;
+	int rc = -1;
+
+	if (load(dirfd, name, &buf, &len, &st, err) < 0)
+		return -1;
+	if (spool_jobxml_refuse_buf(buf, len, name, r, &out, &olen, err) < 0)
+		goto out;
+	/*
+	 * The printer may have saved again meanwhile: then its file wins, and the caller
+	 * reads it again.  (A save that starts after this look and before the rename
+	 * below is lost; the window is the length of one fsync.)
+	 */
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || changed(&st, &now)) {
+		failerr(err, EAGAIN, "%s: changed while being refused: read it again", name);
+		goto out;
+	}
+	pub.mode = st.st_mode & 0666;
+	if (spool_publish(dirfd, name, tmpfd, out, olen, &pub) < 0) {
+		seterr(err, "%s: cannot write it back: %s", name, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(out);
+	return rc;
+}

@@ -1,0 +1,199 @@
+/*
+ * Notifications: the notify action and the reminders compose a message from a
+ * template and spool it into outbox/new/ (libspool does the composing and the safe
+ * publish); the mailer (mailer.c), in a child process, sends what is there.  A mail
+ * that cannot be composed (mail is off, a bad address, a broken template) is said in
+ * the order's history and the order goes on: a notification never holds an order.
+ *
+ * The mailer starts only after the sync that covers the moves its mails tell of,
+ * so no customer hears of a state that a crash could take back.  It is not killed
+ * with spoold: a session under way finishes and files its messages, and the lock it
+ * holds (run/mailer.lock) keeps the next spoold's mailer from sending them again.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mailer.h"
+#include "spoold.h"
+
+#define MAIL_RETRY_SPAWN 10   /* seconds before trying again when fork fails */
+
+/* The items' ids, comma-separated, bounded: {item_id} (OrderProductID). */
+static void
+item_ids(struct daemon *d, const char *id, char *buf, size_t len)
+{
+	struct spool_item *items;
+	struct spool_err err;
+	size_t used = 0;
+	int n, i;
+
+	buf[0] = '\0';
+	if (spool_items_read(d->sp, id, &items, &n, &err) < 0)
+		return;
+	for (i = 0; i < n && used + strlen(items[i].id) + 3 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
+		    items[i].id);
+	free(items);
+}
+
+int
+notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
+    const char *message, char *why, size_t whylen)
+{
+	const struct spool_mail_conf *mc = &d->conf->mail;
+	const struct spool_state *s = &d->conf->states[state];
+	char items[SPOOL_FIELD_MAX + 1], url[1024], code[16], where[512];
+	char name[SPOOL_OUTBOX_NAME_MAX];
+	char *text = NULL, *subject = NULL, *body = NULL, *msg = NULL;
+	const char *to, *to_name = NULL;
+	struct spool_order o;
+	struct spool_err err;
+	size_t len, mlen;
+	int r = -1;
+
+	if (mc->relay == NULL) {
+		snprintf(why, whylen, "mail is off (no relay in [mail])");
+		return -1;
+	}
+	if (strcmp(audience, "customer") == 0) {
+		if (spool_order_read(d->sp, id, state, &o, &err) < 0) {
+			snprintf(why, whylen, "%s", err.msg);
+			return -1;
+		}
+		to = o.email;
+		to_name = o.customer[0] != '\0' ? o.customer : NULL;
+	} else
+		to = strcmp(audience, "admin") == 0 ? mc->admin : mc->superuser;
+	if (to == NULL || to[0] == '\0') {
+		snprintf(why, whylen, "no address for the %s", audience);
+		return -1;
+	}
+	if (!spool_mail_addr_ok(to)) {
+		snprintf(why, whylen, "the %s's address '%.80s' is not a plain address", audience,
+		    to);
+		return -1;
+	}
+	item_ids(d, id, items, sizeof items);
+	url[0] = '\0';
+	if (mc->details_url != NULL &&
+	    spool_mail_url(mc->details_url, id, strchr(items, ',') == NULL && items[0] != '\0' ?
+	    items : NULL, url, sizeof url) < 0)
+		url[0] = '\0';
+	if (s->code >= 0)
+		snprintf(code, sizeof code, "%d", s->code);
+	else
+		code[0] = '\0';
+	{
+		const struct spool_mail_var vars[] = {
+			{ "order_id", id }, { "item_id", items }, { "status", s->display },
+			{ "code", code }, { "message", message }, { "details_url", url },
+			{ "customer", strcmp(audience, "customer") == 0 ? o.customer : NULL },
+		};
+		if (spool_mail_template_read(d->conf, spool_dirfd(d->sp, SPOOL_DIR_ROOT), tmpl,
+		    &text, &len, where, sizeof where, &err) < 0 ||
+		    spool_mail_render(where, text, len, vars, sizeof vars / sizeof vars[0], &subject,
+		    &body, &err) < 0 ||
+		    spool_mail_compose(&(struct spool_mail){ .from = mc->from, .to = to,
+		    .to_name = to_name, .reply_to = mc->reply_to, .subject = subject, .body = body,
+		    .date = time(NULL), .domain = mc->domain }, &msg, &mlen, &err) < 0 ||
+		    spool_outbox_put(d->sp, id, msg, mlen, name, sizeof name, &err) < 0) {
+			snprintf(why, whylen, "%s", err.msg);
+			goto out;
+		}
+	}
+	snprintf(why, whylen, "mail %s to the %s <%s> queued as outbox/new/%s", tmpl, audience,
+	    to, name);
+	d->mail_wanted = 1;
+	d->mail_gen = d->sync_gen + 1;    /* the next sync covers what led to it */
+	r = 0;
+out:
+	free(text);
+	free(subject);
+	free(body);
+	free(msg);
+	return r;
+}
+
+/* The earliest due time in outbox/new/ (0: none), and whether one is due by now. */
+static time_t
+outbox_next(struct daemon *d)
+{
+	int fd = openat(spool_dirfd(d->sp, SPOOL_DIR_OUTBOX), "new",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	struct stat st;
+	time_t next = 0;
+	DIR *dir;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (spool_outbox_name_parse(de->d_name, NULL, NULL) &&
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && (next == 0 || st.st_mtime < next))
+			next = st.st_mtime;
+	closedir(dir);
+	return next;
+}
+
+/* Start the mailer if mail waits, its moves are durable, and none runs. */
+void
+mail_kick(struct daemon *d, time_t now)
+{
+	const struct spool_mail_conf *mc = &d->conf->mail;
+	struct mailer_summary sum;
+	pid_t pid;
+
+	if (mc->relay == NULL || d->mail_pid != 0 || d->terminating)
+		return;
+	if (!d->mail_wanted && (d->mail_next == 0 || d->mail_next > now))
+		return;
+	if (d->sync_done_gen < d->mail_gen)
+		return;    /* sync_finished calls again */
+	if ((pid = fork()) < 0) {
+		log_warn("cannot start the mailer");
+		d->mail_next = now + MAIL_RETRY_SPAWN;
+		return;
+	}
+	if (pid == 0) {
+		/* a process of its own: spoold's signals and its end do not cut a session */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_IGN);
+		setpgid(0, 0);
+		_exit(mailer_run(spool_dirfd(d->sp, SPOOL_DIR_ROOT), mc, time(NULL), &sum) < 0 ||
+		    sum.errors > 0 ? 1 : 0);
+	}
+	d->mail_pid = pid;
+	d->mail_wanted = 0;
+	d->mail_next = 0;
+}
+
+/* The mailer has ended: when is the next message due? */
+void
+mail_done(struct daemon *d, int status)
+{
+	time_t now = time(NULL);
+
+	d->mail_pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warnx("the mailer %s; see the lines above",
+		    WIFEXITED(status) ? "met errors" : "was killed");
+	d->mail_next = outbox_next(d);
+	if (d->mail_next != 0 && d->mail_next <= now)
+		/* due already (new ones, or another mailer held the lock): in a moment */
+		d->mail_next = now + 1;
+}
