@@ -227,6 +227,18 @@ spool_make(const char *dir, const char *workflow)
 	return sp;
 }
 
+void
+submit_example(struct spool *sp, const char *dir, const char *wf, const char *id,
+    const char *name, const char *who)
+{
+	struct spool_err err;
+	char *b = bundle_copy(dir, wf, id, name);
+
+	if (spool_submit(sp, AT_FDCWD, b, NULL, who, NULL, NULL, &err) < 0)
+		fail_msg("submit %s: %s", id, err.msg);
+	free(b);
+}
+
 char *
 bundle_copy(const char *dir, const char *wf, const char *id, const char *name)
 {

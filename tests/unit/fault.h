@@ -40,6 +40,9 @@ int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct spool *spool_make(const char *dir, const char *workflow);
 /* Copy example bundle spool-layout/examples/<wf>/<id> to dir/<name>; returns its path. */
 char *bundle_copy(const char *dir, const char *wf, const char *id, const char *name);
+/* Submit example bundle <wf>/<id> (copied to dir/<name>) into sp, as actor who. */
+void submit_example(struct spool *sp, const char *dir, const char *wf, const char *id,
+    const char *name, const char *who);
 /* Write a file (creating parent folders); text may be NULL for an empty file. */
 void file_write(const char *path, const char *text);
 /* A sorted listing of the tree below root (not tmp/ or run/), with content hashes. */

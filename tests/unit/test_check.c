@@ -34,19 +34,13 @@ collect(void *arg, const struct spool_problem *p)
 static int
 setup(void **state)
 {
-	struct spool_err err;
-	char *b;
-
 	(void)state;
 	/* ages in tmp/ are compared with the files' real times */
 	fault_install(time(NULL));
 	dir = tmpdir_make();
 	sp = spool_make(dir, "print");
 	snprintf(root, sizeof root, "%s/spool", dir);
-	b = bundle_copy(dir, "print", "1001", "b");
-	if (spool_submit(sp, AT_FDCWD, b, NULL, "admin:t", NULL, NULL, &err) < 0)
-		fail_msg("%s", err.msg);
-	free(b);
+	submit_example(sp, dir, "print", "1001", "b", "admin:t");
 	return 0;
 }
 

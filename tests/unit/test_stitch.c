@@ -24,17 +24,11 @@ static struct spool *sp;
 static int
 setup(void **state)
 {
-	struct spool_err err;
-	char *b;
-
 	(void)state;
 	fault_install(1763900000);
 	dir = tmpdir_make();
 	sp = spool_make(dir, "print");
-	b = bundle_copy(dir, "print", "1001", "b1001");
-	if (spool_submit(sp, AT_FDCWD, b, NULL, "admin:test", NULL, NULL, &err) < 0)
-		fail_msg("submit 1001: %s", err.msg);
-	free(b);
+	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
 	return 0;
 }
 
