@@ -500,6 +500,11 @@ int spool_quarantine(struct spool *sp, int dirfd, const char *name, const char *
 /* Find (and with repair set, mend what is safe) damage; returns the problem count. */
 int spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_problem *),
     void *arg);
+/*
+ * What spoold runs at start: repair only what a crash leaves half done (detached
+ * order files, stale tmp/), in constant memory; the count of problems, or -1.
+ */
+int spool_recover(struct spool *sp, void (*fn)(void *, const struct spool_problem *), void *arg);
 
 /* ---- mail -------------------------------------------------------------- */
 

@@ -348,8 +348,8 @@ main(int argc, char **argv)
 		fatal("out of memory");
 	d.rescan_every = d.conf->rescan;
 	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */
-	/* recovery before serving: unfinished submits and removals, stale tmp/, damage */
-	if (spool_check(d.sp, 1, report_problem, NULL) < 0)
+	/* recovery before serving: unfinished submits, removals and moves, stale tmp/ */
+	if (spool_recover(d.sp, report_problem, NULL) < 0)
 		log_warn("recovery check of %s", path);
 	if (sync_init(&d) < 0)
 		log_warn("cannot start the sync helper; the loop syncs itself");

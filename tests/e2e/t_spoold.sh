@@ -17,10 +17,16 @@ mkdir -p "$P/orders/9990" "$P/tmp/sub.dead"
 cp "$EX/pos/3001/order.xml" "$P/orders/9990/"
 printf 'spool-order 1\nid: 9990\n' >"$P/orders/9990/detached.order"
 touch -d '2 hours ago' "$P/tmp/sub.dead"
+rc 0 "submit 9991 while spoold is down" $S -d "$P" submit --id 9991 "$EX/pos/3001"
+printf 'spool-order 1\nid: 9991\n' >"$P/orders/9991/detached.order"
+mkdir -p "$P/orders/9992"
 check "spoold starts" start_spoold "$P"
 check "an unfinished submit is rolled back before it is ready" test ! -e "$P/orders/9990"
 check "stale tmp/ is swept" test ! -e "$P/tmp/sub.dead"
 has "and it says so" "$T/spoold.log" "^9990: uncommitted: orders/9990: .*\(repaired\)$"
+check "the detached copy left beside an order in a state is dropped" test ! -e "$P/orders/9991/detached.order"
+check "and the order stays" test -f "$P/orders/9991/order.xml"
+check "an orphaned folder is not spoold's to judge: it stays for spoolctl check" test -d "$P/orders/9992"
 
 # incoming/: a storefront renames whole bundles in
 cp -R "$EX/pos/3001" "$P/incoming/.3001.part"
@@ -28,6 +34,9 @@ mv "$P/incoming/.3001.part" "$P/incoming/3001"
 until_ "a bundle renamed into incoming/ is submitted" 20 in_state "$P" 3001 success
 check "and taken out of incoming/" test ! -e "$P/incoming/3001"
 has "the store submitted it" "$P/orders/3001/history" "	store	-	created	submitted$"
+rc 1 "spoolctl check reports the orphan" $S -d "$P" check
+has "by name" "$T/out" "orphan.*orders/9992"
+rc 0 "and check --repair moves it to corrupt/" $S -d "$P" check --repair
 mkdir "$P/incoming/.bad"
 cp "$EX/pos/3002/order.xml" "$P/incoming/.bad/"
 sed -i 's/<customer>/<customer><age>9<\/age>/' "$P/incoming/.bad/order.xml"
