@@ -143,6 +143,10 @@ history_lock(int dirfd, const char *name, struct hlock *h)
 		h->fd = spool_sys.openat(dirfd, name,
 		    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
 		h->created = h->fd >= 0;
+		/* another writer made it in between: append to theirs */
+		if (h->fd < 0 && errno == EEXIST)
+			h->fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW |
+			    O_CLOEXEC, 0);
 	}
 	if (h->fd < 0)
 		return -1;
