@@ -3,8 +3,10 @@
 #   make            build libspool and the programs into build/
 #   make check      install missing Debian packages, build with ASan and UBSan
 #                   into build/san/, run every test
-#   make run        install missing packages, build, make a demo spool in demo/
+#   make run        install missing packages, build, make demo spools in demo/ and
+#                   run spoold on them in the foreground
 #   make bench      the benchmarks of BENCHMARKS.md (slow; not part of check)
+#   make fuzz       the job.xml reader under libFuzzer, FUZZ_SECONDS (not part of check)
 #   make install    PREFIX, DESTDIR, MANDIR as usual
 
 .DELETE_ON_ERROR:
