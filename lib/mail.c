@@ -850,36 +850,85 @@ bad:
 
 /* ---- the outbox --------------------------------------------------------- */
 
-int
-spool_outbox_put(struct spool *sp, const char *order_id, const char *msg, size_t len,
-    char *out, size_t outlen, struct spool_err *err)
+/*
+ * Publish into outbox/new/ under name, unless a message of that name is in new/,
+ * sent/ or failed/ already: 0 published, 1 there already, -1 error.
+ */
+static int
+outbox_publish(struct spool *sp, const char *order_id, const char *name, time_t due_at,
+    const char *msg, size_t len, int once, struct spool_err *err)
 {
-	char name[SPOOL_OUTBOX_NAME_MAX], sfx[64], *dot;
-	time_t now = spool_sys.time(NULL);
-	struct timespec due = { now, 0 };
+	struct timespec due = { due_at, 0 };
+	const char *box[] = { "sent", "failed" };
+	char path[SPOOL_OUTBOX_NAME_MAX + 16];
 	int nfd, r;
+	size_t i;
 
-	if (!spool_id_ok(order_id))
-		return failerr(err, EINVAL, "outbox: not an order id");
 	if (len == 0 || len > SPOOL_MAIL_MAX || memchr(msg, '\0', len) != NULL)
 		return failerr(err, EINVAL, "%s: outbox: not a message (empty, too long, or NUL)",
 		    order_id);
-	/* "<pid>.<hex>" with a '-' for the dot: the name's dots separate its fields */
-	tmp_suffix(sfx, sizeof sfx);
-	if ((dot = strchr(sfx, '.')) != NULL)
-		*dot = '-';
-	if (fmt(name, sizeof name, "%s.%lld.%s.eml", order_id, (long long)now, sfx) < 0)
-		return seterr(err, "%s: outbox: name too long", order_id);
+	for (i = 0; once && i < sizeof box / sizeof box[0]; i++) {
+		fmt(path, sizeof path, "%s/%s", box[i], name);
+		if (faccessat(sp->dir[SPOOL_DIR_OUTBOX], path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return 1;
+	}
 	nfd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], "new",
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (nfd < 0)
 		return seterr(err, "%s: outbox/new: %s", order_id, strerror(errno));
 	r = spool_publish(nfd, name, sp->dir[SPOOL_DIR_TMP], msg, len,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &due });
-	if (r < 0)
+	if (r < 0 && once && errno == EEXIST)
+		r = 1;
+	else if (r < 0)
 		seterr(err, "%s: outbox/new/%s: %s", order_id, name, strerror(errno));
 	close_keep(nfd);
+	return r;
+}
+
+int
+spool_outbox_put(struct spool *sp, const char *order_id, const char *msg, size_t len,
+    char *out, size_t outlen, struct spool_err *err)
+{
+	char name[SPOOL_OUTBOX_NAME_MAX], sfx[64], *dot;
+	time_t now = spool_sys.time(NULL);
+	int r;
+
+	if (!spool_id_ok(order_id))
+		return failerr(err, EINVAL, "outbox: not an order id");
+	/* "<pid>.<hex>" with a '-' for the dot: the name's dots separate its fields */
+	tmp_suffix(sfx, sizeof sfx);
+	if ((dot = strchr(sfx, '.')) != NULL)
+		*dot = '-';
+	if (fmt(name, sizeof name, "%s.%lld.%s.eml", order_id, (long long)now, sfx) < 0)
+		return seterr(err, "%s: outbox: name too long", order_id);
+	r = outbox_publish(sp, order_id, name, now, msg, len, 0, err);
 	if (r == 0 && out != NULL)
+		snprintf(out, outlen, "%s", name);
+	return r;
+}
+
+int
+spool_outbox_put_once(struct spool *sp, const char *order_id, time_t when, const char *key,
+    const char *msg, size_t len, char *out, size_t outlen, struct spool_err *err)
+{
+	char name[SPOOL_OUTBOX_NAME_MAX];
+	const char *k;
+	int r;
+
+	if (!spool_id_ok(order_id))
+		return failerr(err, EINVAL, "outbox: not an order id");
+	for (k = key; *k != '\0'; k++)
+		if (!((*k >= '0' && *k <= '9') || (*k >= 'a' && *k <= 'z') ||
+		    (*k >= 'A' && *k <= 'Z') || *k == '-'))
+			return failerr(err, EINVAL, "%s: outbox: '%.40s' is not a message key",
+			    order_id, key);
+	if (key[0] == '\0' || when < 0 ||
+	    fmt(name, sizeof name, "%s.%lld.%s.eml", order_id, (long long)when, key) < 0)
+		return failerr(err, EINVAL, "%s: outbox: bad key or name too long", order_id);
+	/* due now, whatever the name's time says about the event it tells of */
+	r = outbox_publish(sp, order_id, name, spool_sys.time(NULL), msg, len, 1, err);
+	if (r >= 0 && out != NULL)
 		snprintf(out, outlen, "%s", name);
 	return r;
 }

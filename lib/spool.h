@@ -600,6 +600,14 @@ int spool_mail_recipient(const char *msg, size_t len, char *addr, size_t addrlen
 int spool_outbox_put(struct spool *sp, const char *order_id, const char *msg, size_t len,
     char *name, size_t namelen, struct spool_err *err);
 /*
+ * The same under a name made of the event, "<order_id>.<when>.<key>.eml" (key: 1..
+ * of [A-Za-z0-9-]), so that telling of the same event twice (a notify run again
+ * after a crash) queues one message: 0 queued, 1 a message of that name is in
+ * new/, sent/ or failed/ already, -1 error.  It is due at once.
+ */
+int spool_outbox_put_once(struct spool *sp, const char *order_id, time_t when, const char *key,
+    const char *msg, size_t len, char *name, size_t namelen, struct spool_err *err);
+/*
  * 1 if name is an outbox message name; copies out its order id (SPOOL_ID_MAX + 1
  * bytes) and creation time (either may be NULL).
  */

@@ -372,7 +372,7 @@ static time_t
 reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
-	char buf[32], why[SPOOL_FIELD_MAX + 1];
+	char buf[32], why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 16];
 	time_t next = 0, at;
 	int r;
 
@@ -392,8 +392,9 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 		log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
 		if (d->conf->mail.relay == NULL)
 			continue;
-		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", why,
-		    sizeof why) == 0)
+		snprintf(key, sizeof key, "%s-r%d", s->name, r);
+		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", at, key,
+		    why, sizeof why) == 0)
 			note(d, l, "%s", why);
 		else {
 			note(d, l, "mail %s to the customer not sent: %s", s->reminders[r].template,
@@ -461,7 +462,7 @@ act(struct daemon *d, struct look *l)
 		"purge", "copy" };
 
 	if (a->kind == SPOOL_ACT_NOTIFY) {
-		char why[SPOOL_FIELD_MAX + 1];
+		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 16];
 		struct spool_event last;
 		const char *msg = l->st.error;
 
@@ -469,7 +470,10 @@ act(struct daemon *d, struct look *l)
 		if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
 		    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
 			msg = last.comment;
-		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, why, sizeof why) == 0)
+		/* the event: this visit of this state (since, to the second), this step */
+		snprintf(key, sizeof key, "%s-n%d", s->name, l->st.step);
+		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, l->st.since, key, why,
+		    sizeof why) == 0)
 			note(d, l, "%s", why);
 		else {
 			/* mail off is a choice; anything else is worth a warning */

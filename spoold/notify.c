@@ -4,6 +4,8 @@
  * publish); the mailer (mailer.c), in a child process, sends what is there.  A mail
  * that cannot be composed (mail is off, a bad address, a broken template) is said in
  * the order's history and the order goes on: a notification never holds an order.
+ * A message is named after the event it tells of (the visit and the action's step,
+ * or the reminder), so a notify that runs again after a crash queues no second one.
  *
  * The mailer starts only after the sync that covers the moves its mails tell of,
  * so no customer hears of a state that a crash could take back.  It is not killed
@@ -47,7 +49,7 @@ item_ids(struct daemon *d, const char *id, char *buf, size_t len)
 
 int
 notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
-    const char *message, char *why, size_t whylen)
+    const char *message, time_t when, const char *key, char *why, size_t whylen)
 {
 	const struct spool_mail_conf *mc = &d->conf->mail;
 	const struct spool_state *s = &d->conf->states[state];
@@ -105,13 +107,16 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		    spool_mail_compose(&(struct spool_mail){ .from = mc->from, .to = to,
 		    .to_name = to_name, .reply_to = mc->reply_to, .subject = subject, .body = body,
 		    .date = time(NULL), .domain = mc->domain }, &msg, &mlen, &err) < 0 ||
-		    spool_outbox_put(d->sp, id, msg, mlen, name, sizeof name, &err) < 0) {
+		    (r = spool_outbox_put_once(d->sp, id, when, key, msg, mlen, name, sizeof name,
+		    &err)) < 0) {
 			snprintf(why, whylen, "%s", err.msg);
+			r = -1;
 			goto out;
 		}
 	}
-	snprintf(why, whylen, "mail %s to the %s <%s> queued as outbox/new/%s", tmpl, audience,
-	    to, name);
+	/* the same event told again (its notify ran again after a crash): one mail */
+	snprintf(why, whylen, "mail %s to the %s <%s> %s outbox/new/%s", tmpl, audience, to,
+	    r == 1 ? "was queued already as" : "queued as", name);
 	d->mail_wanted = 1;
 	d->mail_gen = d->sync_gen + 1;    /* the next sync covers what led to it */
 	r = 0;

@@ -145,7 +145,7 @@ void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 /* notify.c: mail */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
-    const char *message, char *why, size_t whylen);
+    const char *message, time_t when, const char *key, char *why, size_t whylen);
 void mail_kick(struct daemon *d, time_t now);
 void mail_done(struct daemon *d, int status);
 

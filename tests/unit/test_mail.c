@@ -830,6 +830,52 @@ test_outbox_put(void **state)
 	free(dir);
 }
 
+/* The same event told twice queues one message, also once it has been sent. */
+static void
+test_outbox_put_once(void **state)
+{
+	char *dir = tmpdir_make(), path[4300], from[4300], name[SPOOL_OUTBOX_NAME_MAX];
+	const char *msg = "To: a@b.c\r\nSubject: x\r\n\r\nhello\r\n";
+	struct spool_err err;
+	struct spool *sp;
+	struct stat st;
+
+	(void)state;
+	fault_install(T0);
+	sp = spool_make(dir, "pos");
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0 - 60, "n0", msg, strlen(msg), name,
+	    sizeof name, &err), 0);
+	assert_string_equal(name, "3001.1763899940.n0.eml");
+	snprintf(path, sizeof path, "%s/spool/outbox/new/%s", dir, name);
+	/* named after the event, due now */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mtime, T0);
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0 - 60, "n0", msg, strlen(msg), NULL,
+	    0, &err), 1);
+	snprintf(path, sizeof path, "%s/spool/outbox/new", dir);
+	assert_int_equal(dir_count(path), 1);
+	/* sent meanwhile: still one */
+	snprintf(from, sizeof from, "%s/spool/outbox/new/%s", dir, name);
+	snprintf(path, sizeof path, "%s/spool/outbox/sent/%s", dir, name);
+	assert_int_equal(rename(from, path), 0);
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0 - 60, "n0", msg, strlen(msg), NULL,
+	    0, &err), 1);
+	snprintf(path, sizeof path, "%s/spool/outbox/new", dir);
+	assert_int_equal(dir_count(path), 0);
+	/* another step of the visit is another event */
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0 - 60, "n1", msg, strlen(msg), NULL,
+	    0, &err), 0);
+	assert_int_equal(dir_count(path), 1);
+	/* a key that is not [A-Za-z0-9-] is refused */
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0, "a.b", msg, strlen(msg), NULL, 0,
+	    &err), -1);
+	assert_int_equal(spool_outbox_put_once(sp, "3001", T0, "", msg, strlen(msg), NULL, 0,
+	    &err), -1);
+	spool_close(sp);
+	tree_rm(dir);
+	free(dir);
+}
+
 /*
  * Every system call of a put fails in turn, whole or half written: outbox/new/ then
  * holds nothing, or (only when the directory's fsync after the rename failed) the
@@ -1048,6 +1094,7 @@ main(void)
 		cmocka_unit_test(test_recipient),
 		cmocka_unit_test(test_outbox_names),
 		cmocka_unit_test(test_outbox_put),
+		cmocka_unit_test(test_outbox_put_once),
 		cmocka_unit_test(test_outbox_put_faults),
 		cmocka_unit_test(test_mail_conf),
 		cmocka_unit_test(test_mail_conf_errors),
