@@ -364,30 +364,33 @@ collect(struct run *r, struct msg **out, int *full)
 	return n;
 }
 
-/* After the run: how many wait in new/, and when the first is due. */
-static void
-survey(struct run *r)
+/* How many messages wait in outbox/new/ (newfd), and when the first is due (0: none). */
+time_t
+mailer_next_due(int newfd, int *left)
 {
 	struct dirent *de;
 	struct stat st;
+	time_t next = 0;
 	DIR *d;
 	int fd;
 
-	if ((fd = dup(r->newfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+	if ((fd = dup(newfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(r->newfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (!spool_outbox_name_parse(de->d_name, NULL, NULL) ||
+		    fstatat(newfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		r->sum->left++;
-		if (r->sum->next_due == 0 || st.st_mtime < r->sum->next_due)
-			r->sum->next_due = st.st_mtime;
+		if (left != NULL)
+			(*left)++;
+		if (next == 0 || st.st_mtime < next)
+			next = st.st_mtime;
 	}
 	closedir(d);
+	return next;
 }
 
 /* ---- the SMTP session ------------------------------------------------- */
@@ -745,7 +748,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 			break;
 	}
 	sigaction(SIGPIPE, &old, NULL);
-	survey(&r);
+	sum->next_due = mailer_next_due(r.newfd, &sum->left);
 	rc = 0;
 out:
 	saved = errno;

@@ -30,4 +30,7 @@ struct mailer_summary {
 int mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
     struct mailer_summary *sum);
 
+/* How many messages wait in outbox/new/ (newfd), and when the first is due (0: none). */
+time_t mailer_next_due(int newfd, int *left);
+
 #endif

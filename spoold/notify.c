@@ -12,14 +12,12 @@
  * with spoold: a session under way finishes and files its messages, and the lock it
  * holds (run/mailer.lock) keeps the next spoold's mailer from sending them again.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,28 +126,18 @@ out:
 	return r;
 }
 
-/* The earliest due time in outbox/new/ (0: none), and whether one is due by now. */
+/* The earliest due time in outbox/new/, or 0: what the mailer's own survey says. */
 static time_t
 outbox_next(struct daemon *d)
 {
 	int fd = openat(spool_dirfd(d->sp, SPOOL_DIR_OUTBOX), "new",
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	struct stat st;
-	time_t next = 0;
-	DIR *dir;
+	time_t next;
 
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return 0;
-	}
-	while ((de = readdir(dir)) != NULL)
-		if (spool_outbox_name_parse(de->d_name, NULL, NULL) &&
-		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && (next == 0 || st.st_mtime < next))
-			next = st.st_mtime;
-	closedir(dir);
+	next = mailer_next_due(fd, NULL);
+	close(fd);
 	return next;
 }
 
