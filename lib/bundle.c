@@ -311,10 +311,19 @@ read_order(struct rd *r, const char *buf, size_t len)
 		} else if (is(n, "customer")) {
 			for (c = n->children; c != NULL; c = c->next)
 				if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
-				    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0)) {
+				    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0) ||
+				    (is(c, "phone") && text(c, NULL, b->phone, sizeof b->phone) < 0)) {
 					failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
 					goto out;
 				}
+		} else if (is(n, "billing") || is(n, "shipping")) {
+			int ship = is(n, "shipping"), *nl = ship ? &b->nshipping : &b->nbilling;
+
+			for (c = n->children; c != NULL; c = c->next)
+				if (is(c, "line") && *nl < SPOOL_LINES_MAX &&
+				    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
+				    SPOOL_FIELD_MAX + 1) > 0)
+					++*nl;
 		} else if (is(n, "payment")) {
 			text(n, "status", tmp, sizeof tmp);
 			b->delayed = strcmp(tmp, "delayed") == 0;
@@ -346,7 +355,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 					goto out;
 			}
 		} else if (is(n, "file")) {
-			char **nm;
+			char **nm, role[16];
 
 			if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
 			    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
@@ -357,6 +366,9 @@ read_order(struct rd *r, const char *buf, size_t len)
 				    tmp);
 				goto out;
 			}
+			text(n, "role", role, sizeof role);
+			if (strcmp(role, "invoice") == 0 && b->invoice[0] == '\0')
+				fmt(b->invoice, sizeof b->invoice, "%s", tmp);
 			if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
 			    (nm[r->nnames] = strdup(tmp)) == NULL) {
 				if (nm != NULL)
@@ -741,7 +753,7 @@ spool_bundle_free(struct spool_bundle *b)
 }
 
 int
-spool_items_read(struct spool *sp, const char *id, struct spool_item **items, int *n,
+spool_order_load(struct spool *sp, const char *id, struct spool_bundle **out,
     struct spool_err *err)
 {
 	struct rd r = { .conf = sp->conf, .err = err };
@@ -752,8 +764,10 @@ spool_items_read(struct spool *sp, const char *id, struct spool_item **items, in
 
 	if ((fd = open_payload(sp, id)) < 0)
 		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
-	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
+	if ((r.b = calloc(1, sizeof *r.b)) == NULL) {
+		failerr(err, ENOMEM, "out of memory");
 		goto out;
+	}
 	if (read_file(fd, "order.xml", XML_MAX, &buf, &len) < 0) {
 		seterr(err, "%s: orders/%s/order.xml: %s", id, id, strerror(errno));
 		goto out;
@@ -774,9 +788,8 @@ spool_items_read(struct spool *sp, const char *id, struct spool_item **items, in
 			xmlFreeDoc(doc);
 		}
 	}
-	*items = r.b->items;
-	*n = r.b->nitems;
-	r.b->items = NULL;
+	*out = r.b;
+	r.b = NULL;
 	rc = 0;
 out:
 	for (i = 0; i < r.nnames; i++)
@@ -786,6 +799,21 @@ out:
 	close_keep(fd);
 	spool_bundle_free(r.b);
 	return rc;
+}
+
+int
+spool_items_read(struct spool *sp, const char *id, struct spool_item **items, int *n,
+    struct spool_err *err)
+{
+	struct spool_bundle *b;
+
+	if (spool_order_load(sp, id, &b, err) < 0)
+		return -1;
+	*items = b->items;
+	*n = b->nitems;
+	b->items = NULL;
+	spool_bundle_free(b);
+	return 0;
 }
 
 int
@@ -823,7 +851,7 @@ spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b)
  * (the caller syncs the whole staging folder at once).
  */
 static int
-stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
+stage(int bfd, int sfd, const struct spool_bundle *b, int link, struct spool_err *err)
 {
 	const struct spool_pub pub = { .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC };
 	int i, r, src, dfd;
@@ -846,6 +874,8 @@ stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 		}
 		if (f->data != NULL)
 			r = spool_publish(dfd, base, -1, f->data, f->len, &pub);
+		else if (link && spool_sys.linkat(bfd, f->path, dfd, base, 0) == 0)
+			r = 0;    /* a reorder's uploads: never written again, so shared safely */
 		else if ((src = openat(bfd, f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 			r = -1;
 		else {
@@ -865,9 +895,9 @@ stage(int bfd, int sfd, const struct spool_bundle *b, struct spool_err *err)
 	return 0;
 }
 
-int
-spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
-    const char *who, char *out_id, int *out_state, struct spool_err *err)
+static int
+submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
 {
 	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
 	char bundle_id[SPOOL_ID_MAX + 1] = "";
@@ -924,7 +954,7 @@ spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		seterr(err, "%s: cannot make tmp/%s: %s", oid, stagename, strerror(errno));
 		goto out;
 	}
-	if (stage(bfd, sfd, b, err) < 0)
+	if (stage(bfd, sfd, b, link, err) < 0)
 		goto out;
 	memset(&ev, 0, sizeof ev);
 	ev.time = b->order.submitted;
@@ -996,5 +1026,162 @@ out:
 	close_keep(sfd);
 	close_keep(bfd);
 	spool_bundle_free(b);
+	return rc;
+}
+
+int
+spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, char *out_id, int *out_state, struct spool_err *err)
+{
+	return submit(sp, dirfd, bundle, id, who, 0, out_id, out_state, err);
+}
+
+/* An upload.xml for the copy: the same, but of the new order. */
+static int
+copy_upload_xml(int from, int to, const char *newid)
+{
+	xmlDocPtr doc;
+	xmlChar *out = NULL;
+	char *buf;
+	size_t len;
+	int olen = 0, r = -1;
+
+	if (read_file(from, "upload.xml", XML_MAX, &buf, &len) < 0)
+		return -1;
+	if ((doc = xml_read(buf, len, "upload.xml", NULL)) != NULL) {
+		xmlSetProp(xmlDocGetRootElement(doc), (const xmlChar *)"order", (const xmlChar *)newid);
+		xmlDocDumpMemoryEnc(doc, &out, &olen, "UTF-8");
+		if (out != NULL)
+			r = spool_publish(to, "upload.xml", -1, out, (size_t)olen,
+			    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC });
+		xmlFree(out);
+		xmlFreeDoc(doc);
+	} else
+		errno = EINVAL;
+	free(buf);
+	return r;
+}
+
+/* Link every regular file of from/name into to/name; folders recurse. */
+static int
+link_tree(int from, int to, const char *name, const char *newid, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0, sfd, dfd;
+
+	if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode) && strcmp(name, "upload.xml") == 0)
+		return copy_upload_xml(from, to, newid);
+	if (S_ISREG(st.st_mode))
+		return spool_sys.linkat(from, name, to, name, 0);
+	if (!S_ISDIR(st.st_mode) || depth > 2 || strcmp(name, SPOOL_CHUNKS_DIR) == 0)
+		return 0;
+	if (spool_sys.mkdirat(to, name, 0770) < 0 ||
+	    (d = dir_open(from, name)) == NULL)
+		return -1;
+	sfd = dirfd(d);
+	if ((dfd = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		closedir(d);
+		return -1;
+	}
+	while (r == 0 && (de = dir_next(d)) != NULL)
+		r = link_tree(sfd, dfd, de->d_name, newid, depth + 1);
+	close(dfd);
+	closedir(d);
+	return r;
+}
+
+/*
+ * The copy's order.xml: the new id, placed now, payment delayed (a reorder is paid
+ * again), and no invoice (the store makes a new one).
+ */
+static int
+copy_order_xml(const char *buf, size_t len, const char *newid, int sfd, struct spool_err *err)
+{
+	xmlNodePtr root, n, next;
+	xmlDocPtr doc;
+	xmlChar *out = NULL;
+	char when[32], tmp[16];
+	int olen = 0, r = -1;
+
+	if ((doc = xml_read(buf, len, "order.xml", err)) == NULL)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	xmlSetProp(root, (const xmlChar *)"id", (const xmlChar *)newid);
+	for (n = root->children; n != NULL; n = next) {
+		next = n->next;
+		if (is(n, "placed"))
+			xmlNodeSetContent(n, (const xmlChar *)spool_time_fmt(spool_sys.time(NULL), when,
+			    sizeof when));
+		else if (is(n, "payment")) {
+			xmlSetProp(n, (const xmlChar *)"status", (const xmlChar *)"delayed");
+			xmlUnsetProp(n, (const xmlChar *)"reference");
+		} else if (is(n, "file") && text(n, "role", tmp, sizeof tmp) > 0 &&
+		    strcmp(tmp, "invoice") == 0) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+	}
+	xmlDocDumpMemoryEnc(doc, &out, &olen, "UTF-8");
+	if (out == NULL || spool_publish(sfd, "order.xml", -1, out, (size_t)olen,
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) < 0)
+		seterr(err, "cannot write the copy's order.xml: %s", strerror(errno));
+	else
+		r = 0;
+	xmlFree(out);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int
+spool_order_copy(struct spool *sp, const char *id, const char *who, char *newid,
+    int *out_state, struct spool_err *err)
+{
+	char stagename[SPOOL_ID_MAX + 16], *buf = NULL;
+	int ofd, sfd = -1, n, where, rc = -1;
+	size_t len;
+
+	if ((ofd = open_payload(sp, id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	/* "<id>-r1", "<id>-r2", ...: the first free id */
+	for (n = 1; n < 1000; n++) {
+		if (fmt(newid, SPOOL_ID_MAX + 1, "%s-r%d", id, n) < 0) {
+			failerr(err, ENAMETOOLONG, "%s: the id is too long for a copy's id", id);
+			goto out;
+		}
+		if (spool_locate(sp, newid, &where) == 0 &&
+		    faccessat(sp->dir[SPOOL_DIR_ORDERS], newid, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+	}
+	fmt(stagename, sizeof stagename, "copy.%s", id);
+	if (read_file(ofd, "order.xml", XML_MAX, &buf, &len) < 0) {
+		seterr(err, "%s: orders/%s/order.xml: %s", id, id, strerror(errno));
+		goto out;
+	}
+	if (spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename) < 0 ||
+	    spool_sys.mkdirat(sp->dir[SPOOL_DIR_TMP], stagename, 0770) < 0 ||
+	    (sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		seterr(err, "%s: cannot make tmp/%s: %s", id, stagename, strerror(errno));
+		goto out;
+	}
+	if (copy_order_xml(buf, len, newid, sfd, err) < 0)
+		goto out;
+	if (faccessat(ofd, "items", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    link_tree(ofd, sfd, "items", newid, 0) < 0) {
+		seterr(err, "%s: cannot link its uploads: %s", id, strerror(errno));
+		goto out;
+	}
+	rc = submit(sp, sp->dir[SPOOL_DIR_TMP], stagename, newid, who, 1, newid, out_state, err);
+out:
+	if (sfd >= 0) {
+		close(sfd);
+		spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename);
+	}
+	free(buf);
+	close_keep(ofd);
 	return rc;
 }

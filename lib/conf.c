@@ -21,7 +21,7 @@
 #define CONF_MAX (256 * 1024)
 #define WORDS_MAX 32
 
-enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_MAIL, S_BAD };
+enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_MAIL, S_QUEUE, S_BAD };
 
 /* A reference to a state by name, resolved after parsing. */
 struct ref {
@@ -55,6 +55,7 @@ struct ctx {
 	unsigned spool_seen;
 	int have_spool;
 	unsigned mail_seen;
+	unsigned queue_seen;
 	struct rawstate *rs;
 	struct rawtrans *rt;
 	struct ref *entry_refs;
@@ -655,6 +656,106 @@ k_mail(struct ctx *x, const char *name, const char *v)
 	return 1;
 }
 
+/* ---- [queue NAME] ------------------------------------------------------- */
+
+/* "HH:MM" into minutes of the day. */
+static int
+clock_parse(const char *s, int *min)
+{
+	int h, m, n = 0;
+
+	if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || s[2] != ':' ||
+	    h < 0 || h > 23 || m < 0 || m > 59)
+		return -1;
+	*min = h * 60 + m;
+	return 0;
+}
+
+/* A folder path: clean text without blanks at either end, no "." or ".." part. */
+static int
+path_ok(const char *v)
+{
+	const char *p = v;
+	size_t n;
+
+	if (v[0] == '\0' || strlen(v) > 1024 || v[strlen(v) - 1] == ' ')
+		return 0;
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+static int
+k_queue(struct ctx *x, const char *name, const char *v)
+{
+	struct spool_queue *q = &x->c->queues[x->cur];
+	static const char *const keys[] = { "path", "chunks", "format", "window", "info", NULL };
+	char *w[WORDS_MAX + 1], *dup;
+	int i, j, nw, a, b;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(keys[i], name) == 0)
+			break;
+	if (keys[i] == NULL)
+		return cerr(x, x->line, name, "unknown key in [queue %s]", q->name);
+	if (x->queue_seen & (1u << i))
+		return cerr(x, x->line, name, "given twice in [queue %s]", q->name);
+	x->queue_seen |= 1u << i;
+	switch (i) {
+	case 0:
+	case 4:
+		if (!path_ok(v))
+			return cerr(x, x->line, name, "expected a folder path without . or .. parts");
+		if (setstr(i == 0 ? &q->path : &q->info, v) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		break;
+	case 1:
+		if ((dup = strdup(v)) == NULL)
+			return cerr(x, x->line, name, "out of memory");
+		nw = split(dup, w);
+		if (nw <= 0 || (q->chunks = calloc((size_t)nw, sizeof *q->chunks)) == NULL) {
+			free(dup);
+			return cerr(x, x->line, name, nw <= 0 ? "expected chunk kinds, or *" :
+			    "out of memory");
+		}
+		for (j = 0; j < nw; j++) {
+			if (strcmp(w[j], "*") != 0 && !spool_name_ok(w[j])) {
+				free(dup);
+				return cerr(x, x->line, name, "'%s' is not a chunk kind", w[j]);
+			}
+			if ((q->chunks[q->nchunks] = strdup(w[j])) == NULL) {
+				free(dup);
+				return cerr(x, x->line, name, "out of memory");
+			}
+			q->nchunks++;
+		}
+		free(dup);
+		break;
+	case 2:
+		if (strcmp(v, "job") == 0)
+			q->format = SPOOL_FORMAT_JOB;
+		else if (strcmp(v, "jdf") == 0)
+			q->format = SPOOL_FORMAT_JDF;
+		else
+			return cerr(x, x->line, name, "expected job or jdf");
+		break;
+	case 3:
+		if (clock_parse(v, &a) < 0 ||
+		    (v[5] != '\0' && (v[5] != '-' || clock_parse(v + 6, &b) < 0 || b == a)))
+			return cerr(x, x->line, name, "expected HH:MM or HH:MM-HH:MM");
+		q->window = a;
+		q->window_len = v[5] == '\0' ? 60 : (b - a + 1440) % 1440;
+		break;
+	}
+	return 1;
+}
+
 /* ---- sections, lines, and the inih glue -------------------------------- */
 
 static void *
@@ -683,6 +784,36 @@ section(struct ctx *x, const char *sect)
 			cerr(x, x->line, NULL, "[mail] given twice (first on line %d)", c->mail.line);
 		c->mail.line = x->line;
 		x->sect = S_MAIL;
+		return;
+	}
+	if (strncmp(sect, "queue ", 6) == 0) {
+		struct spool_queue *q;
+
+		arg = sect + 6;
+		if (!spool_name_ok(arg)) {
+			cerr(x, x->line, NULL, "[%s]: '%s' is not a queue name ([a-z][a-z0-9-]*)",
+			    sect, arg);
+			return;
+		}
+		for (i = 0; i < c->nqueues; i++)
+			if (strcmp(c->queues[i].name, arg) == 0) {
+				cerr(x, x->line, NULL, "[%s]: duplicate queue (first on line %d)", sect,
+				    c->queues[i].line);
+				return;
+			}
+		if ((q = grow(c->queues, c->nqueues, sizeof *q)) == NULL) {
+			cerr(x, x->line, NULL, "out of memory");
+			return;
+		}
+		c->queues = q;
+		q = &c->queues[c->nqueues];
+		memset(q, 0, sizeof *q);
+		strcpy(q->name, arg);
+		q->window = -1;
+		q->line = x->line;
+		x->cur = c->nqueues++;
+		x->queue_seen = 0;
+		x->sect = S_QUEUE;
 		return;
 	}
 	if (strncmp(sect, "state ", 6) == 0) {
@@ -764,7 +895,8 @@ section(struct ctx *x, const char *sect)
 		x->sect = S_TRANSITION;
 		return;
 	}
-	cerr(x, x->line, NULL, "unknown section [%s] (spool, state NAME, transition NAME, mail)",
+	cerr(x, x->line, NULL,
+	    "unknown section [%s] (spool, state NAME, transition NAME, queue NAME, mail)",
 	    sect);
 }
 
@@ -832,6 +964,8 @@ handler(void *user, const char *sect, const char *name, const char *value)
 		return k_transition(x, name, value);
 	case S_MAIL:
 		return k_mail(x, name, value);
+	case S_QUEUE:
+		return k_queue(x, name, value);
 	case S_BAD:
 		return 0;
 	}
@@ -890,6 +1024,51 @@ check_mail(struct ctx *x)
 				cerr(x, a->line, "action", "notify %s needs [mail] %s", a->argv[1],
 				    a->argv[1]);
 		}
+}
+
+/* Every chunk kind goes to one queue, and a publish action has queues to go to. */
+static void
+check_queues(struct ctx *x)
+{
+	struct spool_conf *c = x->c;
+	int i, j, k, l, m, star = -1, publish = 0;
+
+	for (i = 0; i < c->nqueues; i++) {
+		struct spool_queue *q = &c->queues[i];
+		char def[SPOOL_NAME_MAX + 8];
+
+		if (q->path == NULL) {
+			snprintf(def, sizeof def, "hot/%s", q->name);
+			if ((q->path = strdup(def)) == NULL)
+				cerr(x, q->line, NULL, "out of memory");
+		}
+		if (q->nchunks == 0 && ((q->chunks = calloc(1, sizeof *q->chunks)) == NULL ||
+		    (q->chunks[q->nchunks++] = strdup("*")) == NULL))
+			cerr(x, q->line, NULL, "out of memory");
+		for (j = 0; j < q->nchunks; j++) {
+			if (q->chunks[j] == NULL)
+				continue;
+			if (strcmp(q->chunks[j], "*") == 0) {
+				if (star >= 0 && star != i)
+					cerr(x, q->line, "chunks", "queue '%s' takes every other kind "
+					    "already (chunks = *)", c->queues[star].name);
+				star = i;
+				continue;
+			}
+			for (k = 0; k <= i; k++)
+				for (l = 0; l < (k == i ? j : c->queues[k].nchunks); l++)
+					if (c->queues[k].chunks[l] != NULL &&
+					    strcmp(c->queues[k].chunks[l], q->chunks[j]) == 0)
+						cerr(x, q->line, "chunks", "chunk kind '%s' goes to queue "
+						    "'%s' already", q->chunks[j], c->queues[k].name);
+		}
+	}
+	for (i = 0; i < c->nstates; i++)
+		for (m = 0; m < c->states[i].nactions; m++)
+			if (c->states[i].actions[m].kind == SPOOL_ACT_PUBLISH && !publish++ &&
+			    c->nqueues == 0)
+				cerr(x, c->states[i].actions[m].line, "action",
+				    "publish needs at least one [queue NAME] section");
 }
 
 static void
@@ -983,6 +1162,7 @@ check(struct ctx *x)
 			    "a final state has no timer, gate, auto or on_success to leave it by");
 	}
 	check_mail(x);
+	check_queues(x);
 	if (c->workers == 0)
 		c->workers = 4;
 	if (c->tmp_grace == 0)
@@ -1099,6 +1279,14 @@ spool_conf_free(struct spool_conf *c)
 	free(c->transitions);
 	free(c->entries);
 	free(c->path);
+	for (i = 0; i < c->nqueues; i++) {
+		for (j = 0; j < c->queues[i].nchunks; j++)
+			free(c->queues[i].chunks[j]);
+		free(c->queues[i].chunks);
+		free(c->queues[i].path);
+		free(c->queues[i].info);
+	}
+	free(c->queues);
 	free(c->mail.relay);
 	free(c->mail.user);
 	free(c->mail.password_file);
@@ -1147,4 +1335,30 @@ spool_conf_allows(const struct spool_conf *c, int from, int to, unsigned actor)
 			return i;
 	}
 	return -1;
+}
+
+int
+spool_conf_code(const struct spool_conf *c, int code)
+{
+	int i;
+
+	for (i = 0; code >= 0 && i < c->nstates; i++)
+		if (c->states[i].code == code)
+			return i;
+	return -1;
+}
+
+int
+spool_conf_route(const struct spool_conf *c, const char *kind)
+{
+	int i, j, star = -1;
+
+	for (i = 0; i < c->nqueues; i++)
+		for (j = 0; j < c->queues[i].nchunks; j++) {
+			if (strcmp(c->queues[i].chunks[j], kind) == 0)
+				return i;
+			if (strcmp(c->queues[i].chunks[j], "*") == 0)
+				star = i;
+		}
+	return star;
 }

@@ -1228,6 +1228,28 @@ mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
 	}
 	/* Digits only, so xmlNodeSetContent has no markup to read in them. */
 	xmlNodeSetContent(st, (const xmlChar *)num);
+	if (r->note != NULL) {
+		/* the shop's own message replaces the printer's, as text */
+		for (n = block->children; n != NULL; n = next) {
+			next = n->next;
+			if (is_el(n, "OrderStatusMessage"))
+				unlink_free(n);
+		}
+		clean_init(&c, why, sizeof why);
+		clean_text(&c, (const unsigned char *)r->note, 0);
+		if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)"OrderStatusMessage", NULL)) == NULL)
+			return -1;
+		if ((t = xmlNewDocText(doc, (const xmlChar *)why)) == NULL || xmlAddChild(e, t) == NULL ||
+		    xmlAddNextSibling(st, e) == NULL) {
+			xmlFreeNode(e);
+			return -1;
+		}
+		indent = indent_before(st);
+		if (indent != NULL && ((t = xmlNewDocText(doc, indent)) == NULL ||
+		    xmlAddPrevSibling(e, t) == NULL))
+			return -1;
+		return 0;
+	}
 	for (n = block->children; n != NULL; n = n->next)
 		if (n->type == XML_ELEMENT_NODE)
 			last = n;
@@ -1277,7 +1299,7 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
 	if (spool_job_status_name(r->restore) == NULL)
 		return failerr(err, EINVAL, "%s: cannot restore status %d: not a status", name,
 		    r->restore);
-	if (r->why == NULL)
+	if (r->why == NULL && r->note == NULL)
 		return failerr(err, EINVAL, "%s: a refusal needs a reason", name);
 	if ((doc = safe_parse(buf, len, name, err)) == NULL)
 		return -1;

@@ -241,6 +241,8 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 		goto out;
 	}
 	r = 0;
+	/* its jobs leave the hot folders, so that no printer prints a removed order */
+	spool_order_unpublish(sp, id, &saved);
 	/* What follows only frees space; if it fails, check and recovery finish it. */
 	if (pfd >= 0 && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], id, sp->dir[SPOOL_DIR_TMP],
 	    tmp) < 0) {

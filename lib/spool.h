@@ -162,6 +162,26 @@ struct spool_mail_conf {
 	int line;             /* the line of [mail], 0 when there is none */
 };
 
+enum spool_job_format { SPOOL_FORMAT_JOB, SPOOL_FORMAT_JDF };
+
+/*
+ * A [queue NAME] section: a print queue (document 002's oc_3p_queue), which is a hot
+ * folder that a printer or a RIP reads.  See the print jobs section below.
+ */
+struct spool_queue {
+	char name[SPOOL_NAME_MAX + 1];
+	char *path;           /* the hot folder: relative to the spool, or absolute */
+	char **chunks;        /* the chunk kinds routed here; "*": every kind no other
+	                         queue names */
+	int nchunks;
+	enum spool_job_format format;
+	int window;           /* minute of the day (local time) its batch is delivered, or -1 */
+	int window_len;       /* minutes the window stays open */
+	char *info;           /* InfoBaseFolder: job.xml, invoice.pdf and upload.xml go
+	                         there, not beside the PDFs; NULL: beside them */
+	int line;
+};
+
 struct spool_conf {
 	char *path;
 	char workflow[SPOOL_NAME_MAX + 1];
@@ -177,6 +197,8 @@ struct spool_conf {
 	struct spool_entry *entries;
 	int nentries;
 	struct spool_mail_conf mail;
+	struct spool_queue *queues;
+	int nqueues;
 };
 
 /* Parse and check a spool.conf.  On error, err names the file, line and key. */
@@ -188,6 +210,10 @@ int spool_conf_state(const struct spool_conf *conf, const char *name);
 int spool_conf_transition(const struct spool_conf *conf, const char *name);
 /* The transition that lets actor move an order from state `from` to state `to`, or -1. */
 int spool_conf_allows(const struct spool_conf *conf, int from, int to, unsigned actor);
+/* The state whose code is `code`, or -1. */
+int spool_conf_code(const struct spool_conf *conf, int code);
+/* The queue a chunk kind is routed to, or -1. */
+int spool_conf_route(const struct spool_conf *conf, const char *kind);
 const char *spool_actor_name(unsigned actor);
 int spool_actor_parse(const char *s, unsigned *actor);
 
@@ -414,8 +440,16 @@ struct spool_bfile {
 	size_t len;
 };
 
+#define SPOOL_LINES_MAX 8   /* lines of an address */
+
 struct spool_bundle {
 	struct spool_order order;
+	char phone[SPOOL_FIELD_MAX + 1];
+	char billing[SPOOL_LINES_MAX][SPOOL_FIELD_MAX + 1];
+	int nbilling;
+	char shipping[SPOOL_LINES_MAX][SPOOL_FIELD_MAX + 1];
+	int nshipping;
+	char invoice[SPOOL_ID_MAX + 1];  /* the order's file of role invoice, or "" */
 	int delayed;
 	int incomplete;
 	struct spool_item *items;
@@ -444,6 +478,12 @@ int spool_xml_check(const char *what, const char *buf, size_t len, struct spool_
  */
 int spool_items_read(struct spool *sp, const char *id, struct spool_item **items, int *n,
     struct spool_err *err);
+/*
+ * A stored order as its bundle said: order.xml and the items' upload.xml files (no
+ * files list).  Free it with spool_bundle_free.
+ */
+int spool_order_load(struct spool *sp, const char *id, struct spool_bundle **b,
+    struct spool_err *err);
 /* The state a new order enters, from the workflow's entry rules. */
 int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b);
 
@@ -455,6 +495,15 @@ int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *
  */
 int spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
     const char *who, char *out_id, int *out_state, struct spool_err *err);
+
+/*
+ * Reorder: copy an order into a new one, "<id>-rN" (copied into newid, SPOOL_ID_MAX
+ * + 1 bytes), submitted through the entry rules with its payment delayed, placed now
+ * and without the invoice.  The uploads are hard links (they are never written
+ * again, so sharing them is safe); chunks are not copied, the copy stitches its own.
+ */
+int spool_order_copy(struct spool *sp, const char *id, const char *who, char *newid,
+    int *out_state, struct spool_err *err);
 
 /* Remove an order and all its files; logged in the global log. */
 int spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
@@ -815,6 +864,8 @@ struct spool_jobxml_refusal {
 	int refused;        /* the status read (spool_jobxml.status), maybe BADSTATUS */
 	int restore;        /* the valid status to put back */
 	const char *why;    /* for the printer: spool_jobxml_verdict's err (one line) */
+	const char *note;   /* or, instead of an error: the shop's own OrderStatusMessage
+	                       (a status the shop sets, such as Cancelled) */
 };
 
 /*
@@ -831,5 +882,83 @@ int spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 /* The same on a document in memory: *out is malloc'd (free it). */
 int spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err);
+
+/* ---- an order's print jobs ---------------------------------------------- */
+
+/*
+ * The publish action puts each item's chunk PDFs into the hot folders of the queues
+ * their kinds are routed to (spool_conf_route): one job per item and queue, a folder
+ * named "<order>-<item>-<queue>" holding the PDFs "<order>-<item>-<kind>.pdf" and
+ * either job.xml (with invoice.pdf and a copy of upload.xml, in the InfoBaseFolder
+ * when the queue has one) or, for format = jdf, one JDF ticket per PDF.  Each job
+ * appears whole (staged as ".<name>.tmp", then renamed).  orders/<id>/jobs records
+ * them: a line "visit SINCE" (the visit of the state that planned them), then one line
+ * per job, "NAME QUEUE ITEM STATUS SEEN", STATUS 0 until it is published, then the
+ * OrderStatus that spool last published or accepted from its printer; SEEN tells
+ * spoold whether job.xml changed since it last read it.  lib/print.c.
+ */
+#define SPOOL_PJOBS_MAX 4096
+#define SPOOL_JOBNAME_MAX SPOOL_ID_MAX   /* a job's folder name is an id */
+
+struct spool_pjob {
+	char name[SPOOL_JOBNAME_MAX + 1];
+	char item[SPOOL_ID_MAX + 1];
+	int queue;          /* index into conf->queues; -1: the queue left spool.conf */
+	int status;         /* 0: not published yet; else its OrderStatus */
+	char seen[48];      /* job.xml as last read ("MTIME.NSEC.SIZE"), or "-" */
+};
+
+struct spool_pjobs {
+	time_t visit;
+	struct spool_pjob *v;
+	int n;
+};
+
+/* Read orders/<id>/jobs; a missing file gives none (n = 0) and returns 0. */
+int spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
+    struct spool_err *err);
+/* Publish orders/<id>/jobs; flags 0 or SPOOL_NOSYNC. */
+int spool_pjobs_write(struct spool *sp, const char *id, const struct spool_pjobs *js,
+    int flags);
+void spool_pjobs_free(struct spool_pjobs *js);
+/* The jobs an order's items make (all with status 0), from their chunks and the queues. */
+int spool_pjobs_plan(struct spool *sp, const char *id, time_t visit, struct spool_pjobs *js,
+    struct spool_err *err);
+/* Publish one job whole.  A job already in its hot folder (a crash after the rename) is
+ * left as it is and counts as published. */
+int spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *j,
+    struct spool_err *err);
+/* The path of a job's folder in its hot folder (info: in its InfoBaseFolder). */
+int spool_pjob_dir(struct spool *sp, const struct spool_pjob *j, int info, char *buf,
+    size_t len);
+/* The path of the folder that holds the job's job.xml; -1/ENOENT if it has none. */
+int spool_pjob_ticket(struct spool *sp, const struct spool_pjob *j, char *buf, size_t len);
+/* Remove a job's PDFs (pdfs_only), or its folders; *count gets what went. */
+int spool_pjob_remove(struct spool *sp, const struct spool_pjob *j, int pdfs_only, int *count,
+    struct spool_err *err);
+enum { SPOOL_PURGE_UPLOADS = 1, SPOOL_PURGE_PRINTS = 2 };
+/*
+ * Delete an order's PDFs: the uploaded pages (the PDF files in items/<item>/), and/or the print
+ * PDFs (the chunks, and the PDFs of its jobs in the hot folders); of one item, or
+ * of all when item is NULL.  order.xml, the upload.xml files, the invoice and the job
+ * tickets stay.  Counts what went.
+ */
+int spool_order_purge(struct spool *sp, const char *id, const char *item, int what,
+    int *uploads, int *prints, struct spool_err *err);
+/*
+ * Remove an item's PDFs everywhere (uploads, chunks) and take its jobs out of the hot
+ * folders; the jobs no longer count for the order (Cancelled in orders/<id>/jobs).
+ * order.xml keeps the item.  One history line says what went.
+ */
+int spool_item_remove(struct spool *sp, const char *id, const char *item, unsigned actor,
+    const char *who, struct spool_err *err);
+/* Take all of an order's jobs out of the hot folders (spool_remove does). */
+int spool_order_unpublish(struct spool *sp, const char *id, int *count);
+/* When queue q takes jobs: now if it has no window or its window is open, else the
+ * window's next opening. */
+time_t spool_queue_opens(const struct spool_queue *q, time_t now);
+/* Tell the printer to stop: OrderStatus Cancelled (7) with why as its message. */
+int spool_pjob_stop(struct spool *sp, const struct spool_pjob *j, const char *why,
+    struct spool_err *err);
 
 #endif

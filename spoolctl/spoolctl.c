@@ -39,7 +39,7 @@ usage(void)
 	    "  history ID [--json]\n"
 	    "  mv ID... STATE [-m COMMENT]       move, if the workflow lets the admin\n"
 	    "  do TRANSITION ID... [-m COMMENT]  take a named transition (or: TRANSITION ID...)\n"
-	    "  rm ID... [-m COMMENT]             remove orders and all their files\n"
+	    "  rm ID[/ITEM]... [-m COMMENT]      remove orders (or items) and their PDFs everywhere\n"
 	    "  check [--repair] [--json]         find (and mend) damage\n"
 	    "  stats [--json]                    count and oldest age per state\n"
 	    "  workflow [--json]                 the states and transitions of this spool\n"
@@ -870,7 +870,22 @@ cmd_rm(int argc, char **argv)
 	if (i >= argc)
 		usage();
 	sp = open_spool();
-	for (; i < argc; i++)
+	for (; i < argc; i++) {
+		char *item = strchr(argv[i], '/');
+
+		if (item != NULL) {
+			/* ID/ITEM: the item's PDFs, everywhere; the order stays */
+			*item++ = '\0';
+			if (!id_arg(argv[i]) || !id_arg(item)) {
+				if (rc == 0)
+					rc = SPOOL_EX_USAGE;
+			} else if (spool_item_remove(sp, argv[i], item, SPOOL_ACTOR_ADMIN, who, &err) < 0) {
+				warnx_("%s", err.msg);
+				if (rc == 0)
+					rc = excode(errno);
+			}
+			continue;
+		}
 		if (!id_arg(argv[i])) {
 			if (rc == 0)
 				rc = SPOOL_EX_USAGE;
@@ -879,6 +894,7 @@ cmd_rm(int argc, char **argv)
 			if (rc == 0)
 				rc = excode(errno);
 		}
+	}
 	close_spool();
 	return rc;
 }

@@ -245,9 +245,10 @@ keep_output(struct daemon *d, const char *id, const char *out, size_t len)
  * a spoold that dies before the rename finds the line on restart and makes the move.
  */
 static void
-move(struct daemon *d, struct look *l, int to, int flags, const char *why)
+move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, unsigned actor,
+    const char *who)
 {
-	struct spool_move m = { .actor = SPOOL_ACTOR_SYSTEM, .who = "system", .check = 1,
+	struct spool_move m = { .actor = actor, .who = who, .check = 1,
 		.flags = SPOOL_NOSYNC | SPOOL_MOVE_INTENT | flags, .comment = why };
 	struct spool_err err;
 	struct spool_event last;
@@ -260,7 +261,7 @@ move(struct daemon *d, struct look *l, int to, int flags, const char *why)
 	 * that move is made, without a second line.
 	 */
 	if (!l->fresh && !(flags & SPOOL_MOVE_NOLINE) &&
-	    spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.actor, "system") == 0 &&
+	    spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.actor, who) == 0 &&
 	    strcmp(last.from, sname(d, l->state)) == 0 && strcmp(last.to, last.from) != 0 &&
 	    (t = spool_conf_state(d->conf, last.to)) >= 0) {
 		log_order(LOG_L_INFO, l->id, "finishing the move to %s begun before a restart",
@@ -297,6 +298,12 @@ move(struct daemon *d, struct look *l, int to, int flags, const char *why)
 		log_order(LOG_L_WARN, l->id, "%s; trying again in 10s", err.msg);
 		later(d, l->id, time(NULL) + 10);
 	}
+}
+
+static void
+move(struct daemon *d, struct look *l, int to, int flags, const char *why)
+{
+	move_as(d, l, to, flags, why, SPOOL_ACTOR_SYSTEM, "system");
 }
 
 /*
@@ -393,7 +400,7 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 		if (d->conf->mail.relay == NULL)
 			continue;
 		snprintf(key, sizeof key, "%s-r%d", s->name, r);
-		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", at, key,
+		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", NULL, at, key,
 		    why, sizeof why) == 0)
 			note(d, l, "%s", why);
 		else {
@@ -472,7 +479,7 @@ act(struct daemon *d, struct look *l)
 			msg = last.comment;
 		/* the event: this visit of this state (since, to the second), this step */
 		snprintf(key, sizeof key, "%s-n%d", s->name, l->st.step);
-		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, l->st.since, key, why,
+		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since, key, why,
 		    sizeof why) == 0)
 			note(d, l, "%s", why);
 		else {
@@ -485,17 +492,8 @@ act(struct daemon *d, struct look *l)
 		l->dirty = 1;
 		return 0;
 	}
-	if (a->kind != SPOOL_ACT_EXEC && a->kind != SPOOL_ACT_STITCH) {
-		/* carried out in a later version (print production) */
-		note(d, l, "action %s is not available in this version", names[a->kind]);
-		log_order(LOG_L_WARN, l->id, "action %s is not available in this version; skipped",
-		    names[a->kind]);
-		l->st.step++;
-		l->dirty = 1;
-		return 0;
-	}
-	if (l->st.tries > s->retries && a->kind == SPOOL_ACT_STITCH) {
-		/* a stitch cut short told nobody anything: it runs again, as the same try */
+	if (l->st.tries > s->retries && a->kind != SPOOL_ACT_EXEC) {
+		/* a built-in action cut short runs again, as the same try: each is idempotent */
 		note(d, l, "attempt %d was interrupted; it runs again", l->st.tries);
 		l->st.tries--;
 		l->st.attempts--;
@@ -520,7 +518,7 @@ act(struct daemon *d, struct look *l)
 	if (save(d, l) < 0)
 		return 1;
 	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
-	    a->kind == SPOOL_ACT_STITCH ? "stitch" : a->argv[0]);
+	    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : names[a->kind]);
 	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);
 	d->spawn[d->nspawn].state = l->state;
 	d->spawn[d->nspawn].step = l->st.step;
@@ -579,6 +577,20 @@ work(struct daemon *d, struct look *l)
 	}
 	if (l->st.step > s->nactions)
 		goto wait;    /* gave up: waiting for a person */
+	if (d->conf->nqueues > 0) {
+		/* what the printers say moves the order, as the printer */
+		char why[SPOOL_JOB_MSG_MAX + SPOOL_ID_MAX + 16];
+		time_t recheck = 0;
+		int to = printer_look(d, l->id, l->state, why, sizeof why, &recheck);
+
+		if (recheck != 0 && (next == 0 || recheck < next))
+			next = recheck;
+		if (to >= 0) {
+			move_as(d, l, to, 0, why, SPOOL_ACTOR_PRINTER, "printer");
+			if (l->gone)
+				return;
+		}
+	}
 	if (s->nactions > 0 && s->on_success >= 0) {
 		move(d, l, s->on_success, 0, NULL);
 		return;
@@ -751,6 +763,17 @@ engine_job_done(struct daemon *d, struct job *j, int status)
 		l.st.error[0] = '\0';
 		save(d, &l);
 		engine_soon(d, j->id, l.state);
+		return;
+	}
+	if (temp && j->step < s->nactions && s->actions[j->step].kind == SPOOL_ACT_PUBLISH) {
+		/* not a failure: jobs wait for their queue's delivery window */
+		l.st.tries--;
+		l.st.attempts--;
+		l.st.due = print_window_due(d, j->id, now);
+		note(d, &l, "%s; publishing again at the window", msg);
+		log_order(LOG_L_INFO, j->id, "%s", msg);
+		save(d, &l);
+		later(d, j->id, l.st.due);
 		return;
 	}
 	snprintf(l.st.error, sizeof l.st.error, "%s", msg);

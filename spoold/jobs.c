@@ -108,32 +108,6 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 	return pid;
 }
 
-/*
- * The stitch action, in the job's child: every item's page PDFs into its chunk PDFs
- * (libqpdf, through libspool).  qpdf's complaint goes to stderr, which becomes the
- * order's error, as a handler's does.
- */
-static int
-stitch_order(struct daemon *d, const char *id)
-{
-	struct spool_item *items;
-	struct spool_err err;
-	int n, i;
-
-	if (spool_items_read(d->sp, id, &items, &n, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
-	for (i = 0; i < n; i++)
-		if (spool_stitch_item(d->sp, id, items[i].id, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			free(items);
-			return 1;
-		}
-	free(items);
-	return 0;
-}
-
 struct job *
 job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 {
@@ -154,15 +128,15 @@ job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 	j->deadline = time(NULL) + s->timeout;
 	if ((pid = start(d, j, &errw, &parent)) < 0) {
 		log_order(LOG_L_WARN, id, "cannot start %s: %s",
-		    a->kind == SPOOL_ACT_STITCH ? "stitch" : a->argv[0], strerror(errno));
+		    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : "a built-in action", strerror(errno));
 		return NULL;
 	}
 	if (pid > 0)
 		return j;
-	if (a->kind == SPOOL_ACT_STITCH) {
-		/* no exec: the child works through spoold's own descriptors of the spool */
+	if (a->kind != SPOOL_ACT_EXEC) {
+		/* built in: the child works through spoold's own descriptors of the spool */
 		child_setup(errw, parent, -1);
-		_exit(stitch_order(d, id));
+		_exit(print_action(d, id, state, a));
 	}
 	/* the child: the order's folder as working directory, and who it is in env */
 	pfd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);

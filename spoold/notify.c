@@ -47,7 +47,8 @@ item_ids(struct daemon *d, const char *id, char *buf, size_t len)
 
 int
 notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
-    const char *message, time_t when, const char *key, char *why, size_t whylen)
+    const char *message, const char *item, time_t when, const char *key, char *why,
+    size_t whylen)
 {
 	const struct spool_mail_conf *mc = &d->conf->mail;
 	const struct spool_state *s = &d->conf->states[state];
@@ -64,11 +65,15 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		snprintf(why, whylen, "mail is off (no relay in [mail])");
 		return -1;
 	}
-	if (strcmp(audience, "customer") == 0) {
-		if (spool_order_read(d->sp, id, state, &o, &err) < 0) {
+	/* the customer's name is for the admin's mails too; the address only for theirs */
+	if (spool_order_read(d->sp, id, state, &o, &err) < 0) {
+		if (strcmp(audience, "customer") == 0) {
 			snprintf(why, whylen, "%s", err.msg);
 			return -1;
 		}
+		o.customer[0] = '\0';
+	}
+	if (strcmp(audience, "customer") == 0) {
 		to = o.email;
 		to_name = o.customer[0] != '\0' ? o.customer : NULL;
 	} else
@@ -82,7 +87,10 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		    to);
 		return -1;
 	}
-	item_ids(d, id, items, sizeof items);
+	if (item != NULL)
+		snprintf(items, sizeof items, "%s", item);
+	else
+		item_ids(d, id, items, sizeof items);
 	url[0] = '\0';
 	if (mc->details_url != NULL &&
 	    spool_mail_url(mc->details_url, id, strchr(items, ',') == NULL && items[0] != '\0' ?
@@ -96,7 +104,7 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		const struct spool_mail_var vars[] = {
 			{ "order_id", id }, { "item_id", items }, { "status", s->display },
 			{ "code", code }, { "message", message }, { "details_url", url },
-			{ "customer", strcmp(audience, "customer") == 0 ? o.customer : NULL },
+			{ "customer", o.customer },
 		};
 		if (spool_mail_template_read(d->conf, spool_dirfd(d->sp, SPOOL_DIR_ROOT), tmpl,
 		    &text, &len, where, sizeof where, &err) < 0 ||

@@ -21,6 +21,7 @@
 #define ERR_OUT_MAX 4096  /* stderr kept from a handler */
 #define SCAN_CHUNK 2048   /* directory entries a rescan takes per turn of the loop */
 #define GATES_MAX 1024    /* order folders watched for a gate file; more wait for rescans */
+#define JOBW_MAX 8192     /* job folders watched for job.xml; more wait for rescans */
 
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
@@ -84,6 +85,11 @@ struct daemon {
 		char id[SPOOL_ID_MAX + 1];
 	} gates[GATES_MAX];             /* orders/<id>/ watched for a gate file */
 	int ngates;
+	struct jobw {
+		int wd;
+		char id[SPOOL_ID_MAX + 1];
+	} *jobw;                        /* job folders watched for a printer's job.xml */
+	int njobw;
 	int ready_fd;                   /* s6-style readiness: write a newline, close */
 	int ready;                      /* ready has been announced */
 	int terminating;
@@ -145,9 +151,21 @@ void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 /* notify.c: mail */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
-    const char *message, time_t when, const char *key, char *why, size_t whylen);
+    const char *message, const char *item, time_t when, const char *key, char *why,
+    size_t whylen);
 void mail_kick(struct daemon *d, time_t now);
 void mail_done(struct daemon *d, int status);
+
+/* print.c: print production */
+/* a built-in action (stitch, publish, withdraw, purge, copy), in a job's child */
+int print_action(struct daemon *d, const char *id, int state, const struct spool_action *a);
+time_t print_window_due(struct daemon *d, const char *id, time_t now);
+/*
+ * Read the printers' job.xml files of an order that changed; the state it should
+ * move to (why: the history comment), or -1.  *recheck: when to look again (polling).
+ */
+int printer_look(struct daemon *d, const char *id, int state, char *why, size_t whylen,
+    time_t *recheck);
 
 /* sync.c: group commit in a helper process */
 #define EV_SYNC 5                  /* epoll tag; see main.c */
@@ -164,6 +182,7 @@ int scan_step(struct daemon *d);                    /* 1 while a rescan is under
 void incoming_look(struct daemon *d);
 void watch_gate(struct daemon *d, const char *id);
 void watch_ungate(struct daemon *d, const char *id);
+void watch_job(struct daemon *d, const char *dir, const char *id);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
 struct job *job_start_exec(struct daemon *d, const char *id, int state, int step, int try);

@@ -78,6 +78,10 @@ watch_init(struct daemon *d)
 		d->wd_state[i] = -1;
 	for (i = 0; i < GATES_MAX; i++)
 		d->gates[i].wd = -1;
+	if (d->jobw == NULL && (d->jobw = calloc(JOBW_MAX, sizeof *d->jobw)) == NULL)
+		return -1;
+	for (i = 0; i < JOBW_MAX; i++)
+		d->jobw[i].wd = -1;
 	d->wd_incoming = d->wd_run = d->wd_outbox = -1;
 	if (d->poll == 0 && network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT))) {
 		d->poll = 5;
@@ -107,6 +111,9 @@ watch_close(struct daemon *d)
 		close(d->inofd);
 	}
 	d->inofd = -1;
+	free(d->jobw);
+	d->jobw = NULL;
+	d->njobw = 0;
 }
 
 /* "<id>.order" -> id; 0 if the name is not an order file's. */
@@ -159,6 +166,54 @@ watch_ungate(struct daemon *d, const char *id)
 			d->gates[i].wd = -1;
 			d->ngates--;
 		}
+}
+
+/*
+ * Watch a job's folder for its job.xml: a printer's save over SMB ends in a
+ * close-write (in place) or a rename.  Watches die with their folders (IN_IGNORED).
+ */
+void
+watch_job(struct daemon *d, const char *dir, const char *id)
+{
+	int wd, i, free_slot = -1;
+
+	if (d->inofd < 0 || d->jobw == NULL)
+		return;
+	if ((wd = inotify_add_watch(d->inofd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR |
+	    IN_DONT_FOLLOW)) < 0)
+		return;    /* the rescans look at its order too */
+	/* the kernel gives a folder watched already the same wd */
+	for (i = 0; i < d->njobw; i++) {
+		if (d->jobw[i].wd == wd) {
+			snprintf(d->jobw[i].id, sizeof d->jobw[0].id, "%s", id);
+			return;
+		}
+		if (d->jobw[i].wd < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		if (d->njobw == JOBW_MAX) {
+			inotify_rm_watch(d->inofd, wd);
+			return;
+		}
+		free_slot = d->njobw++;
+	}
+	d->jobw[free_slot].wd = wd;
+	snprintf(d->jobw[free_slot].id, sizeof d->jobw[0].id, "%s", id);
+}
+
+/* The order a job folder's watch belongs to: 1 and its slot, or 0. */
+static int
+job_watch(struct daemon *d, int wd, int *slot)
+{
+	int i;
+
+	for (i = 0; i < d->njobw; i++)
+		if (d->jobw[i].wd == wd) {
+			*slot = i;
+			return 1;
+		}
+	return 0;
 }
 
 void
@@ -218,6 +273,13 @@ watch_read(struct daemon *d)
 				else if (job_find(d, id) != NULL)
 					/* it left while its handler runs: the look cancels that */
 					engine_soon(d, id, -1);
+				continue;
+			}
+			if (job_watch(d, ev->wd, &i)) {
+				if (ev->mask & IN_IGNORED)
+					d->jobw[i].wd = -1;
+				else if (ev->len > 0 && strcmp(ev->name, "job.xml") == 0)
+					engine_soon(d, d->jobw[i].id, -1);
 				continue;
 			}
 			for (i = 0; i < GATES_MAX; i++)

@@ -913,7 +913,7 @@ test_refuse(void **state)
 	assert_int_equal(errno, EPERM);
 	before = slurp("job.xml");
 	if (spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){ j.status,
-	    SPOOL_JOB_QUEUED, why.msg }, &err) < 0)
+	    SPOOL_JOB_QUEUED, why.msg, NULL }, &err) < 0)
 		fail_msg("refuse: %s", err.msg);
 	assert_int_equal(dir_count(dir), 1);
 	read_ok(&j);
@@ -940,7 +940,7 @@ test_refuse(void **state)
 	read_ok(&j);
 	assert_int_equal(spool_jobxml_verdict(&j, SPOOL_JOB_QUEUED, &why), -1);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, why.msg }, &err), 0);
+	    j.status, SPOOL_JOB_QUEUED, why.msg, NULL }, &err), 0);
 	s = slurp("job.xml");
 	assert_int_equal(count_of(s, "<OrderStatusError"), 1);
 	assert_non_null(strstr(s, "refused=\"7\""));
@@ -969,7 +969,7 @@ test_refuse_valid(void **state)
 	assert_non_null(p);
 	memcpy(p, "<OrderStatus>99<", 16);
 	if (spool_jobxml_refuse_buf(buf, len, "job.xml", &(struct spool_jobxml_refusal){ 99,
-	    SPOOL_JOB_PROCESSING, "OrderStatus 99 is not a status <&>" }, &out, &olen, &err) < 0)
+	    SPOOL_JOB_PROCESSING, "OrderStatus 99 is not a status <&>", NULL }, &out, &olen, &err) < 0)
 		fail_msg("refuse: %s", err.msg);
 	put("refused.xml", out);
 	assert_int_equal(xmllint(JOB_XSD, path_of("refused.xml")), 0);
@@ -992,7 +992,7 @@ test_refuse_ambiguous(void **state)
 	read_ok(&j);
 	assert_int_equal(j.bad, SPOOL_JOB_BAD_STATUSES);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_PROCESSING, "OrderStatus appears more than once" }, &err), 0);
+	    j.status, SPOOL_JOB_PROCESSING, "OrderStatus appears more than once", NULL }, &err), 0);
 	read_ok(&j);
 	assert_int_equal(j.status, SPOOL_JOB_PROCESSING);
 	s = slurp("job.xml");
@@ -1003,7 +1003,7 @@ test_refuse_ambiguous(void **state)
 	put("job.xml", PRINTED("<OrderProductId>1</OrderProductId>"));
 	read_ok(&j);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderStatus is missing" }, &err), 0);
+	    j.status, SPOOL_JOB_QUEUED, "OrderStatus is missing", NULL }, &err), 0);
 	read_ok(&j);
 	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
 	s = slurp("job.xml");
@@ -1015,7 +1015,7 @@ test_refuse_ambiguous(void **state)
 	read_ok(&j);
 	assert_int_equal(j.bad, SPOOL_JOB_BAD_BLOCKS);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once" }, &err), 0);
+	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once", NULL }, &err), 0);
 	read_ok(&j);
 	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
 	s = slurp("job.xml");
@@ -1025,7 +1025,7 @@ test_refuse_ambiguous(void **state)
 	put("job.xml", HEAD "<PrintJob><Order/></PrintJob>");
 	read_ok(&j);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus is missing" }, &err), 0);
+	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus is missing", NULL }, &err), 0);
 	read_ok(&j);
 	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
 }
@@ -1035,7 +1035,7 @@ static void
 test_refuse_leaves_alone(void **state)
 {
 	struct spool_err err = { "" };
-	struct spool_jobxml_refusal r = { SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no" };
+	struct spool_jobxml_refusal r = { SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no", NULL };
 	char outside[4200], *s;
 
 	(void)state;
@@ -1109,7 +1109,7 @@ test_refuse_race(void **state)
 	spool_sys.close = close_then_save;
 	save_meanwhile = saved;
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no" }, &err), -1);
+	    SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no", NULL }, &err), -1);
 	spool_sys.close = close_before;
 	assert_int_equal(errno, EAGAIN);
 	assert_non_null(strstr(err.msg, "changed while being refused"));
@@ -1142,7 +1142,7 @@ test_faults(void **state)
 				r = spool_jobxml_write(dfd, "job.xml", -1, &job, NULL, &err);
 			else
 				r = spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-				    SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no" }, &err);
+				    SPOOL_JOB_SHIPPING, SPOOL_JOB_QUEUED, "no", NULL }, &err);
 			e = errno;
 			fault_disarm();
 			assert_int_equal(dir_count(dir), 1);   /* no temporary file left */
