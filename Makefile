@@ -69,7 +69,7 @@ ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault test_mail test_mailer test_stitch \
-	test_jobxml
+	test_jobxml test_print
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
@@ -150,8 +150,13 @@ $(B)/tests/stitch: bench/stitch.c $(B)/libspool.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libspool.a $(DEPS_LIBS)
 
+# the print latency benchmark: a printer's save to the order's move
+$(B)/tests/printlat: bench/printlat.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(DEPS_LIBS)
+
 tests: all $(UNIT_BIN) $(B)/tests/mkspool $(B)/tests/pipe $(B)/tests/spawn $(B)/tests/mail \
-	$(B)/tests/stitch
+	$(B)/tests/stitch $(B)/tests/printlat
 
 deps:
 	@mk/deps $(PKGS_BUILD)
@@ -177,6 +182,11 @@ bench: deps-test
 bench-stitch: deps-test
 	$(MAKE) tests
 	BENCH_STITCH_ONLY=1 bench/run build
+
+# only the print latency figures of bench/run (about a minute)
+bench-print: deps-test
+	$(MAKE) tests
+	BENCH_PRINT_ONLY=1 bench/run build
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
@@ -242,4 +252,4 @@ fuzz:
 clean:
 	rm -rf build demo
 
-.PHONY: all tests deps deps-test check run bench bench-stitch fuzz install clean
+.PHONY: all tests deps deps-test check run bench bench-stitch bench-print fuzz install clean

@@ -695,7 +695,8 @@ static int
 k_queue(struct ctx *x, const char *name, const char *v)
 {
 	struct spool_queue *q = &x->c->queues[x->cur];
-	static const char *const keys[] = { "path", "chunks", "format", "window", "info", NULL };
+	static const char *const keys[] = { "path", "chunks", "format", "window", "info",
+		NULL };
 	char *w[WORDS_MAX + 1], *dup;
 	int i, j, nw, a, b;
 
@@ -726,8 +727,9 @@ k_queue(struct ctx *x, const char *name, const char *v)
 		}
 		for (j = 0; j < nw; j++) {
 			if (strcmp(w[j], "*") != 0 && !spool_name_ok(w[j])) {
+				cerr(x, x->line, name, "'%s' is not a chunk kind", w[j]);
 				free(dup);
-				return cerr(x, x->line, name, "'%s' is not a chunk kind", w[j]);
+				return 0;
 			}
 			if ((q->chunks[q->nchunks] = strdup(w[j])) == NULL) {
 				free(dup);

@@ -347,6 +347,12 @@ s_attempts(void *s, const char *v)
 }
 
 static int
+s_visits(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->visits);
+}
+
+static int
 s_error(void *s, const char *v)
 {
 	return copy_field(S(s)->error, SPOOL_FIELD_MAX + 1, v);
@@ -361,6 +367,7 @@ static const struct kv_key status_keys[] = {
 	{ "deferred", 0, s_deferred },
 	{ "reminded", 0, s_reminded },
 	{ "attempts", 1, s_attempts },
+	{ "visits", 0, s_visits },
 	{ "error", 0, s_error },
 	{ NULL, 0, NULL },
 };
@@ -378,7 +385,8 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 	char since[32], due[32];
 
 	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) || !text_ok(s->error) ||
-	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0 || s->deferred < 0) {
+	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0 || s->deferred < 0 ||
+	    s->visits < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -392,11 +400,12 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 	    "deferred: %d\n"
 	    "reminded: %d\n"
 	    "attempts: %d\n"
+	    "visits: %d\n"
 	    "error: %s\n",
 	    STATUS_VERSION, s->state[0] ? s->state : "-",
 	    s->since != 0 ? spool_time_fmt(s->since, since, sizeof since) : "-", s->step, s->tries,
 	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->deferred, s->reminded,
-	    s->attempts, s->error);
+	    s->attempts, s->visits, s->error);
 }
 
 int

@@ -53,7 +53,6 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 	char path[SPOOL_ID_MAX + 8], *buf, *line, *next, queue[SPOOL_NAME_MAX + 1];
 	struct spool_pjob *j;
 	size_t len;
-	long long visit;
 	int n, lineno = 0;
 
 	memset(js, 0, sizeof *js);
@@ -72,11 +71,11 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 		*next++ = '\0';
 		lineno++;
 		if (lineno == 1) {
-			if (sscanf(line, "visit %lld%n", &visit, &n) != 1 || line[n] != '\0') {
-				failerr(err, EINVAL, "%s: orders/%s: line 1: expected 'visit TIME'", id, path);
+			if (sscanf(line, "visit %d%n", &js->visit, &n) != 1 || line[n] != '\0' ||
+			    js->visit < 0) {
+				failerr(err, EINVAL, "%s: orders/%s: line 1: expected 'visit N'", id, path);
 				goto bad;
 			}
-			js->visit = (time_t)visit;
 			continue;
 		}
 		if ((j = pjob_add(js)) == NULL) {
@@ -113,7 +112,7 @@ spool_pjobs_write(struct spool *sp, const char *id, const struct spool_pjobs *js
 
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
-	len = (size_t)snprintf(buf, cap, "visit %lld\n", (long long)js->visit);
+	len = (size_t)snprintf(buf, cap, "visit %d\n", js->visit);
 	for (i = 0; i < js->n; i++) {
 		const struct spool_pjob *j = &js->v[i];
 		len += (size_t)snprintf(buf + len, cap - len, "%s %s %s %d %s\n", j->name,
@@ -132,7 +131,7 @@ spool_pjobs_write(struct spool *sp, const char *id, const struct spool_pjobs *js
 }
 
 int
-spool_pjobs_plan(struct spool *sp, const char *id, time_t visit, struct spool_pjobs *js,
+spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs *js,
     struct spool_err *err)
 {
 	const struct spool_conf *c = sp->conf;

@@ -341,6 +341,7 @@ struct spool_status {
 	int deferred;                    /* "try later" answers (exit 75) in this visit */
 	int reminded;                    /* reminders of this visit that are done (bits) */
 	int attempts;                    /* handler runs over the order's life */
+	int visits;                      /* visits begun over its life: this one's number */
 	char error[SPOOL_FIELD_MAX + 1]; /* the last error, one line, or "" */
 };
 int spool_status_format(const struct spool_status *s, char *buf, size_t len);
@@ -892,7 +893,7 @@ int spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
  * either job.xml (with invoice.pdf and a copy of upload.xml, in the InfoBaseFolder
  * when the queue has one) or, for format = jdf, one JDF ticket per PDF.  Each job
  * appears whole (staged as ".<name>.tmp", then renamed).  orders/<id>/jobs records
- * them: a line "visit SINCE" (the visit of the state that planned them), then one line
+ * them: a line "visit N" (the visit that planned them: spool_status.visits), then one line
  * per job, "NAME QUEUE ITEM STATUS SEEN", STATUS 0 until it is published, then the
  * OrderStatus that spool last published or accepted from its printer; SEEN tells
  * spoold whether job.xml changed since it last read it.  lib/print.c.
@@ -909,7 +910,7 @@ struct spool_pjob {
 };
 
 struct spool_pjobs {
-	time_t visit;
+	int visit;                    /* spool_status.visits of the visit that planned them */
 	struct spool_pjob *v;
 	int n;
 };
@@ -922,7 +923,7 @@ int spool_pjobs_write(struct spool *sp, const char *id, const struct spool_pjobs
     int flags);
 void spool_pjobs_free(struct spool_pjobs *js);
 /* The jobs an order's items make (all with status 0), from their chunks and the queues. */
-int spool_pjobs_plan(struct spool *sp, const char *id, time_t visit, struct spool_pjobs *js,
+int spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs *js,
     struct spool_err *err);
 /* Publish one job whole.  A job already in its hot folder (a crash after the rename) is
  * left as it is and counts as published. */

@@ -368,6 +368,7 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 	l->fresh = 1;
 	snprintf(l->st.state, sizeof l->st.state, "%s", to);
 	l->st.since = ctime;
+	l->st.visits++;
 	l->st.step = l->st.tries = l->st.reminded = l->st.deferred = 0;
 	l->st.due = 0;
 	l->dirty = 1;
@@ -469,7 +470,7 @@ act(struct daemon *d, struct look *l)
 		"purge", "copy" };
 
 	if (a->kind == SPOOL_ACT_NOTIFY) {
-		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 16];
+		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
 		struct spool_event last;
 		const char *msg = l->st.error;
 
@@ -477,8 +478,8 @@ act(struct daemon *d, struct look *l)
 		if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
 		    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
 			msg = last.comment;
-		/* the event: this visit of this state (since, to the second), this step */
-		snprintf(key, sizeof key, "%s-n%d", s->name, l->st.step);
+		/* the event: this visit (its number, and since) of this state, this step */
+		snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
 		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since, key, why,
 		    sizeof why) == 0)
 			note(d, l, "%s", why);
@@ -568,6 +569,12 @@ work(struct daemon *d, struct look *l)
 	while (l->st.step < s->nactions) {
 		if (job_find(d, l->id) != NULL || spawning(d, l->id))
 			goto wait;
+		if (l->st.due > now && s->actions[l->st.step].kind == SPOOL_ACT_PUBLISH &&
+		    l->st.tries == 0) {
+			/* waiting for a delivery window, which a reload may have moved */
+			l->st.due = print_window_due(d, l->id, now);
+			l->dirty = 1;
+		}
 		if (l->st.due > now) {
 			later(d, l->id, l->st.due);
 			goto wait;

@@ -106,7 +106,7 @@ publish(struct daemon *d, const char *id, const char *state)
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	if (js.visit != st.since || js.n == 0) {
+	if (js.visit != st.visits || js.n == 0) {
 		for (i = 0; i < js.n; i++)
 			if (spool_pjob_remove(d->sp, &js.v[i], 0, &count, &err) < 0) {
 				fprintf(stderr, "%s\n", err.msg);
@@ -116,7 +116,7 @@ publish(struct daemon *d, const char *id, const char *state)
 			phist(d->sp, id, "system", state, "removed %d earlier job folder(s) from the "
 			    "hot folders", count);
 		spool_pjobs_free(&js);
-		if (spool_pjobs_plan(d->sp, id, st.since, &js, &err) < 0) {
+		if (spool_pjobs_plan(d->sp, id, st.visits, &js, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			goto out;
 		}
@@ -299,7 +299,7 @@ print_window_due(struct daemon *d, const char *id, time_t now)
 				due = t;
 		}
 	spool_pjobs_free(&js);
-	return due != 0 ? due : now + 60;
+	return due != 0 ? due : now;
 }
 
 /* ---- what printers say --------------------------------------------------- */

@@ -146,7 +146,7 @@ rc 0 "ls works again" $S ls
 cp "$P/spool.conf" "$T/spool.conf.good"
 echo "colour = red" >>"$P/spool.conf"
 rc 78 "a bad spool.conf is a configuration error" $S ls
-has "naming file, line and key" "$T/err" "spool.conf:[0-9]+: colour: unknown key in \[transition cancel\]"
+has "naming file, line and key" "$T/err" "spool.conf:[0-9]+: colour: unknown key in \[queue covers\]"
 rc 78 "for check too" $S check
 cp "$T/spool.conf.good" "$P/spool.conf"
 printf '[spool]\nversion = 1\nworkflow = x\nentry = a\n[state a]\nfinal = maybe\n' >"$T/bad.conf"

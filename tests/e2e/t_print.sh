@@ -2,7 +2,9 @@
 # page PDFs of each item stitched into its chunk PDFs (libqpdf, in a child process);
 # the chunks pass qpdf --check with the expected page counts; a corrupt page fails
 # the order with qpdf's message in the history; moving it back to queued stitches
-# again; the same input stitches to the same bytes.
+# again; the same input stitches to the same bytes.  Then the print queues: jobs
+# published whole, cancel (printers told to stop, PDFs deleted), reorder (a copy with
+# hard-linked uploads), close, spoolctl rm of an item, and a delivery window.
 . "$SRCDIR/tests/e2e/lib.sh"
 C=$T/print
 P=$C/spool
@@ -40,8 +42,59 @@ json "show gives the error" "$T/out" "'page-003.pdf' in d['last_error']"
 # moving back to queued stitches again, and the same input gives the same bytes
 cp "$EX/print/1001/items/1/page-003.pdf" "$P/orders/1005/items/1/page-003.pdf"
 rc 0 "the page is mended and the admin requeues 1005" $S -d "$P" requeue 1005
-until_ "it is stitched again" 30 sh -c "[ \$(grep -c 'succeeded' '$P/orders/1005/history') -ge 2 ]"
+until_ "it is stitched and published again" 30 sh -c "[ \$(grep -c 'job 1005-1-press published' '$P/orders/1005/history') -ge 2 ]"
 check "to the same bytes as 1001's" cmp -s "$T/first.pdf" "$P/orders/1005/items/1/chunks/content.pdf"
+
+# ---- the print queues: published whole, then the rest of the status table ----------
+until_ "1001's jobs are in the hot folders" 30 test -f "$P/hot/press/1001-2-press/job.xml"
+check "the cover went to its own queue" test -f "$P/hot/covers/1001-1-covers/1001-1-cover.pdf"
+check "nothing half-made is in a hot folder" sh -c "! ls -A '$P/hot/press' '$P/hot/covers' | grep -q '^\.'"
+has "the history says where each job went" "$P/orders/1001/history" "item 2: job 1001-2-press published to queue press"
+setst() { sed -i "s|<OrderStatus>[0-9]*</OrderStatus>|<OrderStatus>$2</OrderStatus>|" "$P/hot/$1/job.xml"; }
+setst press/1001-1-press 15
+until_ "a printer's Processing is accepted" 20 grep -q "1001-1-press: Queued (2) -> Processing (15)" "$P/orders/1001/history"
+check "a printer's job of 1001 in production, the others not: 1001 stays queued" in_state "$P" 1001 queued
+rc 0 "the admin cancels 1001" $S -d "$P" cancel 1001
+until_ "the printers not yet printing are told to stop" 20 grep -q "job 1001-2-press: the printer is told to stop" "$P/orders/1001/history"
+has "job.xml says Cancelled (7)" "$P/hot/press/1001-2-press/job.xml" "<OrderStatus>7</OrderStatus>"
+has "the printer already printing is not" "$P/orders/1001/history" "job 1001-1-press is being printed already"
+until_ "the PDFs are deleted" 20 grep -q "purged 5 upload PDF(s) and 6 print PDF(s)" "$P/orders/1001/history"
+check "no PDF of 1001 is left but the invoice" sh -c "! find '$P/orders/1001' '$P/hot' -path '*1001*' -name '*.pdf' ! -name invoice.pdf | grep -q ."
+
+# reordering: a copy with the same uploads, and the original back to shipping
+check "1005 is shipped (moved by hand)" mv "$P/state/queued/1005.order" "$P/state/shipping/1005.order"
+rc 0 "the store reorders 1005" $S -d "$P" reorder 1005
+until_ "the copy 1005-r1 waits for its payment" 30 in_state "$P" 1005-r1 unpaid
+until_ "1005 is back in shipping" 20 in_state "$P" 1005 shipping
+has "the history names the copy" "$P/orders/1005/history" "copied into the new order 1005-r1, in unpaid"
+check "the copy's uploads are the original's files (hard links)" test "$P/orders/1005-r1/items/1/page-001.pdf" -ef "$P/orders/1005/items/1/page-001.pdf"
+rc 0 "closing 1005" $S -d "$P" close 1005
+until_ "closed: its PDFs go" 20 grep -q "purged .* upload PDF(s)" "$P/orders/1005/history"
+check "the copy keeps its uploads" test -f "$P/orders/1005-r1/items/1/page-001.pdf"
+check "the order data and invoice stay" test -f "$P/orders/1005/order.xml" -a -f "$P/orders/1005/invoice.pdf"
+rc 0 "spoolctl rm 1005-r1/2 deletes item 2's PDFs" $S -d "$P" rm 1005-r1/2
+check "its page is gone" test ! -e "$P/orders/1005-r1/items/2/page-001.pdf"
 check "spoold stops" stop_spoold
 rc 0 "the spool is clean" $S -d "$P" check
+
+# ---- a delivery window: the queue gets its jobs in a batch at that time ----------------
+W=$C/window
+export TZ=UTC
+now=$(date -u +%H:%M)
+shut=$(date -u -d '+3 hours' +%H:%M)
+sed '/^\[queue covers\]/,$d' "$SRCDIR/spool-layout/workflows/print.conf" >"$T/w.conf"
+printf '[queue covers]\npath = hot/covers\nchunks = cover\nwindow = %s\n' "$shut" >>"$T/w.conf"
+rc 0 "a spool whose cover queue takes jobs at $shut (UTC)" $S -d "$W" init "$T/w.conf"
+start_spoold "$W"
+rc 0 "submit 1001" $S -d "$W" submit "$EX/print/1001"
+until_ "the content jobs go at once" 30 test -f "$W/hot/press/1001-2-press/job.xml"
+until_ "the cover job waits for the window" 20 grep -q "publishing again at the window" "$W/orders/1001/history"
+check "it is not in the hot folder" test ! -e "$W/hot/covers/1001-1-covers"
+rc 0 "show --json 1001" $S -d "$W" show --json 1001
+json "the order is due at the window" "$T/out" "d['due'][11:16] == '$shut'"
+check "spoold stops" stop_spoold
+sed -i "s/^window = .*/window = $now/" "$W/spool.conf"
+start_spoold "$W"
+until_ "with the window open, the cover job goes" 30 test -f "$W/hot/covers/1001-1-covers/job.xml"
+check "spoold stops" stop_spoold
 done_testing
