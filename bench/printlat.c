@@ -27,7 +27,7 @@
 
 #include <libxml/parser.h>
 
-#define JOB "hot/press/%s-1-press/job.xml"
+#define JOB "hot/press/%s-2-press/job.xml"   /* item 2 of example 1001: one chunk */
 
 static double
 now_ms(void)
@@ -121,7 +121,7 @@ bare(const char *spool, int n)
 	for (i = 1; i <= n; i++) {
 		char id[32];
 		snprintf(id, sizeof id, "bench-%d", i);
-		snprintf(path, sizeof path, "%s/hot/press/%s-1-press", spool, id);
+		snprintf(path, sizeof path, "%s/hot/press/%s-2-press", spool, id);
 		wds[i] = inotify_add_watch(ino, path, IN_CLOSE_WRITE);
 	}
 	for (;;) {
@@ -135,7 +135,7 @@ bare(const char *spool, int n)
 				;
 			if (i > n || ev->len == 0 || strcmp(ev->name, "job.xml") != 0)
 				continue;
-			snprintf(path, sizeof path, "%s/hot/press/bench-%d-1-press/job.xml", spool, i);
+			snprintf(path, sizeof path, "%s/hot/press/bench-%d-2-press/job.xml", spool, i);
 			text = slurp(path, &len);
 			doc = xmlReadMemory(text, (int)len, "job.xml", NULL, XML_PARSE_NONET);
 			if (doc != NULL && strstr(text, "<OrderStatus>15<") != NULL) {

@@ -324,6 +324,9 @@ read_order(struct rd *r, const char *buf, size_t len)
 				    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
 				    SPOOL_FIELD_MAX + 1) > 0)
 					++*nl;
+		} else if (is(n, "total")) {
+			text(n, NULL, b->total, sizeof b->total);
+			text(n, "currency", b->currency, sizeof b->currency);
 		} else if (is(n, "payment")) {
 			text(n, "status", tmp, sizeof tmp);
 			b->delayed = strcmp(tmp, "delayed") == 0;
@@ -348,6 +351,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 				goto out;
 			}
 			it->quantity = (int)number_attr(n, "quantity", 1);
+			text(n, "price", it->price, sizeof it->price);
 			for (c = n->children; c != NULL; c = c->next) {
 				if (is(c, "title"))
 					text(c, NULL, it->title, sizeof it->title);

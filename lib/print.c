@@ -350,6 +350,8 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	if (spool_order_load(sp, id, &b, err) < 0 ||
 	    spool_item_chunks(sp, id, pj->item, &chunks, &nc, err) < 0)
 		goto out;
+	/* the order's id in spool, which a submit may have given it over the bundle's */
+	snprintf(b->order.id, sizeof b->order.id, "%s", id);
 	for (i = 0; i < b->nitems; i++)
 		if (strcmp(b->items[i].id, pj->item) == 0)
 			it = &b->items[i];
@@ -399,7 +401,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	job.chunks = jc;
 	job.nchunks = k;
 	job.parts = parts;
-	job.invoice = b->invoice[0] != '\0' ? "invoice.pdf" : NULL;
+	job.invoice = "invoice.pdf";
 	job.upload = "upload.xml";
 	job.status = SPOOL_JOB_QUEUED;
 
@@ -418,7 +420,9 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 			goto out;
 	} else
 		ifd = pfd;
-	if (b->invoice[0] != '\0' && copy_in(ofd, b->invoice, ifd, "invoice.pdf", err) < 0)
+	/* the shop's invoice, or one rendered from the order */
+	if (b->invoice[0] != '\0' ? copy_in(ofd, b->invoice, ifd, "invoice.pdf", err) < 0 :
+	    spool_invoice_render(b, ifd, "invoice.pdf", err) < 0)
 		goto out;
 	fmt(src, sizeof src, "items/%s/upload.xml", pj->item);
 	if (copy_in(ofd, src, ifd, "upload.xml", err) < 0)

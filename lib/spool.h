@@ -429,6 +429,7 @@ struct spool_item {
 	char product[SPOOL_FIELD_MAX + 1];
 	char title[SPOOL_FIELD_MAX + 1];
 	int quantity;
+	char price[24];     /* as order.xml gives it ("39.90"), or "" */
 	int pages;          /* pages listed in its upload.xml, or 0 */
 	int complete;       /* its upload is complete (1 when there is no upload) */
 	int has_upload;
@@ -451,6 +452,8 @@ struct spool_bundle {
 	char shipping[SPOOL_LINES_MAX][SPOOL_FIELD_MAX + 1];
 	int nshipping;
 	char invoice[SPOOL_ID_MAX + 1];  /* the order's file of role invoice, or "" */
+	char total[24];                  /* <total>, or "" */
+	char currency[4];                /* its currency ("EUR"), or "" */
 	int delayed;
 	int incomplete;
 	struct spool_item *items;
@@ -711,6 +714,14 @@ int spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
  * (a chunk stitched earlier in the call, or by an earlier call, is removed).
  */
 int spool_stitch_item(struct spool *sp, const char *id, const char *item,
+    struct spool_err *err);
+/*
+ * An invoice for an order that came without one: one A4 page of text (the order, the
+ * customer, billing address, items with quantity and price, the total) in the
+ * standard Helvetica font, made with libqpdf and published as dirfd/name.  Text
+ * outside Latin-1 shows as "?".  The same order gives the same bytes.
+ */
+int spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
     struct spool_err *err);
 /* The chunks of an item's product from its upload.xml, checked as spool_stitch_item does
  * (not the page files); *chunks is malloc'd. */

@@ -632,3 +632,113 @@ out:
 	close_keep(itemfd);
 	return rc;
 }
+
+/* ---- an invoice for an order without one ---------------------------------- */
+
+/* Append s as a PDF string in WinAnsi (Latin-1 here; anything else "?"), escaped. */
+static void
+pdf_text(char *buf, size_t cap, size_t *len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned cp;
+	size_t n;
+
+	if (*len + 2 >= cap)
+		return;
+	buf[(*len)++] = '(';
+	while (*p != '\0' && *len + 6 < cap) {
+		n = utf8_decode(p, strlen((const char *)p), &cp);
+		p += n > 0 ? n : 1;
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp > 0xff)
+			cp = '?';
+		if (cp == '(' || cp == ')' || cp == '\\')
+			buf[(*len)++] = '\\';
+		if (cp < 0x80)
+			buf[(*len)++] = (char)cp;
+		else
+			*len += (size_t)snprintf(buf + *len, cap - *len, "\\%03o", cp);
+	}
+	*len += (size_t)snprintf(buf + *len, cap - *len, ") Tj T*\n");
+}
+
+int
+spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
+    struct spool_err *err)
+{
+	static const char page_dict[] = "<< /Type /Page /MediaBox [0 0 595 842] /Resources "
+	    "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+	    "/Encoding /WinAnsiEncoding >> >> >> >>";
+	char when[32], line[SPOOL_FIELD_MAX * 3 + 128], *buf;
+	size_t cap = 64 * 1024, len = 0;
+	qpdf_data q;
+	qpdf_oh page, st;
+	int i, rc = -1;
+
+	if ((buf = malloc(cap)) == NULL)
+		return failerr(err, ENOMEM, "%s: out of memory", name);
+	/* 60 lines at most fit the page: the items are cut short past that */
+	len += (size_t)snprintf(buf, cap, "BT /F1 16 Tf 56 780 Td 20 TL\n");
+	snprintf(line, sizeof line, "Invoice for order %s", b->order.id);
+	pdf_text(buf, cap, &len, line);
+	len += (size_t)snprintf(buf + len, cap - len, "/F1 10 Tf 14 TL\n");
+	snprintf(line, sizeof line, "Placed %s", spool_time_fmt(b->order.placed, when, sizeof when));
+	pdf_text(buf, cap, &len, line);
+	pdf_text(buf, cap, &len, "");
+	pdf_text(buf, cap, &len, b->order.customer);
+	for (i = 0; i < b->nbilling; i++)
+		pdf_text(buf, cap, &len, b->billing[i]);
+	pdf_text(buf, cap, &len, b->order.email);
+	pdf_text(buf, cap, &len, "");
+	for (i = 0; i < b->nitems && i < 40; i++) {
+		snprintf(line, sizeof line, "Item %s: %d x %s%s%s%s", b->items[i].id,
+		    b->items[i].quantity, b->items[i].product, b->items[i].title[0] ? " \"" : "",
+		    b->items[i].title, b->items[i].title[0] ? "\"" : "");
+		if (b->items[i].price[0] != '\0')
+			snprintf(line + strlen(line), sizeof line - strlen(line), ", %s %s",
+			    b->items[i].price, b->currency);
+		pdf_text(buf, cap, &len, line);
+	}
+	if (b->nitems > 40) {
+		snprintf(line, sizeof line, "... and %d more items", b->nitems - 40);
+		pdf_text(buf, cap, &len, line);
+	}
+	if (b->total[0] != '\0') {
+		pdf_text(buf, cap, &len, "");
+		snprintf(line, sizeof line, "Total: %s %s", b->total, b->currency);
+		pdf_text(buf, cap, &len, line);
+	}
+	len += (size_t)snprintf(buf + len, cap - len, "ET\n");
+
+	if ((q = qpdf_quiet()) == NULL) {
+		free(buf);
+		return failerr(err, ENOMEM, "%s: out of memory", name);
+	}
+	if (qpdf_empty_pdf(q) & QPDF_ERRORS)
+		goto fail;
+	page = qpdf_oh_parse(q, page_dict);
+	st = qpdf_oh_new_stream(q);
+	qpdf_oh_replace_stream_data(q, st, (const unsigned char *)buf, len, qpdf_oh_new_null(q),
+	    qpdf_oh_new_null(q));
+	qpdf_oh_replace_key(q, page, "/Contents", st);
+	page = qpdf_make_indirect_object(q, page);
+	if ((qpdf_add_page(q, q, page, QPDF_FALSE) & QPDF_ERRORS) ||
+	    (qpdf_init_write_memory(q) & QPDF_ERRORS))
+		goto fail;
+	qpdf_set_deterministic_ID(q, QPDF_TRUE);
+	if ((qpdf_write(q) & QPDF_ERRORS) || qpdf_troubled(q))
+		goto fail;
+	if (spool_publish(dirfd, name, -1, qpdf_get_buffer(q), qpdf_get_buffer_length(q),
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR }) < 0) {
+		seterr(err, "%s: cannot publish: %s", name, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	qpdf_fail(q, name, err);
+out:
+	qpdf_drain(q);
+	qpdf_cleanup(&q);
+	free(buf);
+	return rc;
+}
