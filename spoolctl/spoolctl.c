@@ -622,6 +622,7 @@ cmd_show(int argc, char **argv)
 	const struct spool_state *s;
 	struct spool_item *items = NULL;
 	struct spool_status st;
+	struct spool_pjobs js = { 0, NULL, 0 };
 	struct spool_order o;
 	struct spool_err err;
 	struct spool *sp;
@@ -653,6 +654,9 @@ cmd_show(int argc, char **argv)
 	pfd = openat(spool_dirfd(sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	error_output(pfd, output, sizeof output);
+	/* its print jobs, and what their printers last said */
+	if (spool_pjobs_read(sp, id, &js, &err) < 0)
+		warnx_("%s", err.msg);
 	if (json) {
 		json_init(&j, stdout);
 		json_obj(&j);
@@ -688,6 +692,17 @@ cmd_show(int argc, char **argv)
 				json_str(&j, items[i].complete ? "complete" : "incomplete");
 			else
 				json_null(&j);
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_key(&j, "jobs");
+		json_arr(&j);
+		for (i = 0; i < js.n; i++) {
+			json_obj(&j);
+			json_kstr(&j, "name", js.v[i].name);
+			json_kstr(&j, "queue", js.v[i].queue >= 0 ? conf->queues[js.v[i].queue].name : NULL);
+			json_kstr(&j, "item", js.v[i].item);
+			json_kint(&j, "status", js.v[i].status);
 			json_end(&j, '}');
 		}
 		json_end(&j, ']');
@@ -729,6 +744,15 @@ cmd_show(int argc, char **argv)
 				printf("  \"%s\"", spool_escape(esc, sizeof esc, items[i].title));
 			putchar('\n');
 		}
+		if (js.n > 0)
+			printf("jobs\n");
+		for (i = 0; i < js.n; i++) {
+			const char *sn = spool_job_status_name(js.v[i].status);
+			printf("  %-30s queue %-12s item %-8s %s (%d)\n", js.v[i].name,
+			    js.v[i].queue >= 0 ? conf->queues[js.v[i].queue].name : "-", js.v[i].item,
+			    js.v[i].status == 0 ? "not published yet" : sn != NULL ? sn : "?",
+			    js.v[i].status);
+		}
 		printf("files\n");
 		if (pfd >= 0)
 			list_files(pfd, "", NULL, 0);
@@ -743,6 +767,7 @@ cmd_show(int argc, char **argv)
 	}
 	if (pfd >= 0)
 		close(pfd);
+	spool_pjobs_free(&js);
 	free(items);
 	close_spool();
 	return r;

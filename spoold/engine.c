@@ -137,12 +137,7 @@ span(long s, char *buf, size_t len)
 	return buf;
 }
 
-/* A history line by spoold (or by the actor given), not synced. */
-static void
-hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
-    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void
+void
 hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...)
 {

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,31 +25,6 @@ seen_of(const struct stat *st, char *buf, size_t len)
 {
 	snprintf(buf, len, "%lld.%09ld.%lld", (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
 	    (long long)st->st_size);
-}
-
-/* A history line written from a child or the loop; not synced (the loop syncs). */
-static void
-phist(struct spool *sp, const char *id, const char *actor, const char *state, const char *fmt,
-    ...) __attribute__((format(printf, 5, 6)));
-
-static void
-phist(struct spool *sp, const char *id, const char *actor, const char *state, const char *fmt,
-    ...)
-{
-	struct spool_event ev;
-	va_list ap;
-
-	memset(&ev, 0, sizeof ev);
-	ev.time = time(NULL);
-	snprintf(ev.id, sizeof ev.id, "%s", id);
-	snprintf(ev.actor, sizeof ev.actor, "%s", actor);
-	snprintf(ev.from, sizeof ev.from, "%s", state);
-	snprintf(ev.to, sizeof ev.to, "%s", state);
-	va_start(ap, fmt);
-	vsnprintf(ev.comment, sizeof ev.comment, fmt, ap);
-	va_end(ap);
-	if (spool_history_add(sp, &ev, SPOOL_NOSYNC) < 0)
-		log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
 }
 
 /* The mtime and size of a job's job.xml now, into j->seen. */
@@ -113,7 +87,7 @@ publish(struct daemon *d, const char *id, const char *state)
 				goto out;
 			}
 		if (count > 0)
-			phist(d->sp, id, "system", state, "removed %d earlier job folder(s) from the "
+			hist(d, id, "system", state, state, "removed %d earlier job folder(s) from the "
 			    "hot folders", count);
 		spool_pjobs_free(&js);
 		if (spool_pjobs_plan(d->sp, id, st.visits, &js, &err) < 0) {
@@ -148,7 +122,7 @@ publish(struct daemon *d, const char *id, const char *state)
 			goto out;
 		}
 		spool_pjob_dir(d->sp, j, 0, where, sizeof where);
-		phist(d->sp, id, "system", state, "item %s: job %s published to queue %s (%s)",
+		hist(d, id, "system", state, state, "item %s: job %s published to queue %s (%s)",
 		    j->item, j->name, q->name, where);
 	}
 	if (waiting > 0) {
@@ -178,7 +152,7 @@ withdraw(struct daemon *d, const char *id, const char *state)
 		char dir[4200];
 
 		if (j->status == SPOOL_JOB_PROCESSING || j->status == SPOOL_JOB_SHIPPING) {
-			phist(d->sp, id, "system", state, "item %s: job %s is being printed already; "
+			hist(d, id, "system", state, state, "item %s: job %s is being printed already; "
 			    "the printer is not told to stop", j->item, j->name);
 			continue;
 		}
@@ -195,7 +169,7 @@ withdraw(struct daemon *d, const char *id, const char *state)
 				rc = 1;
 				continue;
 			}
-			phist(d->sp, id, "system", state, "item %s: job %s taken out of its hot folder",
+			hist(d, id, "system", state, state, "item %s: job %s taken out of its hot folder",
 			    j->item, j->name);
 		} else if (spool_pjob_stop(d->sp, j, "The order was cancelled: please do not print "
 		    "this job.", &err) < 0) {
@@ -204,7 +178,7 @@ withdraw(struct daemon *d, const char *id, const char *state)
 			continue;
 		} else {
 			reseen(d->sp, j);
-			phist(d->sp, id, "system", state, "item %s: job %s: the printer is told to stop "
+			hist(d, id, "system", state, state, "item %s: job %s: the printer is told to stop "
 			    "(OrderStatus 7 in its job.xml)", j->item, j->name);
 		}
 		j->status = SPOOL_JOB_CANCELLED;
@@ -227,7 +201,7 @@ purge(struct daemon *d, const char *id, const char *state, const char *what)
 	    strcmp(what, "prints") == 0 ? SPOOL_PURGE_PRINTS :
 	    SPOOL_PURGE_UPLOADS | SPOOL_PURGE_PRINTS;
 	r = spool_order_purge(d->sp, id, NULL, w, &up, &pr, &err);
-	phist(d->sp, id, "system", state, "purged %d upload PDF(s) and %d print PDF(s)%s%s", up, pr,
+	hist(d, id, "system", state, state, "purged %d upload PDF(s) and %d print PDF(s)%s%s", up, pr,
 	    r < 0 ? "; " : "", r < 0 ? err.msg : "");
 	if (r < 0)
 		fprintf(stderr, "%s\n", err.msg);
@@ -246,7 +220,7 @@ copy(struct daemon *d, const char *id, const char *state)
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	phist(d->sp, id, "system", state, "copied into the new order %s, in %s", newid,
+	hist(d, id, "system", state, state, "copied into the new order %s, in %s", newid,
 	    d->conf->states[to].name);
 	return 0;
 }
@@ -309,6 +283,7 @@ static int
 read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob *j,
     time_t *recheck, int *failed, char *fmsg, size_t fmsglen)
 {
+	int final = d->conf->states[state].final;
 	const char *sname = d->conf->states[state].name;
 	const char *qname = d->conf->queues[j->queue].name;
 	struct spool_jobxml jx;
@@ -320,7 +295,9 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 
 	if (spool_pjob_ticket(d->sp, j, dir, sizeof dir) < 0)
 		return 0;
-	watch_job(d, dir, id);
+	/* a job in the printer's hands is watched; one it has finished, no longer */
+	watch_job(d, dir, id, !final && (j->status == SPOOL_JOB_QUEUED ||
+	    j->status == SPOOL_JOB_PROCESSING));
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstatat(fd, "job.xml", &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -343,7 +320,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 		}
 		/* a symlink, a huge file, a DOCTYPE: said once per change, and never acted on */
 		log_order(LOG_L_WARN, id, "job %s: job.xml refused: %s", j->name, err.msg);
-		phist(d->sp, id, actor, sname, "item %s: job %s: job.xml refused, status stays %d: %s",
+		hist(d, id, actor, sname, sname, "item %s: job %s: job.xml refused, status stays %d: %s",
 		    j->item, j->name, j->status, err.msg);
 		snprintf(j->seen, sizeof j->seen, "%s", seen);
 		r = 1;
@@ -355,7 +332,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 	if (v == 0)
 		goto out;
 	if (v > 0) {
-		phist(d->sp, id, actor, sname, "item %s: job %s: %s (%d) -> %s (%d)%s%s", j->item,
+		hist(d, id, actor, sname, sname, "item %s: job %s: %s (%d) -> %s (%d)%s%s", j->item,
 		    j->name, spool_job_status_name(j->status), j->status,
 		    spool_job_status_name(jx.status), jx.status, jx.message[0] ? ": " : "",
 		    jx.message);
@@ -372,9 +349,9 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 			snprintf(key, sizeof key, "printer-failed-%d", idx);
 			if (notify(d, id, to >= 0 ? to : state, "printer-failed", "admin", jx.message,
 			    j->item, st.st_mtime, key, why, sizeof why) == 0)
-				phist(d->sp, id, "system", sname, "%s", why);
+				hist(d, id, "system", sname, sname, "%s", why);
 			else
-				phist(d->sp, id, "system", sname, "mail printer-failed to the admin not "
+				hist(d, id, "system", sname, sname, "mail printer-failed to the admin not "
 				    "sent: %s", why);
 		}
 		goto out;
@@ -394,7 +371,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 			reseen(d->sp, j);
 		log_order(LOG_L_WARN, id, "job %s: refused OrderStatus '%s': %s", j->name,
 		    jx.status_text, err.msg);
-		phist(d->sp, id, actor, sname, "item %s: job %s: refused OrderStatus '%s', status "
+		hist(d, id, actor, sname, sname, "item %s: job %s: refused OrderStatus '%s', status "
 		    "stays %d: %s", j->item, j->name, jx.status_text, j->status, err.msg);
 	}
 out:
@@ -410,6 +387,7 @@ printer_look(struct daemon *d, const char *id, int state, char *why, size_t whyl
 	struct spool_pjobs js;
 	struct spool_err err;
 	int i, changed = 0, failed = 0, live = 0, processing = 0, shipped = 0, code, to;
+
 	char fmsg[SPOOL_JOB_MSG_MAX + SPOOL_ID_MAX + 16] = "";
 
 	if (c->nqueues == 0 || spool_pjobs_read(d->sp, id, &js, &err) < 0 || js.n == 0)
@@ -419,6 +397,13 @@ printer_look(struct daemon *d, const char *id, int state, char *why, size_t whyl
 
 		if (j->status == 0 || j->status == SPOOL_JOB_CANCELLED || j->queue < 0)
 			continue;
+		if (c->states[state].final) {
+			/* closed or cancelled: what a printer writes now changes nothing */
+			char dir[4200];
+			if (spool_pjob_ticket(d->sp, j, dir, sizeof dir) == 0)
+				watch_job(d, dir, id, 0);
+			continue;
+		}
 		changed |= read_job(d, id, state, i, j, recheck, &failed, fmsg, sizeof fmsg);
 		live++;
 		failed |= j->status == SPOOL_JOB_FAILED;

@@ -149,6 +149,9 @@ int engine_echo(const char *id, int state);
 void engine_echoes_forget(void);
 void engine_worker_free(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
+/* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
+void hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* notify.c: mail */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
@@ -182,7 +185,7 @@ int scan_step(struct daemon *d);                    /* 1 while a rescan is under
 void incoming_look(struct daemon *d);
 void watch_gate(struct daemon *d, const char *id);
 void watch_ungate(struct daemon *d, const char *id);
-void watch_job(struct daemon *d, const char *dir, const char *id);
+void watch_job(struct daemon *d, const char *dir, const char *id, int on);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
 struct job *job_start_exec(struct daemon *d, const char *id, int state, int step, int try);

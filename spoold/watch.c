@@ -169,27 +169,36 @@ watch_ungate(struct daemon *d, const char *id)
 }
 
 /*
- * Watch a job's folder for its job.xml: a printer's save over SMB ends in a
+ * Watch a job's folder for its job.xml (on), or stop (off: a job that is done, whose
+ * rare later change a rescan finds).  A printer's save over SMB ends in a
  * close-write (in place) or a rename.  Watches die with their folders (IN_IGNORED).
  */
 void
-watch_job(struct daemon *d, const char *dir, const char *id)
+watch_job(struct daemon *d, const char *dir, const char *id, int on)
 {
 	int wd, i, free_slot = -1;
 
 	if (d->inofd < 0 || d->jobw == NULL)
 		return;
+	/* the kernel gives a folder watched already the same wd */
 	if ((wd = inotify_add_watch(d->inofd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR |
 	    IN_DONT_FOLLOW)) < 0)
 		return;    /* the rescans look at its order too */
-	/* the kernel gives a folder watched already the same wd */
 	for (i = 0; i < d->njobw; i++) {
 		if (d->jobw[i].wd == wd) {
-			snprintf(d->jobw[i].id, sizeof d->jobw[0].id, "%s", id);
+			if (!on) {
+				inotify_rm_watch(d->inofd, wd);
+				d->jobw[i].wd = -1;
+			} else
+				snprintf(d->jobw[i].id, sizeof d->jobw[0].id, "%s", id);
 			return;
 		}
 		if (d->jobw[i].wd < 0 && free_slot < 0)
 			free_slot = i;
+	}
+	if (!on) {
+		inotify_rm_watch(d->inofd, wd);
+		return;
 	}
 	if (free_slot < 0) {
 		if (d->njobw == JOBW_MAX) {

@@ -84,17 +84,31 @@ now=$(date -u +%H:%M)
 shut=$(date -u -d '+3 hours' +%H:%M)
 sed '/^\[queue covers\]/,$d' "$SRCDIR/spool-layout/workflows/print.conf" >"$T/w.conf"
 printf '[queue covers]\npath = hot/covers\nchunks = cover\nwindow = %s\n' "$shut" >>"$T/w.conf"
-rc 0 "a spool whose cover queue takes jobs at $shut (UTC)" $S -d "$W" init "$T/w.conf"
+sed -i 's/^timer = 7d delete/timer = 2s delete/' "$T/w.conf"
+rc 0 "a spool whose cover queue takes jobs at $shut (UTC), PurgeIncompleteUploadDays 2s" $S -d "$W" init "$T/w.conf"
 start_spoold "$W"
 rc 0 "submit 1001" $S -d "$W" submit "$EX/print/1001"
+rc 0 "submit 1003, whose upload is not complete" $S -d "$W" submit "$EX/print/1003"
+check "it waits in uploading" in_state "$W" 1003 uploading
 until_ "the content jobs go at once" 30 test -f "$W/hot/press/1001-2-press/job.xml"
 until_ "the cover job waits for the window" 20 grep -q "publishing again at the window" "$W/orders/1001/history"
 check "it is not in the hot folder" test ! -e "$W/hot/covers/1001-1-covers"
+until_ "after PurgeIncompleteUploadDays 1003 is deleted with its files" 20 sh -c "! test -e '$W/orders/1003' && ! test -e '$W/state/uploading/1003.order'"
+has "the deletion is logged" "$W/history" "1003	system	uploading	-	removed: after 2s in uploading"
+check "and no mail is queued for it" sh -c "! ls '$W/outbox/new' | grep -q '^1003'"
 rc 0 "show --json 1001" $S -d "$W" show --json 1001
 json "the order is due at the window" "$T/out" "d['due'][11:16] == '$shut'"
 check "spoold stops" stop_spoold
 sed -i "s/^window = .*/window = $now/" "$W/spool.conf"
 start_spoold "$W"
 until_ "with the window open, the cover job goes" 30 test -f "$W/hot/covers/1001-1-covers/job.xml"
+check "spoold stops" stop_spoold
+
+# polling (a spool on a network file system): a job.xml counts once it has been still
+check "spoold starts, polling every second" start_spoold "$W" --poll 1
+for j in press/1001-1-press press/1001-2-press covers/1001-1-covers; do
+	sed -i "s|<OrderStatus>[0-9]*</OrderStatus>|<OrderStatus>15</OrderStatus>|" "$W/hot/$j/job.xml"
+done
+until_ "the printers' saves are found by polling: 1001 is in processing" 30 in_state "$W" 1001 processing
 check "spoold stops" stop_spoold
 done_testing

@@ -77,6 +77,8 @@ for j in "$(job 1001 1 press)" "$(job 1001 1 covers)" "$(job 1001 2 press)"; do
 done
 until_ "all shipped: the order moves to shipping" 20 in_state "$P" 1001 shipping
 until_ "the customer gets the shipping mail" 20 arrived "Your order 1001: Shipping"
+rc 0 "spoolctl show --json 1001" $S -d "$P" show --json 1001
+json "show lists the three jobs, all Shipping (3)" "$T/out" "sorted((x['name'], x['queue'], x['status']) for x in d['jobs']) == [('1001-1-covers', 'covers', 3), ('1001-1-press', 'press', 3), ('1001-2-press', 'press', 3)]"
 
 # ---- an illegal jump: Queued -> Shipping --------------------------------------
 rc 0 "submit 1002, a copy of 1001" $S -d "$P" submit --id 1002 "$EX/print/1001"

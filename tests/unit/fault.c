@@ -371,3 +371,13 @@ dir_count(const char *path)
 	closedir(d);
 	return n;
 }
+
+const char *
+jdf_xsd(void)
+{
+	const char *p = getenv("JDF_XSD");
+
+	if (p == NULL)
+		p = "../shared/schemas/jdf/JDF.xsd";
+	return access(p, R_OK) == 0 ? p : NULL;
+}

@@ -47,6 +47,8 @@ void submit_example(struct spool *sp, const char *dir, const char *wf, const cha
 void file_write(const char *path, const char *text);
 /* A sorted listing of the tree below root (not tmp/ or run/), with content hashes. */
 char *snapshot(const char *root);
+/* The CIP4 JDF schema (test data outside the project, ../shared, or $JDF_XSD), or NULL. */
+const char *jdf_xsd(void);
 /* Number of entries directly in path. */
 int dir_count(const char *path);
 

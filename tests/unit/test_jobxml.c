@@ -129,16 +129,6 @@ xpath(const char *path, const char *expr)
 	return s;
 }
 
-/* The JDF schema is test data outside the project (DEPENDENCIES.md): ../shared. */
-static const char *
-jdf_xsd(void)
-{
-	const char *p = getenv("JDF_XSD");
-
-	if (p == NULL)
-		p = "../shared/schemas/jdf/JDF.xsd";
-	return access(p, R_OK) == 0 ? p : NULL;
-}
 
 /* Read dir/job.xml, which must fail with errno want_errno and an error with want. */
 static void

@@ -210,16 +210,6 @@ publish_all(struct spool_pjobs *js)
 	}
 }
 
-/* The JDF schema is test data outside the project (DEPENDENCIES.md): ../shared. */
-static const char *
-jdf_xsd(void)
-{
-	const char *p = getenv("JDF_XSD");
-
-	if (p == NULL)
-		p = "../shared/schemas/jdf/JDF.xsd";
-	return access(p, R_OK) == 0 ? p : NULL;
-}
 
 static void
 test_publish(void **state)
