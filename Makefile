@@ -57,7 +57,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
 	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
-	templates/printer-failed.txt
+	templates/printer-failed.txt templates/stitch-failed.txt
 CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
 D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c

@@ -436,6 +436,26 @@ timer_fire(struct daemon *d, struct look *l)
 	log_order(LOG_L_INFO, l->id, "deleted with its files, %s", why);
 }
 
+/* Stitching failed for good: the admin hears what qpdf said (document 002). */
+static void
+stitch_failed(struct daemon *d, struct look *l, const char *msg)
+{
+	const struct spool_state *s = &d->conf->states[l->state];
+	char why[SPOOL_FIELD_MAX + 1], key[32];
+	int to = s->on_failure >= 0 ? s->on_failure : l->state;
+
+	if (d->conf->mail.relay == NULL)
+		return;
+	snprintf(key, sizeof key, "stitch-failed-v%d", l->st.visits);
+	if (notify(d, l->id, to, "stitch-failed", "admin", msg, NULL, l->st.since, key, why,
+	    sizeof why) == 0)
+		note(d, l, "%s", why);
+	else {
+		note(d, l, "mail stitch-failed to the admin not sent: %s", why);
+		log_order(LOG_L_WARN, l->id, "mail stitch-failed to the admin not sent: %s", why);
+	}
+}
+
 /* The action's tries are used up: on_failure, or wait for a person. */
 static void
 give_up(struct daemon *d, struct look *l, const char *why)
@@ -799,6 +819,8 @@ engine_job_done(struct daemon *d, struct job *j, int status)
 		later(d, j->id, l.st.due);
 		return;
 	}
+	if (j->step < s->nactions && s->actions[j->step].kind == SPOOL_ACT_STITCH)
+		stitch_failed(d, &l, msg);
 	give_up(d, &l, msg);
 	if (l.dirty && !l.gone)
 		save(d, &l);

@@ -145,8 +145,21 @@ body "$f" >"$T/b"
 has "the body has the printer's message, <br/> as a line break" "$T/b" "^Picture missing on page 3$"
 has "and the item" "$T/b" "item 1"
 
+# ---- a page that does not stitch: the admin hears qpdf's message ----------------
+cp -r "$EX/print/1001" "$T/bad"
+printf '%%PDF-1.4\nthis page is damaged\n' >"$T/bad/items/1/page-003.pdf"
+rc 0 "submit 1004, with a damaged page" $S -d "$P" submit --id 1004 "$T/bad"
+until_ "the stitch fails and 1004 goes to failed" 30 in_state "$P" 1004 failed
+until_ "the admin gets a stitching-failure mail" 20 arrived "Stitching failed: order 1004"
+f=$(first "Stitching failed: order 1004")
+headers "$f" >"$T/h"
+has "to the admin" "$T/h" "^To: admin@print.example$"
+body "$f" >"$T/b"
+has "with qpdf's message, naming the page" "$T/b" "page-003.pdf"
+check "nothing of 1004 was published" sh -c "! ls '$H/press' '$H/covers' | grep -q 1004"
+
 # ---- no order is lost ------------------------------------------------------------
 check "spoold stops" stop_spoold
 rc 0 "the spool is clean" $S -d "$P" check
-check "1001 shipping, 1002 failed, nothing else" sh -c "[ \$(find '$P/state' -name '*.order' | wc -l) -eq 2 ] && test -f '$P/state/shipping/1001.order' && test -f '$P/state/failed/1002.order'"
+check "1001 shipping, 1002 and 1004 failed, nothing else" sh -c "[ \$(find '$P/state' -name '*.order' | wc -l) -eq 3 ] && test -f '$P/state/shipping/1001.order' && test -f '$P/state/failed/1002.order' && test -f '$P/state/failed/1004.order'"
 done_testing

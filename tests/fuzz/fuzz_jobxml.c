@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct spool_jobxml j, k;
 	struct spool_err err;
-	struct spool_jobxml_refusal r;
+	struct spool_jobxml_refusal r = { 0, 0, NULL, NULL };
 	char *out;
 	size_t olen;
 
@@ -72,6 +72,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (spool_jobxml_parse(out, olen, "refused.xml", &k, &err) < 0 ||
 	    k.status != SPOOL_JOB_PROCESSING || strcmp(k.message, j.message) != 0)
+		abort();
+	free(out);
+
+	/* the shop's own status and message (a cancel) replace the printer's */
+	r.restore = SPOOL_JOB_CANCELLED;
+	r.why = NULL;
+	r.note = "cancelled by the fuzzer: <&> \"quoted\"";
+	if (spool_jobxml_refuse_buf((const char *)data, size, "fuzz.xml", &r, &out, &olen,
+	    &err) < 0) {
+		if (errno != ENOMEM)
+			abort();
+		return 0;
+	}
+	if (spool_jobxml_parse(out, olen, "cancelled.xml", &k, &err) < 0 ||
+	    k.status != SPOOL_JOB_CANCELLED || strcmp(k.message, r.note) != 0)
 		abort();
 	free(out);
 	return 0;
