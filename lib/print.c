@@ -535,7 +535,7 @@ spool_pjob_stop(struct spool *sp, const struct spool_pjob *j, const char *why,
 
 	if (spool_pjob_ticket(sp, j, dir, sizeof dir) < 0)
 		return failerr(err, ENOENT, "%s: no job.xml to tell the printer through", j->name);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return seterr(err, "%s: %s", dir, strerror(errno));
 	/* the printer may be saving it right now: read, set, and again if it changed */
 	for (tries = 0; tries < 5; tries++) {

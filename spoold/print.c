@@ -298,7 +298,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 	/* a job in the printer's hands is watched; one it has finished, no longer */
 	watch_job(d, dir, id, !final && (j->status == SPOOL_JOB_QUEUED ||
 	    j->status == SPOOL_JOB_PROCESSING));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstatat(fd, "job.xml", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		goto out;
