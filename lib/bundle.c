@@ -449,7 +449,7 @@ load_upload(int fd, const char *order, struct spool_item *it, char **bufp, size_
 {
 	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
 	struct spool_err xe;
-	xmlNodePtr root;
+	xmlNodePtr root, n;
 	xmlDocPtr doc;
 	size_t len;
 
@@ -479,6 +479,9 @@ load_upload(int fd, const char *order, struct spool_item *it, char **bufp, size_
 	}
 	it->has_upload = 1;
 	it->pages = (int)number_attr(root, "pages", 0);
+	for (n = root->children; n != NULL; n = n->next)
+		if (is(n, "product"))
+			text(n, "name", it->product_name, sizeof it->product_name);
 	text(root, "complete", name, sizeof name);
 	it->complete = strcmp(name, "true") == 0 || strcmp(name, "1") == 0;
 	*bufp = buf;
@@ -1141,23 +1144,23 @@ copy_order_xml(const char *buf, size_t len, const char *newid, int sfd, struct s
 }
 
 int
-spool_order_copy(struct spool *sp, const char *id, const char *who, char *newid,
+spool_order_copy(struct spool *sp, const char *id, const char *who, int nth, char *newid,
     int *out_state, struct spool_err *err)
 {
 	char stagename[SPOOL_ID_MAX + 16], *buf = NULL;
-	int ofd, sfd = -1, n, where, rc = -1;
+	int ofd, sfd = -1, n, where, rc = -1, saved;
 	size_t len;
 
 	if ((ofd = open_payload(sp, id)) < 0)
 		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
-	/* "<id>-r1", "<id>-r2", ...: the first free id */
-	for (n = 1; n < 1000; n++) {
+	/* "<id>-r<nth>", or the first free of "<id>-r1", "<id>-r2", ... */
+	for (n = nth > 0 ? nth : 1; n < (nth > 0 ? nth + 1 : 1000); n++) {
 		if (fmt(newid, SPOOL_ID_MAX + 1, "%s-r%d", id, n) < 0) {
 			failerr(err, ENAMETOOLONG, "%s: the id is too long for a copy's id", id);
 			goto out;
 		}
-		if (spool_locate(sp, newid, &where) == 0 &&
-		    faccessat(sp->dir[SPOOL_DIR_ORDERS], newid, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		if (nth > 0 || (spool_locate(sp, newid, &where) == 0 &&
+		    faccessat(sp->dir[SPOOL_DIR_ORDERS], newid, F_OK, AT_SYMLINK_NOFOLLOW) < 0))
 			break;
 	}
 	fmt(stagename, sizeof stagename, "copy.%s", id);
@@ -1181,11 +1184,13 @@ spool_order_copy(struct spool *sp, const char *id, const char *who, char *newid,
 	}
 	rc = submit(sp, sp->dir[SPOOL_DIR_TMP], stagename, newid, who, 1, newid, out_state, err);
 out:
+	saved = errno;
 	if (sfd >= 0) {
 		close(sfd);
 		spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename);
 	}
 	free(buf);
 	close_keep(ofd);
+	errno = saved;
 	return rc;
 }

@@ -396,6 +396,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	job.shipping = shipping;
 	job.nshipping = b->nshipping;
 	job.product = it->product;
+	job.product_name = it->product_name[0] != '\0' ? it->product_name : NULL;
 	job.title = it->title[0] != '\0' ? it->title : NULL;
 	job.quantity = it->quantity;
 	job.chunks = jc;

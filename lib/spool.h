@@ -427,6 +427,7 @@ void spool_admin_actor(char *buf, size_t len);
 struct spool_item {
 	char id[SPOOL_ID_MAX + 1];
 	char product[SPOOL_FIELD_MAX + 1];
+	char product_name[SPOOL_FIELD_MAX + 1];  /* from upload.xml, or "" */
 	char title[SPOOL_FIELD_MAX + 1];
 	int quantity;
 	char price[24];     /* as order.xml gives it ("39.90"), or "" */
@@ -501,12 +502,14 @@ int spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id
     const char *who, char *out_id, int *out_state, struct spool_err *err);
 
 /*
- * Reorder: copy an order into a new one, "<id>-rN" (copied into newid, SPOOL_ID_MAX
- * + 1 bytes), submitted through the entry rules with its payment delayed, placed now
- * and without the invoice.  The uploads are hard links (they are never written
- * again, so sharing them is safe); chunks are not copied, the copy stitches its own.
+ * Reorder: copy an order into a new one, "<id>-r<nth>" (or, when nth is 0, the first
+ * free "<id>-rN"; the id is copied into newid, SPOOL_ID_MAX + 1 bytes), submitted
+ * through the entry rules with its payment delayed, placed now and without the
+ * invoice.  The uploads are hard links (they are never written again, so sharing
+ * them is safe); chunks are not copied, the copy stitches its own.  An order of that
+ * id that exists already gives EEXIST: a copy made before a crash.
  */
-int spool_order_copy(struct spool *sp, const char *id, const char *who, char *newid,
+int spool_order_copy(struct spool *sp, const char *id, const char *who, int nth, char *newid,
     int *out_state, struct spool_err *err);
 
 /* Remove an order and all its files; logged in the global log. */

@@ -208,15 +208,27 @@ purge(struct daemon *d, const char *id, const char *state, const char *what)
 	return r < 0 ? 1 : 0;
 }
 
-/* Reordering: the copy is a new order of its own; this one goes back when it is made. */
+/*
+ * Reordering: the copy is a new order of its own, named after this visit ("<id>-rN",
+ * N the visit's number), so a copy run again after a crash finds its first one made.
+ */
 static int
 copy(struct daemon *d, const char *id, const char *state)
 {
 	char newid[SPOOL_ID_MAX + 1];
+	struct spool_status st;
 	struct spool_err err;
 	int to;
 
-	if (spool_order_copy(d->sp, id, "system", newid, &to, &err) < 0) {
+	if (spool_status_read(d->sp, id, &st, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (spool_order_copy(d->sp, id, "system", st.visits, newid, &to, &err) < 0) {
+		if (errno == EEXIST) {
+			hist(d, id, "system", state, state, "the copy %s was made already", newid);
+			return 0;
+		}
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}

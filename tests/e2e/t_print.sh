@@ -64,16 +64,20 @@ check "no PDF of 1001 is left but the invoice" sh -c "! find '$P/orders/1001' '$
 # reordering: a copy with the same uploads, and the original back to shipping
 check "1005 is shipped (moved by hand)" mv "$P/state/queued/1005.order" "$P/state/shipping/1005.order"
 rc 0 "the store reorders 1005" $S -d "$P" reorder 1005
-until_ "the copy 1005-r1 waits for its payment" 30 in_state "$P" 1005-r1 unpaid
+until_ "the copy is made" 30 grep -q "copied into the new order" "$P/orders/1005/history"
+R=$(sed -n 's/.*copied into the new order \(1005-r[0-9]*\), in unpaid$/\1/p' "$P/orders/1005/history")
+# named after the visit that made it, the 7th: queued, failed, queued, failed,
+# queued, shipping, reordering; a copy run again after a crash finds it made
+check "the copy is named after the reordering visit ($R)" test "$R" = 1005-r7
+check "the copy $R waits for its payment" in_state "$P" "$R" unpaid
 until_ "1005 is back in shipping" 20 in_state "$P" 1005 shipping
-has "the history names the copy" "$P/orders/1005/history" "copied into the new order 1005-r1, in unpaid"
-check "the copy's uploads are the original's files (hard links)" test "$P/orders/1005-r1/items/1/page-001.pdf" -ef "$P/orders/1005/items/1/page-001.pdf"
+check "the copy's uploads are the original's files (hard links)" test "$P/orders/$R/items/1/page-001.pdf" -ef "$P/orders/1005/items/1/page-001.pdf"
 rc 0 "closing 1005" $S -d "$P" close 1005
 until_ "closed: its PDFs go" 20 grep -q "purged .* upload PDF(s)" "$P/orders/1005/history"
-check "the copy keeps its uploads" test -f "$P/orders/1005-r1/items/1/page-001.pdf"
+check "the copy keeps its uploads" test -f "$P/orders/$R/items/1/page-001.pdf"
 check "the order data and invoice stay" test -f "$P/orders/1005/order.xml" -a -f "$P/orders/1005/invoice.pdf"
-rc 0 "spoolctl rm 1005-r1/2 deletes item 2's PDFs" $S -d "$P" rm 1005-r1/2
-check "its page is gone" test ! -e "$P/orders/1005-r1/items/2/page-001.pdf"
+rc 0 "spoolctl rm $R/2 deletes item 2's PDFs" $S -d "$P" rm $R/2
+check "its page is gone" test ! -e "$P/orders/$R/items/2/page-001.pdf"
 check "spoold stops" stop_spoold
 rc 0 "the spool is clean" $S -d "$P" check
 

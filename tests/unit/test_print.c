@@ -421,7 +421,7 @@ test_copy(void **state)
 
 	(void)state;
 	stitch_all();
-	if (spool_order_copy(sp, "1001", "system", id, &to, &err) < 0)
+	if (spool_order_copy(sp, "1001", "system", 0, id, &to, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(id, "1001-r1");
 	/* a reorder is paid again */
@@ -435,9 +435,16 @@ test_copy(void **state)
 	assert_int_equal(sh("grep -q 'order=\"1001-r1\"' '%s/spool/orders/1001-r1/items/1/upload.xml'",
 	    dir), 0);
 	assert_int_equal(sh("grep -q 'status=\"delayed\"' '%s/spool/orders/1001-r1/order.xml'", dir), 0);
-	if (spool_order_copy(sp, "1001", "system", id, &to, &err) < 0)
+	if (spool_order_copy(sp, "1001", "system", 0, id, &to, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(id, "1001-r2");
+	/* a copy named by the caller (spoold: the visit) is made once */
+	if (spool_order_copy(sp, "1001", "system", 7, id, &to, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(id, "1001-r7");
+	assert_int_equal(spool_order_copy(sp, "1001", "system", 7, id, &to, &err), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_true(exists("state/unpaid/1001-r7.order"));
 }
 
 static void
