@@ -228,6 +228,14 @@ spool_make(const char *dir, const char *workflow)
 }
 
 void
+spool_unmake(struct spool *sp, char *dir)
+{
+	spool_close(sp);
+	tree_rm(dir);
+	free(dir);
+}
+
+void
 submit_example(struct spool *sp, const char *dir, const char *wf, const char *id,
     const char *name, const char *who)
 {

@@ -38,6 +38,8 @@ void tree_rm(const char *path);
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A new spool at dir/spool from a shipped workflow, opened. */
 struct spool *spool_make(const char *dir, const char *workflow);
+/* Close sp and remove its folder dir (and free the path). */
+void spool_unmake(struct spool *sp, char *dir);
 /* Copy example bundle spool-layout/examples/<wf>/<id> to dir/<name>; returns its path. */
 char *bundle_copy(const char *dir, const char *wf, const char *id, const char *name);
 /* Submit example bundle <wf>/<id> (copied to dir/<name>) into sp, as actor who. */

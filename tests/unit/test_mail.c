@@ -825,9 +825,7 @@ test_outbox_put(void **state)
 	assert_int_equal(spool_outbox_put(sp, "3001", "", 0, NULL, 0, &err), -1);
 	assert_int_equal(spool_outbox_put(sp, "3001", "a\0b", 3, NULL, 0, &err), -1);
 	assert_int_equal(dir_count(path), 2);
-	spool_close(sp);
-	tree_rm(dir);
-	free(dir);
+	spool_unmake(sp, dir);
 }
 
 /* The same event told twice queues one message, also once it has been sent. */
@@ -871,9 +869,7 @@ test_outbox_put_once(void **state)
 	    &err), -1);
 	assert_int_equal(spool_outbox_put_once(sp, "3001", T0, "", msg, strlen(msg), NULL, 0,
 	    &err), -1);
-	spool_close(sp);
-	tree_rm(dir);
-	free(dir);
+	spool_unmake(sp, dir);
 }
 
 /*
@@ -959,9 +955,7 @@ test_outbox_put_faults(void **state)
 	print_message("outbox put: %ld fault sites, none left a part of a message\n", sites);
 	assert_true(sites >= 2 * 2 * 5);
 	free(msg);
-	spool_close(sp);
-	tree_rm(dir);
-	free(dir);
+	spool_unmake(sp, dir);
 }
 
 /* ---- spool.conf [mail] -------------------------------------------------- */

@@ -55,9 +55,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	spool_close(sp);
-	tree_rm(dir);
-	free(dir);
+	spool_unmake(sp, dir);
 	return 0;
 }
 
