@@ -52,7 +52,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC = lib/util.c lib/sys.c lib/publish.c lib/order.c lib/conf.c lib/layout.c \
 	lib/history.c lib/move.c lib/bundle.c lib/check.c lib/mail.c lib/stitch.c \
-	lib/jobxml.c lib/print.c
+	lib/jobxml.c lib/print.c lib/xml.c
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \

@@ -33,6 +33,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "internal.h"
+#include "xml.h"
 
 #define XML_MAX (1024 * 1024)
 #define PDF_MAX (1024L * 1024 * 1024)
@@ -41,6 +42,14 @@
 
 /* ---- safe XML ---------------------------------------------------------------- */
 
+/* Untrusted XML, through libspool's one hostile parser (xml.c). */
+static xmlDocPtr
+xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
+{
+	return xml_hostile(buf, len, name, XML_MAX, EINVAL, err);
+}
+
+/* The first complaint of a schema validation, "FILE:LINE: message". */
 struct xerr {
 	char msg[SPOOL_ERR_MAX];
 	int n;
@@ -61,58 +70,6 @@ xml_error(void *arg, xmlErrorPtr e)
 	n = strlen(x->msg);
 	while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
 		x->msg[--n] = '\0';
-}
-
-static xmlParserInputPtr
-no_entities(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-	(void)url;
-	(void)id;
-	(void)ctxt;
-	return NULL;
-}
-
-/*
- * Parse untrusted XML: no network, no DTD loading, no entity substitution, no
- * external entity loader at all, and no DOCTYPE.
- */
-static xmlDocPtr
-xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
-{
-	xmlExternalEntityLoader old = xmlGetExternalEntityLoader();
-	struct xerr x = { .n = 0, .name = name };
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-
-	if (len > XML_MAX) {
-		failerr(err, EFBIG, "%s: over %d bytes", name, XML_MAX);
-		return NULL;
-	}
-	if ((ctxt = xmlNewParserCtxt()) == NULL) {
-		failerr(err, ENOMEM, "%s: out of memory", name);
-		return NULL;
-	}
-	xmlSetStructuredErrorFunc(&x, xml_error);
-	xmlSetExternalEntityLoader(no_entities);
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, XML_PARSE_NONET);
-	xmlSetExternalEntityLoader(old);
-	xmlSetStructuredErrorFunc(NULL, NULL);
-	xmlFreeParserCtxt(ctxt);
-	if (doc == NULL) {
-		failerr(err, EINVAL, "%s", x.n ? x.msg : "not well-formed XML");
-		return NULL;
-	}
-	if (xmlGetIntSubset(doc) != NULL) {
-		xmlFreeDoc(doc);
-		failerr(err, EINVAL, "%s: a DOCTYPE is not allowed", name);
-		return NULL;
-	}
-	if (x.n > 0) {
-		xmlFreeDoc(doc);
-		failerr(err, EINVAL, "%s", x.msg);
-		return NULL;
-	}
-	return doc;
 }
 
 static int

@@ -36,6 +36,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "internal.h"
+#include "xml.h"
 
 #define JOB_SCHEMA "schemas/job.xsd"
 #define JDF_NS "http://www.CIP4.org/JDFSchema_1_1"
@@ -302,122 +303,11 @@ text_id(xmlNodePtr n, char *dst)
 
 /* ---- parsing hostile XML ------------------------------------------------ */
 
-struct parse {
-	int nerr;
-	int line;
-	int doctype;
-	char msg[160];
-};
-
-/* libxml2's message, as one line of printable ASCII: it may quote the input. */
-static void
-copy_message(char *dst, size_t len, const char *s)
-{
-	size_t i = 0;
-
-	for (; s != NULL && *s != '\0' && i + 1 < len; s++)
-		dst[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : *s == '\n' ? ' ' : '?';
-	while (i > 0 && dst[i - 1] == ' ')
-		i--;
-	dst[i] = '\0';
-}
-
-static void
-on_error(void *arg, xmlErrorPtr e)
-{
-	struct parse *p = arg;
-
-	if (e == NULL || e->level < XML_ERR_ERROR || p->nerr++ > 0)
-		return;
-	p->line = e->line;
-	copy_message(p->msg, sizeof p->msg, e->message);
-}
-
-/* The SAX event of <!DOCTYPE: stop right there, before its internal subset is read. */
-static void
-on_doctype(void *ctx, const xmlChar *name, const xmlChar *external, const xmlChar *system)
-{
-	xmlParserCtxtPtr c = ctx;
-	struct parse *p = c->_private;
-
-	(void)name;
-	(void)external;
-	(void)system;
-	p->doctype = 1;
-	p->line = c->input != NULL ? c->input->line : 0;
-	xmlStopParser(c);
-}
-
-static xmlParserInputPtr
-no_entities(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-	(void)url;
-	(void)id;
-	(void)ctxt;
-	return NULL;
-}
-
-/*
- * Parse a hostile document: no network, no DTD, no entity substitution, no external
- * entity loader, no DOCTYPE.  libxml2's error reporting is process-wide; the handlers
- * in place before are put back.
- */
+/* A document that is not well-formed is one still being written: EAGAIN. */
 static xmlDocPtr
 safe_parse(const char *buf, size_t len, const char *name, struct spool_err *err)
 {
-	xmlStructuredErrorFunc old_fn = xmlStructuredError;
-	void *old_ctx = xmlStructuredErrorContext;
-	xmlExternalEntityLoader old_loader;
-	struct parse p = { .nerr = 0 };
-	xmlParserCtxtPtr c;
-	xmlDocPtr doc;
-	int opts = XML_PARSE_NONET | XML_PARSE_BIG_LINES, wf;
-
-#if LIBXML_VERSION >= 21300
-	opts |= XML_PARSE_NO_XXE;
-#endif
-	if (len > SPOOL_JOBXML_MAX) {
-		failerr(err, EFBIG, "%s: over %d bytes", name, SPOOL_JOBXML_MAX);
-		return NULL;
-	}
-	if (len == 0) {
-		failerr(err, EAGAIN, "%s: not well-formed at line 1: the file is empty", name);
-		return NULL;
-	}
-	if ((c = xmlCreateMemoryParserCtxt(buf, (int)len)) == NULL) {
-		failerr(err, ENOMEM, "%s: out of memory", name);
-		return NULL;
-	}
-	xmlCtxtUseOptions(c, opts);
-	c->_private = &p;
-	c->sax->internalSubset = on_doctype;
-	old_loader = xmlGetExternalEntityLoader();
-	xmlSetExternalEntityLoader(no_entities);
-	xmlSetStructuredErrorFunc(&p, on_error);
-	xmlParseDocument(c);
-	xmlSetStructuredErrorFunc(old_ctx, old_fn);
-	xmlSetExternalEntityLoader(old_loader);
-	doc = c->myDoc;
-	c->myDoc = NULL;
-	wf = c->wellFormed;
-	xmlFreeParserCtxt(c);
-	if (p.doctype) {
-		xmlFreeDoc(doc);
-		failerr(err, EINVAL, "%s:%d: a DOCTYPE is not allowed", name, p.line);
-		return NULL;
-	}
-	if (doc == NULL || !wf || p.nerr > 0) {
-		xmlFreeDoc(doc);
-		failerr(err, EAGAIN, "%s: not well-formed at line %d: %s", name, p.line,
-		    p.nerr > 0 ? p.msg : "parse error");
-		return NULL;
-	}
-	if (xmlGetIntSubset(doc) != NULL) {
-		xmlFreeDoc(doc);
-		failerr(err, EINVAL, "%s: a DOCTYPE is not allowed", name);
-		return NULL;
-	}
-	return doc;
+	return xml_hostile(buf, len, name, SPOOL_JOBXML_MAX, EAGAIN, err);
 }
 
 /*
@@ -889,7 +779,7 @@ on_schema_error(void *arg, xmlErrorPtr e)
 	if (e == NULL || v->n++ > 0)
 		return;
 	snprintf(v->msg, sizeof v->msg, "line %d: ", e->line);
-	copy_message(v->msg + strlen(v->msg), sizeof v->msg - strlen(v->msg), e->message);
+	xml_message(v->msg + strlen(v->msg), sizeof v->msg - strlen(v->msg), e->message);
 }
 
 /* Check what we are about to publish against the schema compiled in. */

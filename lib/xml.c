@@ -1,0 +1,129 @@
+/*
+ * The one parser of untrusted XML in libspool.  Everything that comes from outside
+ * (a bundle's order.xml and upload.xml, a printer's job.xml) goes through it, so the
+ * rules of ../shared/DEPENDENCIES.md hold in one place: XML_PARSE_NONET and nothing
+ * that loads or substitutes, an external entity loader that loads nothing, and no
+ * DOCTYPE, refused from the SAX event where it starts so that not even its internal
+ * subset is read (a quadratic entity blow-up needs no loop and no network).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+
+#include "internal.h"
+#include "xml.h"
+
+void
+xml_message(char *dst, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; s != NULL && *s != '\0' && i + 1 < len; s++)
+		dst[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : *s == '\n' ? ' ' : '?';
+	while (i > 0 && dst[i - 1] == ' ')
+		i--;
+	dst[i] = '\0';
+}
+
+struct parse {
+	int nerr;
+	int doctype;
+	int line;
+	char msg[160];
+};
+
+static void
+on_error(void *arg, xmlErrorPtr e)
+{
+	struct parse *p = arg;
+
+	if (e == NULL || e->level < XML_ERR_ERROR || p->nerr++ > 0)
+		return;
+	p->line = e->line;
+	xml_message(p->msg, sizeof p->msg, e->message);
+}
+
+/* The SAX event of <!DOCTYPE: stop right there, before its internal subset is read. */
+static void
+on_doctype(void *ctx, const xmlChar *name, const xmlChar *external, const xmlChar *system)
+{
+	xmlParserCtxtPtr c = ctx;
+	struct parse *p = c->_private;
+
+	(void)name;
+	(void)external;
+	(void)system;
+	p->doctype = 1;
+	p->line = c->input != NULL ? c->input->line : 0;
+	xmlStopParser(c);
+}
+
+static xmlParserInputPtr
+no_entities(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url;
+	(void)id;
+	(void)ctxt;
+	return NULL;
+}
+
+xmlDocPtr
+xml_hostile(const char *buf, size_t len, const char *name, size_t max, int notwf,
+    struct spool_err *err)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	void *old_ctx = xmlStructuredErrorContext;
+	xmlExternalEntityLoader old_loader;
+	struct parse p = { .nerr = 0 };
+	xmlParserCtxtPtr c;
+	xmlDocPtr doc;
+	int opts = XML_PARSE_NONET | XML_PARSE_BIG_LINES, wf;
+
+#if LIBXML_VERSION >= 21300
+	opts |= XML_PARSE_NO_XXE;
+#endif
+	if (len > max || len > (size_t)INT32_MAX) {
+		failerr(err, EFBIG, "%s: over %zu bytes", name, max);
+		return NULL;
+	}
+	if (len == 0) {
+		failerr(err, notwf, "%s: not well-formed at line 1: the file is empty", name);
+		return NULL;
+	}
+	if ((c = xmlCreateMemoryParserCtxt(buf, (int)len)) == NULL) {
+		failerr(err, ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	xmlCtxtUseOptions(c, opts);
+	c->_private = &p;
+	c->sax->internalSubset = on_doctype;
+	old_loader = xmlGetExternalEntityLoader();
+	xmlSetExternalEntityLoader(no_entities);
+	xmlSetStructuredErrorFunc(&p, on_error);
+	xmlParseDocument(c);
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
+	xmlSetExternalEntityLoader(old_loader);
+	doc = c->myDoc;
+	c->myDoc = NULL;
+	wf = c->wellFormed;
+	xmlFreeParserCtxt(c);
+	if (p.doctype || (doc != NULL && xmlGetIntSubset(doc) != NULL)) {
+		xmlFreeDoc(doc);
+		failerr(err, EINVAL, "%s:%d: a DOCTYPE is not allowed", name, p.line);
+		return NULL;
+	}
+	if (doc == NULL || !wf || p.nerr > 0) {
+		xmlFreeDoc(doc);
+		failerr(err, notwf, "%s: not well-formed at line %d: %s", name, p.line,
+		    p.nerr > 0 ? p.msg : "parse error");
+		return NULL;
+	}
+	/* what a schema check says of it names the file */
+	if (doc->URL == NULL)
+		doc->URL = xmlStrdup((const xmlChar *)name);
+	return doc;
+}
