@@ -62,6 +62,9 @@ check "and has the 3 content pages" test "$(qpdf --show-npages "$T/content.pdf")
 check "the printer downloads job.xml" pget "$(job 1001 1 press)"
 rc 0 "job.xml validates against schemas/job.xsd" xmllint --noout --schema "$SRCDIR/spool-layout/schemas/job.xsd" "$T/job.xml"
 has "job.xml has the order's billing address" "$T/job.xml" "<Line>12 Harbour Road</Line>"
+has "and its shipping address" "$T/job.xml" "<Line>c/o Harbour Café</Line>"
+has "and the customer's phone" "$T/job.xml" "<Phone>\+44 117 496 0000</Phone>"
+has "and the product's name" "$T/job.xml" "<ProductName>Photo book A4 landscape</ProductName>"
 has "and the OrderStatusInUse block" "$T/job.xml" "<Processing>15</Processing>"
 
 # ---- Queued -> Processing -> Shipping ---------------------------------------------
