@@ -170,6 +170,33 @@ spool_actor_parse(const char *s, unsigned *a)
 
 /* ---- [spool] ------------------------------------------------------------ */
 
+/*
+ * The index of key name in keys (NULL-terminated): -1 after an error if it is not
+ * one of them, or is given twice; a key whose bit is in again may repeat.  where
+ * names the section in messages ("[mail]"); twice_where says it for "given twice".
+ */
+static int
+key_index(struct ctx *x, const char *const *keys, const char *name, unsigned *seen,
+    unsigned again, const char *where, int twice_where)
+{
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(keys[i], name) == 0)
+			break;
+	if (keys[i] == NULL) {
+		cerr(x, x->line, name, "unknown key in %s", where);
+		return -1;
+	}
+	if (!(again & (1u << i)) && (*seen & (1u << i))) {
+		cerr(x, x->line, name, "given twice%s%s", twice_where ? " in " : "",
+		    twice_where ? where : "");
+		return -1;
+	}
+	*seen |= 1u << i;
+	return i;
+}
+
 static int
 k_spool(struct ctx *x, const char *name, const char *v)
 {
@@ -179,14 +206,9 @@ k_spool(struct ctx *x, const char *name, const char *v)
 	long n;
 	int i;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], name) == 0)
-			break;
-	if (keys[i] == NULL)
-		return cerr(x, x->line, name, "unknown key in [spool]");
-	if (i != 2 && (x->spool_seen & (1u << i)))
-		return cerr(x, x->line, name, "given twice");
-	x->spool_seen |= 1u << i;
+	/* entry may repeat */
+	if ((i = key_index(x, keys, name, &x->spool_seen, 1u << 2, "[spool]", 0)) < 0)
+		return 0;
 	switch (i) {
 	case 0:
 		if (number(v, 1, 1, &n) < 0)
@@ -349,18 +371,14 @@ k_state(struct ctx *x, const char *name, const char *v)
 		"gate", "auto", NULL };
 	struct spool_state *s = &x->c->states[x->cur];
 	struct rawstate *r = &x->rs[x->cur];
-	char buf[256], *w[WORDS_MAX + 1];
+	char buf[256], *w[WORDS_MAX + 1], where[SPOOL_NAME_MAX + 16];
 	long n;
 	int i, nw;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], name) == 0)
-			break;
-	if (keys[i] == NULL)
-		return cerr(x, x->line, name, "unknown key in [state %s]", s->name);
-	if (i != 4 && i != 11 && (r->seen & (1u << i)))
-		return cerr(x, x->line, name, "given twice in [state %s]", s->name);
-	r->seen |= 1u << i;
+	snprintf(where, sizeof where, "[state %s]", s->name);
+	/* action and reminder may repeat */
+	if ((i = key_index(x, keys, name, &r->seen, 1u << 4 | 1u << 11, where, 1)) < 0)
+		return 0;
 	switch (i) {
 	case 0:
 		if (!text_ok(v) || v[0] == '\0')
@@ -573,14 +591,8 @@ k_mail(struct ctx *x, const char *name, const char *v)
 	long n;
 	int i;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], name) == 0)
-			break;
-	if (keys[i] == NULL)
-		return cerr(x, x->line, name, "unknown key in [mail]");
-	if (x->mail_seen & (1u << i))
-		return cerr(x, x->line, name, "given twice in [mail]");
-	x->mail_seen |= 1u << i;
+	if ((i = key_index(x, keys, name, &x->mail_seen, 0, "[mail]", 1)) < 0)
+		return 0;
 	switch (i) {
 	case 0:
 		if (strcmp(v, "none") == 0)
@@ -697,17 +709,12 @@ k_queue(struct ctx *x, const char *name, const char *v)
 	struct spool_queue *q = &x->c->queues[x->cur];
 	static const char *const keys[] = { "path", "chunks", "format", "window", "info",
 		NULL };
-	char *w[WORDS_MAX + 1], *dup;
+	char *w[WORDS_MAX + 1], *dup, where[SPOOL_NAME_MAX + 16];
 	int i, j, nw, a, b;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(keys[i], name) == 0)
-			break;
-	if (keys[i] == NULL)
-		return cerr(x, x->line, name, "unknown key in [queue %s]", q->name);
-	if (x->queue_seen & (1u << i))
-		return cerr(x, x->line, name, "given twice in [queue %s]", q->name);
-	x->queue_seen |= 1u << i;
+	snprintf(where, sizeof where, "[queue %s]", q->name);
+	if ((i = key_index(x, keys, name, &x->queue_seen, 0, where, 1)) < 0)
+		return 0;
 	switch (i) {
 	case 0:
 	case 4:
