@@ -119,8 +119,7 @@ spool_pjobs_write(struct spool *sp, const char *id, const struct spool_pjobs *js
 		    j->queue >= 0 ? sp->conf->queues[j->queue].name : "-", j->item, j->status,
 		    j->seen[0] != '\0' ? j->seen : "-");
 	}
-	if ((dfd = spool_sys.openat_beneath(spool_dirfd(sp, SPOOL_DIR_ORDERS), id,
-	    O_RDONLY | O_DIRECTORY, 0)) < 0) {
+	if ((dfd = open_payload(sp, id)) < 0) {
 		free(buf);
 		return -1;
 	}

@@ -295,7 +295,6 @@ static int
 read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob *j,
     time_t *recheck, int *failed, char *fmsg, size_t fmsglen)
 {
-	int final = d->conf->states[state].final;
 	const char *sname = d->conf->states[state].name;
 	const char *qname = d->conf->queues[j->queue].name;
 	struct spool_jobxml jx;
@@ -308,8 +307,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 	if (spool_pjob_ticket(d->sp, j, dir, sizeof dir) < 0)
 		return 0;
 	/* a job in the printer's hands is watched; one it has finished, no longer */
-	watch_job(d, dir, id, !final && (j->status == SPOOL_JOB_QUEUED ||
-	    j->status == SPOOL_JOB_PROCESSING));
+	watch_job(d, dir, id, j->status == SPOOL_JOB_QUEUED || j->status == SPOOL_JOB_PROCESSING);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstatat(fd, "job.xml", &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -402,20 +400,20 @@ printer_look(struct daemon *d, const char *id, int state, char *why, size_t whyl
 
 	char fmsg[SPOOL_JOB_MSG_MAX + SPOOL_ID_MAX + 16] = "";
 
-	if (c->nqueues == 0 || spool_pjobs_read(d->sp, id, &js, &err) < 0 || js.n == 0)
+	if (c->nqueues == 0)
+		return -1;
+	if (c->states[state].final) {
+		/* closed or cancelled: what a printer writes now changes nothing */
+		watch_forget(d, id);
+		return -1;
+	}
+	if (spool_pjobs_read(d->sp, id, &js, &err) < 0 || js.n == 0)
 		return -1;
 	for (i = 0; i < js.n; i++) {
 		struct spool_pjob *j = &js.v[i];
 
 		if (j->status == 0 || j->status == SPOOL_JOB_CANCELLED || j->queue < 0)
 			continue;
-		if (c->states[state].final) {
-			/* closed or cancelled: what a printer writes now changes nothing */
-			char dir[4200];
-			if (spool_pjob_ticket(d->sp, j, dir, sizeof dir) == 0)
-				watch_job(d, dir, id, 0);
-			continue;
-		}
 		changed |= read_job(d, id, state, i, j, recheck, &failed, fmsg, sizeof fmsg);
 		live++;
 		failed |= j->status == SPOOL_JOB_FAILED;

@@ -186,6 +186,7 @@ void incoming_look(struct daemon *d);
 void watch_gate(struct daemon *d, const char *id);
 void watch_ungate(struct daemon *d, const char *id);
 void watch_job(struct daemon *d, const char *dir, const char *id, int on);
+void watch_forget(struct daemon *d, const char *id);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
 struct job *job_start_exec(struct daemon *d, const char *id, int state, int step, int try);

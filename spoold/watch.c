@@ -211,6 +211,19 @@ watch_job(struct daemon *d, const char *dir, const char *id, int on)
 	snprintf(d->jobw[free_slot].id, sizeof d->jobw[0].id, "%s", id);
 }
 
+/* Stop watching every job folder of an order (one that has reached its end). */
+void
+watch_forget(struct daemon *d, const char *id)
+{
+	int i;
+
+	for (i = 0; i < d->njobw; i++)
+		if (d->jobw[i].wd >= 0 && strcmp(d->jobw[i].id, id) == 0) {
+			inotify_rm_watch(d->inofd, d->jobw[i].wd);
+			d->jobw[i].wd = -1;
+		}
+}
+
 /* The order a job folder's watch belongs to: 1 and its slot, or 0. */
 static int
 job_watch(struct daemon *d, int wd, int *slot)
