@@ -909,6 +909,33 @@ cut_chars(char *dst, size_t len, const char *s, size_t max)
 	dst[i] = '\0';
 }
 
+/* A resource of a JDF ResourcePool, with its Class, ID and Status. */
+static xmlNodePtr
+resource(struct build *b, xmlNodePtr pool, const char *el, const char *class, const char *id,
+    const char *status)
+{
+	xmlNodePtr n = child(b, pool, el, NULL);
+
+	attr(b, n, "Class", class);
+	attr(b, n, "ID", id);
+	attr(b, n, "Status", status);
+	return n;
+}
+
+/* A link to a resource, and the process of the Combined node it feeds (or NULL). */
+static xmlNodePtr
+link_to(struct build *b, xmlNodePtr pool, const char *el, const char *ref, const char *usage,
+    const char *index)
+{
+	xmlNodePtr n = child(b, pool, el, NULL);
+
+	attr(b, n, "rRef", ref);
+	attr(b, n, "Usage", usage);
+	if (index != NULL)
+		attr(b, n, "CombinedProcessIndex", index);
+	return n;
+}
+
 static xmlDocPtr
 jdf_doc(const struct spool_job *j, int k)
 {
@@ -948,17 +975,11 @@ jdf_doc(const struct spool_job *j, int k)
 	attr(&b, root, "DescriptiveName", name);
 
 	rp = child(&b, root, "ResourcePool", NULL);
-	n = child(&b, rp, "CustomerInfo", NULL);
-	attr(&b, n, "Class", "Parameter");
-	attr(&b, n, "ID", "r_customer");
-	attr(&b, n, "Status", "Available");
+	n = resource(&b, rp, "CustomerInfo", "Parameter", "r_customer", "Available");
 	attr(&b, n, "CustomerOrderID", jobid);
 	cut_chars(name, sizeof name, j->title != NULL ? j->title : what, JDF_LONG);
 	attr(&b, n, "CustomerJobName", name);
-	n = child(&b, rp, "RunList", NULL);
-	attr(&b, n, "Class", "Parameter");
-	attr(&b, n, "ID", "r_document");
-	attr(&b, n, "Status", "Available");
+	n = resource(&b, rp, "RunList", "Parameter", "r_document", "Available");
 	if (ch->pages > 0) {
 		snprintf(num, sizeof num, "%d", ch->pages);
 		attr(&b, n, "NPage", num);
@@ -970,22 +991,10 @@ jdf_doc(const struct spool_job *j, int k)
 	 * against the ticket's own location (RFC 3986), that is, in the hot folder.
 	 */
 	attr(&b, n, "URL", ch->file);
-	n = child(&b, rp, "InterpretingParams", NULL);
-	attr(&b, n, "Class", "Parameter");
-	attr(&b, n, "ID", "r_interpreting");
-	attr(&b, n, "Status", "Available");
-	n = child(&b, rp, "RenderingParams", NULL);
-	attr(&b, n, "Class", "Parameter");
-	attr(&b, n, "ID", "r_rendering");
-	attr(&b, n, "Status", "Available");
-	n = child(&b, rp, "DigitalPrintingParams", NULL);
-	attr(&b, n, "Class", "Parameter");
-	attr(&b, n, "ID", "r_printing");
-	attr(&b, n, "Status", "Available");
-	n = child(&b, rp, "Component", NULL);
-	attr(&b, n, "Class", "Quantity");
-	attr(&b, n, "ID", "r_output");
-	attr(&b, n, "Status", "Unavailable");
+	resource(&b, rp, "InterpretingParams", "Parameter", "r_interpreting", "Available");
+	resource(&b, rp, "RenderingParams", "Parameter", "r_rendering", "Available");
+	resource(&b, rp, "DigitalPrintingParams", "Parameter", "r_printing", "Available");
+	n = resource(&b, rp, "Component", "Quantity", "r_output", "Unavailable");
 	attr(&b, n, "ComponentType", j->parts > 1 ? "PartialProduct" : "FinalProduct");
 	snprintf(buf, sizeof buf, "%s (%s)", what, ch->kind);
 	cut_chars(name, sizeof name, buf, JDF_LONG);
@@ -993,29 +1002,13 @@ jdf_doc(const struct spool_job *j, int k)
 
 	/* CombinedProcessIndex: 0 Interpreting, 1 Rendering, 2 DigitalPrinting. */
 	lp = child(&b, root, "ResourceLinkPool", NULL);
-	n = child(&b, lp, "CustomerInfoLink", NULL);
-	attr(&b, n, "rRef", "r_customer");
-	attr(&b, n, "Usage", "Input");
-	n = child(&b, lp, "RunListLink", NULL);
-	attr(&b, n, "rRef", "r_document");
-	attr(&b, n, "Usage", "Input");
-	attr(&b, n, "CombinedProcessIndex", "0");
-	n = child(&b, lp, "InterpretingParamsLink", NULL);
-	attr(&b, n, "rRef", "r_interpreting");
-	attr(&b, n, "Usage", "Input");
-	attr(&b, n, "CombinedProcessIndex", "0");
-	n = child(&b, lp, "RenderingParamsLink", NULL);
-	attr(&b, n, "rRef", "r_rendering");
-	attr(&b, n, "Usage", "Input");
-	attr(&b, n, "CombinedProcessIndex", "1");
-	n = child(&b, lp, "DigitalPrintingParamsLink", NULL);
-	attr(&b, n, "rRef", "r_printing");
-	attr(&b, n, "Usage", "Input");
-	attr(&b, n, "CombinedProcessIndex", "2");
+	link_to(&b, lp, "CustomerInfoLink", "r_customer", "Input", NULL);
+	link_to(&b, lp, "RunListLink", "r_document", "Input", "0");
+	link_to(&b, lp, "InterpretingParamsLink", "r_interpreting", "Input", "0");
+	link_to(&b, lp, "RenderingParamsLink", "r_rendering", "Input", "1");
+	link_to(&b, lp, "DigitalPrintingParamsLink", "r_printing", "Input", "2");
 	/* The quantity: the planned amount is the link's, the copies to print. */
-	n = child(&b, lp, "ComponentLink", NULL);
-	attr(&b, n, "rRef", "r_output");
-	attr(&b, n, "Usage", "Output");
+	n = link_to(&b, lp, "ComponentLink", "r_output", "Output", NULL);
 	snprintf(num, sizeof num, "%d", j->quantity);
 	attr(&b, n, "Amount", num);
 	attr(&b, n, "CombinedProcessIndex", "2");
