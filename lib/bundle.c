@@ -49,71 +49,24 @@ xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
 	return xml_hostile(buf, len, name, XML_MAX, EINVAL, err);
 }
 
-/* The first complaint of a schema validation, "FILE:LINE: message". */
-struct xerr {
-	char msg[SPOOL_ERR_MAX];
-	int n;
-	const char *name;   /* the document, when libxml2 does not say */
-};
-
-static void
-xml_error(void *arg, xmlErrorPtr e)
-{
-	struct xerr *x = arg;
-	size_t n;
-
-	if (x->n++ > 0 || e == NULL)
-		return;
-	snprintf(x->msg, sizeof x->msg, "%s:%d: %s",
-	    e->file != NULL ? e->file : x->name != NULL ? x->name : "?", e->line,
-	    e->message != NULL ? e->message : "error");
-	n = strlen(x->msg);
-	while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
-		x->msg[--n] = '\0';
-}
-
-static int
-xml_validate(xmlDocPtr doc, const char *xsd, struct spool_err *err)
-{
-	struct xerr x = { .n = 0 };
-	xmlSchemaParserCtxtPtr pc = NULL;
-	xmlSchemaValidCtxtPtr vc = NULL;
-	xmlSchemaPtr schema = NULL;
-	const char *data;
-	size_t len;
-	int r = -1;
-
-	if ((data = spool_shipped(xsd, &len)) == NULL)
-		return failerr(err, ENOENT, "schema %s is missing", xsd);
-	xmlSetStructuredErrorFunc(&x, xml_error);
-	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
-	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
-		failerr(err, EINVAL, "schema %s: %s", xsd, x.n ? x.msg : "cannot be compiled");
-		goto out;
-	}
-	xmlSchemaSetValidStructuredErrors(vc, xml_error, &x);
-	if (xmlSchemaValidateDoc(vc, doc) != 0) {
-		failerr(err, EINVAL, "%s", x.n ? x.msg : "does not match its schema");
-		goto out;
-	}
-	r = 0;
-out:
-	xmlSetStructuredErrorFunc(NULL, NULL);
-	xmlSchemaFreeValidCtxt(vc);
-	xmlSchemaFree(schema);
-	xmlSchemaFreeParserCtxt(pc);
-	return r;
-}
-
 /* The schema is the contract; the code only trusts what it says. */
 static xmlDocPtr
 xml_load(const char *buf, size_t len, const char *name, const char *xsd, struct spool_err *err)
 {
+	struct xml_invalid v;
 	xmlDocPtr doc;
 
 	if ((doc = xml_read(buf, len, name, err)) == NULL)
 		return NULL;
-	if (xml_validate(doc, xsd, err) < 0) {
+	if (xml_valid(doc, xsd, &v) < 0) {
+		if (errno == ENOENT)
+			failerr(err, ENOENT, "schema %s is missing", xsd);
+		else if (v.schema)
+			failerr(err, EINVAL, "schema %s: %s", xsd, v.msg[0] ? v.msg : "cannot be compiled");
+		else if (v.msg[0] != '\0')
+			failerr(err, EINVAL, "%s:%d: %s", name, v.line, v.msg);
+		else
+			failerr(err, EINVAL, "does not match its schema");
 		xmlFreeDoc(doc);
 		return NULL;
 	}

@@ -766,56 +766,25 @@ dump(xmlDocPtr doc, int format, char **buf, size_t *len, struct spool_err *err)
 	return 0;
 }
 
-struct verr {
-	int n;
-	char msg[200];
-};
-
-static void
-on_schema_error(void *arg, xmlErrorPtr e)
-{
-	struct verr *v = arg;
-
-	if (e == NULL || v->n++ > 0)
-		return;
-	snprintf(v->msg, sizeof v->msg, "line %d: ", e->line);
-	xml_message(v->msg + strlen(v->msg), sizeof v->msg - strlen(v->msg), e->message);
-}
-
 /* Check what we are about to publish against the schema compiled in. */
 static int
 validate(xmlDocPtr doc, const char *xsd, struct spool_err *err)
 {
-	xmlStructuredErrorFunc old_fn = xmlStructuredError;
-	void *old_ctx = xmlStructuredErrorContext;
-	xmlSchemaParserCtxtPtr pc = NULL;
-	xmlSchemaValidCtxtPtr vc = NULL;
-	xmlSchemaPtr schema = NULL;
-	struct verr v = { .n = 0 };
-	const char *data;
-	size_t len;
-	int r = -1;
+	struct xml_invalid v;
+	char msg[200];
 
-	if ((data = spool_shipped(xsd, &len)) == NULL)
+	if (xml_valid(doc, xsd, &v) == 0)
+		return 0;
+	if (errno == ENOENT)
 		return failerr(err, ENOENT, "schema %s is missing", xsd);
-	xmlSetStructuredErrorFunc(&v, on_schema_error);
-	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
-	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
-		failerr(err, EINVAL, "schema %s: %s", xsd, v.n ? v.msg : "cannot be compiled");
-		goto out;
+	msg[0] = '\0';
+	if (v.msg[0] != '\0') {
+		snprintf(msg, sizeof msg, "line %d: ", v.line);
+		xml_message(msg + strlen(msg), sizeof msg - strlen(msg), v.msg);
 	}
-	xmlSchemaSetValidStructuredErrors(vc, on_schema_error, &v);
-	if (xmlSchemaValidateDoc(vc, doc) != 0) {
-		failerr(err, EINVAL, "does not match %s: %s", xsd, v.n ? v.msg : "invalid");
-		goto out;
-	}
-	r = 0;
-out:
-	xmlSetStructuredErrorFunc(old_ctx, old_fn);
-	xmlSchemaFreeValidCtxt(vc);
-	xmlSchemaFree(schema);
-	xmlSchemaFreeParserCtxt(pc);
-	return r;
+	if (v.schema)
+		return failerr(err, EINVAL, "schema %s: %s", xsd, msg[0] ? msg : "cannot be compiled");
+	return failerr(err, EINVAL, "does not match %s: %s", xsd, msg[0] ? msg : "invalid");
 }
 
 int

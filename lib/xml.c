@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
 
 #include "internal.h"
 #include "xml.h"
@@ -126,4 +128,59 @@ xml_hostile(const char *buf, size_t len, const char *name, size_t max, int notwf
 	if (doc->URL == NULL)
 		doc->URL = xmlStrdup((const xmlChar *)name);
 	return doc;
+}
+
+static void
+on_invalid(void *arg, xmlErrorPtr e)
+{
+	struct xml_invalid *v = arg;
+	size_t n;
+
+	if (e == NULL || v->line != 0 || v->msg[0] != '\0')
+		return;
+	v->line = e->line;
+	snprintf(v->msg, sizeof v->msg, "%s", e->message != NULL ? e->message : "");
+	n = strlen(v->msg);
+	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
+		v->msg[--n] = '\0';
+	if (v->msg[0] == '\0')
+		snprintf(v->msg, sizeof v->msg, "error");
+}
+
+int
+xml_valid(xmlDocPtr doc, const char *xsd, struct xml_invalid *v)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	void *old_ctx = xmlStructuredErrorContext;
+	xmlSchemaParserCtxtPtr pc = NULL;
+	xmlSchemaValidCtxtPtr vc = NULL;
+	xmlSchemaPtr schema = NULL;
+	const char *data;
+	size_t len;
+	int r = -1;
+
+	memset(v, 0, sizeof *v);
+	if ((data = spool_shipped(xsd, &len)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	xmlSetStructuredErrorFunc(v, on_invalid);
+	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
+	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
+		v->schema = 1;
+		errno = EINVAL;
+		goto out;
+	}
+	xmlSchemaSetValidStructuredErrors(vc, on_invalid, v);
+	if (xmlSchemaValidateDoc(vc, doc) != 0) {
+		errno = EINVAL;
+		goto out;
+	}
+	r = 0;
+out:
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
+	xmlSchemaFreeValidCtxt(vc);
+	xmlSchemaFree(schema);
+	xmlSchemaFreeParserCtxt(pc);
+	return r;
 }

@@ -23,6 +23,20 @@ struct spool_err;
 xmlDocPtr xml_hostile(const char *buf, size_t len, const char *name, size_t max, int notwf,
     struct spool_err *err);
 
+/* The first complaint of a schema check: its line and libxml2's message, trimmed. */
+struct xml_invalid {
+	int schema;         /* 1: the schema itself did not compile */
+	int line;
+	char msg[400];      /* "" if libxml2 said nothing */
+};
+
+/*
+ * Check doc against the compiled-in schema xsd ("schemas/order.xsd"): 0, or -1 with
+ * errno ENOENT (no such schema) or EINVAL and *v saying why.  The error handlers in
+ * place before are put back.
+ */
+int xml_valid(xmlDocPtr doc, const char *xsd, struct xml_invalid *v);
+
 /* libxml2's message, as one line of printable ASCII (it may quote the input). */
 void xml_message(char *dst, size_t len, const char *s);
 
