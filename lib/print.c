@@ -192,17 +192,18 @@ fail:
 
 /*
  * Open a queue's hot folder (info: its InfoBaseFolder).  A relative one is made in
- * the spool as needed; an absolute one (a share's folder) must exist.
+ * the spool when create is set; an absolute one (a share's folder) must exist.
  */
 static int
-open_hot(struct spool *sp, const struct spool_queue *q, int info, struct spool_err *err)
+open_hot(struct spool *sp, const struct spool_queue *q, int info, int create,
+    struct spool_err *err)
 {
 	const char *path = info ? q->info : q->path;
 	char part[1100];
 	const char *p;
 	int fd;
 
-	if (path[0] != '/') {
+	if (create && path[0] != '/') {
 		for (p = strchr(path, '/'); ; p = strchr(p + 1, '/')) {
 			size_t n = p != NULL ? (size_t)(p - path) : strlen(path);
 			memcpy(part, path, n);
@@ -333,9 +334,9 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	if (pj->queue < 0)
 		return failerr(err, ENOENT, "%s: job %s: its queue is not in spool.conf", id, pj->name);
 	q = &sp->conf->queues[pj->queue];
-	if ((hotfd = open_hot(sp, q, 0, err)) < 0)
+	if ((hotfd = open_hot(sp, q, 0, 1, err)) < 0)
 		return -1;
-	if ((infofd = q->info != NULL ? open_hot(sp, q, 1, err) : -1) < 0 && q->info != NULL)
+	if ((infofd = q->info != NULL ? open_hot(sp, q, 1, 1, err) : -1) < 0 && q->info != NULL)
 		goto out;
 	/* published before a crash cut the record short: it stands */
 	if (fstatat(hotfd, pj->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -505,8 +506,12 @@ spool_pjob_remove(struct spool *sp, const struct spool_pjob *j, int pdfs_only, i
 	for (info = 0; info < 2; info++) {
 		if (info && (q->info == NULL || pdfs_only))
 			break;
-		if ((fd = open_hot(sp, q, info, err)) < 0)
+		/* a hot folder that is not there holds nothing to remove: it is not made */
+		if ((fd = open_hot(sp, q, info, 0, err)) < 0) {
+			if (errno == ENOENT)
+				continue;
 			return -1;
+		}
 		spool_rmtree(fd, stage);
 		if (pdfs_only) {
 			if (remove_files(fd, j->name, ".pdf", count) < 0)
