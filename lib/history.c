@@ -352,9 +352,9 @@ spool_history_last(struct spool *sp, const char *id, struct spool_event *ev)
 	return spool_event_parse(start, ev);
 }
 
-/* Undo escape() in place; returns -1 on a bad escape. */
-static int
-unescape(char *s)
+/* Undo escape() in place; returns -1 on a bad escape.  (internal.h) */
+int
+text_unescape(char *s)
 {
 	char *o = s;
 
@@ -397,7 +397,7 @@ unescape(char *s)
 static int
 field(char *dst, size_t len, char *src)
 {
-	if (unescape(src) < 0 || strlen(src) >= len)
+	if (text_unescape(src) < 0 || strlen(src) >= len)
 		return -1;
 	strcpy(dst, strcmp(src, "-") == 0 ? "" : src);
 	return 0;
@@ -426,7 +426,7 @@ spool_event_parse(const char *line, struct spool_event *ev)
 		goto bad;
 	if (field(ev->id, sizeof ev->id, f[1]) < 0 || field(ev->actor, sizeof ev->actor, f[2]) < 0 ||
 	    field(ev->from, sizeof ev->from, f[3]) < 0 || field(ev->to, sizeof ev->to, f[4]) < 0 ||
-	    unescape(f[5]) < 0 || strlen(f[5]) >= sizeof ev->comment)
+	    text_unescape(f[5]) < 0 || strlen(f[5]) >= sizeof ev->comment)
 		goto bad;
 	strcpy(ev->comment, f[5]);
 	return 0;

@@ -88,6 +88,8 @@ int order_name(const char *name, char *id);
 /* The length of the valid UTF-8 character at p (n bytes left) and its code point; 0 if invalid. */
 size_t utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
 int text_ok(const char *s);
+/* Undo spool_escape in place (history lines, the status file's error); -1 on a bad escape. */
+int text_unescape(char *s);
 typedef void (*dir_report)(void *arg, enum spool_problem_kind kind, const char *path,
     const char *detail);
 /* Check every folder of the spool; calls fn for each problem, returns their number. */

@@ -26,11 +26,14 @@
 #define KV_FILE_MAX 4096
 #define STATUS_NAME "status"
 #define STATUS_VERSION 1
+/* An error of SPOOL_FIELD_MAX bytes, each escaped as at most 6 ("\\u202e") */
+#define ERROR_ESC_MAX (SPOOL_FIELD_MAX * 6)
 
 struct kv_key {
 	const char *name;
 	int required;
 	int (*set)(void *obj, const char *val);
+	size_t max;         /* longest value; 0 means SPOOL_FIELD_MAX */
 };
 
 /* Parse "MAGIC VERSION\n" then "key: value\n" lines into obj through keys[]. */
@@ -81,7 +84,7 @@ kv_parse(const char *buf, size_t len, const char *magic, long want, const struct
 		if (seen & (1u << i))
 			return failerr(err, EINVAL, "line %d: duplicate key '%s'", lineno, line);
 		seen |= 1u << i;
-		if (strlen(val) > SPOOL_FIELD_MAX || !text_ok(val))
+		if (strlen(val) > (keys[i].max ? keys[i].max : SPOOL_FIELD_MAX) || !text_ok(val))
 			return failerr(err, EINVAL,
 			    "line %d: value of '%s' is too long or not clean UTF-8 text", lineno, line);
 		if (keys[i].set(obj, val) < 0)
@@ -199,16 +202,16 @@ spool_order_has_option(const struct spool_order *o, const char *name)
 }
 
 static const struct kv_key order_keys[] = {
-	{ "id", 1, o_id },
-	{ "workflow", 1, o_workflow },
-	{ "placed", 1, o_placed },
-	{ "submitted", 1, o_submitted },
-	{ "customer", 0, o_customer },
-	{ "email", 0, o_email },
-	{ "payment", 1, o_payment },
-	{ "items", 1, o_items },
-	{ "options", 0, o_options },
-	{ NULL, 0, NULL },
+	{ "id", 1, o_id, 0 },
+	{ "workflow", 1, o_workflow, 0 },
+	{ "placed", 1, o_placed, 0 },
+	{ "submitted", 1, o_submitted, 0 },
+	{ "customer", 0, o_customer, 0 },
+	{ "email", 0, o_email, 0 },
+	{ "payment", 1, o_payment, 0 },
+	{ "items", 1, o_items, 0 },
+	{ "options", 0, o_options, 0 },
+	{ NULL, 0, NULL, 0 },
 };
 
 int
@@ -352,24 +355,29 @@ s_visits(void *s, const char *v)
 	return parse_int(v, &S(s)->visits);
 }
 
+/* The error is a handler's own words: escaped in the file, as they were in memory. */
 static int
 s_error(void *s, const char *v)
 {
-	return copy_field(S(s)->error, SPOOL_FIELD_MAX + 1, v);
+	char raw[ERROR_ESC_MAX + 1];
+
+	if (copy_field(raw, sizeof raw, v) < 0 || text_unescape(raw) < 0)
+		return -1;
+	return copy_field(S(s)->error, SPOOL_FIELD_MAX + 1, raw);
 }
 
 static const struct kv_key status_keys[] = {
-	{ "state", 1, s_state },
-	{ "since", 0, s_since },
-	{ "step", 0, s_step },
-	{ "tries", 0, s_tries },
-	{ "due", 0, s_due },
-	{ "deferred", 0, s_deferred },
-	{ "reminded", 0, s_reminded },
-	{ "attempts", 1, s_attempts },
-	{ "visits", 0, s_visits },
-	{ "error", 0, s_error },
-	{ NULL, 0, NULL },
+	{ "state", 1, s_state, 0 },
+	{ "since", 0, s_since, 0 },
+	{ "step", 0, s_step, 0 },
+	{ "tries", 0, s_tries, 0 },
+	{ "due", 0, s_due, 0 },
+	{ "deferred", 0, s_deferred, 0 },
+	{ "reminded", 0, s_reminded, 0 },
+	{ "attempts", 1, s_attempts, 0 },
+	{ "visits", 0, s_visits, 0 },
+	{ "error", 0, s_error, ERROR_ESC_MAX },
+	{ NULL, 0, NULL, 0 },
 };
 
 int
@@ -382,9 +390,9 @@ spool_status_parse(const char *buf, size_t len, struct spool_status *s, struct s
 int
 spool_status_format(const struct spool_status *s, char *buf, size_t len)
 {
-	char since[32], due[32];
+	char since[32], due[32], error[ERROR_ESC_MAX + 1];
 
-	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) || !text_ok(s->error) ||
+	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) ||
 	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0 || s->deferred < 0 ||
 	    s->visits < 0) {
 		errno = EINVAL;
@@ -405,7 +413,7 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 	    STATUS_VERSION, s->state[0] ? s->state : "-",
 	    s->since != 0 ? spool_time_fmt(s->since, since, sizeof since) : "-", s->step, s->tries,
 	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->deferred, s->reminded,
-	    s->attempts, s->visits, s->error);
+	    s->attempts, s->visits, spool_escape(error, sizeof error, s->error));
 }
 
 int

@@ -199,20 +199,20 @@ backoff(const struct spool_state *s, int n, long cap)
 	return b < cap ? b : cap;
 }
 
-/* The last non-empty line of a handler's stderr, escaped to one line of text. */
+/*
+ * The last non-empty line of a handler's stderr, as it wrote it: the history, the
+ * status file and the log each escape it once, where it is written.
+ */
 static void
 last_line(const char *out, char *dst, size_t len)
 {
-	char line[ERR_OUT_MAX + 1];
 	const char *end = out + strlen(out), *start;
 
 	while (end > out && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
 		end--;
 	for (start = end; start > out && start[-1] != '\n'; start--)
 		;
-	memcpy(line, start, (size_t)(end - start));
-	line[end - start] = '\0';
-	spool_escape(dst, len, line);
+	snprintf(dst, len, "%.*s", (int)(end - start), start);
 }
 
 /* orders/<id>/error: what the last failing handler said (its first 4 KiB), or none. */

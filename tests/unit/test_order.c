@@ -117,8 +117,14 @@ test_status(void **state)
 	assert_non_null(strstr(buf, "due: -\n"));
 	assert_int_equal(spool_status_parse(buf, (size_t)n, &back, &err), 0);
 	assert_int_equal(back.due, 0);
-	strcpy(s.error, "two\nlines");
-	assert_int_equal(spool_status_format(&s, buf, sizeof buf), -1);
+	/* a handler's words, whatever they hold: escaped once in the file, as they were back */
+	strcpy(s.error, "two\nlines \x1b[31m \xe2\x80\xae \\x1b");
+	n = spool_status_format(&s, buf, sizeof buf);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "error: two\\nlines \\x1b[31m "));
+	assert_null(strchr(strstr(buf, "error: "), '\x1b'));
+	assert_int_equal(spool_status_parse(buf, (size_t)n, &back, &err), 0);
+	assert_string_equal(back.error, s.error);
 	assert_int_equal(spool_status_parse("spool-status 1\nattempts: 1\n", 27, &back, &err), -1);
 	assert_non_null(strstr(err.msg, "missing key 'state'"));
 }
