@@ -52,7 +52,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC = lib/util.c lib/sys.c lib/publish.c lib/order.c lib/conf.c lib/layout.c \
 	lib/history.c lib/move.c lib/bundle.c lib/check.c lib/mail.c lib/stitch.c \
-	lib/jobxml.c lib/print.c lib/xml.c
+	lib/jobxml.c lib/print.c lib/xml.c lib/journal.c
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
@@ -60,7 +60,7 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	templates/printer-failed.txt templates/stitch-failed.txt
 CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
 D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
-	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c
+	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)

@@ -128,6 +128,42 @@ number(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+/* A size in bytes: "4096", "512K", "64M", "2G" (binary multiples), at most 1 TiB. */
+static int
+size_parse(const char *v, long long *out)
+{
+	char *e;
+	long long n, mul = 1;
+
+	if (v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &e, 10);
+	if (errno != 0)
+		return -1;
+	switch (*e) {
+	case '\0':
+		break;
+	case 'K':
+		mul = 1LL << 10;
+		break;
+	case 'M':
+		mul = 1LL << 20;
+		break;
+	case 'G':
+		mul = 1LL << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*e != '\0' && e[1] != '\0')
+		return -1;
+	if (n > (1LL << 40) / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
 static int
 setref(struct ctx *x, struct ref *r, const char *v)
 {
@@ -202,7 +238,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 {
 	struct spool_conf *c = x->c;
 	static const char *const keys[] = { "version", "workflow", "entry", "uploads", "workers",
-		"tmp_grace", "rescan", NULL };
+		"tmp_grace", "rescan", "min_free", "reserve", NULL };
 	long n;
 	int i;
 
@@ -285,6 +321,33 @@ k_spool(struct ctx *x, const char *name, const char *v)
 	case 6:
 		if (spool_duration_parse(v, &c->rescan) < 0 || c->rescan < 1)
 			return cerr(x, x->line, name, "expected a duration of at least 1s");
+		break;
+	case 7: {
+		/* "SIZE [N%]": the room and the share of inodes kept free */
+		char buf[64], *pct;
+
+		if (strlen(v) >= sizeof buf)
+			return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
+		strcpy(buf, v);
+		c->min_free_inodes = 0;
+		if ((pct = strchr(buf, ' ')) != NULL) {
+			*pct++ = '\0';
+			while (*pct == ' ')
+				pct++;
+			if (pct[0] == '\0' || pct[strlen(pct) - 1] != '%')
+				return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
+			pct[strlen(pct) - 1] = '\0';
+			if (number(pct, 0, 50, &n) < 0)
+				return cerr(x, x->line, name, "the share of inodes is 0%% to 50%%");
+			c->min_free_inodes = (int)n;
+		}
+		if (size_parse(buf, &c->min_free) < 0)
+			return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
+		break;
+	}
+	case 8:
+		if (size_parse(v, &c->reserve) < 0 || c->reserve > (1LL << 30))
+			return cerr(x, x->line, name, "expected a size of at most 1G, as '8M'");
 		break;
 	}
 	return 1;
@@ -1178,6 +1241,12 @@ check(struct ctx *x)
 		c->tmp_grace = 3600;
 	if (c->rescan == 0)
 		c->rescan = 600;
+	if (!(x->spool_seen & 1u << 7)) {
+		c->min_free = SPOOL_MIN_FREE;
+		c->min_free_inodes = SPOOL_MIN_FREE_INODES;
+	}
+	if (!(x->spool_seen & 1u << 8))
+		c->reserve = SPOOL_RESERVE;
 }
 
 static void

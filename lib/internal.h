@@ -19,6 +19,7 @@ struct spool_sys {
 	int (*close)(int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*pwrite)(int, const void *, size_t, off_t);
 	int (*fsync)(int);
 	int (*renameat2)(int, const char *, int, const char *, unsigned);
 	int (*linkat)(int, const char *, int, const char *, int);

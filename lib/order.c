@@ -25,6 +25,7 @@
 
 #define KV_FILE_MAX 4096
 #define STATUS_NAME "status"
+#define ERROR_NAME "error"
 #define STATUS_VERSION 1
 /* An error of SPOOL_FIELD_MAX bytes, each escaped as at most 6 ("\\u202e") */
 #define ERROR_ESC_MAX (SPOOL_FIELD_MAX * 6)
@@ -357,6 +358,18 @@ s_visits(void *s, const char *v)
 
 /* The error is a handler's own words: escaped in the file, as they were in memory. */
 static int
+s_runs(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->runs);
+}
+
+static int
+s_running(void *s, const char *v)
+{
+	return parse_int(v, &S(s)->running);
+}
+
+static int
 s_error(void *s, const char *v)
 {
 	char raw[ERROR_ESC_MAX + 1];
@@ -376,6 +389,8 @@ static const struct kv_key status_keys[] = {
 	{ "reminded", 0, s_reminded, 0 },
 	{ "attempts", 1, s_attempts, 0 },
 	{ "visits", 0, s_visits, 0 },
+	{ "runs", 0, s_runs, 0 },
+	{ "running", 0, s_running, 0 },
 	{ "error", 0, s_error, ERROR_ESC_MAX },
 	{ NULL, 0, NULL, 0 },
 };
@@ -394,7 +409,7 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 
 	if ((s->state[0] != '\0' && !spool_name_ok(s->state)) ||
 	    s->attempts < 0 || s->step < 0 || s->tries < 0 || s->reminded < 0 || s->deferred < 0 ||
-	    s->visits < 0) {
+	    s->visits < 0 || s->runs < 0 || s->running < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -409,11 +424,13 @@ spool_status_format(const struct spool_status *s, char *buf, size_t len)
 	    "reminded: %d\n"
 	    "attempts: %d\n"
 	    "visits: %d\n"
+	    "runs: %d\n"
+	    "running: %d\n"
 	    "error: %s\n",
 	    STATUS_VERSION, s->state[0] ? s->state : "-",
 	    s->since != 0 ? spool_time_fmt(s->since, since, sizeof since) : "-", s->step, s->tries,
 	    s->due != 0 ? spool_time_fmt(s->due, due, sizeof due) : "-", s->deferred, s->reminded,
-	    s->attempts, s->visits, spool_escape(error, sizeof error, s->error));
+	    s->attempts, s->visits, s->runs, s->running, spool_escape(error, sizeof error, s->error));
 }
 
 int
@@ -477,6 +494,24 @@ spool_status_remove(struct spool *sp, const char *id)
 	r = spool_sys.unlinkat(fd, STATUS_NAME, 0);
 	if (r < 0 && errno == ENOENT)
 		r = 0;
+	close_keep(fd);
+	return r;
+}
+
+int
+spool_error_write(struct spool *sp, const char *id, const char *out, size_t len, int flags)
+{
+	int fd, r;
+
+	if ((fd = open_payload(sp, id)) < 0)
+		return -1;
+	if (len == 0) {
+		r = spool_sys.unlinkat(fd, ERROR_NAME, 0);
+		if (r < 0 && errno == ENOENT)
+			r = 0;
+	} else
+		r = spool_publish(fd, ERROR_NAME, sp->dir[SPOOL_DIR_TMP], out, len,
+		    &(struct spool_pub){ .flags = flags & SPOOL_NOSYNC ? SPOOL_PUB_NOSYNC : 0 });
 	close_keep(fd);
 	return r;
 }

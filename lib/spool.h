@@ -190,6 +190,9 @@ struct spool_conf {
 	long tmp_grace;       /* age after which a tmp/ entry is stale */
 	long rescan;          /* seconds between spoold's slow rescans */
 	int workers;
+	long long min_free;   /* bytes that must stay free for new orders to come in */
+	int min_free_inodes;  /* ... and the share of inodes, in percent */
+	long long reserve;    /* bytes spoold sets aside in run/reserve for a full disk */
 	struct spool_state *states;
 	int nstates;
 	struct spool_transition *transitions;
@@ -200,6 +203,10 @@ struct spool_conf {
 	struct spool_queue *queues;
 	int nqueues;
 };
+
+#define SPOOL_MIN_FREE (100LL << 20)   /* [spool] min_free: 100M 5% */
+#define SPOOL_MIN_FREE_INODES 5
+#define SPOOL_RESERVE (8LL << 20)      /* [spool] reserve: 8M */
 
 /* Parse and check a spool.conf.  On error, err names the file, line and key. */
 int spool_conf_load(const char *path, struct spool_conf **conf, struct spool_err *err);
@@ -342,6 +349,10 @@ struct spool_status {
 	int reminded;                    /* reminders of this visit that are done (bits) */
 	int attempts;                    /* handler runs over the order's life */
 	int visits;                      /* visits begun over its life: this one's number */
+	int runs;                        /* handlers started over its life, never taken back */
+	int running;                     /* the run (its number in runs) whose outcome is not
+	                                    kept yet, or 0: a handler runs, or spoold died
+	                                    before it could keep what the handler said */
 	char error[SPOOL_FIELD_MAX + 1]; /* the last error, one line, or "" */
 };
 int spool_status_format(const struct spool_status *s, char *buf, size_t len);
@@ -353,6 +364,11 @@ int spool_status_read(struct spool *sp, const char *id, struct spool_status *s,
 /* Publish orders/<id>/status; flags 0 or SPOOL_NOSYNC. */
 int spool_status_write(struct spool *sp, const char *id, const struct spool_status *s,
     int flags);
+/*
+ * orders/<id>/error: what the last failing handler wrote to stderr (its first 4 KiB),
+ * published whole; len 0 removes it.  flags 0 or SPOOL_NOSYNC.
+ */
+int spool_error_write(struct spool *sp, const char *id, const char *out, size_t len, int flags);
 /* Remove orders/<id>/status (a missing one is fine); not synced. */
 int spool_status_remove(struct spool *sp, const char *id);
 
@@ -561,6 +577,55 @@ int spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct sp
  * order files, stale tmp/), in constant memory; the count of problems, or -1.
  */
 int spool_recover(struct spool *sp, void (*fn)(void *, const struct spool_problem *), void *arg);
+
+/* ---- run/: what spoold sets aside for a full or failing disk ----------- */
+
+/*
+ * run/journal holds, in slots written full of zeros beforehand (so writing one needs no
+ * room), what spoold knows only in memory while the disk refuses its writes: a
+ * handler's outcome and the history lines of a look cut short.  run/reserve is room
+ * spoold gives back to the file system when a write fails for want of it.  lib/journal.c.
+ */
+#define SPOOL_JOURNAL_SLOTS 512
+#define SPOOL_JOURNAL_SLOT 8192
+#define SPOOL_JREC_OUT_MAX 4096     /* a handler's stderr kept with its outcome */
+#define SPOOL_JREC_LINES_MAX 3584   /* history lines a cut-short look had written */
+
+struct spool_jrec {
+	char id[SPOOL_ID_MAX + 1];
+	char state[SPOOL_NAME_MAX + 1];  /* the state the handler ran for */
+	int visit, step;                 /* the visit and the action it ran for */
+	int run;            /* its number (spool_status.runs); 0: no outcome, only lines */
+	int status;         /* its wait(2) status */
+	int killed;         /* spoold's reason for killing it, or 0 */
+	size_t outlen;
+	char out[SPOOL_JREC_OUT_MAX + 1];     /* what it wrote to stderr (the first 4 KiB) */
+	size_t lineslen;
+	char lines[SPOOL_JREC_LINES_MAX + 1]; /* history lines as in the file */
+};
+
+/* Make run/journal whole (SPOOL_JOURNAL_SLOTS slots of zeros, synced). */
+int spool_journal_make(struct spool *sp);
+/* Write slot (0..SPOOL_JOURNAL_SLOTS-1); -1/ENOSPC if the journal was never made whole. */
+int spool_journal_put(struct spool *sp, int slot, const struct spool_jrec *r);
+int spool_journal_clear(struct spool *sp, int slot);
+/* Call fn for every whole record; stops if it returns non-zero.  Returns the count. */
+int spool_journal_read(struct spool *sp, int (*fn)(void *, int, const struct spool_jrec *),
+    void *arg);
+/* Grow run/reserve to size bytes of zeros (synced); *got (may be NULL) gets its size. */
+int spool_reserve_fill(struct spool *sp, long long size, long long *got);
+/* Give back up to amount bytes of run/reserve; returns the bytes freed, or -1. */
+long long spool_reserve_release(struct spool *sp, long long amount);
+
+struct spool_space {
+	long long bytes, bytes_free;     /* free: what an unprivileged writer may use */
+	long long inodes, inodes_free;   /* inodes is 0 where the file system counts none */
+};
+int spool_space(struct spool *sp, struct spool_space *s);
+/* 1 if new orders may come in by [spool] min_free; else 0 and why (may be NULL) says
+ * what is left and what is kept. */
+int spool_space_ok(const struct spool_conf *c, const struct spool_space *s, char *why,
+    size_t len);
 
 /* ---- mail -------------------------------------------------------------- */
 

@@ -67,7 +67,7 @@ sys_futimens(int fd, const struct timespec *ts)
 
 #define SYS_REAL { \
 	.openat = sys_openat, .openat_beneath = sys_openat_beneath, .close = close, \
-	.read = read, .write = write, \
+	.read = read, .write = write, .pwrite = pwrite, \
 	.fsync = fsync, .renameat2 = sys_renameat2, .linkat = linkat, \
 	.unlinkat = unlinkat, .mkdirat = mkdirat, .ftruncate = ftruncate, \
 	.flock = flock, .futimens = sys_futimens, .syncfs = syncfs, .time = time, \

@@ -18,6 +18,15 @@
  * one by one: the file system is synced once per batch (sync.c), and a handler
  * starts only after the sync that covers its batch, so nothing leaves the spool
  * before the move that caused it is durable.
+ *
+ * A write may fail (a full disk, a read-only remount): the first failure of a look
+ * stops its other writes (stall.c), and the look is done again from the tree a few
+ * seconds later.  So each write comes before what depends on it: a try's history
+ * line before the status that counts it, the status before the handler starts, the
+ * give-up in the status before the move to on_failure.  A handler's outcome is kept
+ * in run/journal before anything is done with it, and a kept outcome is applied once:
+ * the status names the run whose outcome is awaited (running), and an outcome of
+ * another run is not applied.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +43,9 @@
 
 #define BACKOFF_MAX 86400
 #define TEMPFAIL_BACKOFF_MAX 3600
+#define TWO_MAX 256        /* orders in two states said once; more are said again */
+
+static int two_states(struct daemon *d, const char *id);
 
 /* One look at one order: what it knows, and what it must write at the end. */
 struct look {
@@ -141,9 +153,12 @@ void
 hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...)
 {
+	struct wctx *w = d->w != NULL && strcmp(d->w->id, id) == 0 ? d->w : NULL;
 	struct spool_event ev;
 	va_list ap;
 
+	if (w != NULL && w->err != 0)
+		return;    /* a write before failed: the look is done again, this line with it */
 	memset(&ev, 0, sizeof ev);
 	ev.time = time(NULL);
 	snprintf(ev.id, sizeof ev.id, "%s", id);
@@ -153,8 +168,20 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 	va_start(ap, fmt);
 	vsnprintf(ev.comment, sizeof ev.comment, fmt, ap);
 	va_end(ap);
-	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0)
-		log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
+	if (w != NULL && wseen(w, &ev))
+		return;    /* written by a try of this look that a failed write cut short */
+	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
+		if (w != NULL)
+			wfail(d, errno, "orders/%s/history", id);
+		else {
+			/* in a built-in action's child: it ends with EX_DISK and runs again */
+			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
+			d->lost = errno != 0 ? errno : EIO;
+		}
+		return;
+	}
+	if (w != NULL)
+		wremember(w, &ev);
 	d->dirty = 1;
 }
 
@@ -166,12 +193,13 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 static int
 save(struct daemon *d, struct look *l)
 {
+	if (wfailed(d))
+		return -1;
 	d->dirty = 1;
+	if (spool_status_write(d->sp, l->id, &l->st, SPOOL_NOSYNC) < 0)
+		return wfail(d, errno, "orders/%s/status", l->id);
 	l->dirty = 0;
-	if (spool_status_write(d->sp, l->id, &l->st, SPOOL_NOSYNC) == 0)
-		return 0;
-	log_order(LOG_L_WARN, l->id, "cannot write orders/%s/status: %s", l->id, strerror(errno));
-	return -1;
+	return 0;
 }
 
 /* Look at id again at `at`; if the heap is full, a rescan by then finds it. */
@@ -219,19 +247,10 @@ last_line(const char *out, char *dst, size_t len)
 static void
 keep_output(struct daemon *d, const char *id, const char *out, size_t len)
 {
-	int fd;
-
-	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
+	if (wfailed(d))
 		return;
-	if (len == 0) {
-		if (unlinkat(fd, "error", 0) < 0 && errno != ENOENT)
-			log_order(LOG_L_WARN, id, "cannot remove orders/%s/error: %s", id, strerror(errno));
-	} else if (spool_publish(fd, "error", spool_dirfd(d->sp, SPOOL_DIR_TMP), out, len,
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) < 0)
-		log_order(LOG_L_WARN, id, "cannot keep its handler's output: %s", strerror(errno));
-	close(fd);
+	if (spool_error_write(d->sp, id, out, len, SPOOL_NOSYNC) < 0 && errno != ENOENT)
+		wfail(d, errno, "orders/%s/error", id);
 	d->dirty = 1;
 }
 
@@ -250,6 +269,8 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 	struct echo *e;
 	int t;
 
+	if (wfailed(d))
+		return;
 	/*
 	 * An order that waited here (for a handler, a timer, a gate) may have had this
 	 * move decided and written down by a spoold that died before the rename: then
@@ -289,9 +310,13 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 	case EBUSY:
 		log_order(LOG_L_WARN, l->id, "%s", err.msg);
 		break;
+	case EEXIST:
+		/* a copy is in the state it goes to: two states, a person's call */
+		two_states(d, l->id);
+		break;
 	default:
-		log_order(LOG_L_WARN, l->id, "%s; trying again in 10s", err.msg);
-		later(d, l->id, time(NULL) + 10);
+		/* nothing of the move was made: the look is done again in a moment */
+		wfail(d, errno, "the move to %s", sname(d, to));
 	}
 }
 
@@ -299,6 +324,59 @@ static void
 move(struct daemon *d, struct look *l, int to, int flags, const char *why)
 {
 	move_as(d, l, to, flags, why, SPOOL_ACTOR_SYSTEM, "system");
+}
+
+/*
+ * An order in two states (a cp where mv was meant, a restore from a backup) gets no
+ * entry action and no handler: which copy is right is a person's call, and spoolctl
+ * check --repair makes it by the history (spool-layout(5)).  Said once per order.
+ */
+static struct {
+	char id[TWO_MAX][SPOOL_ID_MAX + 1];
+	unsigned next;
+} two;
+
+static int
+two_said(const char *id, int forget)
+{
+	unsigned i;
+
+	for (i = 0; i < TWO_MAX; i++)
+		if (strcmp(two.id[i], id) == 0) {
+			if (forget)
+				two.id[i][0] = '\0';
+			return 1;
+		}
+	return 0;
+}
+
+static int
+two_states(struct daemon *d, const char *id)
+{
+	char where[2 * SPOOL_NAME_MAX + 8] = "";
+	int n, i, k;
+
+	if ((n = spool_locate(d->sp, id, &i)) <= 1) {
+		if (two.id[0][0] != '\0' || two.next > 0)
+			two_said(id, 1);
+		return 0;
+	}
+	if (two_said(id, 0))
+		return 1;
+	snprintf(two.id[two.next++ % TWO_MAX], sizeof two.id[0], "%s", id);
+	for (k = 0, n = 0; k < d->conf->nstates && n < 2; k++) {
+		char name[SPOOL_ID_MAX + 8];
+		struct stat sb;
+
+		snprintf(name, sizeof name, "%s.order", id);
+		if (fstatat(spool_statefd(d->sp, k), name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+			snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s",
+			    n++ > 0 ? " and " : "", sname(d, k));
+		}
+	}
+	log_order(LOG_L_WARN, id, "is in two states (%s): nothing runs for it until a person "
+	    "chooses; spoolctl check --repair keeps the copy its history names", where);
+	return 1;
 }
 
 /*
@@ -313,6 +391,8 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 	struct spool_event last;
 	int from, to_i;
 
+	if (!l->own && two_states(d, l->id))
+		return 0;
 	prev = "-";
 	if (l->own) {
 		/* our own move, a moment ago: its line is written */
@@ -365,6 +445,8 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 	l->st.since = ctime;
 	l->st.visits++;
 	l->st.step = l->st.tries = l->st.reminded = l->st.deferred = 0;
+	/* a handler of the visit before is cancelled (engine_look): its outcome is not this visit's */
+	l->st.running = 0;
 	l->st.due = 0;
 	l->dirty = 1;
 	return 1;
@@ -377,7 +459,7 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 	const struct spool_state *s = &d->conf->states[l->state];
 	char buf[32], why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 16];
 	time_t next = 0, at;
-	int r;
+	int r, k;
 
 	for (r = 0; r < s->nreminders && r < 30; r++) {
 		if (l->st.reminded & (1 << r))
@@ -388,17 +470,21 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 				next = at;
 			continue;
 		}
-		l->st.reminded |= 1 << r;
-		l->dirty = 1;
 		note(d, l, "reminder %s, %s before the timer", s->reminders[r].template,
 		    span(s->reminders[r].before, buf, sizeof buf));
+		if (wfailed(d))
+			return 0;
+		l->st.reminded |= 1 << r;
+		l->dirty = 1;
 		log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
 		if (d->conf->mail.relay == NULL)
 			continue;
 		snprintf(key, sizeof key, "%s-r%d", s->name, r);
-		if (notify(d, l->id, l->state, s->reminders[r].template, "customer", "", NULL, at, key,
-		    why, sizeof why) == 0)
+		if ((k = notify(d, l->id, l->state, s->reminders[r].template, "customer", "", NULL, at,
+		    key, why, sizeof why)) == 0)
 			note(d, l, "%s", why);
+		else if (k == -2)
+			return 0;    /* the mail could not be written: the look is done again */
 		else {
 			note(d, l, "mail %s to the customer not sent: %s", s->reminders[r].template,
 			    why);
@@ -418,6 +504,8 @@ timer_fire(struct daemon *d, struct look *l)
 	char why[80], buf[32];
 	struct job *j;
 
+	if (wfailed(d))
+		return;
 	if ((j = job_find(d, l->id)) != NULL)
 		job_cancel(d, j);
 	snprintf(why, sizeof why, "after %s in %s", span(s->timer_after, buf, sizeof buf),
@@ -427,9 +515,10 @@ timer_fire(struct daemon *d, struct look *l)
 		return;
 	}
 	if (spool_remove(d->sp, l->id, SPOOL_ACTOR_SYSTEM, "system", why, &err) < 0) {
-		log_order(LOG_L_WARN, l->id, "%s", err.msg);
-		if (errno != ENOENT && errno != EAGAIN)
-			later(d, l->id, time(NULL) + 60);
+		if (errno == ENOENT || errno == EAGAIN)
+			log_order(LOG_L_INFO, l->id, "%s", err.msg);
+		else
+			wfail(d, errno, "the removal of the order (%s)", err.msg);
 		return;
 	}
 	l->gone = 1;
@@ -442,37 +531,40 @@ stitch_failed(struct daemon *d, struct look *l, const char *msg)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
 	char why[SPOOL_FIELD_MAX + 1], key[32];
-	int to = s->on_failure >= 0 ? s->on_failure : l->state;
+	int to = s->on_failure >= 0 ? s->on_failure : l->state, r;
 
 	if (d->conf->mail.relay == NULL)
 		return;
 	snprintf(key, sizeof key, "stitch-failed-v%d", l->st.visits);
-	if (notify(d, l->id, to, "stitch-failed", "admin", msg, NULL, l->st.since, key, why,
-	    sizeof why) == 0)
+	if ((r = notify(d, l->id, to, "stitch-failed", "admin", msg, NULL, l->st.since, key, why,
+	    sizeof why)) == 0)
 		note(d, l, "%s", why);
-	else {
+	else if (r != -2) {
 		note(d, l, "mail stitch-failed to the admin not sent: %s", why);
 		log_order(LOG_L_WARN, l->id, "mail stitch-failed to the admin not sent: %s", why);
 	}
 }
 
-/* The action's tries are used up: on_failure, or wait for a person. */
+/*
+ * The action's tries are used up: on_failure, or wait for a person.  The give-up is
+ * written first (step past the actions); a look that finds it so and the order still
+ * here makes the move, so a failed write or a crash between the two loses neither.
+ */
 static void
 give_up(struct daemon *d, struct look *l, const char *why)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
 
-	if (s->on_failure >= 0) {
+	if (s->on_failure < 0) {
+		log_order(LOG_L_WARN, l->id, "failed after %d attempts, waiting for a person: %s",
+		    l->st.tries, why);
+		note(d, l, "gave up after %d attempts; waiting for a person", l->st.tries);
+	} else
 		log_order(LOG_L_WARN, l->id, "failed after %d attempts: %s", l->st.tries, why);
-		save(d, l);
-		move(d, l, s->on_failure, 0, why);
-		return;
-	}
-	log_order(LOG_L_WARN, l->id, "failed after %d attempts, waiting for a person: %s",
-	    l->st.tries, why);
-	note(d, l, "gave up after %d attempts; waiting for a person", l->st.tries);
 	l->st.step = s->nactions + 1;
 	l->dirty = 1;
+	if (s->on_failure >= 0 && save(d, l) == 0)
+		move(d, l, s->on_failure, 0, why);
 }
 
 /* Start the action at the visit's step, or do it here.  0: go on with the visit. */
@@ -483,6 +575,7 @@ act(struct daemon *d, struct look *l)
 	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
+	int r;
 
 	if (a->kind == SPOOL_ACT_NOTIFY) {
 		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
@@ -495,18 +588,36 @@ act(struct daemon *d, struct look *l)
 			msg = last.comment;
 		/* the event: this visit (its number, and since) of this state, this step */
 		snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
-		if (notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since, key, why,
-		    sizeof why) == 0)
+		if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,
+		    key, why, sizeof why)) == 0)
 			note(d, l, "%s", why);
+		else if (r == -2)
+			return 1;    /* the mail could not be written: the look is done again */
 		else {
 			/* mail off is a choice; anything else is worth a warning */
 			note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
 			log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
 			    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
 		}
+		if (wfailed(d))
+			return 1;
 		l->st.step++;
 		l->dirty = 1;
 		return 0;
+	}
+	if (l->st.running != 0) {
+		/* a run whose outcome never came: spoold stopped while it ran */
+		l->st.running = 0;
+		l->dirty = 1;
+		if (a->kind != SPOOL_ACT_EXEC) {
+			/* a built-in action runs again, as the same try: each is idempotent */
+			note(d, l, "attempt %d was interrupted; it runs again", l->st.tries);
+			l->st.tries--;
+			l->st.attempts--;
+		} else if (l->st.tries <= s->retries) {
+			snprintf(l->st.error, sizeof l->st.error, "attempt %d was interrupted", l->st.tries);
+			note(d, l, "attempt %d was interrupted; the workflow allows another", l->st.tries);
+		}
 	}
 	if (l->st.tries > s->retries && a->kind != SPOOL_ACT_EXEC) {
 		/* a built-in action cut short runs again, as the same try: each is idempotent */
@@ -522,23 +633,34 @@ act(struct daemon *d, struct look *l)
 		give_up(d, l, l->st.error);
 		return 1;
 	}
-	if (d->njobs + d->nspawn >= d->conf->workers || d->nspawn >= JOBS_MAX) {
-		/* no worker free: a finished job looks again */
+	if (wfailed(d))
+		return 1;
+	/* no worker free (or no slot in run/journal for its outcome): engine_workers looks again */
+	if (d->njobs + d->nspawn >= d->conf->workers || d->nspawn >= JOBS_MAX ||
+	    d->nstalls + d->njobs + d->nspawn >= STALLS_MAX) {
 		if (queue_push(&d->wq, l->id, l->state) < 0)
 			d->next_rescan = time(NULL) + 1;
 		return 1;
 	}
-	/* counted before it starts: a try cut short by a crash still counts */
+	if (two_states(d, l->id))
+		return 1;
+	/*
+	 * Counted before it starts: a try cut short by a crash still counts.  Its line
+	 * first, so that a look done again after a failed status write finds it written.
+	 */
 	l->st.tries++;
 	l->st.attempts++;
-	if (save(d, l) < 0)
-		return 1;
+	l->st.running = ++l->st.runs;
 	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
 	    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : names[a->kind]);
+	if (save(d, l) < 0)
+		return 1;
 	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);
 	d->spawn[d->nspawn].state = l->state;
 	d->spawn[d->nspawn].step = l->st.step;
 	d->spawn[d->nspawn].try = l->st.tries;
+	d->spawn[d->nspawn].visit = l->st.visits;
+	d->spawn[d->nspawn].run = l->st.running;
 	d->nspawn++;
 	return 1;
 }
@@ -574,6 +696,8 @@ work(struct daemon *d, struct look *l)
 	if (s->timer_after >= 0) {
 		fire = l->st.since + s->timer_after;
 		next = reminders(d, l, fire, now);
+		if (wfailed(d))
+			return;
 		if (fire <= now) {
 			timer_fire(d, l);
 			return;
@@ -597,14 +721,21 @@ work(struct daemon *d, struct look *l)
 		if (act(d, l) != 0)
 			goto wait;
 	}
-	if (l->st.step > s->nactions)
-		goto wait;    /* gave up: waiting for a person */
+	if (l->st.step > s->nactions) {
+		/* gave up: on to on_failure (a move a failed write or a crash kept from being
+		 * made), or waiting for a person */
+		if (s->on_failure >= 0)
+			move(d, l, s->on_failure, 0, l->st.error[0] != '\0' ? l->st.error : NULL);
+		goto wait;
+	}
 	if (d->conf->nqueues > 0) {
 		/* what the printers say moves the order, as the printer */
 		char why[SPOOL_JOB_MSG_MAX + SPOOL_ID_MAX + 16];
 		time_t recheck = 0;
 		int to = printer_look(d, l->id, l->state, why, sizeof why, &recheck);
 
+		if (wfailed(d))
+			return;
 		if (recheck != 0 && (next == 0 || recheck < next))
 			next = recheck;
 		if (to >= 0) {
@@ -651,8 +782,8 @@ quiet(const struct spool_state *s)
 	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to < 0;
 }
 
-void
-engine_look(struct daemon *d, const char *id, int hint)
+static void
+look(struct daemon *d, const char *id, int hint)
 {
 	const struct spool_state *s;
 	struct look l = { .id = id };
@@ -671,7 +802,8 @@ engine_look(struct daemon *d, const char *id, int hint)
 	 * Just moved here by spoold, to a state it only passes through: the move on
 	 * finds out itself if somebody took it meanwhile, so no need to look first.
 	 * Else look where it was seen first: mostly it is there, and that costs one
-	 * fstatat.  Else look everywhere (an order in two states is check's to report).
+	 * fstatat.  Else look everywhere.  (An order in two states is found at its
+	 * arrival, and before a handler starts.)
 	 */
 	if (own && hint >= 0 && hint < d->conf->nstates && transit(&d->conf->states[hint])) {
 		l.state = hint;
@@ -690,7 +822,7 @@ engine_look(struct daemon *d, const char *id, int hint)
 			return;
 		}
 		if (n > 1) {
-			log_order(LOG_L_WARN, id, "is in %d states; left alone (run spoolctl check)", n);
+			two_states(d, id);
 			return;
 		}
 		if (fstatat(spool_statefd(d->sp, l.state), name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
@@ -719,7 +851,7 @@ engine_look(struct daemon *d, const char *id, int hint)
 			return;
 	}
 	work(d, &l);
-	if (!l.dirty || l.gone || read_status(d, &l) < 0)
+	if (!l.dirty || l.gone || wfailed(d) || read_status(d, &l) < 0)
 		return;
 	if (quiet(s) && l.st.attempts == 0 && l.st.error[0] == '\0') {
 		/*
@@ -734,68 +866,143 @@ engine_look(struct daemon *d, const char *id, int hint)
 	save(d, &l);
 }
 
-/* A job is over: keep what it says, and let an order that waited for a worker go on. */
 void
-engine_job_done(struct daemon *d, struct job *j, int status)
+engine_look(struct daemon *d, const char *id, int hint)
+{
+	struct stall *st = d->nstalls > 0 ? stall_find(d, id) : NULL;
+	struct wctx w = { .id = id };
+
+	if (st != NULL) {
+		if (st->next > time(NULL))
+			return;    /* its writes are tried again at st->next (stalls_due) */
+		/* a kept outcome first: the look after it goes on from what it wrote */
+		if (st->rec.run != 0 && engine_apply(d, st) < 0)
+			return;
+		st = stall_find(d, id);
+		hint = -1;
+	}
+	w.st = st;
+	d->w = &w;
+	look(d, id, hint);
+	d->w = NULL;
+	stall_settle(d, &w);
+}
+
+/* A try that does not count: given back, as if it had not started. */
+static void
+give_back(struct look *l)
+{
+	l->st.tries--;
+	l->st.attempts--;
+	l->st.running = 0;
+}
+
+/* What a kept outcome does to its order (the work of engine_apply). */
+static void
+apply(struct daemon *d, const struct spool_jrec *r)
 {
 	const struct spool_state *s;
-	struct look l = { .id = j->id };
+	struct look l = { .id = r->id };
 	struct spool_err err;
-	char msg[SPOOL_FIELD_MAX + 1];
-	int code = -1, ok = 0, temp = 0;
+	char msg[SPOOL_FIELD_MAX + 1], out[SPOOL_JREC_OUT_MAX + 1];
+	int code = -1, ok = 0, temp = 0, n;
 	time_t now = time(NULL);
 
-	if (WIFEXITED(status))
-		code = WEXITSTATUS(status);
-	if (j->killed == 2 || spool_locate(d->sp, j->id, &l.state) != 1 ||
-	    strcmp(sname(d, l.state), j->state) != 0 ||
-	    spool_status_read(d->sp, j->id, &l.st, &err) < 0 ||
-	    strcmp(l.st.state, sname(d, l.state)) != 0 || l.st.step != j->step) {
-		log_order(LOG_L_INFO, j->id, "the result of its handler is ignored: the order moved on");
-		engine_soon(d, j->id, -1);
+	if (WIFEXITED(r->status))
+		code = WEXITSTATUS(r->status);
+	if ((n = spool_locate(d->sp, r->id, &l.state)) != 1 ||
+	    strcmp(sname(d, l.state), r->state) != 0) {
+		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
+		    n > 1 ? "is in two states" : "moved on");
+		engine_soon(d, r->id, -1);
+		return;
+	}
+	if (spool_status_read(d->sp, r->id, &l.st, &err) < 0) {
+		/* a status that cannot be read now (EIO): the outcome waits for it */
+		wfail(d, errno, "(reading) orders/%s/status", r->id);
+		return;
+	}
+	if (strcmp(l.st.state, sname(d, l.state)) != 0 || l.st.visits != r->visit ||
+	    l.st.running != r->run) {
+		/* another visit, or this run's outcome is kept already */
+		if (l.st.running != r->run)
+			log_order(LOG_L_DEBUG, r->id, "the outcome of run %d is kept already", r->run);
+		else
+			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
+			    "moved on");
+		engine_soon(d, r->id, -1);
 		return;
 	}
 	s = &d->conf->states[l.state];
-	if (j->killed == 3) {
+	if (r->killed == 2) {
+		/* cancelled by a timer or a reload: the try does not count */
+		give_back(&l);
+		note(d, &l, "attempt cancelled");
+		save(d, &l);
+		engine_soon(d, r->id, -1);
+		return;
+	}
+	if (r->killed == 3) {
 		/* stopped with spoold: the try does not count, and runs again on restart */
-		l.st.tries--;
-		l.st.attempts--;
+		give_back(&l);
 		note(d, &l, "attempt abandoned: spoold stopped");
 		save(d, &l);
 		return;
 	}
-	if (j->killed == 1)
+	memcpy(out, r->out, r->outlen);
+	out[r->outlen] = '\0';
+	if (r->killed == 4) {
+		/* it never started (fork failed): the try does not count, and starts again soon */
+		give_back(&l);
+		l.st.due = now + STALL_RETRY_MAX;
+		note(d, &l, "attempt could not start: %s; again in %ds", out, STALL_RETRY_MAX);
+		save(d, &l);
+		later(d, r->id, l.st.due);
+		return;
+	}
+	if (r->killed == 1)
 		snprintf(msg, sizeof msg, "timed out after %lds", s->timeout);
-	else if (WIFSIGNALED(status))
-		snprintf(msg, sizeof msg, "killed by signal %d", WTERMSIG(status));
+	else if (WIFSIGNALED(r->status))
+		snprintf(msg, sizeof msg, "killed by signal %d", WTERMSIG(r->status));
 	else if (code == 0)
 		ok = 1;
 	else {
 		temp = code == 75;
-		last_line(j->out, msg, sizeof msg);
+		last_line(out, msg, sizeof msg);
 		if (msg[0] == '\0')
 			snprintf(msg, sizeof msg, "exit code %d", code);
 	}
-	keep_output(d, j->id, ok ? "" : j->out, ok ? 0 : j->outlen);
+	l.st.running = 0;
+	if (code == EX_DISK && r->step < s->nactions && s->actions[r->step].kind != SPOOL_ACT_EXEC) {
+		/* a built-in action whose write the disk refused: not a failure, again soon */
+		give_back(&l);
+		l.st.due = now + STALL_RETRY_MAX;
+		note(d, &l, "attempt %d stopped by a write the disk refused (%s); again in %ds",
+		    l.st.tries + 1, msg, STALL_RETRY_MAX);
+		save(d, &l);
+		later(d, r->id, l.st.due);
+		return;
+	}
 	if (ok) {
 		note(d, &l, "attempt %d succeeded", l.st.tries);
+		keep_output(d, r->id, "", 0);
 		l.st.step++;
 		l.st.tries = l.st.deferred = 0;
 		l.st.due = 0;
 		l.st.error[0] = '\0';
-		save(d, &l);
-		engine_soon(d, j->id, l.state);
+		if (save(d, &l) == 0)
+			engine_soon(d, r->id, l.state);
 		return;
 	}
-	if (temp && j->step < s->nactions && s->actions[j->step].kind == SPOOL_ACT_PUBLISH) {
+	keep_output(d, r->id, out, r->outlen);
+	if (temp && r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_PUBLISH) {
 		/* not a failure: jobs wait for their queue's delivery window */
-		l.st.tries--;
-		l.st.attempts--;
-		l.st.due = print_window_due(d, j->id, now);
+		give_back(&l);
+		l.st.due = print_window_due(d, r->id, now);
 		note(d, &l, "%s; publishing again at the window", msg);
-		log_order(LOG_L_INFO, j->id, "%s", msg);
+		log_order(LOG_L_INFO, r->id, "%s", msg);
 		save(d, &l);
-		later(d, j->id, l.st.due);
+		later(d, r->id, l.st.due);
 		return;
 	}
 	snprintf(l.st.error, sizeof l.st.error, "%s", msg);
@@ -805,58 +1012,121 @@ engine_job_done(struct daemon *d, struct job *j, int status)
 		l.st.deferred++;
 		l.st.due = now + backoff(s, l.st.deferred, TEMPFAIL_BACKOFF_MAX);
 		note(d, &l, "attempt failed for now, again later: %s", msg);
-		log_order(LOG_L_INFO, j->id, "temporary failure: %s", msg);
+		log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
 		save(d, &l);
-		later(d, j->id, l.st.due);
+		later(d, r->id, l.st.due);
 		return;
 	}
 	note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
 	if (l.st.tries <= s->retries) {
 		l.st.due = now + backoff(s, l.st.tries, BACKOFF_MAX);
-		log_order(LOG_L_INFO, j->id, "attempt %d failed, again in %lds: %s", l.st.tries,
+		log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s", l.st.tries,
 		    (long)(l.st.due - now), msg);
 		save(d, &l);
-		later(d, j->id, l.st.due);
+		later(d, r->id, l.st.due);
 		return;
 	}
-	if (j->step < s->nactions && s->actions[j->step].kind == SPOOL_ACT_STITCH)
+	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
 		stitch_failed(d, &l, msg);
 	give_up(d, &l, msg);
 	if (l.dirty && !l.gone)
 		save(d, &l);
 }
 
-/* A worker is free: an order that waited for one gets a look. */
+int
+engine_apply(struct daemon *d, struct stall *st)
+{
+	struct wctx w = { .id = st->rec.id, .st = st };
+
+	d->w = &w;
+	apply(d, &st->rec);
+	d->w = NULL;
+	if (w.err != 0) {
+		stall_settle(d, &w);
+		return -1;
+	}
+	/* applied: lines of an earlier look cut short stay, for the look that follows */
+	st->rec.run = 0;
+	st->rec.outlen = 0;
+	if (st->rec.lineslen == 0)
+		stall_drop(d, st);
+	else
+		st->next = 0;
+	return 0;
+}
+
+/* A handler's outcome is kept before anything is done with it (stall.c), then applied. */
+static void
+outcome(struct daemon *d, const char *id, const char *state, int visit, int step, int run,
+    int status, int killed, const char *out, size_t outlen)
+{
+	struct spool_jrec *r;
+	struct stall *st;
+
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		log_order(LOG_L_WARN, id, "out of memory: the outcome of its handler is lost");
+		return;
+	}
+	snprintf(r->id, sizeof r->id, "%s", id);
+	snprintf(r->state, sizeof r->state, "%s", state);
+	r->visit = visit;
+	r->step = step;
+	r->run = run;
+	r->status = status;
+	r->killed = killed;
+	r->outlen = outlen < SPOOL_JREC_OUT_MAX ? outlen : SPOOL_JREC_OUT_MAX;
+	memcpy(r->out, out, r->outlen);
+	if ((st = stall_outcome(d, r)) == NULL)
+		log_order(LOG_L_WARN, id, "no slot left to keep its handler's outcome: it is lost, "
+		    "and the handler runs again");
+	else
+		engine_apply(d, st);
+	free(r);
+}
+
 void
-engine_worker_free(struct daemon *d)
+engine_job_done(struct daemon *d, struct job *j, int status)
+{
+	if (j->run == 0) {
+		log_order(LOG_L_INFO, j->id, "a job of no run ended");
+		return;
+	}
+	outcome(d, j->id, j->state, j->visit, j->step, j->run, status, j->killed, j->out,
+	    j->outlen);
+}
+
+/*
+ * Workers are free: orders that waited for one get a look, until the workers are
+ * taken.  An order that left its state meanwhile (moved, removed, cancelled) needs
+ * none, and the next one is looked at; none holds the others up.
+ */
+void
+engine_workers(struct daemon *d)
 {
 	char id[SPOOL_ID_MAX + 1];
+	unsigned n = d->wq.count;
 	int hint;
 
-	if (queue_pop(&d->wq, id, &hint))
-		engine_soon(d, id, hint);
+	while (n-- > 0 && !d->fault && d->njobs + d->nspawn < d->conf->workers &&
+	    d->nstalls + d->njobs + d->nspawn < STALLS_MAX && queue_pop(&d->wq, id, &hint))
+		engine_look(d, id, hint);
 }
 
 void
 engine_spawn_pending(struct daemon *d)
 {
-	struct spool_status st;
-	struct spool_err err;
+	char why[256];
 	int i;
 
 	/* only those the last finished sync covers; the rest wait for the next */
 	for (i = 0; i < d->covered; i++) {
 		struct spawn *p = &d->spawn[i];
-		if (job_start_exec(d, p->id, p->state, p->step, p->try) != NULL)
+		if (job_start_exec(d, p) != NULL)
 			continue;
-		/* it never started: give the try back, and try again in a moment */
-		if (spool_status_read(d->sp, p->id, &st, &err) == 0 && st.tries > 0) {
-			st.tries--;
-			st.attempts--;
-			spool_status_write(d->sp, p->id, &st, SPOOL_NOSYNC);
-			d->dirty = 1;
-		}
-		later(d, p->id, time(NULL) + 5);
+		/* it never started: the try is given back, and it starts again in a moment */
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		outcome(d, p->id, sname(d, p->state), p->visit, p->step, p->run, 0, 4, why,
+		    strlen(why));
 	}
 	memmove(d->spawn, d->spawn + d->covered, (size_t)(d->nspawn - d->covered) * sizeof d->spawn[0]);
 	d->nspawn -= d->covered;

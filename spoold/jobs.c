@@ -90,6 +90,7 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 		return -1;
 	}
 	if (pid == 0) {
+		lock_drop(d);
 		*errw = p[1];
 		return 0;
 	}
@@ -109,10 +110,11 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 }
 
 struct job *
-job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
+job_start_exec(struct daemon *d, const struct spawn *p)
 {
-	const struct spool_state *s = &d->conf->states[state];
-	const struct spool_action *a = &s->actions[step];
+	const char *id = p->id;
+	const struct spool_state *s = &d->conf->states[p->state];
+	const struct spool_action *a = &s->actions[p->step];
 	char *argv[40], *envp[12], env[11][4200];
 	struct job *j;
 	int errw = -1, pfd, i, n = 0;
@@ -124,7 +126,9 @@ job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 	j->kind = JOB_EXEC;
 	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->state, sizeof j->state, "%s", s->name);
-	j->step = step;
+	j->step = p->step;
+	j->visit = p->visit;
+	j->run = p->run;
 	j->deadline = time(NULL) + s->timeout;
 	if ((pid = start(d, j, &errw, &parent)) < 0) {
 		log_order(LOG_L_WARN, id, "cannot start %s: %s",
@@ -136,7 +140,7 @@ job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 	if (a->kind != SPOOL_ACT_EXEC) {
 		/* built in: the child works through spoold's own descriptors of the spool */
 		child_setup(errw, parent, -1);
-		_exit(print_action(d, id, state, a));
+		_exit(print_action(d, id, p->state, a));
 	}
 	/* the child: the order's folder as working directory, and who it is in env */
 	pfd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -156,7 +160,7 @@ job_start_exec(struct daemon *d, const char *id, int state, int step, int try)
 	snprintf(env[n], sizeof env[n], "SPOOL_ORDER_DIR=%s/orders/%s", d->path, id), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_STATE=%s", s->name), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_WORKFLOW=%s", d->conf->workflow), n++;
-	snprintf(env[n], sizeof env[n], "SPOOL_TRY=%d", try), n++;
+	snprintf(env[n], sizeof env[n], "SPOOL_TRY=%d", p->try), n++;
 	snprintf(env[n], sizeof env[n], "PATH=/usr/local/bin:/usr/bin:/bin"), n++;
 	snprintf(env[n], sizeof env[n], "LC_ALL=C.UTF-8"), n++;
 	for (i = 0; i < n; i++)
@@ -317,7 +321,6 @@ jobs_reap(struct daemon *d)
 		else
 			incoming_done(d, j, status);
 		j->pid = 0;
-		engine_worker_free(d);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
@@ -84,24 +85,30 @@ check_only(struct spool *sp)
 }
 
 /*
- * One spoold per spool on a host.  A POSIX record lock, not flock: children do not
- * inherit it, so a handler forked an instant before a crash cannot keep the next
- * spoold out.
+ * One spoold per spool on a host.  An flock on a descriptor open only for reading:
+ * spoold keeps no file of the spool open for writing between its writes, so that an
+ * admin can remount the file system read-only (mount(8) refuses while any file is
+ * open for writing) and spoold rides it out.  Every child closes the descriptor
+ * (lock_drop), so none, not even the mailer that outlives spoold, keeps the next
+ * spoold out.  The pid is written beside it for people and for the message below.
  */
 static void
 lock_spool(struct daemon *d)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char pid[32];
 	ssize_t n;
-	int fd;
+	int fd, run = spool_dirfd(d->sp, SPOOL_DIR_RUN);
 
-	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "spoold.lock",
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	if ((fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+	    errno == ENOENT && (fd = openat(run, "spoold.lock", O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0660)) >= 0) {
+		close(fd);
+		fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		fatal("cannot open %s/run/spoold.lock", d->path);
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (errno != EAGAIN && errno != EACCES)
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
 			fatal("cannot lock %s/run/spoold.lock", d->path);
 		n = pread(fd, pid, sizeof pid - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
@@ -110,10 +117,21 @@ lock_spool(struct daemon *d)
 		    pid, pid[0] ? ")" : "", d->path);
 		exit(SPOOL_EX_TEMPFAIL);
 	}
-	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		log_warn("cannot write the pid to run/spoold.lock");
 	d->lockfd = fd;
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if ((fd = openat(run, "spoold.lock", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    write(fd, pid, (size_t)n) != n)
+		log_warn("cannot write the pid to run/spoold.lock");
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+lock_drop(struct daemon *d)
+{
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	d->lockfd = -1;
 }
 
 static void
@@ -195,6 +213,8 @@ arm(struct daemon *d)
 		t = d->next_rescan;
 	if (d->mail_pid == 0 && d->mail_next != 0 && (t == 0 || d->mail_next < t))
 		t = d->mail_next;
+	if ((u = stalls_next(d)) != 0 && (t == 0 || u < t))
+		t = u;
 	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
 		t = d->terminating + STOP_GRACE;
 	its.it_value.tv_sec = t;
@@ -212,7 +232,7 @@ turn(struct daemon *d)
 	int n, i, looks, timeout, hint;
 
 	arm(d);
-	timeout = d->q.count > 0 || d->scan.active || d->incoming_pending ? 0 : -1;
+	timeout = !d->fault && (d->q.count > 0 || d->scan.active || d->incoming_pending) ? 0 : -1;
 	n = epoll_wait(d->epfd, ev, 64, timeout);
 	for (i = 0; i < n; i++) {
 		switch (ev[i].data.u64 >> 32) {
@@ -240,6 +260,9 @@ turn(struct daemon *d)
 	}
 	now = time(NULL);
 	jobs_expire(d, now);
+	/* writes the disk refused are tried again first, in the order they failed */
+	stalls_due(d, now);
+	space_tick(d, now);
 	while (heap_peek(&d->heap) != 0 && heap_peek(&d->heap) <= now && heap_pop(&d->heap, &due))
 		engine_soon(d, due.id, -1);
 	if (d->next_rescan != 0 && now >= d->next_rescan) {
@@ -261,11 +284,16 @@ turn(struct daemon *d)
 		sync_request(d);
 		return;
 	}
-	scan_step(d);
-	if (d->incoming_pending)
-		incoming_look(d);
-	for (looks = 0; looks < LOOKS_PER_TURN && queue_pop(&d->q, id, &hint); looks++)
-		engine_look(d, id, hint);
+	if (!d->fault) {
+		/* while the file system refuses writes, no new work starts (stall.c) */
+		scan_step(d);
+		if (d->incoming_pending)
+			incoming_look(d);
+		for (looks = 0; looks < LOOKS_PER_TURN && !d->fault && queue_pop(&d->q, id, &hint);
+		    looks++)
+			engine_look(d, id, hint);
+		engine_workers(d);
+	}
 	/* group commit: one sync for the batch; the work it allows starts when it is done */
 	sync_request(d);
 	mail_kick(d, now);
@@ -288,6 +316,7 @@ main(int argc, char **argv)
 	sigset_t mask;
 
 	d.ready_fd = -1;
+	d.lockfd = -1;
 	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -351,6 +380,8 @@ main(int argc, char **argv)
 	/* recovery before serving: unfinished submits, removals and moves, stale tmp/ */
 	if (spool_recover(d.sp, report_problem, NULL) < 0)
 		log_warn("recovery check of %s", path);
+	/* and what an earlier spoold kept in run/journal while the disk refused its writes */
+	stalls_load(&d);
 	if (sync_init(&d) < 0)
 		log_warn("cannot start the sync helper; the loop syncs itself");
 	if (watch_init(&d) < 0)

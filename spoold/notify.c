@@ -6,6 +6,8 @@
  * the order's history and the order goes on: a notification never holds an order.
  * A message is named after the event it tells of (the visit and the action's step,
  * or the reminder), so a notify that runs again after a crash queues no second one.
+ * A message that cannot be written (a full disk) is not a mail that cannot be sent:
+ * notify says so apart (-2), and the look that wanted it stops and is done again.
  *
  * The mailer starts only after the sync that covers the moves its mails tell of,
  * so no customer hears of a state that a crash could take back.  It is not killed
@@ -61,6 +63,8 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 	size_t len, mlen;
 	int r = -1;
 
+	if (wfailed(d))
+		return -2;
 	if (mc->relay == NULL) {
 		snprintf(why, whylen, "mail is off (no relay in [mail])");
 		return -1;
@@ -112,11 +116,17 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		    &body, &err) < 0 ||
 		    spool_mail_compose(&(struct spool_mail){ .from = mc->from, .to = to,
 		    .to_name = to_name, .reply_to = mc->reply_to, .subject = subject, .body = body,
-		    .date = time(NULL), .domain = mc->domain }, &msg, &mlen, &err) < 0 ||
-		    (r = spool_outbox_put_once(d->sp, id, when, key, msg, mlen, name, sizeof name,
-		    &err)) < 0) {
+		    .date = time(NULL), .domain = mc->domain }, &msg, &mlen, &err) < 0) {
 			snprintf(why, whylen, "%s", err.msg);
 			r = -1;
+			goto out;
+		}
+		if ((r = spool_outbox_put_once(d->sp, id, when, key, msg, mlen, name, sizeof name,
+		    &err)) < 0) {
+			snprintf(why, whylen, "%s", err.msg);
+			/* a name it cannot make is for good; anything else, a write to do again */
+			r = errno == EINVAL || errno == ENAMETOOLONG ? -1 :
+			    wfail(d, errno, "outbox/new (mail %s to the %s)", tmpl, audience) - 1;
 			goto out;
 		}
 	}
@@ -171,6 +181,7 @@ mail_kick(struct daemon *d, time_t now)
 	if (pid == 0) {
 		/* a process of its own: spoold's signals and its end do not cut a session */
 		sigset_t none;
+		lock_drop(d);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGINT, SIG_IGN);

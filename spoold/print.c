@@ -10,6 +10,7 @@
  * size, so a look reads only what changed and says each thing once.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,24 @@
 
 #include "log.h"
 #include "spoold.h"
+
+/*
+ * A built-in action's failure, said on its stderr (which becomes the order's error):
+ * EX_DISK when the disk refused a write, so spoold tries again in a few seconds without
+ * counting it; 1 for a failure of the action itself.
+ */
+static int
+said(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return disk_errno(e) || e == EIO ? EX_DISK : 1;
+}
 
 static void
 seen_of(const struct stat *st, char *buf, size_t len)
@@ -48,15 +67,13 @@ stitch(struct daemon *d, const char *id)
 	struct spool_err err;
 	int n, i;
 
-	if (spool_items_read(d->sp, id, &items, &n, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if (spool_items_read(d->sp, id, &items, &n, &err) < 0)
+		return said("%s", err.msg);
 	for (i = 0; i < n; i++)
 		if (spool_stitch_item(d->sp, id, items[i].id, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
+			i = said("%s", err.msg);
 			free(items);
-			return 1;
+			return i;
 		}
 	free(items);
 	return 0;
@@ -76,14 +93,12 @@ publish(struct daemon *d, const char *id, const char *state)
 	time_t now = time(NULL);
 	int i, count = 0, waiting = 0, rc = 1;
 
-	if (spool_status_read(d->sp, id, &st, &err) < 0 || spool_pjobs_read(d->sp, id, &js, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if (spool_status_read(d->sp, id, &st, &err) < 0 || spool_pjobs_read(d->sp, id, &js, &err) < 0)
+		return said("%s", err.msg);
 	if (js.visit != st.visits || js.n == 0) {
 		for (i = 0; i < js.n; i++)
 			if (spool_pjob_remove(d->sp, &js.v[i], 0, &count, &err) < 0) {
-				fprintf(stderr, "%s\n", err.msg);
+				rc = said("%s", err.msg);
 				goto out;
 			}
 		if (count > 0)
@@ -91,11 +106,11 @@ publish(struct daemon *d, const char *id, const char *state)
 			    "hot folders", count);
 		spool_pjobs_free(&js);
 		if (spool_pjobs_plan(d->sp, id, st.visits, &js, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
+			rc = said("%s", err.msg);
 			goto out;
 		}
 		if (spool_pjobs_write(d->sp, id, &js, 0) < 0) {
-			fprintf(stderr, "cannot write orders/%s/jobs: %s\n", id, strerror(errno));
+			rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
 			goto out;
 		}
 	}
@@ -112,13 +127,13 @@ publish(struct daemon *d, const char *id, const char *state)
 			continue;
 		}
 		if (spool_pjob_publish(d->sp, id, j, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
+			rc = said("%s", err.msg);
 			goto out;
 		}
 		j->status = SPOOL_JOB_QUEUED;
 		reseen(d->sp, j);
 		if (spool_pjobs_write(d->sp, id, &js, 0) < 0) {
-			fprintf(stderr, "cannot write orders/%s/jobs: %s\n", id, strerror(errno));
+			rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
 			goto out;
 		}
 		spool_pjob_dir(d->sp, j, 0, where, sizeof where);
@@ -143,10 +158,8 @@ withdraw(struct daemon *d, const char *id, const char *state)
 	struct spool_err err;
 	int i, n, rc = 0;
 
-	if (spool_pjobs_read(d->sp, id, &js, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if (spool_pjobs_read(d->sp, id, &js, &err) < 0)
+		return said("%s", err.msg);
 	for (i = 0; i < js.n; i++) {
 		struct spool_pjob *j = &js.v[i];
 		char dir[4200];
@@ -165,16 +178,14 @@ withdraw(struct daemon *d, const char *id, const char *state)
 			/* a RIP's job (JDF, no job.xml): take it out of its hot folder */
 			n = 0;
 			if (spool_pjob_remove(d->sp, j, 0, &n, &err) < 0) {
-				fprintf(stderr, "%s\n", err.msg);
-				rc = 1;
+				rc = said("%s", err.msg);
 				continue;
 			}
 			hist(d, id, "system", state, state, "item %s: job %s taken out of its hot folder",
 			    j->item, j->name);
 		} else if (spool_pjob_stop(d->sp, j, "The order was cancelled: please do not print "
 		    "this job.", &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			rc = 1;
+			rc = said("%s", err.msg);
 			continue;
 		} else {
 			reseen(d->sp, j);
@@ -183,10 +194,8 @@ withdraw(struct daemon *d, const char *id, const char *state)
 		}
 		j->status = SPOOL_JOB_CANCELLED;
 	}
-	if (js.n > 0 && spool_pjobs_write(d->sp, id, &js, 0) < 0) {
-		fprintf(stderr, "cannot write orders/%s/jobs: %s\n", id, strerror(errno));
-		rc = 1;
-	}
+	if (js.n > 0 && spool_pjobs_write(d->sp, id, &js, 0) < 0)
+		rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
 	spool_pjobs_free(&js);
 	return rc;
 }
@@ -201,11 +210,11 @@ purge(struct daemon *d, const char *id, const char *state, const char *what)
 	    strcmp(what, "prints") == 0 ? SPOOL_PURGE_PRINTS :
 	    SPOOL_PURGE_UPLOADS | SPOOL_PURGE_PRINTS;
 	r = spool_order_purge(d->sp, id, NULL, w, &up, &pr, &err);
-	hist(d, id, "system", state, state, "purged %d upload PDF(s) and %d print PDF(s)%s%s", up, pr,
-	    r < 0 ? "; " : "", r < 0 ? err.msg : "");
 	if (r < 0)
-		fprintf(stderr, "%s\n", err.msg);
-	return r < 0 ? 1 : 0;
+		r = said("%s", err.msg);
+	hist(d, id, "system", state, state, "purged %d upload PDF(s) and %d print PDF(s)%s%s", up, pr,
+	    r != 0 ? "; " : "", r != 0 ? err.msg : "");
+	return r;
 }
 
 /*
@@ -220,17 +229,14 @@ copy(struct daemon *d, const char *id, const char *state)
 	struct spool_err err;
 	int to;
 
-	if (spool_status_read(d->sp, id, &st, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if (spool_status_read(d->sp, id, &st, &err) < 0)
+		return said("%s", err.msg);
 	if (spool_order_copy(d->sp, id, "system", st.visits, newid, &to, &err) < 0) {
 		if (errno == EEXIST) {
 			hist(d, id, "system", state, state, "the copy %s was made already", newid);
 			return 0;
 		}
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
+		return said("%s", err.msg);
 	}
 	hist(d, id, "system", state, state, "copied into the new order %s, in %s", newid,
 	    d->conf->states[to].name);
@@ -264,6 +270,11 @@ print_action(struct daemon *d, const char *id, int state, const struct spool_act
 	}
 	/* the loop syncs what a handler writes; our own writes are synced here */
 	spool_sync(d->sp);
+	/* a history line the disk refused: the action runs again, and says it again */
+	if (rc == 0 && d->lost != 0) {
+		fprintf(stderr, "cannot write its history: %s\n", strerror(d->lost));
+		rc = EX_DISK;
+	}
 	return rc;
 }
 
@@ -357,10 +368,10 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 				snprintf(fmsg, fmsglen, "item %s: %s", j->item, jx.message);
 			*failed = 1;
 			snprintf(key, sizeof key, "printer-failed-%d", idx);
-			if (notify(d, id, to >= 0 ? to : state, "printer-failed", "admin", jx.message,
-			    j->item, st.st_mtime, key, why, sizeof why) == 0)
+			if ((v = notify(d, id, to >= 0 ? to : state, "printer-failed", "admin",
+			    jx.message, j->item, st.st_mtime, key, why, sizeof why)) == 0)
 				hist(d, id, "system", sname, sname, "%s", why);
-			else
+			else if (v != -2)
 				hist(d, id, "system", sname, sname, "mail printer-failed to the admin not "
 				    "sent: %s", why);
 		}
@@ -374,6 +385,11 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 			if (errno == EAGAIN) {
 				j->seen[0] = '-';
 				j->seen[1] = '\0';
+				goto out;
+			}
+			/* the disk refused it: the look is done again, and the refusal with it */
+			if (disk_errno(errno) || errno == EIO) {
+				wfail(d, errno, "the error element into job.xml of job %s", j->name);
 				goto out;
 			}
 			log_order(LOG_L_WARN, id, "job %s: %s", j->name, err2.msg);
@@ -415,14 +431,24 @@ printer_look(struct daemon *d, const char *id, int state, char *why, size_t whyl
 		if (j->status == 0 || j->status == SPOOL_JOB_CANCELLED || j->queue < 0)
 			continue;
 		changed |= read_job(d, id, state, i, j, recheck, &failed, fmsg, sizeof fmsg);
+		if (wfailed(d))
+			break;
 		live++;
 		failed |= j->status == SPOOL_JOB_FAILED;
 		processing += j->status == SPOOL_JOB_PROCESSING || j->status == SPOOL_JOB_SHIPPING;
 		shipped += j->status == SPOOL_JOB_SHIPPING;
 	}
+	if (wfailed(d)) {
+		/* what was read is read again: nothing of it is kept */
+		spool_pjobs_free(&js);
+		return -1;
+	}
 	if (changed) {
-		if (spool_pjobs_write(d->sp, id, &js, SPOOL_NOSYNC) < 0)
-			log_order(LOG_L_WARN, id, "cannot write orders/%s/jobs: %s", id, strerror(errno));
+		if (spool_pjobs_write(d->sp, id, &js, SPOOL_NOSYNC) < 0) {
+			wfail(d, errno, "orders/%s/jobs", id);
+			spool_pjobs_free(&js);
+			return -1;
+		}
 		d->dirty = 1;
 	}
 	spool_pjobs_free(&js);

@@ -22,6 +22,10 @@
 #define SCAN_CHUNK 2048   /* directory entries a rescan takes per turn of the loop */
 #define GATES_MAX 1024    /* order folders watched for a gate file; more wait for rescans */
 #define JOBW_MAX 8192     /* job folders watched for job.xml; more wait for rescans */
+#define STALLS_MAX SPOOL_JOURNAL_SLOTS  /* orders whose writes the disk refused */
+#define STALL_RETRY_MAX 5 /* seconds between tries of a refused write, at most */
+#define RESERVE_STEP (1LL << 20)  /* run/reserve given back a MiB at a time */
+#define EX_DISK 74        /* a built-in action's exit: the disk refused a write (EX_IOERR) */
 
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
@@ -53,11 +57,44 @@ struct job {
 	char state[SPOOL_NAME_MAX + 1]; /* the state the action belongs to (by name: a
 	                                   reload may renumber the states) */
 	int step;                       /* which action of it */
+	int visit, run;                 /* the visit, and its run number (spool_status.runs) */
 	int errfd;                      /* the read end of its stderr, or -1 */
 	char out[ERR_OUT_MAX + 1];
 	size_t outlen;
 	time_t deadline;
-	int killed;                     /* 1: timed out; 2: cancelled by a timer or reload */
+	int killed;                     /* 1: timed out; 2: cancelled by a timer or reload;
+	                                   3: stopped with spoold; 4: could not start */
+};
+
+/*
+ * The writes of one look at one order (stall.c).  The first write the disk refuses
+ * stops the others, so that what is on disk is a beginning of what the look meant to
+ * do; the look is then done again, a few seconds later, from the tree.  Its history
+ * lines that made it to disk are remembered, so the next try does not write them twice.
+ */
+struct wctx {
+	const char *id;
+	int err;                        /* errno of the first write that failed, or 0 */
+	char what[SPOOL_ID_MAX + 96];   /* which write it was */
+	struct stall *st;               /* the order's stall: the lines written before */
+	char lines[SPOOL_JREC_LINES_MAX + 1];  /* this look's lines that are on disk */
+	size_t lineslen;
+};
+
+/*
+ * An order whose writes the disk refused: what spoold must not lose (a handler's
+ * outcome, the history lines already written), kept in memory and in its slot of
+ * run/journal (the same index), and when to try again.  Nothing else of the order is
+ * looked at until its writes go through.
+ */
+struct stall {
+	int slot;                       /* its index here and in run/journal */
+	int journaled;                  /* the slot holds rec */
+	int tries;
+	int err;
+	int global;                     /* the failure was the file system's (full, read-only) */
+	time_t next;                    /* the next try */
+	struct spool_jrec rec;          /* rec.id; an outcome when rec.run != 0; the lines */
 };
 
 /* A rescan, done a chunk at a time so the loop never stops for long. */
@@ -103,7 +140,7 @@ struct daemon {
 	int dirty;                      /* unsynced writes: sync before work leaves the spool */
 	struct spawn {
 		char id[SPOOL_ID_MAX + 1];
-		int state, step, try;
+		int state, step, try, visit, run;
 	} spawn[JOBS_MAX];
 	int nspawn;                     /* exec actions waiting for the batch's sync */
 	int covered;                    /* the first `covered` of them: once the sync is done */
@@ -119,9 +156,21 @@ struct daemon {
 	int wd_outbox;
 	struct queue wq;                /* orders held back for want of a worker */
 	int incoming_pending;           /* incoming/ needs a look */
+	struct wctx *w;                 /* the writes of the look under way, or NULL */
+	int lost;                       /* errno of a write outside any look (in a child) */
+	struct stall *stalls[STALLS_MAX];
+	int nstalls;
+	int fault;                      /* the file system refuses writes: new work waits */
+	int journal_ok;                 /* run/journal is whole */
+	long long reserve_have;         /* bytes in run/reserve */
+	int lowspace;                   /* below min_free: no new orders */
+	time_t space_next;              /* when to look at the free space again */
 	time_t next_rescan;
 	unsigned long moves, looks;
 };
+
+/* main.c: children close the lock of the spool, so that none outlives spoold with it */
+void lock_drop(struct daemon *d);
 
 /* queue.c */
 int queue_init(struct queue *q);
@@ -135,6 +184,27 @@ int heap_push(struct heap *h, time_t at, const char *id);
 time_t heap_peek(const struct heap *h);             /* 0 when empty */
 int heap_pop(struct heap *h, struct due *out);
 
+/* stall.c: writes the disk refused */
+struct stall *stall_find(struct daemon *d, const char *id);
+/* Record the first failed write of the look under way; returns -1. */
+int wfail(struct daemon *d, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int wfailed(const struct daemon *d);
+/* 1 if this history line of the look under way is on disk already (a try before wrote it) */
+int wseen(struct wctx *w, const struct spool_event *ev);
+void wremember(struct wctx *w, const struct spool_event *ev);
+/* After a look: keep what failed (1 if the order stalls), or let a stall go. */
+int stall_settle(struct daemon *d, struct wctx *w);
+/* Keep a handler's outcome in run/journal before acting on it. */
+struct stall *stall_outcome(struct daemon *d, const struct spool_jrec *rec);
+void stall_drop(struct daemon *d, struct stall *st);
+void stalls_load(struct daemon *d);
+void stalls_due(struct daemon *d, time_t now);
+time_t stalls_next(const struct daemon *d);
+void space_tick(struct daemon *d, time_t now);
+/* 1 if new orders may come in (min_free); logs once when that changes */
+int space_for_orders(struct daemon *d);
+int disk_errno(int e);
+
 /* engine.c: what an order needs, and doing it */
 void engine_look(struct daemon *d, const char *id, int hint);
 /*
@@ -144,15 +214,17 @@ void engine_look(struct daemon *d, const char *id, int hint);
 #define HINT_OWN 0x1000
 void engine_soon(struct daemon *d, const char *id, int hint);
 void engine_job_done(struct daemon *d, struct job *j, int status);
+/* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
+int engine_apply(struct daemon *d, struct stall *st);
 /* 1 if this inotify event is the echo of spoold's own move (and is used up) */
 int engine_echo(const char *id, int state);
 void engine_echoes_forget(void);
-void engine_worker_free(struct daemon *d);
+void engine_workers(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 /* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
 void hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* notify.c: mail */
+/* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
     size_t whylen);
@@ -189,7 +261,7 @@ void watch_job(struct daemon *d, const char *dir, const char *id, int on);
 void watch_forget(struct daemon *d, const char *id);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
-struct job *job_start_exec(struct daemon *d, const char *id, int state, int step, int try);
+struct job *job_start_exec(struct daemon *d, const struct spawn *p);
 struct job *job_start_incoming(struct daemon *d, const char *name);
 struct job *job_find(struct daemon *d, const char *id);
 void job_read(struct daemon *d, struct job *j);

@@ -57,6 +57,7 @@ sync_init(struct daemon *d)
 		return -1;
 	}
 	if (pid == 0) {
+		lock_drop(d);
 		close(req[1]);
 		close(done[0]);
 		helper(d, req[0], done[1]);
