@@ -155,8 +155,28 @@ $(B)/tests/printlat: bench/printlat.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(DEPS_LIBS)
 
+# spoold and spoolctl with the fault injector (tests/fault/faultinj.c): its constructor
+# wraps the syscall table by the rules in SPOOL_FAULTS, for the end-to-end tests.  The
+# link lines are those of $(B)/spoold and $(B)/spoolctl, plus the injector; keep them
+# in step.  The installed programs never contain it.
+FAULT_OBJ = $(B)/obj/tests/fault/faultinj.o
+FAULT_BIN = $(B)/tests/spoold-fault $(B)/tests/spoolctl-fault
+
+$(FAULT_OBJ): tests/fault/faultinj.c lib/internal.h lib/spool.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/spoold-fault: $(D_OBJ) $(FAULT_OBJ) $(B)/libspool.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(FAULT_OBJ) $(B)/libspool.a $(DEPS_LIBS) \
+		$(SYSTEMD_LIBS) $(ESMTP_LIBS)
+
+$(B)/tests/spoolctl-fault: $(CTL_OBJ) $(FAULT_OBJ) $(B)/libspool.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(FAULT_OBJ) $(B)/libspool.a $(DEPS_LIBS)
+
 tests: all $(UNIT_BIN) $(B)/tests/mkspool $(B)/tests/pipe $(B)/tests/spawn $(B)/tests/mail \
-	$(B)/tests/stitch $(B)/tests/printlat
+	$(B)/tests/stitch $(B)/tests/printlat $(FAULT_BIN)
 
 deps:
 	@mk/deps $(PKGS_BUILD)
