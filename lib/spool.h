@@ -879,7 +879,8 @@ struct spool_jobxml {
 	enum spool_job_bad bad;              /* why status is SPOOL_JOB_BADSTATUS */
 	char status_text[32];                /* OrderStatus as written: plain text, cut */
 	char message[SPOOL_JOB_MSG_MAX + 1]; /* OrderStatusMessage as plain text, or "" */
-	int message_cut;                     /* 1 if the message was longer and was cut */
+	int message_cut;                     /* 1 if the message was longer and was cut
+	                                        (it then ends in "...") */
 	char order_id[SPOOL_ID_MAX + 1];     /* Order/OrderId; "" if missing or not an id */
 	char item_id[SPOOL_ID_MAX + 1];      /* its OrderProductId; the same */
 	int line;                            /* the line of OrderStatus, or 0 */
@@ -897,7 +898,8 @@ struct spool_jobxml {
  * spool_jobxml_verdict says why.  The message is plain text: <br/> (also typed as
  * text, in any case) and U+2028/9 become line breaks, other white space one blank,
  * control and invisible formatting characters are dropped, at most two line breaks
- * in a row, cut at a character boundary to SPOOL_JOB_MSG_MAX bytes.
+ * in a row, cut at a character boundary to SPOOL_JOB_MSG_MAX bytes; a message that
+ * was cut ends in "..." (within those bytes), so wherever it is shown the cut shows.
  */
 int spool_jobxml_read(int dirfd, const char *name, struct spool_jobxml *out,
     struct spool_err *err);
