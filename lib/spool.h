@@ -435,7 +435,9 @@ int spool_history_read(struct spool *sp, const char *id,
  *
  * with lower-case hex digits.  Everything else is copied.  What does not fit in dst
  * (len bytes with the NUL) is cut between two characters, never inside one or inside
- * an escape, and ends in "...".
+ * an escape, and ends in "...".  A src of at most SPOOL_FIELD_MAX bytes never
+ * unescapes to more than SPOOL_FIELD_MAX (it is cut the same way if its U+FFFDs
+ * would make it longer), so a field written escaped reads back into its buffer.
  */
 char *spool_escape(char *dst, size_t len, const char *src);
 #define SPOOL_TEXT_CUT 0x1     /* src was cut already (by vsnprintf, say): mark its end */

@@ -457,10 +457,18 @@ text_escape(char *dst, size_t len, const char *src, size_t n, size_t room, int f
 	return o;
 }
 
+/*
+ * A text that fits a field (SPOOL_FIELD_MAX bytes, such as a status file's error)
+ * must read back into it, but U+FFFD takes three bytes where the byte it replaces
+ * took one: such a text is kept to SPOOL_FIELD_MAX bytes once unescaped, cut and
+ * marked if it would grow past them.  Longer text is not read back into a field.
+ */
 char *
 spool_escape(char *dst, size_t len, const char *src)
 {
-	text_escape(dst, len, src, strlen(src), SIZE_MAX, 0);
+	size_t n = strlen(src);
+
+	text_escape(dst, len, src, n, n <= SPOOL_FIELD_MAX ? SPOOL_FIELD_MAX : SIZE_MAX, 0);
 	return dst;
 }
 

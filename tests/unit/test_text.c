@@ -173,7 +173,7 @@ test_random_bytes(void **state)
 				in[i] = 'x';
 		}
 		in[len] = '\0';
-		spool_escape(out, sizeof out, in);
+		spool_escape_mem(out, sizeof out, in, (size_t)len, 0);
 		assert_true(safe(out));
 		spool_text_copy(clean, sizeof clean, in, (size_t)len, 0);
 		assert_int_equal(text_unescape(out), 0);
@@ -283,6 +283,50 @@ test_text_copy(void **state)
 	assert_string_equal(out, "item 1...");
 	spool_text_fmt(out, sizeof out, "%d: %s", 7, "\xe2\x80\xae");
 	assert_string_equal(out, "7: \xe2\x80\xae");
+}
+
+/*
+ * A field's text with bytes that are not UTF-8 grows when cleaned (U+FFFD is three
+ * bytes): a status file's error, escaped, still reads back into its field, cut and
+ * marked, rather than making the whole status unreadable.
+ */
+static void
+test_field_reads_back(void **state)
+{
+	struct spool_status st, back;
+	struct spool_err err;
+	char buf[8192], esc[2048];
+	int n;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	strcpy(st.state, "processing");
+	st.attempts = 1;
+	/* a handler's line cut at 256 bytes inside a euro sign, and one of bad bytes */
+	memset(st.error, 'x', 255);
+	st.error[255] = '\xe2';
+	st.error[256] = '\0';
+	n = spool_status_format(&st, buf, sizeof buf);
+	assert_true(n > 0);
+	if (spool_status_parse(buf, (size_t)n, &back, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(strlen(back.error) <= SPOOL_FIELD_MAX);
+	assert_string_equal(back.error + strlen(back.error) - 3, "...");
+	assert_memory_equal(back.error, st.error, 200);
+	memset(st.error, 0xff, SPOOL_FIELD_MAX);
+	n = spool_status_format(&st, buf, sizeof buf);
+	if (spool_status_parse(buf, (size_t)n, &back, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_memory_equal(back.error, "\xef\xbf\xbd", 3);
+	/* short text is never cut for it, and longer text is not read back into a field */
+	memset(buf, 0xff, 60);
+	buf[60] = '\0';
+	spool_escape(esc, sizeof esc, buf);
+	assert_int_equal(strlen(esc), 180);
+	memset(buf, 0xff, 300);
+	buf[300] = '\0';
+	spool_escape(esc, sizeof esc, buf);
+	assert_int_equal(strlen(esc), 900);
 }
 
 /* ---- exactly once, through a history line ------------------------------------------ */
@@ -486,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_text_copy),
+		cmocka_unit_test(test_field_reads_back),
 		cmocka_unit_test(test_history_once),
 		cmocka_unit_test(test_history_fields_fit),
 		cmocka_unit_test(test_printer_message),
