@@ -69,7 +69,7 @@ ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault test_mail test_mailer test_stitch \
-	test_jobxml test_print
+	test_jobxml test_print test_text
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
@@ -122,6 +122,10 @@ $(B)/tests/test_mailer: UNIT_EXTRA = $(B)/obj/spoold/mailer.o $(B)/obj/spoold/lo
 $(B)/tests/test_mailer: UNIT_LIBS = $(ESMTP_LIBS)
 $(B)/tests/test_mailer: $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o
 $(B)/obj/tests/test_mailer.o: spoold/mailer.h
+# test_text also checks spoold's log lines.
+$(B)/tests/test_text: UNIT_EXTRA = $(B)/obj/spoold/log.o
+$(B)/tests/test_text: $(B)/obj/spoold/log.o
+$(B)/obj/tests/test_text.o: spoold/log.h
 
 $(UNIT_BIN): $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/fault.o $(B)/libspool.a
 	@mkdir -p $(@D)

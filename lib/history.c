@@ -4,8 +4,11 @@
  *
  *	TIME <tab> ID <tab> ACTOR <tab> FROM <tab> TO <tab> COMMENT <newline>
  *
- * Fields are escaped (\\, \t, \n, \r, \xHH for other control bytes and invalid
- * UTF-8), so a comment typed by a printer can never split or forge a line.  Writers
+ * Fields are escaped by spool_escape's rule (\\, \t, \n, \r, \xHH for other C0
+ * controls and DEL, \uHHHH for C1 controls and the bidirectional and line-breaking
+ * format characters, U+FFFD for bytes that are not UTF-8), so a comment typed by a
+ * printer can never split or forge a line, nor reorder it on a terminal.  A field is
+ * cut, and marked "...", so that it reads back into its struct field whole.  Writers
  * append the whole line with one write(2) under an exclusive flock and fsync it; if
  * the write fails part-way the file is cut back to where it was, so a reader never
  * sees half a line from a failed writer.  A move holds the lock from its rename to
@@ -26,99 +29,37 @@
 #include "internal.h"
 
 #define HISTORY_NAME "history"
-#define LINE_MAX_LEN 8192
+/* room for every field escaped at its worst (4 bytes for 1) */
+#define LINE_MAX_LEN 16384
 #define HISTORY_MAX (64L * 1024 * 1024)
-
-/* Append s to the line at *p, escaped; stops early (and marks it) if room runs out. */
-static void
-escape(char **p, char *end, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char *o = *p;
-
-	while (*u != '\0') {
-		char tmp[8];
-		const char *rep = NULL;
-		size_t n = 1;
-		int clen = 0;
-
-		if (*u == '\\')
-			rep = "\\\\";
-		else if (*u == '\t')
-			rep = "\\t";
-		else if (*u == '\n')
-			rep = "\\n";
-		else if (*u == '\r')
-			rep = "\\r";
-		else if (*u < 0x20 || *u == 0x7f)
-			clen = -1;
-		else if (*u >= 0x80) {
-			/* Keep a valid UTF-8 sequence whole; escape a stray byte. */
-			char seq[5] = { 0 };
-			int k, len = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc2 ? 2 : 0;
-			for (k = 0; k < len && u[k] != '\0'; k++)
-				seq[k] = (char)u[k];
-			if (len > 0 && k == len && text_ok(seq))
-				clen = len;
-			else
-				clen = -1;
-		}
-		if (clen == -1) {
-			snprintf(tmp, sizeof tmp, "\\x%02x", *u);
-			rep = tmp;
-		}
-		if (rep != NULL)
-			n = strlen(rep);
-		else if (clen > 0)
-			n = (size_t)clen;
-		if (o + n + 4 >= end) {
-			memcpy(o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(o, rep != NULL ? rep : (const char *)u, n);
-		o += n;
-		u += clen > 0 ? clen : 1;
-	}
-	*p = o;
-}
-
-char *
-spool_escape(char *dst, size_t len, const char *src)
-{
-	char *p = dst;
-
-	if (len < 8) {
-		if (len > 0)
-			dst[0] = '\0';
-		return dst;
-	}
-	escape(&p, dst + len - 1, src);
-	*p = '\0';
-	return dst;
-}
 
 int
 spool_event_format(const struct spool_event *ev, char *buf, size_t len)
 {
-	char *p = buf, *end = buf + len - 2, t[32];
-	const char *fields[5];
+	/* each field, and the bytes it may take once read back (its struct field) */
+	const struct {
+		const char *s;
+		size_t room;
+	} f[5] = {
+		{ ev->id[0] != '\0' ? ev->id : "-", sizeof ev->id - 1 },
+		{ ev->actor[0] != '\0' ? ev->actor : "-", sizeof ev->actor - 1 },
+		{ ev->from[0] != '\0' ? ev->from : "-", sizeof ev->from - 1 },
+		{ ev->to[0] != '\0' ? ev->to : "-", sizeof ev->to - 1 },
+		{ ev->comment, sizeof ev->comment - 1 },
+	};
+	char *p = buf, *end = buf + len - 1, t[32];
 	int i;
 
 	if (len < 64) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fields[0] = ev->id[0] != '\0' ? ev->id : "-";
-	fields[1] = ev->actor[0] != '\0' ? ev->actor : "-";
-	fields[2] = ev->from[0] != '\0' ? ev->from : "-";
-	fields[3] = ev->to[0] != '\0' ? ev->to : "-";
-	fields[4] = ev->comment;
 	spool_time_fmt(ev->time, t, sizeof t);
 	p += snprintf(p, (size_t)(end - p), "%s", t);
+	/* end keeps a byte for the newline: each field's NUL lands before it */
 	for (i = 0; i < 5; i++) {
 		*p++ = '\t';
-		escape(&p, end, fields[i]);
+		p += text_escape(p, (size_t)(end - p), f[i].s, strlen(f[i].s), f[i].room, 0);
 	}
 	*p++ = '\n';
 	*p = '\0';
@@ -352,11 +293,20 @@ spool_history_last(struct spool *sp, const char *id, struct spool_event *ev)
 	return spool_event_parse(start, ev);
 }
 
-/* Undo escape() in place; returns -1 on a bad escape.  (internal.h) */
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* (internal.h) */
 int
 text_unescape(char *s)
 {
 	char *o = s;
+	unsigned v;
+	int i, h;
 
 	while (*s != '\0') {
 		if (*s != '\\') {
@@ -377,14 +327,30 @@ text_unescape(char *s)
 		case 'r':
 			*o++ = '\r';
 			break;
-		case 'x': {
-			unsigned v;
-			if (sscanf(s + 1, "%2x", &v) != 1 || s[1] == '\0' || s[2] == '\0')
+		case 'x':
+		case 'u':
+			/* \xHH is one byte; \uHHHH a character (not NUL, not a surrogate) */
+			for (v = 0, i = 1; i <= (*s == 'x' ? 2 : 4); i++) {
+				if ((h = hexval(s[i])) < 0)
+					return -1;
+				v = v << 4 | (unsigned)h;
+			}
+			if (*s == 'x') {
+				*o++ = (char)v;
+			} else if (v == 0 || (v >= 0xd800 && v <= 0xdfff)) {
 				return -1;
-			*o++ = (char)v;
-			s += 2;
+			} else if (v < 0x80) {
+				*o++ = (char)v;
+			} else if (v < 0x800) {
+				*o++ = (char)(0xc0 | v >> 6);
+				*o++ = (char)(0x80 | (v & 0x3f));
+			} else {
+				*o++ = (char)(0xe0 | v >> 12);
+				*o++ = (char)(0x80 | (v >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (v & 0x3f));
+			}
+			s += i - 1;
 			break;
-		}
 		default:
 			return -1;
 		}
@@ -394,12 +360,25 @@ text_unescape(char *s)
 	return 0;
 }
 
+/* ID, FROM and TO are names; ACTOR and COMMENT are text; all but COMMENT write "" as "-" */
+enum { NAME, ACTOR, COMMENT };
+
+/*
+ * Unescape a field into dst.  Our writer cuts text to fit; longer text (a line
+ * written by hand, or by another writer) is cut here the same way rather than lost,
+ * while a name that does not fit is no name: the line is malformed.
+ */
 static int
-field(char *dst, size_t len, char *src)
+field(char *dst, size_t len, char *src, int kind)
 {
-	if (text_unescape(src) < 0 || strlen(src) >= len)
+	if (text_unescape(src) < 0)
 		return -1;
-	strcpy(dst, strcmp(src, "-") == 0 ? "" : src);
+	if (strlen(src) < len)
+		strcpy(dst, kind != COMMENT && strcmp(src, "-") == 0 ? "" : src);
+	else if (kind != NAME)
+		spool_text_copy(dst, len, src, strlen(src), 0);
+	else
+		return -1;
 	return 0;
 }
 
@@ -424,11 +403,12 @@ spool_event_parse(const char *line, struct spool_event *ev)
 	(void)save;
 	if (strchr(f[5], '\t') != NULL || spool_time_parse(f[0], &ev->time) < 0)
 		goto bad;
-	if (field(ev->id, sizeof ev->id, f[1]) < 0 || field(ev->actor, sizeof ev->actor, f[2]) < 0 ||
-	    field(ev->from, sizeof ev->from, f[3]) < 0 || field(ev->to, sizeof ev->to, f[4]) < 0 ||
-	    text_unescape(f[5]) < 0 || strlen(f[5]) >= sizeof ev->comment)
+	if (field(ev->id, sizeof ev->id, f[1], NAME) < 0 ||
+	    field(ev->actor, sizeof ev->actor, f[2], ACTOR) < 0 ||
+	    field(ev->from, sizeof ev->from, f[3], NAME) < 0 ||
+	    field(ev->to, sizeof ev->to, f[4], NAME) < 0 ||
+	    field(ev->comment, sizeof ev->comment, f[5], COMMENT) < 0)
 		goto bad;
-	strcpy(ev->comment, f[5]);
 	return 0;
 bad:
 	errno = EINVAL;

@@ -85,11 +85,21 @@ void tmp_suffix(char *buf, size_t len);
 int rename_noreplace(int fromfd, const char *from, int tofd, const char *to);
 /* 1 if name is "<id>.order" with a valid id; copies the id into id. */
 int order_name(const char *name, char *id);
-/* Valid UTF-8 with no control characters. */
 /* The length of the valid UTF-8 character at p (n bytes left) and its code point; 0 if invalid. */
 size_t utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
+/* Valid UTF-8 with no control characters (C0, DEL, C1). */
 int text_ok(const char *s);
-/* Undo spool_escape in place (history lines, the status file's error); -1 on a bad escape. */
+/*
+ * spool_escape's rule on n bytes of src, into dst (len bytes with the NUL), where the
+ * escaped text must also unescape into at most room bytes (a history field's buffer):
+ * what does not fit either way is cut between characters and marked "...".
+ */
+size_t text_escape(char *dst, size_t len, const char *src, size_t n, size_t room, int flags);
+/*
+ * Undo spool_escape in place (history lines, the status file's error); -1 on a bad
+ * escape.  Takes \uHHHH, and \xHH for any byte, as older files wrote a byte that was
+ * not UTF-8.  The result is never longer than s.
+ */
 int text_unescape(char *s);
 typedef void (*dir_report)(void *arg, enum spool_problem_kind kind, const char *path,
     const char *detail);

@@ -187,6 +187,25 @@ clean_emit(struct clean *c, const unsigned char *s, size_t n)
 	c->started = 1;
 }
 
+/*
+ * Mark a cut text: it ends in "...", in place of as many whole characters (and the
+ * blanks before them) as that takes, so whoever shows it shows that it was cut.
+ */
+static void
+clean_mark(struct clean *c)
+{
+	if (!c->cut || c->cap < 3)
+		return;
+	while (c->len > 0 && (c->len + 3 > c->cap || c->out[c->len - 1] == ' ' ||
+	    c->out[c->len - 1] == '\n')) {
+		c->len--;
+		while (c->len > 0 && ((unsigned char)c->out[c->len] & 0xc0) == 0x80)
+			c->len--;
+	}
+	memcpy(c->out + c->len, "...", 4);
+	c->len += 3;
+}
+
 static void
 clean_space(struct clean *c)
 {
@@ -361,6 +380,7 @@ extract(xmlDocPtr doc, const char *name, struct spool_jobxml *out, xmlNodePtr *b
 		clean_init(&cl, out->message, sizeof out->message);
 		gather(&cl, msg->children, 1, 0);
 		out->message_cut = cl.cut;
+		clean_mark(&cl);
 	}
 	if (nblocks > 1)
 		out->bad = SPOOL_JOB_BAD_BLOCKS;

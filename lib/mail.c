@@ -4,8 +4,9 @@
  *
  * Values from outside (a customer's name, a printer's OrderStatusMessage) are hostile,
  * and the one promise here is that none of them can add a header line.  They are
- * cleaned where they enter (control characters go, invalid UTF-8 becomes U+FFFD), and
- * the composer cleans again, because a caller may pass raw text.  Header fields that
+ * cleaned where they enter (control characters go, and so do the bidirectional
+ * format characters that could reorder what the reader sees; invalid UTF-8 becomes
+ * U+FFFD), and the composer cleans again, because a caller may pass raw text.  Header fields that
  * are not short plain ASCII become RFC 2047 encoded-words, folded at 78 characters;
  * the body is quoted-printable, so a 5000-character line or a stray 8-bit byte still
  * gives a 7-bit message that every relay takes.
@@ -142,8 +143,10 @@ clean(struct mbuf *b, const char *s, size_t n, enum clean mode)
 			i++;
 			continue;
 		}
-		if (!is_control(cp))
+		if (!spool_char_unsafe(cp))
 			mb_add(b, p + i, k);
+		else if (!is_control(cp))
+			;    /* a bidirectional mark or override: it shows nothing, so it goes */
 		else if (mode == CLEAN_LINE)
 			mb_char(b, ' ');
 		else if (cp == '\n' || cp == '\t')

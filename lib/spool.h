@@ -15,6 +15,7 @@
 #ifndef SPOOL_H
 #define SPOOL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,8 @@
 #define SPOOL_STATES_MAX 64    /* a state set is a 64-bit mask */
 #define SPOOL_ERR_MAX 512
 #define SPOOL_FIELD_MAX 256    /* one value in an order file or history line */
+#define SPOOL_COMMENT_MAX 2048 /* a history line's comment: a printer's whole message
+                                  (SPOOL_JOB_MSG_MAX) with what it is about */
 
 struct spool_err {
 	char msg[SPOOL_ERR_MAX];
@@ -408,7 +411,7 @@ struct spool_event {
 	char actor[SPOOL_FIELD_MAX + 1];
 	char from[SPOOL_NAME_MAX + 1];   /* "-" when none */
 	char to[SPOOL_NAME_MAX + 1];
-	char comment[SPOOL_FIELD_MAX * 4 + 1];
+	char comment[SPOOL_COMMENT_MAX + 1];
 };
 
 /*
@@ -430,11 +433,54 @@ int spool_event_parse(const char *line, struct spool_event *ev);
 /* Read a history file; calls fn for each event, stops if it returns non-zero. */
 int spool_history_read(struct spool *sp, const char *id,
     int (*fn)(void *, const struct spool_event *), void *arg, struct spool_err *err);
+/* ---- text from outside --------------------------------------------------- */
+
 /*
- * Escape src into dst as history does (\\, \t, \n, \r, \xHH): safe to print on a
- * terminal or in one line.  Cut short with "..." if dst is too small.
+ * The one rule for text from outside (a printer's message, a handler's stderr, a
+ * customer's name, a comment) wherever spool writes or shows it, in a history line, a
+ * status file, a log line or spoolctl's output.  The result is valid UTF-8 with no
+ * raw control character and no raw bidirectional control, safe in one line and on a
+ * terminal:
+ *
+ *	\\ \t \n \r   a backslash, a tab, a line feed, a carriage return
+ *	\xHH          another C0 control character, or DEL (0x7f)
+ *	\uHHHH        a C1 control (U+0080..U+009F), or a format character that reorders
+ *	              text or breaks a line: U+061C, U+200E, U+200F, U+2028, U+2029,
+ *	              U+202A..U+202E, U+2066..U+2069
+ *	U+FFFD        for each byte that is not part of valid UTF-8
+ *
+ * with lower-case hex digits.  Everything else is copied.  What does not fit in dst
+ * (len bytes with the NUL) is cut between two characters, never inside one or inside
+ * an escape, and ends in "...".  A src of at most SPOOL_FIELD_MAX bytes never
+ * unescapes to more than SPOOL_FIELD_MAX (it is cut the same way if its U+FFFDs
+ * would make it longer), so a field written escaped reads back into its buffer.
  */
 char *spool_escape(char *dst, size_t len, const char *src);
+#define SPOOL_TEXT_CUT 0x1     /* src was cut already (by vsnprintf, say): mark its end */
+/*
+ * The same on n bytes of src, which may hold NUL bytes (written \x00); with
+ * SPOOL_TEXT_CUT an incomplete character at its end is dropped and the end marked
+ * "...".  Returns the length written.
+ */
+size_t spool_escape_mem(char *dst, size_t len, const char *src, size_t n, int flags);
+/* 1 if spool_escape never shows code point cp raw (the \x and \u classes above). */
+int spool_char_unsafe(unsigned cp);
+/* The length of the valid UTF-8 character at p (n bytes left), and its code point; 0 if none. */
+size_t spool_utf8_char(const char *p, size_t n, unsigned *cp);
+/*
+ * Copy n bytes of src into dst as valid UTF-8, not escaped: each byte that is not
+ * part of valid UTF-8 becomes U+FFFD, and what does not fit (or all of it, with
+ * SPOOL_TEXT_CUT) is cut between two characters and ends in "...".  So text kept
+ * raw in memory (a handler's last line, a comment) is whole characters, and escapes
+ * and unescapes to the same bytes.  Returns the length written.
+ */
+size_t spool_text_copy(char *dst, size_t len, const char *src, size_t n, int flags);
+/* printf into dst through spool_text_copy: a cut is marked, never inside a character. */
+int spool_text_fmt(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int spool_text_vfmt(char *dst, size_t len, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* "admin:NAME" for the person running this process. */
 void spool_admin_actor(char *buf, size_t len);
 
@@ -900,7 +946,8 @@ struct spool_jobxml {
 	enum spool_job_bad bad;              /* why status is SPOOL_JOB_BADSTATUS */
 	char status_text[32];                /* OrderStatus as written: plain text, cut */
 	char message[SPOOL_JOB_MSG_MAX + 1]; /* OrderStatusMessage as plain text, or "" */
-	int message_cut;                     /* 1 if the message was longer and was cut */
+	int message_cut;                     /* 1 if the message was longer and was cut
+	                                        (it then ends in "...") */
 	char order_id[SPOOL_ID_MAX + 1];     /* Order/OrderId; "" if missing or not an id */
 	char item_id[SPOOL_ID_MAX + 1];      /* its OrderProductId; the same */
 	int line;                            /* the line of OrderStatus, or 0 */
@@ -918,7 +965,8 @@ struct spool_jobxml {
  * spool_jobxml_verdict says why.  The message is plain text: <br/> (also typed as
  * text, in any case) and U+2028/9 become line breaks, other white space one blank,
  * control and invisible formatting characters are dropped, at most two line breaks
- * in a row, cut at a character boundary to SPOOL_JOB_MSG_MAX bytes.
+ * in a row, cut at a character boundary to SPOOL_JOB_MSG_MAX bytes; a message that
+ * was cut ends in "..." (within those bytes), so wherever it is shown the cut shows.
  */
 int spool_jobxml_read(int dirfd, const char *name, struct spool_jobxml *out,
     struct spool_err *err);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "spool.h"
 
 void
 json_init(struct json *j, FILE *f)
@@ -52,63 +53,38 @@ json_end(struct json *j, char close)
 		j->depth--;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static int
-utf8_len(const unsigned char *p)
-{
-	unsigned cp;
-	int n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
+/*
+ * A JSON string: '"' and '\' escaped, as JSON wants; every code point that
+ * spool_escape would not show raw (controls, DEL, C1, the bidirectional and
+ * line-breaking format characters) as \uXXXX, so a terminal that shows the JSON is
+ * as safe as one that shows spoolctl's text; each byte that is not UTF-8 as \ufffd.
+ */
 static void
 string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int n;
+	size_t n = strlen(s), k;
+	unsigned cp;
 
 	fputc('"', f);
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
-		} else if (*p == '\n') {
-			fputs("\\n", f);
-			p++;
-		} else if (*p == '\t') {
-			fputs("\\t", f);
-			p++;
-		} else if (*p == '\r') {
-			fputs("\\r", f);
-			p++;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 0) {
+	while (n > 0) {
+		if ((k = spool_utf8_char(s, n, &cp)) == 0) {
 			fputs("\\ufffd", f);
-			p++;
-		} else {
-			fwrite(p, 1, (size_t)n, f);
-			p += n;
-		}
+			k = 1;
+		} else if (cp == '"' || cp == '\\') {
+			fputc('\\', f);
+			fputc((int)cp, f);
+		} else if (cp == '\n')
+			fputs("\\n", f);
+		else if (cp == '\t')
+			fputs("\\t", f);
+		else if (cp == '\r')
+			fputs("\\r", f);
+		else if (spool_char_unsafe(cp))
+			fprintf(f, "\\u%04x", cp);
+		else
+			fwrite(s, 1, k, f);
+		s += k;
+		n -= k;
 	}
 	fputc('"', f);
 }

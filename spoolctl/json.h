@@ -2,7 +2,9 @@
  * A streaming JSON writer for spoolctl's --json output.  It writes as it goes, so
  * `spoolctl ls --json` over a million orders needs no more memory than one line, and
  * it puts commas where they belong.  Strings that are not valid UTF-8 have each bad
- * byte replaced by U+FFFD, so the output always parses.
+ * byte replaced by U+FFFD, so the output always parses, and control and
+ * bidirectional characters are written as \u escapes, so it is safe on a terminal.
+ * Values are the text itself: JSON's escaping is the only one.
  */
 #ifndef SPOOLCTL_JSON_H
 #define SPOOLCTL_JSON_H

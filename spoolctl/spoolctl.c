@@ -51,12 +51,21 @@ usage(void)
 	exit(SPOOL_EX_USAGE);
 }
 
+/*
+ * One line on stderr.  A message may carry text from outside (a bundle's file name,
+ * what libxml2 quoted of a document), so it is escaped once, by spool_escape's rule.
+ */
 static void
 vwarnx_(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char raw[2048], esc[4096];
+	int n = vsnprintf(raw, sizeof raw, fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	spool_escape_mem(esc, sizeof esc, raw, (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1,
+	    (size_t)n < sizeof raw ? 0 : SPOOL_TEXT_CUT);
+	fprintf(stderr, "%s: %s\n", progname, esc);
 }
 
 static void
@@ -628,7 +637,7 @@ cmd_show(int argc, char **argv)
 	struct spool *sp;
 	struct json j;
 	struct hist h = { NULL, 0 };
-	char t1[32], t2[32], t3[32], esc[SPOOL_FIELD_MAX * 4 + 4], output[4097];
+	char t1[32], t2[32], t3[32], esc[4 * 4096 + 4], output[4097];
 	const char *id;
 	int json, i, state, nitems = 0, pfd, r = 0;
 
@@ -736,7 +745,8 @@ cmd_show(int argc, char **argv)
 		}
 		printf("items\n");
 		for (i = 0; i < nitems; i++) {
-			printf("  %-12s %-24s x%d", items[i].id, items[i].product, items[i].quantity);
+			printf("  %-12s %-24s x%d", items[i].id,
+			    spool_escape(esc, sizeof esc, items[i].product), items[i].quantity);
 			if (items[i].has_upload)
 				printf("  %d pages%s", items[i].pages,
 				    items[i].complete ? "" : " (upload incomplete)");
@@ -1242,11 +1252,11 @@ box_names(int fd, int *n)
 	return v;
 }
 
-/* The first line of failed/NAME.reason, escaped, or "". */
+/* The first line of failed/NAME.reason as it is written (the caller escapes it), or "". */
 static void
 reason_of(int fd, const char *name, char *buf, size_t len)
 {
-	char path[SPOOL_OUTBOX_NAME_MAX + 8], raw[1024];
+	char path[SPOOL_OUTBOX_NAME_MAX + 8];
 	ssize_t r;
 	int rfd;
 
@@ -1254,19 +1264,16 @@ reason_of(int fd, const char *name, char *buf, size_t len)
 	snprintf(path, sizeof path, "%s.reason", name);
 	if ((rfd = openat(fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return;
-	r = read(rfd, raw, sizeof raw - 1);
+	r = read(rfd, buf, len - 1);
 	close(rfd);
-	if (r <= 0)
-		return;
-	raw[r] = '\0';
-	raw[strcspn(raw, "\n")] = '\0';
-	spool_escape(buf, len, raw);
+	buf[r > 0 ? r : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 }
 
 static void
 outbox_ls(struct spool *sp, int json)
 {
-	char id[SPOOL_ID_MAX + 1], when[32], reason[1024];
+	char id[SPOOL_ID_MAX + 1], when[32], reason[1024], esc[4096];
 	struct json j;
 	struct stat st;
 	size_t b;
@@ -1300,7 +1307,7 @@ outbox_ls(struct spool *sp, int json)
 				json_end(&j, '}');
 			} else
 				printf("%-7s %-20s %s  %s%s%s\n", boxes[b], id, when, v[i],
-				    reason[0] ? "  " : "", reason);
+				    reason[0] ? "  " : "", spool_escape(esc, sizeof esc, reason));
 			free(v[i]);
 		}
 		free(v);

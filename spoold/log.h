@@ -1,13 +1,16 @@
 /*
  * spoold's logging: to stderr (under a supervisor) or syslog.  Every line about an
  * order starts with its id: log_order(level, id, ...) writes "ID: message", other
- * lines start with "spoold:".  Formats are checked by the compiler, as in
- * OpenSMTPD's log.h.
+ * lines start with "spoold:".  Every event is one line: the message is escaped by
+ * spool_escape's rule, so pass text from outside raw (escaping it first would show
+ * \\x1b for an ESC), and it is cut, marked "...", at about 4 KiB.  Formats are
+ * checked by the compiler, as in OpenSMTPD's log.h.
  */
 #ifndef SPOOLD_LOG_H
 #define SPOOLD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Where lines go: stderr with a level word, or syslog with the facility daemon. */
 void log_init(int to_syslog, int verbose);
@@ -21,5 +24,12 @@ void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
 enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN };
 void log_order(enum log_level level, const char *id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * The text of one line into line (len bytes with the NUL): "ID: " if id is not NULL,
+ * word, then the formatted message and ": err" (if not NULL), escaped by
+ * spool_escape's rule and cut, marked "...", to fit.  No newline.  Returns its length.
+ */
+size_t log_format(char *line, size_t len, const char *word, const char *id, const char *fmt,
+    va_list ap, const char *err) __attribute__((format(printf, 5, 0)));
 
 #endif

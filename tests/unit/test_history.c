@@ -78,7 +78,10 @@ test_line_roundtrip(void **state)
 	assert_non_null(strstr(buf, "2025-11-23T12:13:20Z\t1001\tprinter\tqueued\tfailed\t"));
 	*nl = '\0';
 	assert_int_equal(spool_event_parse(buf, &back), 0);
-	assert_string_equal(back.comment, hostile);
+	/* as it was, but for the byte that is not UTF-8, which reads back as U+FFFD */
+	assert_non_null(strstr(buf, "\\x01\xef\xbf\xbd end"));
+	assert_string_equal(back.comment, "One of the pages is missing!<br/>This is line2\n"
+	    "2026-11-23T00:00:00Z\t1001\tadmin\tqueued\tclosed\tforged\r\n\\x41 \x01\xef\xbf\xbd end");
 	assert_string_equal(back.from, "queued");
 	assert_int_equal(back.time, 1763900000);
 	free(buf);

@@ -636,6 +636,79 @@ test_compose_injection(void **state)
 	}
 }
 
+/*
+ * No C1 control and no bidirectional or line-breaking format character reaches a
+ * mail raw: not through a template's values (subject and body), nor through the
+ * composer's name, subject and body, decoded as a reader decodes them.
+ */
+static int
+has_unsafe(const char *s)
+{
+	size_t n = strlen(s), k;
+	unsigned cp;
+
+	for (; n > 0; s += k, n -= k) {
+		if ((k = spool_utf8_char(s, n, &cp)) == 0)
+			return 1;
+		if (spool_char_unsafe(cp) && cp != '\n' && cp != '\t')
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_hostile_unicode(void **state)
+{
+	/* U+202E, U+2066..9, U+061C, U+200E/F, U+2028/9, C1 NEL and CSI, DEL, ESC */
+	const char *evil = "Eve\xe2\x80\xae" "gnp.exe\xe2\x81\xa6x\xe2\x81\xa9\xd8\x9c\xe2\x80\x8e"
+	    "\xe2\x80\x8f\xe2\x80\xa8y\xe2\x80\xa9z\xc2\x85\xc2\x9b" "2J\x7f\x1b[31m "
+	    "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x81\xa7\xe2\x81\xa8 caf\xc3\xa9";
+	const char *t = "Subject: Order 1 for {customer}: {message}\n\nHello {customer},\n{message}\n";
+	const struct spool_mail_var vars[] = { { "customer", evil }, { "message", evil } };
+	struct spool_mail m = { .from = "shop@example.com", .to = "ada@example.org",
+		.date = T0 };
+	char *subject, *body, *msg, *dec;
+	struct spool_err err;
+	struct parsed p;
+	size_t len, blen;
+
+	(void)state;
+	if (spool_mail_render("t.txt", t, strlen(t), vars, 2, &subject, &body, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_false(has_unsafe(subject));
+	assert_false(has_unsafe(body));
+	assert_null(strchr(subject, '\n'));
+	/* what is text stays: the letters around them, and UTF-8 that is no control */
+	assert_non_null(strstr(subject, "Evegnp.exe"));
+	assert_non_null(strstr(body, "caf\xc3\xa9"));
+	/* U+2028 and U+2029 are breaks in the body, blanks in the subject */
+	assert_non_null(strstr(body, "x\ny\nz"));
+	m.to_name = evil;
+	m.subject = subject;
+	m.body = body;
+	msg = compose(&m, &len);
+	check_message(msg, len, &p);
+	check_fields(&p, 0);
+	dec = words_decode(field(&p, "To"));
+	assert_false(has_unsafe(dec));
+	assert_non_null(strstr(dec, "Evegnp.exe"));
+	free(dec);
+	dec = words_decode(field(&p, "Subject"));
+	assert_false(has_unsafe(dec));
+	assert_string_equal(dec, subject);
+	free(dec);
+	dec = qp_decode(p.body, p.bodylen, &blen);
+	assert_false(has_unsafe(dec));
+	free(dec);
+	/* and nothing of it raw in the message as sent */
+	assert_null(memmem(msg, len, "\xe2\x80\xae", 3));
+	assert_null(memmem(msg, len, "\xc2\x85", 2));
+	parsed_free(&p);
+	free(msg);
+	free(subject);
+	free(body);
+}
+
 /* A 5000-character line, 8-bit and invalid bytes, and a long non-ASCII subject. */
 static void
 test_compose_long_and_8bit(void **state)
@@ -1084,6 +1157,7 @@ main(void)
 		cmocka_unit_test(test_compose_plain),
 		cmocka_unit_test(test_compose_injection),
 		cmocka_unit_test(test_compose_long_and_8bit),
+		cmocka_unit_test(test_hostile_unicode),
 		cmocka_unit_test(test_message_id_unique),
 		cmocka_unit_test(test_recipient),
 		cmocka_unit_test(test_outbox_names),
