@@ -76,7 +76,7 @@ event_of(struct spool_event *ev, struct spool *sp, const char *id, int from, int
 	snprintf(ev->actor, sizeof ev->actor, "%s", m->who != NULL ? m->who : "-");
 	snprintf(ev->from, sizeof ev->from, "%s", sname(sp, from));
 	snprintf(ev->to, sizeof ev->to, "%s", sname(sp, to));
-	snprintf(ev->comment, sizeof ev->comment, "%s", m->comment != NULL ? m->comment : "");
+	spool_text_fmt(ev->comment, sizeof ev->comment, "%s", m->comment != NULL ? m->comment : "");
 }
 
 int
@@ -229,7 +229,7 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 	snprintf(ev.id, sizeof ev.id, "%s", id);
 	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
 	snprintf(ev.from, sizeof ev.from, "%s", sname(sp, from));
-	snprintf(ev.comment, sizeof ev.comment, "removed%s%s", comment != NULL ? ": " : "",
+	spool_text_fmt(ev.comment, sizeof ev.comment, "removed%s%s", comment != NULL ? ": " : "",
 	    comment != NULL ? comment : "");
 	if (spool_fsync_dir(sp->statefd[from]) < 0 || spool_log_add(sp, &ev) < 0) {
 		saved = errno;

@@ -376,7 +376,9 @@ s_error(void *s, const char *v)
 
 	if (copy_field(raw, sizeof raw, v) < 0 || text_unescape(raw) < 0)
 		return -1;
-	return copy_field(S(s)->error, SPOOL_FIELD_MAX + 1, raw);
+	/* another writer's longer text is cut, marked, rather than the whole status refused */
+	spool_text_copy(S(s)->error, SPOOL_FIELD_MAX + 1, raw, strlen(raw), 0);
+	return 0;
 }
 
 static const struct kv_key status_keys[] = {

@@ -166,7 +166,7 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 	snprintf(ev.from, sizeof ev.from, "%s", from);
 	snprintf(ev.to, sizeof ev.to, "%s", to);
 	va_start(ap, fmt);
-	vsnprintf(ev.comment, sizeof ev.comment, fmt, ap);
+	spool_text_vfmt(ev.comment, sizeof ev.comment, fmt, ap);
 	va_end(ap);
 	if (w != NULL && wseen(w, &ev))
 		return;    /* written by a try of this look that a failed write cut short */
@@ -240,7 +240,7 @@ last_line(const char *out, char *dst, size_t len)
 		end--;
 	for (start = end; start > out && start[-1] != '\n'; start--)
 		;
-	snprintf(dst, len, "%.*s", (int)(end - start), start);
+	spool_text_copy(dst, len, start, (size_t)(end - start), 0);
 }
 
 /* orders/<id>/error: what the last failing handler said (its first 4 KiB), or none. */

@@ -133,7 +133,6 @@ static void
 failed(struct run *r, struct msg *g, const char *why)
 {
 	char rname[SPOOL_OUTBOX_NAME_MAX + 16], line[WHY_MAX + 2];
-	char esc[SPOOL_OUTBOX_NAME_MAX * 4];
 	int n;
 
 	snprintf(rname, sizeof rname, "%s.reason", g->name);
@@ -151,14 +150,14 @@ failed(struct run *r, struct msg *g, const char *why)
 fail:
 		r->sum->errors++;
 		log_order(LOG_L_WARN, g->id, "mail %s to %s failed (%s), and cannot be moved to "
-		    "outbox/failed: %s", spool_escape(esc, sizeof esc, g->name),
+		    "outbox/failed: %s", g->name,
 		    g->rcpt[0] ? g->rcpt : "?", why, strerror(errno));
 		return;
 	}
 	r->sum->failed++;
 	/* the name may be one that broke the grammar, with anything in it */
 	log_order(LOG_L_WARN, g->id, "mail %s to %s failed: %s",
-	    spool_escape(esc, sizeof esc, g->name), g->rcpt[0] ? g->rcpt : "?", why);
+	    g->name, g->rcpt[0] ? g->rcpt : "?", why);
 }
 
 /* Try again later: the mtime says when, or it fails once it has lived too long. */
@@ -292,7 +291,6 @@ by_age(const void *a, const void *b)
 static int
 collect(struct run *r, struct msg **out, int *full)
 {
-	char esc[SPOOL_OUTBOX_NAME_MAX * 4];
 	struct msg *v = NULL, *g, bad;
 	struct dirent *de;
 	struct stat st;
@@ -329,12 +327,12 @@ collect(struct run *r, struct msg **out, int *full)
 			snprintf(bad.id, sizeof bad.id, "spoold");
 			if (strlen(de->d_name) >= sizeof bad.name || !S_ISREG(st.st_mode)) {
 				log_warnx("outbox/new/%s: not an outbox message; left alone",
-				    spool_escape(esc, sizeof esc, de->d_name));
+				    de->d_name);
 				continue;
 			}
 			memcpy(bad.name, de->d_name, strlen(de->d_name) + 1);
 			log_warnx("outbox/new/%s: not an outbox message name",
-			    spool_escape(esc, sizeof esc, de->d_name));
+			    de->d_name);
 			failed(r, &bad, "not an outbox message name (ID.UNIXTIME.UNIQUE.eml)");
 			continue;
 		}

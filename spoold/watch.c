@@ -483,7 +483,8 @@ incoming_done(struct daemon *d, struct job *j, int status)
 	while (n > 0 && (j->out[n - 1] == '\n' || j->out[n - 1] == '\r'))
 		n--;
 	j->out[n] = '\0';
-	spool_escape(msg, sizeof msg, j->out);
+	/* raw (valid UTF-8, cut marked): the log escapes it once */
+	spool_text_copy(msg, sizeof msg, j->out, n, 0);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
 		if (spool_id_ok(j->out))
