@@ -858,6 +858,19 @@ submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		seterr(err, "%s: cannot format the order file: %s", oid, strerror(errno));
 		goto out;
 	}
+	/*
+	 * Below [spool] min_free no new order comes in (a temporary refusal): the room
+	 * left is for the orders already in the spool, which go on moving.
+	 */
+	{
+		struct spool_space room;
+		char why[SPOOL_ERR_MAX - SPOOL_ID_MAX - 8];
+
+		if (spool_space(sp, &room) == 0 && !spool_space_ok(sp->conf, &room, why, sizeof why)) {
+			failerr(err, ENOSPC, "%s: %s", oid, why);
+			goto out;
+		}
+	}
 	/* Held from staging to commit, so check --repair never takes our staging for stale. */
 	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
 		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));

@@ -273,12 +273,17 @@ spool_reserve_fill(struct spool *sp, long long size, long long *got)
 long long
 spool_reserve_release(struct spool *sp, long long amount)
 {
+	return spool_reserve_give(sp->dir[SPOOL_DIR_RUN], amount);
+}
+
+long long
+spool_reserve_give(int rundirfd, long long amount)
+{
 	struct stat st;
 	off_t to;
 	int fd;
 
-	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], RESERVE_NAME, O_WRONLY | O_NOFOLLOW |
-	    O_CLOEXEC, 0);
+	fd = spool_sys.openat(rundirfd, RESERVE_NAME, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0) {

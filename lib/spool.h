@@ -662,6 +662,8 @@ int spool_journal_read(struct spool *sp, int (*fn)(void *, int, const struct spo
 int spool_reserve_fill(struct spool *sp, long long size, long long *got);
 /* Give back up to amount bytes of run/reserve; returns the bytes freed, or -1. */
 long long spool_reserve_release(struct spool *sp, long long amount);
+/* The same for a process that has only the spool's run/ folder open (the mailer). */
+long long spool_reserve_give(int rundirfd, long long amount);
 
 struct spool_space {
 	long long bytes, bytes_free;     /* free: what an unprivileged writer may use */

@@ -109,6 +109,7 @@ excode(int e)
 	case EAGAIN:
 	case ENOSPC:
 	case EDQUOT:
+	case EROFS:
 	case EINTR:
 	case ETIMEDOUT:
 		return SPOOL_EX_TEMPFAIL;

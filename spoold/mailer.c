@@ -52,6 +52,7 @@
 #define TIMEOUT_MS 60000           /* every SMTP wait; spoold's job deadline is the backstop */
 #define WHY_MAX 400
 #define CHUNK (64 * 1024)
+#define SENT_TRIES 30              /* seconds a delivered message waits for outbox/sent */
 
 enum outcome { O_NONE, O_SENT, O_TEMP, O_PERM };
 
@@ -71,7 +72,7 @@ struct msg {
 struct run {
 	const struct spool_mail_conf *mc;
 	time_t now;
-	int newfd, sentfd, failedfd, tmpfd;
+	int newfd, sentfd, failedfd, tmpfd, runfd;
 	struct mailer_summary *sum;
 	char *password;
 	char problem[WHY_MAX];     /* what went wrong with the session, from the event callback */
@@ -115,15 +116,34 @@ opendir_at(int at, const char *name)
 
 /* ---- a message's fate --------------------------------------------------- */
 
+/*
+ * Delivered: into sent/ at once, so that it is never sent again.  A full disk can
+ * refuse even a rename (sent/ needs a new block now and then): spoold's reserve is
+ * given back a piece at a time and the rename tried again for a while, since a
+ * message left in new/ after the relay took it would reach its reader twice.
+ */
 static void
 sent(struct run *r, struct msg *g)
 {
-	if (renameat(r->newfd, g->name, r->sentfd, g->name) < 0) {
-		r->sum->errors++;
-		log_order(LOG_L_WARN, g->id, "mail %s to %s was delivered but cannot be moved to "
-		    "outbox/sent: %s; it may be sent again", g->name, g->rcpt, strerror(errno));
-		return;
+	int tries = 0;
+
+	while (renameat(r->newfd, g->name, r->sentfd, g->name) < 0) {
+		if ((errno != ENOSPC && errno != EDQUOT && errno != EIO) || tries++ == SENT_TRIES) {
+			r->sum->errors++;
+			log_order(LOG_L_WARN, g->id, "mail %s to %s was delivered but cannot be moved "
+			    "to outbox/sent: %s; it may be sent again", g->name, g->rcpt,
+			    strerror(errno));
+			return;
+		}
+		if (tries == 1)
+			log_order(LOG_L_WARN, g->id, "mail %s to %s was delivered, and the disk refuses "
+			    "to move it to outbox/sent (%s): trying again", g->name, g->rcpt,
+			    strerror(errno));
+		if (spool_reserve_give(r->runfd, 1LL << 20) <= 0)
+			sleep(1);
 	}
+	if (tries > 0)
+		log_order(LOG_L_INFO, g->id, "mail %s is in outbox/sent now", g->name);
 	g->moved = 1;
 	r->synced_sent = 0;
 }
@@ -694,7 +714,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
     struct mailer_summary *sum)
 {
 	struct run r = { .mc = mc, .now = now, .sum = sum, .newfd = -1, .sentfd = -1,
-		.failedfd = -1, .tmpfd = -1, .synced_sent = 1 };
+		.failedfd = -1, .tmpfd = -1, .runfd = -1, .synced_sent = 1 };
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	char setup[WHY_MAX];
 	struct msg *v;
@@ -713,8 +733,17 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 		log_warn("mailer: cannot open the outbox");
 		goto out;
 	}
-	/* one mailer at a time: two would offer the same message twice */
-	lockfd = openat(runfd, "mailer.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	r.runfd = runfd;
+	/*
+	 * One mailer at a time: two would offer the same message twice.  Read-only, as
+	 * spoold's own lock, so that no file is held open for writing (a remount).
+	 */
+	if ((lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+	    errno == ENOENT && (lockfd = openat(runfd, "mailer.lock", O_WRONLY | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
+		close(lockfd);
+		lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
 			log_warn("mailer: run/mailer.lock");

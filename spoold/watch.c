@@ -442,6 +442,9 @@ incoming_look(struct daemon *d)
 	int fd, i;
 
 	d->incoming_pending = 0;
+	/* below min_free, bundles wait in incoming/ (space_tick looks again) */
+	if (!space_for_orders(d))
+		return;
 	for (i = 0; i < JOBS_MAX; i++)
 		if (d->jobs[i].pid != 0 && d->jobs[i].kind == JOB_INCOMING)
 			return;    /* one at a time; its end looks again */
