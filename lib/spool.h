@@ -581,7 +581,15 @@ const char *spool_problem_name(enum spool_problem_kind k);
  */
 int spool_quarantine(struct spool *sp, int dirfd, const char *name, const char *reason,
     char *out, size_t outlen);
-/* Find (and with repair set, mend what is safe) damage; returns the problem count. */
+/*
+ * Find (and with repair set, mend what is safe) damage; returns the problem count.
+ * Besides the tree's consistency it checks modes and groups (SPOOL_P_MODE,
+ * SPOOL_P_GROUP: folders setgid and group rwx, files group read-write, all of the
+ * root folder's group; reported once per folder of the spool and once per order) and
+ * mends them.  An order in two states keeps, on repair, the copy in the state its
+ * history's last move names; the others go to corrupt/, with a history line.  After
+ * any repair it publishes run/kick, so that a running spoold looks again.
+ */
 int spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_problem *),
     void *arg);
 /*
