@@ -833,9 +833,15 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 		return SPOOL_EX_USAGE;
 	if (from_mask_transition >= 0) {
 		const struct spool_transition *t = &conf->transitions[from_mask_transition];
-		if (spool_locate(sp, id, &from) <= 0) {
+		int n;
+
+		if ((n = spool_locate(sp, id, &from)) <= 0) {
 			warnx_("%s: no such order", id);
 			return SPOOL_EX_NOTFOUND;
+		}
+		if (n > 1) {
+			warnx_("%s: is in %d states; left alone (run spoolctl check)", id, n);
+			return SPOOL_EX_DATAERR;
 		}
 		if (conf->states[from].locked) {
 			warnx_("%s: locked while in %s", id, conf->states[from].name);
