@@ -152,8 +152,10 @@ spool_init_group(const char *path, const char *name, const char *text, size_t le
 		group = getegid();
 	if (fstat(root, &st) < 0 ||
 	    (st.st_gid != group && spool_sys.fchown(root, (uid_t)-1, group) < 0)) {
-		seterr(err, "cannot give %s the group %s: %s", path,
-		    group_name(group, gname, sizeof gname), strerror(errno));
+		int e = errno;    /* the name's look-up may change errno */
+
+		group_name(group, gname, sizeof gname);
+		failerr(err, e, "cannot give %s the group %s: %s", path, gname, strerror(e));
 		goto out;
 	}
 	if (spool_sys.fchmod(root, DIR_MODE) < 0) {
