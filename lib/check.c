@@ -506,7 +506,8 @@ tally_one(struct ck *c, struct tally *t, const char *rel, const struct stat *st,
  * calls and its fstat cost a quarter of the walk over a million of them.
  */
 static int
-walk(struct ck *c, int at, const char *name, const char *rel, int depth, struct tally *t)
+walk(struct ck *c, int at, const char *name, const char *rel, int depth, const struct stat *seen,
+    struct tally *t)
 {
 	char buf[8192] __attribute__((aligned(8))), sub[NAME_MAX_SAFE * 2];
 	struct dirent64 *de;
@@ -517,7 +518,10 @@ walk(struct ck *c, int at, const char *name, const char *rel, int depth, struct 
 	fd = spool_sys.openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0)
+	/* a subfolder was looked at from its parent already; repair looks again, at what it opened */
+	if (seen != NULL && !c->repair)
+		tally_one(c, t, rel, seen, fd, -1, NULL);
+	else if (fstat(fd, &st) == 0)
 		tally_one(c, t, rel[0] != '\0' ? rel : ".", &st, fd, -1, NULL);
 	while ((n = getdents64(fd, buf, sizeof buf)) > 0)
 		for (off = 0; off < n; off += de->d_reclen) {
@@ -533,7 +537,7 @@ walk(struct ck *c, int at, const char *name, const char *rel, int depth, struct 
 					t->detached = 1;
 				tally_one(c, t, sub, &st, -1, fd, de->d_name);
 			} else if (S_ISDIR(st.st_mode) && depth < WALK_DEPTH)
-				walk(c, fd, de->d_name, sub, depth + 1, t);
+				walk(c, fd, de->d_name, sub, depth + 1, &st, t);
 		}
 	close_keep(fd);
 	return 0;
@@ -565,7 +569,7 @@ payload_modes(struct ck *c, const char *id)
 	struct tally t;
 
 	memset(&t, 0, sizeof t);
-	if (walk(c, c->sp->dir[SPOOL_DIR_ORDERS], id, "", 0, &t) < 0)
+	if (walk(c, c->sp->dir[SPOOL_DIR_ORDERS], id, "", 0, NULL, &t) < 0)
 		return -1;
 	snprintf(path, sizeof path, "orders/%s", id);
 	tally_report(c, &t, id, path);
