@@ -17,9 +17,10 @@
  *
  * Modes and groups: every folder of the spool is setgid and group rwx and every file
  * group read-write, all of the spool's group (its root folder's).  The spool's own
- * folders are checked one by one; an order's folder is walked with one fstatat per
- * entry, which is the walk's only cost per order beyond reading orders/ (it replaces
- * the look for a leftover detached.order), and reported as one line per order.
+ * folders are checked one by one, with the files of the root and of outbox/; an
+ * order's folder is walked with one fstatat per entry, which is the walk's only cost
+ * per order beyond reading orders/ (it replaces the look for a leftover
+ * detached.order), and reported as one line per order.
  * Order files in the state folders are not stat'ed: the merge reads names only.
  */
 #include <dirent.h>
@@ -600,8 +601,8 @@ files_modes(struct ck *c, int at, const char *name, const char *path)
 
 /*
  * The spool's own folders (root, each state's, orders, incoming, tmp, outbox and
- * its boxes, hot and its queue folders, corrupt, run), and the files of the root, the
- * boxes and run/.
+ * its boxes, hot and its queue folders, corrupt, run), and the files of the root and
+ * of the boxes.
  */
 static void
 spool_modes(struct ck *c)
@@ -641,7 +642,10 @@ spool_modes(struct ck *c)
 		closedir(d);
 	}
 	files_modes(c, sp->dir[SPOOL_DIR_ROOT], ".", ".");
-	files_modes(c, sp->dir[SPOOL_DIR_RUN], ".", "run");
+	/*
+	 * Not the files of run/: locks that only their maker opens (spoold's) or that
+	 * anyone may open read-only (repair.lock), and a kick that is replaced whole.
+	 */
 }
 
 /* ---- an order in two states ---------------------------------------------------- */
