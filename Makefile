@@ -231,6 +231,7 @@ install: all
 	install -m 644 spool-layout/workflows/*.conf $(DESTDIR)$(DATADIR)/workflows/
 	install -m 644 spool-layout/schemas/*.xsd $(DESTDIR)$(DATADIR)/schemas/
 	cp -R spool-layout/examples $(DESTDIR)$(DATADIR)/
+	install -m 644 spool-layout/smb.conf.example $(DESTDIR)$(DATADIR)/examples/
 	install -m 644 spoolctl/spoolctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/

@@ -8,7 +8,8 @@
  *
  * Ids are o0000001...; orders go round-robin over the given states (default: all);
  * placed times spread over the year before 2026-11-01.  Every 50th order also gets
- * an order.xml, so that `spoolctl show` has items to read.
+ * an order.xml, so that `spoolctl show` has items to read.  Modes are the spool's
+ * (folders 02770, files 0660, as submit makes them), so that `check` finds nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,7 @@ put(int dirfd, const char *name, const char *buf, size_t len, time_t mtime)
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { mtime, 0 } };
 	int fd;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, SPOOL_FILE_MODE);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
 		die(name);
 	if (mtime != 0 && futimens(fd, ts) < 0)
@@ -56,6 +57,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: mkspool SPOOL N [STATE...]\n");
 		return 64;
 	}
+	/* the modes asked for are the spool's; orders/ is setgid, which passes on the rest */
+	umask(0);
 	if (spool_open(argv[1], 0, &sp, &err) < 0) {
 		fprintf(stderr, "mkspool: %s\n", err.msg);
 		return 1;
@@ -83,7 +86,7 @@ main(int argc, char **argv)
 		snprintf(o.email, sizeof o.email, "c%ld@example.com", k % 9973);
 		o.placed = base + (time_t)((k * 7919) % (365L * 86400));
 		o.submitted = o.placed;
-		if (mkdirat(od, o.id, 0770) < 0 ||
+		if (mkdirat(od, o.id, SPOOL_DIR_MODE & 0777) < 0 ||
 		    (pd = openat(od, o.id, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(o.id);
 		ev.time = time(NULL);

@@ -784,8 +784,8 @@ stage(int bfd, int sfd, const struct spool_bundle *b, int link, struct spool_err
 			memcpy(dir, f->path, (size_t)(slash - f->path));
 			dir[slash - f->path] = '\0';
 			base = slash + 1;
-			if ((spool_sys.mkdirat(sfd, "items", 0770) < 0 && errno != EEXIST) ||
-			    (spool_sys.mkdirat(sfd, dir, 0770) < 0 && errno != EEXIST) ||
+			if ((mkdir_own(sfd, "items", SPOOL_DIR_MODE) < 0 && errno != EEXIST) ||
+			    (mkdir_own(sfd, dir, SPOOL_DIR_MODE) < 0 && errno != EEXIST) ||
 			    (dfd = openat(sfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 				return seterr(err, "cannot stage %s: %s", dir, strerror(errno));
 		}
@@ -878,7 +878,7 @@ submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 	}
 	tmp_suffix(sfx, sizeof sfx);
 	fmt(stagename, sizeof stagename, "sub.%s", sfx);
-	if (spool_sys.mkdirat(sp->dir[SPOOL_DIR_TMP], stagename, 0770) < 0 ||
+	if (mkdir_own(sp->dir[SPOOL_DIR_TMP], stagename, SPOOL_DIR_MODE) < 0 ||
 	    (staged = 1, sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		seterr(err, "%s: cannot make tmp/%s: %s", oid, stagename, strerror(errno));
@@ -898,7 +898,9 @@ submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
 		snprintf(ev.comment, sizeof ev.comment, "submitted");
 	placed.tv_sec = b->order.placed;
 	placed.tv_nsec = 0;
-	if (spool_history_append(sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
+	/* made here with the spool's mode; the history's writer only appends to it */
+	if (create_own(sfd, "history", SPOOL_FILE_MODE) < 0 ||
+	    spool_history_append(sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
 	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC,
 	    .mtime = &placed }) < 0) {
@@ -1009,7 +1011,7 @@ link_tree(int from, int to, const char *name, const char *newid, int depth)
 		return spool_sys.linkat(from, name, to, name, 0);
 	if (!S_ISDIR(st.st_mode) || depth > 2 || strcmp(name, SPOOL_CHUNKS_DIR) == 0)
 		return 0;
-	if (spool_sys.mkdirat(to, name, 0770) < 0 ||
+	if (mkdir_own(to, name, SPOOL_DIR_MODE) < 0 ||
 	    (d = dir_open(from, name)) == NULL)
 		return -1;
 	sfd = dirfd(d);
@@ -1092,7 +1094,7 @@ spool_order_copy(struct spool *sp, const char *id, const char *who, int nth, cha
 		goto out;
 	}
 	if (spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename) < 0 ||
-	    spool_sys.mkdirat(sp->dir[SPOOL_DIR_TMP], stagename, 0770) < 0 ||
+	    mkdir_own(sp->dir[SPOOL_DIR_TMP], stagename, SPOOL_DIR_MODE) < 0 ||
 	    (sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		seterr(err, "%s: cannot make tmp/%s: %s", id, stagename, strerror(errno));

@@ -11,7 +11,17 @@
  * through while it looks.  It never deletes anything a person might want: bad names
  * and orphans go to corrupt/ with a reason; only unfinished submits and removals
  * (whose outcome is defined) and stale tmp/ entries are deleted.  An order in two
- * states is only reported: which one is right is a person's call.
+ * states keeps the copy in the state its history's last move names, and the other
+ * goes to corrupt/; when the history names neither, which one is right is a person's
+ * call, and it is only reported.
+ *
+ * Modes and groups: every folder of the spool is setgid and group rwx and every file
+ * group read-write, all of the spool's group (its root folder's).  The spool's own
+ * folders are checked one by one, with the files of the root and of outbox/; an
+ * order's folder is walked with one fstatat per entry, which is the walk's only cost
+ * per order beyond reading orders/ (it replaces the look for a leftover
+ * detached.order), and reported as one line per order.
+ * Order files in the state folders are not stat'ed: the merge reads names only.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +38,7 @@
 
 #define ARENA_BLOCK (1024 * 1024)
 #define NAME_MAX_SAFE (NAME_MAX + 1)
+#define WALK_DEPTH 4    /* orders/<id>/items/<item>/chunks/ is 3 below orders/<id> */
 
 struct arena {
 	char **blocks;
@@ -103,7 +114,9 @@ struct ck {
 	void (*fn)(void *, const struct spool_problem *);
 	void *arg;
 	int count;
+	int repaired;       /* problems mended: spoold is asked to rescan */
 	time_t now;
+	gid_t gid;          /* the spool's group: its root folder's */
 };
 
 const char *
@@ -115,6 +128,7 @@ spool_problem_name(enum spool_problem_kind k)
 		[SPOOL_P_STALETMP] = "stale-tmp", [SPOOL_P_BADNAME] = "bad-name",
 		[SPOOL_P_UNKNOWNSTATE] = "unknown-state", [SPOOL_P_MISSINGDIR] = "missing-folder",
 		[SPOOL_P_MODE] = "mode", [SPOOL_P_FILESYSTEM] = "file-system",
+		[SPOOL_P_GROUP] = "group",
 	};
 	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -126,6 +140,8 @@ report(struct ck *c, enum spool_problem_kind k, const char *id, const char *path
 	struct spool_problem p = { k, id, path, detail, repaired };
 
 	c->count++;
+	if (repaired > 0)
+		c->repaired++;
 	c->fn(c->arg, &p);
 }
 
@@ -269,7 +285,7 @@ nopayload(struct ck *c, const char *id, int state)
 	struct spool *sp = c->sp;
 	char path[SPOOL_ID_MAX + 16], detail[128];
 	struct spool_event ev;
-	int r = 0;
+	int r = 0, fd = -1;
 
 	snprintf(path, sizeof path, "orders/%s", id);
 	/* A submit or removal may have finished since we read the folders. */
@@ -286,8 +302,11 @@ nopayload(struct ck *c, const char *id, int state)
 		snprintf(ev.from, sizeof ev.from, "%s", sp->conf->states[state].name);
 		snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[state].name);
 		snprintf(ev.comment, sizeof ev.comment, "orders/%s was missing; made empty", id);
-		r = spool_mkdir(sp->dir[SPOOL_DIR_ORDERS], id, 0770) == 0 &&
+		r = spool_mkdir(sp->dir[SPOOL_DIR_ORDERS], id, SPOOL_DIR_MODE) == 0 &&
+		    (fd = open_payload(sp, id)) >= 0 &&
+		    (create_own(fd, "history", SPOOL_FILE_MODE) == 0 || errno == EEXIST) &&
 		    spool_history_add(sp, &ev, 0) == 0 ? 1 : -1;
+		close_keep(fd);
 	}
 	report(c, SPOOL_P_NOPAYLOAD, id, path, detail, r);
 }
@@ -352,11 +371,378 @@ leftover(struct ck *c, const char *id, int state)
 	report(c, SPOOL_P_UNCOMMITTED, id, path, detail, r);
 }
 
+/* ---- modes and groups ------------------------------------------------------ */
+
+/*
+ * The mode st should have: a folder setgid and group rwx, a file group read-write,
+ * neither writable by everyone; other bits (others may read) are the admin's choice.
+ */
+static mode_t
+want_mode(const struct stat *st, int keep_otherw)
+{
+	mode_t m = st->st_mode & 07777;
+
+	m |= S_ISDIR(st->st_mode) ? SPOOL_DIR_MODE : SPOOL_FILE_MODE;
+	return keep_otherw ? m : m & ~(mode_t)S_IWOTH;
+}
+
+/* Give an open file or folder the spool's group and mode. */
+static int
+mend_fd(struct ck *c, int fd, const struct stat *st)
+{
+	if (st->st_gid != c->gid && spool_sys.fchown(fd, (uid_t)-1, c->gid) < 0)
+		return -1;
+	/* after a change of group too: chown may clear S_ISGID */
+	if ((st->st_mode & 07777) != want_mode(st, 0) || st->st_gid != c->gid)
+		return spool_sys.fchmod(fd, want_mode(st, 0));
+	return 0;
+}
+
+/*
+ * The same by name: opened without following a symlink (a name swapped for one
+ * after the fstatat must not lead check --repair, perhaps run as root, to chmod what
+ * it points to), and only if it is still what was looked at.
+ */
+static int
+mend_at(struct ck *c, int dirfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+	int fd, r = -1;
+
+	fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0), 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev)
+		r = mend_fd(c, fd, &now);
+	else
+		errno = EAGAIN;     /* replaced meanwhile: the next check looks again */
+	close_keep(fd);
+	return r;
+}
+
+/* "mode 0644, want 0664 (group read-write)" */
+static void
+mode_text(const struct stat *st, int keep_otherw, char *buf, size_t len)
+{
+	snprintf(buf, len, "mode %04o, want %04o (%s)", (unsigned)(st->st_mode & 07777),
+	    (unsigned)want_mode(st, keep_otherw), S_ISDIR(st->st_mode) ?
+	    "setgid, group rwx" : "group read-write");
+}
+
+/* "group alice, not the spool's group spool" */
+static void
+group_text(struct ck *c, const struct stat *st, char *buf, size_t len)
+{
+	char have[64], want[64];
+
+	snprintf(buf, len, "group %s, not the spool's group %s",
+	    group_name(st->st_gid, have, sizeof have), group_name(c->gid, want, sizeof want));
+}
+
+/*
+ * One of the spool's own folders.  Writable by everyone is validate_dirs' to report
+ * (and spool_open's to refuse), so it does not count here.
+ */
+static void
+own_dir(struct ck *c, int fd, const char *path)
+{
+	char detail[SPOOL_ERR_MAX];
+	struct stat st;
+	int bad_mode, bad_group, r = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return;
+	bad_mode = (st.st_mode & 07777) != want_mode(&st, 1);
+	bad_group = st.st_gid != c->gid;
+	if (!bad_mode && !bad_group)
+		return;
+	if (c->repair)
+		r = mend_fd(c, fd, &st) == 0 ? 1 : -1;
+	if (bad_mode) {
+		mode_text(&st, 1, detail, sizeof detail);
+		report(c, SPOOL_P_MODE, NULL, path, detail, r);
+	}
+	if (bad_group) {
+		group_text(c, &st, detail, sizeof detail);
+		report(c, SPOOL_P_GROUP, NULL, path, detail, r);
+	}
+}
+
+/* What a walk found wrong below one folder: reported as one line per kind. */
+struct tally {
+	int mode, group;            /* entries with a wrong mode, a wrong group */
+	int failed;                 /* ... that repair could not mend */
+	char first_mode[SPOOL_ERR_MAX / 2], first_group[SPOOL_ERR_MAX / 2];
+	int detached;               /* orders/<id>/detached.order was seen */
+};
+
+static void
+tally_one(struct ck *c, struct tally *t, const char *rel, const struct stat *st, int fd,
+    int dirfd, const char *name)
+{
+	char what[SPOOL_ERR_MAX / 4];
+	int bad_mode = (st->st_mode & 07777) != want_mode(st, 0);
+	int bad_group = st->st_gid != c->gid;
+
+	if (!bad_mode && !bad_group)
+		return;
+	if (bad_mode && t->mode++ == 0) {
+		mode_text(st, 0, what, sizeof what);
+		snprintf(t->first_mode, sizeof t->first_mode, "%s, %s", rel, what);
+	}
+	if (bad_group && t->group++ == 0) {
+		group_text(c, st, what, sizeof what);
+		snprintf(t->first_group, sizeof t->first_group, "%s, %s", rel, what);
+	}
+	if (c->repair && (fd >= 0 ? mend_fd(c, fd, st) : mend_at(c, dirfd, name, st)) < 0)
+		t->failed++;
+}
+
+/*
+ * Walk at/name (whose path in the spool is rel): the folder itself, its files, and
+ * with depth left its folders.  Symlinks and other odd entries are not the spool's
+ * own, and are left alone.  It reads with getdents64 into a buffer on the stack, not
+ * through a DIR: an order's folder is small, and opendir's allocation, its fcntl
+ * calls and its fstat cost a quarter of the walk over a million of them.
+ */
+static int
+walk(struct ck *c, int at, const char *name, const char *rel, int depth, const struct stat *seen,
+    struct tally *t)
+{
+	char buf[8192] __attribute__((aligned(8))), sub[NAME_MAX_SAFE * 2];
+	struct dirent64 *de;
+	struct stat st;
+	ssize_t n, off;
+	int fd;
+
+	fd = spool_sys.openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* a subfolder was looked at from its parent already; repair looks again, at what it opened */
+	if (seen != NULL && !c->repair)
+		tally_one(c, t, rel, seen, fd, -1, NULL);
+	else if (fstat(fd, &st) == 0)
+		tally_one(c, t, rel[0] != '\0' ? rel : ".", &st, fd, -1, NULL);
+	while ((n = getdents64(fd, buf, sizeof buf)) > 0)
+		for (off = 0; off < n; off += de->d_reclen) {
+			de = (struct dirent64 *)(buf + off);
+			if ((de->d_type != DT_UNKNOWN && de->d_type != DT_REG && de->d_type != DT_DIR) ||
+			    strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			snprintf(sub, sizeof sub, "%s%s%.255s", rel, rel[0] != '\0' ? "/" : "",
+			    de->d_name);
+			if (S_ISREG(st.st_mode)) {
+				if (depth == 0 && strcmp(de->d_name, DETACHED_NAME) == 0)
+					t->detached = 1;
+				tally_one(c, t, sub, &st, -1, fd, de->d_name);
+			} else if (S_ISDIR(st.st_mode) && depth < WALK_DEPTH)
+				walk(c, fd, de->d_name, sub, depth + 1, &st, t);
+		}
+	close_keep(fd);
+	return 0;
+}
+
+static void
+tally_report(struct ck *c, const struct tally *t, const char *id, const char *path)
+{
+	char detail[SPOOL_ERR_MAX];
+	int r = !c->repair ? 0 : t->failed > 0 ? -1 : 1;
+
+	if (t->mode > 0) {
+		snprintf(detail, sizeof detail, "%d %s not of the spool's mode (%s)", t->mode,
+		    t->mode == 1 ? "entry is" : "entries are", t->first_mode);
+		report(c, SPOOL_P_MODE, id, path, detail, r);
+	}
+	if (t->group > 0) {
+		snprintf(detail, sizeof detail, "%d %s not of the spool's group (%s)", t->group,
+		    t->group == 1 ? "entry is" : "entries are", t->first_group);
+		report(c, SPOOL_P_GROUP, id, path, detail, r);
+	}
+}
+
+/* Every file and folder of orders/<id>/; 1 if it holds a detached.order, -1 if unread. */
+static int
+payload_modes(struct ck *c, const char *id)
+{
+	char path[SPOOL_ID_MAX + 16];
+	struct tally t;
+
+	memset(&t, 0, sizeof t);
+	if (walk(c, c->sp->dir[SPOOL_DIR_ORDERS], id, "", 0, NULL, &t) < 0)
+		return -1;
+	snprintf(path, sizeof path, "orders/%s", id);
+	tally_report(c, &t, id, path);
+	return t.detached;
+}
+
+/* A folder's own files (subfolders are not walked), reported under its path. */
+static void
+files_modes(struct ck *c, int at, const char *name, const char *path)
+{
+	struct dirent *de;
+	struct stat st;
+	struct tally t;
+	DIR *d;
+
+	if (at < 0 || (d = dir_open(at, name)) == NULL)
+		return;
+	memset(&t, 0, sizeof t);
+	while ((de = dir_next(d)) != NULL) {
+		if (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			tally_one(c, &t, de->d_name, &st, -1, dirfd(d), de->d_name);
+	}
+	closedir(d);
+	tally_report(c, &t, NULL, path);
+}
+
+/*
+ * The spool's own folders (root, each state's, orders, incoming, tmp, outbox and
+ * its boxes, hot and its queue folders, corrupt, run), and the files of the root and
+ * of the boxes.
+ */
+static void
+spool_modes(struct ck *c)
+{
+	static const char *const boxes[] = { "new", "sent", "failed" };
+	struct spool *sp = c->sp;
+	char path[SPOOL_NAME_MAX + 80];
+	struct dirent *de;
+	size_t b;
+	DIR *d;
+	int i, fd;
+
+	for (i = 0; i < SPOOL_DIR_COUNT; i++)
+		own_dir(c, sp->dir[i], spool_dir_names[i]);
+	for (i = 0; i < sp->conf->nstates; i++) {
+		snprintf(path, sizeof path, "state/%s", sp->conf->states[i].name);
+		own_dir(c, sp->statefd[i], path);
+	}
+	for (b = 0; sp->dir[SPOOL_DIR_OUTBOX] >= 0 && b < sizeof boxes / sizeof boxes[0]; b++) {
+		snprintf(path, sizeof path, "outbox/%s", boxes[b]);
+		fd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], boxes[b],
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+		own_dir(c, fd, path);
+		files_modes(c, fd, ".", path);
+		close_keep(fd);
+	}
+	if (sp->dir[SPOOL_DIR_HOT] >= 0 && (d = dir_open(sp->dir[SPOOL_DIR_HOT], ".")) != NULL) {
+		while ((de = dir_next(d)) != NULL) {
+			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+				continue;
+			fd = spool_sys.openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+			snprintf(path, sizeof path, "hot/%.60s", de->d_name);
+			own_dir(c, fd, path);
+			close_keep(fd);
+		}
+		closedir(d);
+	}
+	files_modes(c, sp->dir[SPOOL_DIR_ROOT], ".", ".");
+	/*
+	 * Not the files of run/: locks that only their maker opens (spoold's) or that
+	 * anyone may open read-only (repair.lock), and a kick that is replaced whole.
+	 */
+}
+
+/* ---- an order in two states ---------------------------------------------------- */
+
+struct lastmove {
+	char to[SPOOL_NAME_MAX + 1];
+};
+
+static int
+last_move(void *arg, const struct spool_event *ev)
+{
+	struct lastmove *m = arg;
+
+	/* a move, or the submit that put it in its first state; not a note about it */
+	if (strcmp(ev->from, ev->to) != 0 && ev->to[0] != '\0' && strcmp(ev->to, "-") != 0)
+		snprintf(m->to, sizeof m->to, "%s", ev->to);
+	return 0;
+}
+
+/*
+ * id has an order file in each of the states st[0..n-1] (an admin's cp where mv was
+ * meant, a restore from backup).  The history tells where the order is: the copy in
+ * the state its last move names stays, and every other goes to corrupt/ with a
+ * reason and a history line.  When it names none of them, a person must choose.
+ */
+static void
+twostates(struct ck *c, const char *id, int *st, int n)
+{
+	struct spool *sp = c->sp;
+	char detail[SPOOL_ERR_MAX], path[SPOOL_ID_MAX + 16], reason[SPOOL_ERR_MAX];
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], got[NAME_MAX_SAFE];
+	struct lastmove m = { "" };
+	struct spool_event ev;
+	size_t len = 0;
+	int i, j, keep = -1, r;
+
+	/* in the workflow's order, whatever order the folders were read in */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && st[j - 1] > st[j]; j--) {
+			r = st[j];
+			st[j] = st[j - 1];
+			st[j - 1] = r;
+		}
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(detail + len, sizeof detail - len, "%s%s",
+		    i == 0 ? "in " : i == n - 1 ? " and " : ", ", sp->conf->states[st[i]].name);
+	if (spool_history_read(sp, id, last_move, &m, NULL) >= 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(m.to, sp->conf->states[st[i]].name) == 0)
+				keep = i;
+	snprintf(path, sizeof path, "state/*/%s" ORDER_SUFFIX, id);
+	if (keep < 0) {
+		snprintf(detail + len, sizeof detail - len, "; its history names %s%s: a person "
+		    "must choose the copy to keep, and move the other to corrupt/",
+		    m.to[0] != '\0' ? "neither, but " : "neither", m.to);
+		report(c, SPOOL_P_TWOSTATES, id, path, detail, 0);
+		return;
+	}
+	if (!c->repair) {
+		snprintf(detail + len, sizeof detail - len, "; its history has it in %s, whose copy "
+		    "check --repair keeps", sp->conf->states[st[keep]].name);
+		report(c, SPOOL_P_TWOSTATES, id, path, detail, 0);
+		return;
+	}
+	fmt(name, sizeof name, "%s" ORDER_SUFFIX, id);
+	for (i = 0, r = 1; i < n; i++) {
+		const char *from = sp->conf->states[st[i]].name, *to = sp->conf->states[st[keep]].name;
+
+		if (i == keep)
+			continue;
+		snprintf(reason, sizeof reason, "state/%s/%s: a second copy of order %s, which "
+		    "stays in %s, the state its history names (moved here by spoolctl check "
+		    "--repair)", from, name, id, to);
+		if (spool_quarantine(sp, sp->statefd[st[i]], name, reason, got, sizeof got) < 0) {
+			r = -1;
+			continue;
+		}
+		memset(&ev, 0, sizeof ev);
+		ev.time = c->now;
+		snprintf(ev.id, sizeof ev.id, "%s", id);
+		snprintf(ev.actor, sizeof ev.actor, "check");
+		snprintf(ev.from, sizeof ev.from, "%s", from);
+		snprintf(ev.to, sizeof ev.to, "%s", to);
+		snprintf(ev.comment, sizeof ev.comment, "in two states: the copy in %s went to "
+		    "corrupt/%s; the order stays in %s, where its history has it", from, got, to);
+		if (spool_history_add(sp, &ev, 0) < 0)
+			r = -1;
+	}
+	snprintf(detail + len, sizeof detail - len, "; the copy in %s stays (its history's), "
+	    "the other goes to corrupt/", sp->conf->states[st[keep]].name);
+	report(c, SPOOL_P_TWOSTATES, id, path, detail, r);
+}
+
 static void
 merge(struct ck *c, struct list *states, struct list *orders)
 {
-	size_t i = 0, j = 0, k;
-	char detail[SPOOL_ERR_MAX], path[SPOOL_ID_MAX + 16];
+	size_t i = 0, j = 0, k, m;
 	int cmp;
 
 	/* (qsort may not be given the NULL of an empty list) */
@@ -364,14 +750,16 @@ merge(struct ck *c, struct list *states, struct list *orders)
 		qsort(states->v, states->n, sizeof *states->v, by_id);
 	if (orders->n > 0)
 		qsort(orders->v, orders->n, sizeof *orders->v, by_id);
-	for (k = 1; k < states->n; k++)
-		if (strcmp(states->v[k].id, states->v[k - 1].id) == 0) {
-			snprintf(detail, sizeof detail, "in %s and %s",
-			    c->sp->conf->states[states->v[k - 1].state].name,
-			    c->sp->conf->states[states->v[k].state].name);
-			snprintf(path, sizeof path, "state/*/%s.order", states->v[k].id);
-			report(c, SPOOL_P_TWOSTATES, states->v[k].id, path, detail, 0);
-		}
+	/* the copies of an id are side by side once sorted */
+	for (k = 0; k < states->n; k = m) {
+		int st[SPOOL_STATES_MAX], n = 0;
+
+		for (m = k; m < states->n && strcmp(states->v[m].id, states->v[k].id) == 0; m++)
+			if (n < SPOOL_STATES_MAX)
+				st[n++] = states->v[m].state;
+		if (n > 1)
+			twostates(c, states->v[k].id, st, n);
+	}
 	while (i < states->n || j < orders->n) {
 		if (i == states->n)
 			cmp = 1;
@@ -387,7 +775,9 @@ merge(struct ck *c, struct list *states, struct list *orders)
 			j++;
 		} else {
 			const char *id = states->v[i].id;
-			leftover(c, id, states->v[i].state);
+			/* the walk sees a leftover detached.order (or could not look: leftover does) */
+			if (payload_modes(c, id) != 0)
+				leftover(c, id, states->v[i].state);
 			while (i < states->n && strcmp(states->v[i].id, id) == 0)
 				i++;
 			j++;
@@ -492,17 +882,22 @@ spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_
 	struct ck c = { .sp = sp, .repair = repair, .fn = fn, .arg = arg, .now = spool_sys.time(NULL) };
 	struct list states = { 0 }, orders = { 0 };
 	struct arena a = { 0 };
+	struct stat st;
 	int lk = -1, r = -1, missing;
 
 	missing = validate_dirs(sp, dir_problem, &c);
 	if (repair && missing > 0 && repair_dirs(sp, NULL) < 0)
 		return -1;
+	if (fstat(sp->dir[SPOOL_DIR_ROOT], &st) < 0)
+		return -1;
+	c.gid = st.st_gid;
 	/*
 	 * Even to report, hold the lock: a submit between its claim and its commit looks
 	 * just like an unfinished one.  Submits wait for the scan; none fails.
 	 */
 	if (sp->dir[SPOOL_DIR_RUN] >= 0 && (lk = repair_lock(sp, LOCK_EX)) < 0)
 		return -1;
+	spool_modes(&c);
 	if (scan_states(&c, &states, &a) < 0 || scan_orders(&c, &orders, &a) < 0)
 		goto out;
 	merge(&c, &states, &orders);
@@ -511,6 +906,9 @@ spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_
 out:
 	if (lk >= 0)
 		repair_unlock(lk);
+	/* as spoolctl kick does: a running spoold looks again at what was mended */
+	if (c.repaired > 0 && sp->dir[SPOOL_DIR_RUN] >= 0)
+		spool_publish(sp->dir[SPOOL_DIR_RUN], KICK_NAME, sp->dir[SPOOL_DIR_TMP], "", 0, NULL);
 	free(states.v);
 	free(orders.v);
 	arena_free(&a);

@@ -28,6 +28,8 @@ struct spool_sys {
 	int (*ftruncate)(int, off_t);
 	int (*flock)(int, int);
 	int (*futimens)(int, const struct timespec *);
+	int (*fchmod)(int, mode_t);
+	int (*fchown)(int, uid_t, gid_t);
 	int (*syncfs)(int);
 	time_t (*time)(time_t *);   /* the clock of history lines, so tests are repeatable */
 };
@@ -125,6 +127,19 @@ int history_put(struct hlock *h, const struct spool_event *ev, int flags);
 int history_unput(struct hlock *h);
 /* Unlock and close; a file we created and wrote nothing to is removed. */
 void history_unlock(struct hlock *h);
+/*
+ * Make a folder dirfd/name with exactly mode and dirfd's group (spool_own); no fsync.
+ * EEXIST is returned as it is, for the caller to judge.
+ */
+int mkdir_own(int dirfd, const char *name, mode_t mode);
+/* Create an empty file dirfd/name (O_EXCL) with exactly mode and dirfd's group; no fsync. */
+int create_own(int dirfd, const char *name, mode_t mode);
+/* The name of a group ("spool"), or its number when it has none; into buf. */
+const char *group_name(gid_t gid, char *buf, size_t len);
+/* spool_invoice_render, publishing the invoice with this mode (0640 in a hot folder). */
+int invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
+    struct spool_err *err);
+#define KICK_NAME "kick"     /* run/kick: spoold rescans when it appears */
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
 int repair_lock(struct spool *sp, int how);
 void repair_unlock(int fd);

@@ -1242,7 +1242,8 @@ spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 		failerr(err, EAGAIN, "%s: changed while being refused: read it again", name);
 		goto out;
 	}
-	pub.mode = st.st_mode & 0666;
+	/* the printer's own bits, but never fewer than its group needs to edit it again */
+	pub.mode = (st.st_mode & 0666) | SPOOL_FILE_MODE;
 	if (spool_publish(dirfd, name, tmpfd, out, olen, &pub) < 0) {
 		seterr(err, "%s: cannot write it back: %s", name, strerror(errno));
 		goto out;

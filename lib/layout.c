@@ -1,7 +1,9 @@
 /*
  * The spool's folders: creating a spool, opening it, and checking that its folders
  * are there, are real directories on one file system (rename(2) is the commit point
- * and cannot cross file systems), and are not writable by everyone.
+ * and cannot cross file systems), and are not writable by everyone.  A spool belongs
+ * to a group (its folder's): init gives every folder that group and SPOOL_DIR_MODE,
+ * and lib/check.c finds what has strayed from it.
  *
  * A spool handle keeps every folder open, so later operations use *at() calls
  * relative to descriptors and never rebuild paths from strings.
@@ -19,7 +21,7 @@
 #include "internal.h"
 
 #define CONF_NAME "spool.conf"
-#define DIR_MODE 0770
+#define DIR_MODE SPOOL_DIR_MODE
 
 const char *const spool_dir_names[SPOOL_DIR_COUNT] = {
 	[SPOOL_DIR_ROOT] = ".",
@@ -90,6 +92,14 @@ int
 spool_init(const char *path, const char *name, const char *text, size_t len,
     struct spool_err *err)
 {
+	return spool_init_group(path, name, text, len, (gid_t)-1, err);
+}
+
+int
+spool_init_group(const char *path, const char *name, const char *text, size_t len,
+    gid_t group, struct spool_err *err)
+{
+	char gname[64];
 	struct spool_conf *conf = NULL;
 	struct spool_err perr;
 	struct dirent *de;
@@ -109,7 +119,7 @@ spool_init(const char *path, const char *name, const char *text, size_t len,
 	if (r < 0)
 		return seterr(err, "%s", perr.msg);
 	r = -1;
-	if (mkdir(path, DIR_MODE) < 0 && errno != EEXIST) {
+	if (spool_sys.mkdirat(AT_FDCWD, path, DIR_MODE & 0777) < 0 && errno != EEXIST) {
 		seterr(err, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -134,6 +144,24 @@ spool_init(const char *path, const char *name, const char *text, size_t len,
 			goto out;
 		}
 	closedir(d);
+	/*
+	 * The spool's group, set before anything is made in it: setgid passes it on to
+	 * every folder and file below, whoever makes them.
+	 */
+	if (group == (gid_t)-1)
+		group = getegid();
+	if (fstat(root, &st) < 0 ||
+	    (st.st_gid != group && spool_sys.fchown(root, (uid_t)-1, group) < 0)) {
+		int e = errno;    /* the name's look-up may change errno */
+
+		group_name(group, gname, sizeof gname);
+		failerr(err, e, "cannot give %s the group %s: %s", path, gname, strerror(e));
+		goto out;
+	}
+	if (spool_sys.fchmod(root, DIR_MODE) < 0) {
+		seterr(err, "cannot set the mode of %s: %s", path, strerror(errno));
+		goto out;
+	}
 	if (make_dirs(root, conf, err) < 0)
 		goto out;
 	/* The global history exists from the start, so only init ever creates it. */
@@ -365,13 +393,23 @@ repair_dirs(struct spool *sp, struct spool_err *err)
 	return 0;
 }
 
+/*
+ * A lock file is opened for reading only (flock needs no more), so that any user of
+ * the spool's group can take it whoever made it; the one who makes it gives it the
+ * spool's mode.
+ */
 int
 repair_lock(struct spool *sp, int how)
 {
-	int fd;
+	int run = sp->dir[SPOOL_DIR_RUN], fd, tries;
 
-	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], REPAIR_LOCK,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	for (tries = 0;; tries++) {
+		fd = spool_sys.openat(run, REPAIR_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+		if (fd >= 0 || errno != ENOENT || tries == 3)
+			break;
+		if (create_own(run, REPAIR_LOCK, SPOOL_FILE_MODE) < 0 && errno != EEXIST)
+			return -1;
+	}
 	if (fd < 0)
 		return -1;
 	while (spool_sys.flock(fd, how) < 0) {

@@ -87,7 +87,7 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
 	struct spool_event ev;
 	struct hlock h = { .fd = -1, .ownfd = -1 };
-	int tries, now, want = from, saved, r = -1;
+	int tries, now, want = from, saved, n, r = -1;
 
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
@@ -107,8 +107,14 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 		goto out;
 	}
 	for (tries = 0;; tries++) {
-		if (want < 0 && spool_locate(sp, id, &from) <= 0) {
+		if (want < 0 && (n = spool_locate(sp, id, &from)) <= 0) {
 			failerr(err, ENOENT, "%s: no such order", id);
+			goto out;
+		}
+		/* which copy is the order is check --repair's to decide, not a move's */
+		if (want < 0 && n > 1) {
+			failerr(err, EEXIST, "%s: is in %d states; left alone (run spoolctl check)", id,
+			    n);
 			goto out;
 		}
 		if (from < 0 || from >= c->nstates || sp->statefd[from] < 0) {
@@ -190,15 +196,19 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 {
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], tmp[SPOOL_ID_MAX + 80], sfx[64];
 	struct spool_event ev;
-	int lk, from, now, pfd = -1, r = -1, saved;
+	int lk, from, now, pfd = -1, r = -1, saved, n;
 
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
 	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
 	if ((lk = repair_lock(sp, LOCK_SH)) < 0)
 		return seterr(err, "%s: cannot lock run/%s: %s", id, REPAIR_LOCK, strerror(errno));
-	if (spool_locate(sp, id, &from) <= 0) {
+	if ((n = spool_locate(sp, id, &from)) <= 0) {
 		failerr(err, ENOENT, "%s: no such order", id);
+		goto out;
+	}
+	if (n > 1) {
+		failerr(err, EEXIST, "%s: is in %d states; left alone (run spoolctl check)", id, n);
 		goto out;
 	}
 	if (sp->conf->states[from].locked && actor != SPOOL_ACTOR_SYSTEM) {

@@ -8,6 +8,11 @@
  * place (the rename is the commit, as everywhere in spool).  With an InfoBaseFolder,
  * the info files (job.xml, invoice.pdf, upload.xml) are a second folder, renamed after
  * the PDFs', so that whoever finds a job.xml finds its PDFs.  See spool-layout(5).
+ *
+ * The printers log in to the share as their own users, in the printers' group, which
+ * a hot folder on the share has (setgid, so everything made in it has it too): a job's
+ * folders are SPOOL_DIR_MODE, job.xml is group-writable for the printer to edit, and
+ * the PDFs, the invoice, upload.xml and JDF tickets are group-readable (JOB_FILE_MODE).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 
 #define JOBS_FILE "jobs"
 #define JOBS_FILE_MAX (1024 * 1024)
+#define JOB_FILE_MODE 0640     /* what the printer reads but never writes */
 
 void
 spool_pjobs_free(struct spool_pjobs *js)
@@ -208,7 +214,7 @@ open_hot(struct spool *sp, const struct spool_queue *q, int info, int create,
 			size_t n = p != NULL ? (size_t)(p - path) : strlen(path);
 			memcpy(part, path, n);
 			part[n] = '\0';
-			if (spool_mkdir(spool_dirfd(sp, SPOOL_DIR_ROOT), part, 0770) < 0)
+			if (spool_mkdir(spool_dirfd(sp, SPOOL_DIR_ROOT), part, SPOOL_DIR_MODE) < 0)
 				return seterr(err, "queue %s: cannot make %s: %s", q->name, part,
 				    strerror(errno));
 			if (p == NULL)
@@ -265,7 +271,7 @@ spool_pjob_ticket(struct spool *sp, const struct spool_pjob *j, char *buf, size_
 static int
 copy_in(int ofd, const char *path, int dirfd, const char *name, struct spool_err *err)
 {
-	const struct spool_pub pub = { .flags = SPOOL_PUB_NOSYNCDIR };
+	const struct spool_pub pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = JOB_FILE_MODE };
 	int src, r;
 
 	if ((src = spool_sys.openat_beneath(ofd, path, O_RDONLY, 0)) < 0)
@@ -308,7 +314,7 @@ stage_dir(int hotfd, const char *stage, struct spool_err *err)
 {
 	int fd;
 
-	if (spool_rmtree(hotfd, stage) < 0 || spool_sys.mkdirat(hotfd, stage, 0770) < 0 ||
+	if (spool_rmtree(hotfd, stage) < 0 || mkdir_own(hotfd, stage, SPOOL_DIR_MODE) < 0 ||
 	    (fd = spool_sys.openat_beneath(hotfd, stage, O_RDONLY | O_DIRECTORY, 0)) < 0)
 		return seterr(err, "cannot stage %s: %s", stage, strerror(errno));
 	return fd;
@@ -319,7 +325,8 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
     struct spool_err *err)
 {
 	const struct spool_queue *q;
-	const struct spool_pub pub = { .flags = SPOOL_PUB_NOSYNCDIR };
+	const struct spool_pub ticket_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = JOB_FILE_MODE };
+	const struct spool_pub job_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = SPOOL_FILE_MODE };
 	struct spool_job_chunk jc[SPOOL_JOB_CHUNKS_MAX];
 	char files[SPOOL_JOB_CHUNKS_MAX][SPOOL_ID_MAX + 1], src[SPOOL_ID_MAX * 2 + 64];
 	char stage[SPOOL_JOBNAME_MAX + 8], ticket[SPOOL_ID_MAX + 8];
@@ -423,7 +430,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 		ifd = pfd;
 	/* the shop's invoice, or one rendered from the order */
 	if (b->invoice[0] != '\0' ? copy_in(ofd, b->invoice, ifd, "invoice.pdf", err) < 0 :
-	    spool_invoice_render(b, ifd, "invoice.pdf", err) < 0)
+	    invoice_render(b, ifd, "invoice.pdf", JOB_FILE_MODE, err) < 0)
 		goto out;
 	fmt(src, sizeof src, "items/%s/upload.xml", pj->item);
 	if (copy_in(ofd, src, ifd, "upload.xml", err) < 0)
@@ -431,11 +438,11 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	if (q->format == SPOOL_FORMAT_JDF)
 		for (i = 0; i < k; i++) {
 			fmt(ticket, sizeof ticket, "%.*s.jdf", (int)strlen(files[i]) - 4, files[i]);
-			if (spool_jdf_write(pfd, ticket, -1, &job, i, &pub, err) < 0)
+			if (spool_jdf_write(pfd, ticket, -1, &job, i, &ticket_pub, err) < 0)
 				goto out;
 		}
 	if ((q->format == SPOOL_FORMAT_JOB || q->info != NULL) &&
-	    spool_jobxml_write(ifd, "job.xml", -1, &job, &pub, err) < 0)
+	    spool_jobxml_write(ifd, "job.xml", -1, &job, &job_pub, err) < 0)
 		goto out;
 	/* the PDFs' folder, then the one with job.xml: a ticket never names what is not there */
 	if (commit(hotfd, stage, pj->name, err) < 0)

@@ -6,11 +6,17 @@
  * then the directory is fsynced so the new name itself survives a crash.  OpenSMTPD
  * and Postfix skip that last fsync; as SQLite's unixSync explains, without it a crash
  * can lose a file whose data was safely on disk.
+ *
+ * Modes are set, not requested: open(2) and mkdir(2) take the umask away from the
+ * mode they are given, and mkdir ignores S_ISGID, so every file and folder made here
+ * gets its mode with fchmod and its folder's group with fchown (spool_own).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +31,74 @@ int
 spool_fsync_dir(int dirfd)
 {
 	return spool_sys.fsync(dirfd);
+}
+
+int
+spool_own(int fd, int dirfd, mode_t mode)
+{
+	struct stat st, dst;
+
+	if (fstat(fd, &st) < 0 || fstat(dirfd, &dst) < 0)
+		return -1;
+	if (st.st_gid != dst.st_gid && spool_sys.fchown(fd, (uid_t)-1, dst.st_gid) < 0)
+		return -1;
+	/* after a change of group too: the kernel may clear S_ISGID on it */
+	if ((st.st_mode & 07777) != mode || st.st_gid != dst.st_gid)
+		return spool_sys.fchmod(fd, mode);
+	return 0;
+}
+
+int
+mkdir_own(int dirfd, const char *name, mode_t mode)
+{
+	int fd, saved;
+
+	if (spool_sys.mkdirat(dirfd, name, mode & 0777) < 0)
+		return -1;
+	if ((fd = spool_sys.openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+	    0)) < 0 || spool_own(fd, dirfd, mode) < 0) {
+		/* a folder we made but could not give its mode is taken back */
+		saved = errno;
+		if (fd >= 0)
+			spool_sys.close(fd);
+		spool_sys.unlinkat(dirfd, name, AT_REMOVEDIR);
+		errno = saved;
+		return -1;
+	}
+	spool_sys.close(fd);
+	return 0;
+}
+
+int
+create_own(int dirfd, const char *name, mode_t mode)
+{
+	int fd, saved;
+
+	fd = spool_sys.openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode & 0777);
+	if (fd < 0)
+		return -1;
+	if (spool_own(fd, dirfd, mode) < 0) {
+		saved = errno;
+		spool_sys.close(fd);
+		spool_sys.unlinkat(dirfd, name, 0);
+		errno = saved;
+		return -1;
+	}
+	return spool_sys.close(fd);
+}
+
+const char *
+group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group gr, *g = NULL;
+	char tmp[4096];
+
+	if (getgrgid_r(gid, &gr, tmp, sizeof tmp, &g) == 0 && g != NULL)
+		snprintf(buf, len, "%s", g->gr_name);
+	else
+		snprintf(buf, len, "%lu", (unsigned long)gid);
+	return buf;
 }
 
 static int
@@ -61,7 +135,7 @@ publish(int dirfd, const char *name, int tmpfd, const void *buf, size_t len, int
 	char tmp[NAME_MAX + 1], sfx[64];
 	int tdir = tmpfd >= 0 ? tmpfd : dirfd;
 	int flags = opt != NULL ? opt->flags : 0;
-	mode_t mode = opt != NULL && opt->mode != 0 ? opt->mode : 0660;
+	mode_t mode = opt != NULL && opt->mode != 0 ? opt->mode : SPOOL_FILE_MODE;
 	int fd = -1, tries, saved;
 
 	for (tries = 0;; tries++) {
@@ -75,6 +149,9 @@ publish(int dirfd, const char *name, int tmpfd, const void *buf, size_t len, int
 		if (errno != EEXIST || tries == 3)
 			return -1;
 	}
+	/* the mode and group of where it goes, not of tmp/ or of the umask */
+	if (spool_own(fd, dirfd, mode) < 0)
+		goto fail;
 	if ((srcfd >= 0 ? copy_fd(fd, srcfd) : write_all(fd, buf, len)) < 0)
 		goto fail;
 	if (opt != NULL && opt->mtime != NULL) {
@@ -129,7 +206,7 @@ spool_mkdir(int dirfd, const char *name, mode_t mode)
 {
 	struct stat st;
 
-	if (spool_sys.mkdirat(dirfd, name, mode) < 0) {
+	if (mkdir_own(dirfd, name, mode) < 0) {
 		if (errno == EEXIST && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISDIR(st.st_mode))
 			return 0;

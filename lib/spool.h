@@ -244,6 +244,13 @@ enum {
  */
 int spool_init(const char *path, const char *name, const char *conf_text, size_t conf_len,
     struct spool_err *err);
+/*
+ * The same, giving the spool's folder and every folder in it the group `group`
+ * ((gid_t)-1: the caller's effective group) and mode SPOOL_DIR_MODE.  Giving a group
+ * the caller is not in fails with EPERM.
+ */
+int spool_init_group(const char *path, const char *name, const char *conf_text,
+    size_t conf_len, gid_t group, struct spool_err *err);
 int spool_open(const char *path, int flags, struct spool **sp, struct spool_err *err);
 void spool_close(struct spool *sp);
 const struct spool_conf *spool_conf(const struct spool *sp);
@@ -285,9 +292,26 @@ enum {
 /* Make everything written to the spool's file system durable: syncfs(2). */
 int spool_sync(struct spool *sp);
 
+/*
+ * Modes come from the spool, never from the caller's umask: admins, spoold and the
+ * printers are each their own user and share the spool through its group.  Every
+ * folder spool makes is setgid and group-writable, every file group read-write, and
+ * each gets the group of the folder it is in.  See spool-layout(5), MODES AND GROUPS.
+ */
+#define SPOOL_DIR_MODE 02770
+#define SPOOL_FILE_MODE 0660
+
+/*
+ * Give fd, a file or folder just made in dirfd, exactly this mode (fchmod: whatever
+ * the umask took away) and dirfd's group (fchown, where dirfd is not setgid, as a hot
+ * folder on a share may not be).  For a program that creates a file itself with
+ * O_CREAT; everything libspool makes goes through it.
+ */
+int spool_own(int fd, int dirfd, mode_t mode);
+
 struct spool_pub {
 	int flags;
-	mode_t mode;                  /* 0 means 0660 (and the umask) */
+	mode_t mode;                  /* 0 means SPOOL_FILE_MODE; set exactly, umask or not */
 	const struct timespec *mtime; /* set before the rename, or NULL */
 };
 
@@ -301,7 +325,10 @@ int spool_publish(int dirfd, const char *name, int tmpfd, const void *buf, size_
 /* The same, copying the data from an open file. */
 int spool_publish_fd(int dirfd, const char *name, int tmpfd, int srcfd,
     const struct spool_pub *opt);
-/* Make a directory and fsync its parent; EEXIST is not an error if it is a directory. */
+/*
+ * Make a directory with exactly mode (SPOOL_DIR_MODE, as a rule) and dirfd's group,
+ * and fsync its parent; EEXIST is not an error if it is a directory (left as it is).
+ */
 int spool_mkdir(int dirfd, const char *name, mode_t mode);
 int spool_fsync_dir(int dirfd);
 /* Remove a tree below dirfd/name without following symlinks. */
@@ -598,6 +625,7 @@ enum spool_problem_kind {
 	SPOOL_P_TWOSTATES, SPOOL_P_ORPHAN, SPOOL_P_NOPAYLOAD, SPOOL_P_UNCOMMITTED,
 	SPOOL_P_STALETMP, SPOOL_P_BADNAME, SPOOL_P_UNKNOWNSTATE, SPOOL_P_MISSINGDIR,
 	SPOOL_P_MODE, SPOOL_P_FILESYSTEM,
+	SPOOL_P_GROUP,      /* a folder or file whose group is not the spool's */
 };
 
 struct spool_problem {
@@ -615,7 +643,15 @@ const char *spool_problem_name(enum spool_problem_kind k);
  */
 int spool_quarantine(struct spool *sp, int dirfd, const char *name, const char *reason,
     char *out, size_t outlen);
-/* Find (and with repair set, mend what is safe) damage; returns the problem count. */
+/*
+ * Find (and with repair set, mend what is safe) damage; returns the problem count.
+ * Besides the tree's consistency it checks modes and groups (SPOOL_P_MODE,
+ * SPOOL_P_GROUP: folders setgid and group rwx, files group read-write, all of the
+ * root folder's group; reported once per folder of the spool and once per order) and
+ * mends them.  An order in two states keeps, on repair, the copy in the state its
+ * history's last move names; the others go to corrupt/, with a history line.  After
+ * any repair it publishes run/kick, so that a running spoold looks again.
+ */
 int spool_check(struct spool *sp, int repair, void (*fn)(void *, const struct spool_problem *),
     void *arg);
 /*
@@ -1003,9 +1039,10 @@ struct spool_jobxml_refusal {
  * extra OrderProductPrintStatus or OrderStatus elements that made it ambiguous are
  * removed), and one OrderStatusError element (replacing an earlier one) with
  * refused="what it said", time= and r->why; everything else the printer wrote stays.
- * The file is replaced whole with spool_publish, keeping its permission bits.  If
- * the file no longer says r->refused, or changes while this runs, it is left alone
- * and -1/EAGAIN returned: read it again.
+ * The file is replaced whole with spool_publish, keeping its permission bits, group
+ * read-write at least (the printer edits it again), and its folder's group.  If the
+ * file no longer says r->refused, or changes while this runs, it is left alone and
+ * -1/EAGAIN returned: read it again.
  */
 int spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
     const struct spool_jobxml_refusal *r, struct spool_err *err);

@@ -597,7 +597,7 @@ spool_stitch_item(struct spool *sp, const char *id, const char *item, struct spo
 		seterr(err, "item %s: %s", item, e.msg);
 		goto out;
 	}
-	if (spool_mkdir(itemfd, SPOOL_CHUNKS_DIR, 0770) < 0 ||
+	if (spool_mkdir(itemfd, SPOOL_CHUNKS_DIR, SPOOL_DIR_MODE) < 0 ||
 	    (chunksfd = spool_sys.openat_beneath(itemfd, SPOOL_CHUNKS_DIR, O_RDONLY | O_DIRECTORY,
 	    0)) < 0) {
 		seterr(err, "item %s: cannot make %s/: %s", item, SPOOL_CHUNKS_DIR,
@@ -665,6 +665,13 @@ int
 spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
     struct spool_err *err)
 {
+	return invoice_render(b, dirfd, name, SPOOL_FILE_MODE, err);
+}
+
+int
+invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
+    struct spool_err *err)
+{
 	static const char page_dict[] = "<< /Type /Page /MediaBox [0 0 595 842] /Resources "
 	    "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
 	    "/Encoding /WinAnsiEncoding >> >> >> >>";
@@ -728,7 +735,7 @@ spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
 	if ((qpdf_write(q) & QPDF_ERRORS) || qpdf_troubled(q))
 		goto fail;
 	if (spool_publish(dirfd, name, -1, qpdf_get_buffer(q), qpdf_get_buffer_length(q),
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR }) < 0) {
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR, .mode = mode }) < 0) {
 		seterr(err, "%s: cannot publish: %s", name, strerror(errno));
 		goto out;
 	}

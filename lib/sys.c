@@ -70,7 +70,8 @@ sys_futimens(int fd, const struct timespec *ts)
 	.read = read, .write = write, .pwrite = pwrite, \
 	.fsync = fsync, .renameat2 = sys_renameat2, .linkat = linkat, \
 	.unlinkat = unlinkat, .mkdirat = mkdirat, .ftruncate = ftruncate, \
-	.flock = flock, .futimens = sys_futimens, .syncfs = syncfs, .time = time, \
+	.flock = flock, .futimens = sys_futimens, .fchmod = fchmod, .fchown = fchown, \
+	.syncfs = syncfs, .time = time, \
 }
 
 const struct spool_sys spool_sys_real = SYS_REAL;

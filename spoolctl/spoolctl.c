@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: spoolctl [-d SPOOL] COMMAND [ARGS]\n"
-	    "  init WORKFLOW                     make a spool (print, email, pos, or a file)\n"
+	    "  init WORKFLOW [--group GROUP]     make a spool (print, email, pos, or a file)\n"
 	    "  submit BUNDLE [--id ID]           check a bundle and enter it; prints the id\n"
 	    "  ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]\n"
 	    "  show ID [--json]                  an order: state, items, attempts, files, history\n"
@@ -221,22 +222,48 @@ age(long s, char *buf, size_t len)
 
 /* ---- init, submit ---------------------------------------------------------- */
 
+/* A group by name or by number; a usage error if it is neither. */
+static gid_t
+group_arg(const char *s)
+{
+	struct group gr, *g = NULL;
+	char buf[4096], *e;
+	unsigned long n;
+
+	if (getgrnam_r(s, &gr, buf, sizeof buf, &g) == 0 && g != NULL)
+		return g->gr_gid;
+	errno = 0;
+	n = strtoul(s, &e, 10);
+	if (*s >= '0' && *s <= '9' && *e == '\0' && errno == 0 && n < (gid_t)-1)
+		return (gid_t)n;
+	die(SPOOL_EX_USAGE, "unknown group '%.80s'", s);
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
+	static const struct option opts[] = { { "group", required_argument, NULL, 'g' }, { 0 } };
 	struct spool_err err;
 	const char *text;
 	char name[80], *buf = NULL;
+	gid_t group = (gid_t)-1;
 	size_t len;
 	FILE *f;
+	int c;
 
-	if (argc != 2)
+	while ((c = getopt_long(argc, argv, "g:", opts, NULL)) != -1)
+		if (c == 'g')
+			group = group_arg(optarg);
+		else
+			usage();
+	if (argc - optind != 1)
 		usage();
+	argv += optind - 1;
 	if (spooldir == NULL)
 		die(SPOOL_EX_USAGE, "no spool: give -d SPOOL or set SPOOL_DIR");
 	snprintf(name, sizeof name, "workflows/%.60s.conf", argv[1]);
 	if (strchr(argv[1], '/') == NULL && (text = spool_shipped(name, &len)) != NULL) {
-		if (spool_init(spooldir, name, text, len, &err) < 0)
+		if (spool_init_group(spooldir, name, text, len, group, &err) < 0)
 			die(excode(errno), "%s", err.msg);
 	} else {
 		if ((f = fopen(argv[1], "r")) == NULL)
@@ -248,7 +275,7 @@ cmd_init(int argc, char **argv)
 		fclose(f);
 		if (len > 256 * 1024)
 			die(SPOOL_EX_DATAERR, "%s: over 256 KiB", argv[1]);
-		if (spool_init(spooldir, argv[1], buf, len, &err) < 0)
+		if (spool_init_group(spooldir, argv[1], buf, len, group, &err) < 0)
 			die(excode(errno), "%s", err.msg);
 		free(buf);
 	}
@@ -817,9 +844,15 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 		return SPOOL_EX_USAGE;
 	if (from_mask_transition >= 0) {
 		const struct spool_transition *t = &conf->transitions[from_mask_transition];
-		if (spool_locate(sp, id, &from) <= 0) {
+		int n;
+
+		if ((n = spool_locate(sp, id, &from)) <= 0) {
 			warnx_("%s: no such order", id);
 			return SPOOL_EX_NOTFOUND;
+		}
+		if (n > 1) {
+			warnx_("%s: is in %d states; left alone (run spoolctl check)", id, n);
+			return SPOOL_EX_DATAERR;
 		}
 		if (conf->states[from].locked) {
 			warnx_("%s: locked while in %s", id, conf->states[from].name);

@@ -133,9 +133,18 @@ cp "$P/state/shipping/1002.order" "$P/state/failed/" 2>/dev/null || cp "$P/state
 mkdir "$P/orders/9999"
 rc 1 "check finds damage" $S check --json
 json "check --json lists it" "$T/out" "d['count'] == 2 and {p['kind'] for p in d['problems']} == {'two-states', 'orphan'}"
-rc 1 "check --repair mends the orphan, not the duplicate" $S check --repair
-has "the duplicate is left to a person" "$T/out" "^two-states +state/\*/1002.order: in queued and failed$"
+rc 0 "check --repair mends the orphan and the duplicate" $S check --repair
+has "the duplicate keeps its history's copy" "$T/out" "^two-states +state/\*/1002.order: in queued and failed; the copy in queued stays \(its history's\), the other goes to corrupt/ -- repaired$"
+check "the copy in failed went to corrupt/" test -f "$P/corrupt/1002.order"
+check "the order stays in queued" test -f "$P/state/queued/1002.order"
 check "the orphan went to corrupt/" test -d "$P/corrupt/9999"
+rc 0 "then check is clean" $S check
+mv "$P/state/queued/1002.order" "$P/state/shipping/"
+cp "$P/state/shipping/1002.order" "$P/state/failed/"
+rc 65 "an order in two states is not moved" $S mv 1002 queued
+has "and says why" "$T/err" "^spoolctl: 1002: is in 2 states; left alone \(run spoolctl check\)$"
+rc 1 "a duplicate whose history names neither state is not repaired" $S check --repair
+has "it is left to a person" "$T/out" "in shipping and failed; its history names neither, but queued: a person must choose"
 rm "$P/state/failed/1002.order"
 rc 0 "then check is clean" $S check
 chmod o+w "$P/state/queued"

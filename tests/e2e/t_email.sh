@@ -29,7 +29,8 @@ has "the system did it, naming the option" "$P/orders/2001/history" "	system	pen
 rc 0 "submit 2002 (recipient list from USAData)" $S -d "$P" submit "$EX/email/2002"
 until_ "spoold has seen it" 10 looked_at 2002
 check "it waits in pending-recipients" in_state "$P" 2002 pending-recipients
-printf 'email,name\nana@example.com,Ana\n' >"$P/orders/2002/.recipients.csv"
+# written as a user of the spool's group does, group read-write (else check says so)
+(umask 007; printf 'email,name\nana@example.com,Ana\n' >"$P/orders/2002/.recipients.csv")
 mv "$P/orders/2002/.recipients.csv" "$P/orders/2002/recipients.csv"
 until_ "the list arrives and 2002 moves to pending" 10 in_state "$P" 2002 pending
 has "because of the file" "$P/orders/2002/history" "	system	pending-recipients	pending	recipients.csv is there$"

@@ -7,15 +7,31 @@ for f in bin/spoolctl sbin/spoold share/man/man8/spoold.8 lib/systemd/system/spo
 	share/spool/examples/handlers/pos-send lib/libspool.a lib/libspool.so.0 lib/libspool.so include/spool.h \
 	lib/pkgconfig/libspool.pc share/man/man1/spoolctl.1 share/man/man5/spool-layout.5 \
 	share/man/man5/spool.conf.5 share/spool/workflows/print.conf share/spool/schemas/order.xsd \
-	share/spool/examples/print/1001/order.xml; do
+	share/spool/examples/print/1001/order.xml share/spool/examples/smb.conf.example; do
 	check "installs $f" test -e "$pre/$f"
 done
 rc 0 "DESTDIR stages the same tree" make -C "$SRCDIR" -s install PREFIX=/usr DESTDIR="$T/dest"
 check "under DESTDIR" test -x "$T/dest/usr/bin/spoolctl"
 has "the unit runs the installed spoold" "$T/dest/usr/lib/systemd/system/spoold@.service" "^ExecStart=/usr/sbin/spoold -s -d %f$"
 has "and is Type=notify" "$T/dest/usr/lib/systemd/system/spoold@.service" "^Type=notify$"
+unit=$T/dest/usr/lib/systemd/system/spoold@.service
+has "the unit runs spoold as the user spool" "$unit" "^User=spool$"
+has "in the group spool" "$unit" "^Group=spool$"
+has "with the file system read-only but for the spool" "$unit" "^ReadWritePaths=%f$"
 if command -v systemd-analyze >/dev/null; then
 	rc 0 "systemd-analyze verifies the unit" sh -c "cd '$T/dest/usr/lib/systemd/system' && sed 's|/usr/sbin/spoold|$pre/sbin/spoold|' spoold@.service >spoold@t.service && systemd-analyze verify --man=no ./spoold@t.service"
+	# "→ Overall exposure level for spoold@i.service: 1.7 OK": 3.0 or lower
+	systemd-analyze security --offline=true "$unit" >"$T/security" 2>&1
+	level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9]*\.[0-9]\).*/\1/p' "$T/security")
+	if [ -n "$level" ] && awk -v l="$level" 'BEGIN { exit !(l <= 3.0) }'; then
+		ok "systemd-analyze security rates the unit $level (3.0 or lower)"
+	else
+		not_ok "systemd-analyze security rates the unit ${level:-?}, want 3.0 or lower"
+		grep '✗' "$T/security" | sed 's/^/#   /' | head -20
+	fi
+else
+	skip "systemd-analyze verifies the unit" "no systemd-analyze"
+	skip "systemd-analyze security rates the unit 3.0 or lower" "no systemd-analyze"
 fi
 has "with the pkg-config file of PREFIX" "$T/dest/usr/lib/pkgconfig/libspool.pc" "^prefix=/usr$"
 cat >"$T/prog.c" <<'C'

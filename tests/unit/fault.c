@@ -122,6 +122,18 @@ f_futimens(int fd, const struct timespec *ts)
 	return failing("futimens") ? -1 : spool_sys_real.futimens(fd, ts);
 }
 
+static int
+f_fchmod(int fd, mode_t m)
+{
+	return failing("fchmod") ? -1 : spool_sys_real.fchmod(fd, m);
+}
+
+static int
+f_fchown(int fd, uid_t u, gid_t g)
+{
+	return failing("fchown") ? -1 : spool_sys_real.fchown(fd, u, g);
+}
+
 static time_t
 f_time(time_t *t)
 {
@@ -147,6 +159,8 @@ fault_install(time_t t)
 	spool_sys.ftruncate = f_ftruncate;
 	spool_sys.flock = f_flock;
 	spool_sys.futimens = f_futimens;
+	spool_sys.fchmod = f_fchmod;
+	spool_sys.fchown = f_fchown;
 	spool_sys.syncfs = f_syncfs;
 	spool_sys.time = f_time;
 	memset(&fault, 0, sizeof fault);

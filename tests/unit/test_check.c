@@ -119,7 +119,7 @@ test_damage_and_repair(void **state)
 	assert_int_equal(stat(p, &st), 0);
 
 	assert_int_equal(check(1, &f), 12);
-	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 0);     /* a person's call */
+	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 1);     /* the history's copy stays */
 	assert_int_equal(f.repaired[SPOOL_P_UNKNOWNSTATE], 0);
 	assert_int_equal(f.repaired[SPOOL_P_ORPHAN], 1);
 	assert_int_equal(f.repaired[SPOOL_P_UNCOMMITTED], 1);
@@ -147,10 +147,15 @@ test_damage_and_repair(void **state)
 	snprintf(p, sizeof p, "%s/state/closed", root);
 	assert_int_equal(stat(p, &st), 0);
 
-	/* what is left needs a person: the duplicate, the ghost, the fresh swap file */
-	assert_int_equal(check(1, &f), 3);
-	assert_int_equal(sh("cd %s && rm state/failed/1001.order state/queued/.1001.order.swp && "
-	    "rmdir state/ghost", root), 0);
+	snprintf(p, sizeof p, "%s/state/failed/1001.order", root);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof p, "%s/corrupt/1001.order", root);
+	assert_int_equal(stat(p, &st), 0);
+
+	/* what is left needs a person: the ghost, the fresh swap file */
+	assert_int_equal(check(1, &f), 2);
+	assert_int_equal(sh("cd %s && rm state/queued/.1001.order.swp && rmdir state/ghost", root),
+	    0);
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -212,6 +217,274 @@ test_quarantine_names(void **state)
 	assert_int_equal(sh("grep -qx 'test reason' %s", p), 0);
 }
 
+/* The last line of orders/ID/history (without its newline) into buf. */
+static void
+last_line(const char *id, char *buf, size_t len)
+{
+	char p[4400];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/orders/%s/history", root, id);
+	assert_non_null(f = fopen(p, "r"));
+	buf[0] = '\0';
+	while (fgets(buf, (int)len, f) != NULL)
+		;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * A restore from backup puts back the copy of an order in the state it had: the
+ * history's last move names where it is now, and that copy stays.
+ */
+static void
+test_two_states_history(void **state)
+{
+	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = "admin:t", .check = 1 };
+	struct spool_err err;
+	struct found f;
+	struct stat st;
+	char p[4400], line[1024];
+	int at;
+
+	(void)state;
+	assert_int_equal(sh("cp -p %s/state/queued/1001.order %s/backup.order", root, dir), 0);
+	if (spool_move(sp, "1001", -1, spool_conf_state(spool_conf(sp), "processing"), &m,
+	    &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sh("cp -p %s/backup.order %s/state/queued/1001.order", dir, root), 0);
+	snprintf(p, sizeof p, "%s/run/kick", root);
+	unlink(p);
+
+	/* reported, and said which copy repair keeps; nothing moves */
+	assert_int_equal(check(0, &f), 1);
+	assert_int_equal(f.n[SPOOL_P_TWOSTATES], 1);
+	assert_non_null(strstr(f.text, "two-states 1001 state/*/1001.order: in queued and "
+	    "processing; its history has it in processing, whose copy check --repair keeps"));
+	assert_int_equal(spool_locate(sp, "1001", &at), 2);
+	assert_int_equal(stat(p, &st), -1);
+
+	assert_int_equal(check(1, &f), 1);
+	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 1);
+	assert_int_equal(spool_locate(sp, "1001", &at), 1);
+	assert_string_equal(spool_conf(sp)->states[at].name, "processing");
+	/* the other copy is in corrupt/, with a reason saying which and by whom */
+	assert_int_equal(sh("cmp -s %s/backup.order %s/corrupt/1001.order", dir, root), 0);
+	assert_int_equal(sh("grep -q '^state/queued/1001.order: a second copy of order 1001, "
+	    "which stays in processing.*spoolctl check --repair' %s/corrupt/1001.order.reason",
+	    root), 0);
+	/* a history line from check: from the copy that went to the one that stays */
+	last_line("1001", line, sizeof line);
+	assert_non_null(strstr(line, "\t1001\tcheck\tqueued\tprocessing\tin two states: the copy "
+	    "in queued went to corrupt/1001.order; the order stays in processing"));
+	/* a running spoold is asked to look again */
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(check(0, &f), 0);
+}
+
+/* An admin's cp where mv was meant: the history has the original's state. */
+static void
+test_two_states_cp(void **state)
+{
+	struct found f;
+	int at;
+
+	(void)state;
+	assert_int_equal(sh("cd %s && cp state/queued/1001.order state/processing/", root), 0);
+	assert_int_equal(check(1, &f), 1);
+	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 1);
+	assert_int_equal(spool_locate(sp, "1001", &at), 1);
+	assert_string_equal(spool_conf(sp)->states[at].name, "queued");
+	assert_int_equal(sh("test -f %s/corrupt/1001.order", root), 0);
+	/* a second time, the quarantined copy gets a name of its own */
+	assert_int_equal(sh("cd %s && cp state/queued/1001.order state/failed/", root), 0);
+	assert_int_equal(check(1, &f), 1);
+	assert_int_equal(sh("test -f %s/corrupt/1001.order.1 && test -f %s/corrupt/1001.order.1.reason",
+	    root, root), 0);
+	assert_int_equal(check(0, &f), 0);
+}
+
+/* When the history names none of the states, a person chooses: report only. */
+static void
+test_two_states_neither(void **state)
+{
+	struct found f;
+	int at;
+
+	(void)state;
+	/* moved by hand with no history line, then copied */
+	assert_int_equal(sh("cd %s && mv state/queued/1001.order state/failed/ && "
+	    "cp state/failed/1001.order state/shipping/", root), 0);
+	assert_int_equal(check(1, &f), 1);
+	assert_int_equal(f.n[SPOOL_P_TWOSTATES], 1);
+	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 0);
+	assert_non_null(strstr(f.text, "in shipping and failed; its history names neither, but "
+	    "queued: a person must choose"));
+	assert_int_equal(spool_locate(sp, "1001", &at), 2);
+	assert_int_equal(sh("test -z \"$(ls -A %s/corrupt)\"", root), 0);
+	assert_int_equal(sh("test ! -e %s/run/kick", root), 0);
+}
+
+static mode_t
+mode_of(const char *rel)
+{
+	char p[4400];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	if (lstat(p, &st) < 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	return st.st_mode & 07777;
+}
+
+static gid_t
+group_of(const char *rel)
+{
+	char p[4400];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	if (lstat(p, &st) < 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	return st.st_gid;
+}
+
+/*
+ * Modes come from the spool: whatever the umask, what init and submit make is
+ * setgid and group rwx (folders) and group read-write (files).
+ */
+static void
+test_modes_whatever_umask(void **state)
+{
+	struct found f;
+	mode_t old;
+
+	(void)state;
+	spool_unmake(sp, dir);
+	old = umask(077);
+	dir = tmpdir_make();
+	snprintf(root, sizeof root, "%s/spool", dir);
+	sp = spool_make(dir, "print");
+	submit_example(sp, dir, "print", "1001", "b", "admin:t");
+	umask(old);
+	assert_int_equal(mode_of("."), 02770);
+	assert_int_equal(mode_of("state/queued"), 02770);
+	assert_int_equal(mode_of("outbox/new"), 02770);
+	assert_int_equal(mode_of("spool.conf"), 0660);
+	assert_int_equal(mode_of("history"), 0660);
+	assert_int_equal(mode_of("run/repair.lock"), 0660);
+	assert_int_equal(mode_of("orders/1001"), 02770);
+	assert_int_equal(mode_of("orders/1001/history"), 0660);
+	assert_int_equal(mode_of("orders/1001/order.xml"), 0660);
+	assert_int_equal(mode_of("orders/1001/items"), 02770);
+	assert_int_equal(mode_of("orders/1001/items/1"), 02770);
+	assert_int_equal(mode_of("orders/1001/items/1/upload.xml"), 0660);
+	assert_int_equal(mode_of("state/queued/1001.order"), 0660);
+	assert_int_equal(check(0, &f), 0);
+}
+
+/* init --group: every folder gets the group, and what is made later too. */
+static void
+test_init_group(void **state)
+{
+	struct spool_err err;
+	struct found f;
+	const char *text;
+	size_t len;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	spool_unmake(sp, dir);
+	dir = tmpdir_make();
+	snprintf(root, sizeof root, "%s/spool", dir);
+	text = spool_shipped("workflows/print.conf", &len);
+	assert_int_equal(spool_init_group(root, "print", text, len, 65534, &err), 0);
+	assert_int_equal(spool_open(root, 0, &sp, &err), 0);
+	submit_example(sp, dir, "print", "1001", "b", "admin:t");
+	assert_int_equal(group_of("."), 65534);
+	assert_int_equal(group_of("state/queued"), 65534);
+	assert_int_equal(group_of("outbox/failed"), 65534);
+	assert_int_equal(group_of("orders/1001/items/1/upload.xml"), 65534);
+	assert_int_equal(group_of("state/queued/1001.order"), 65534);
+	assert_int_equal(check(0, &f), 0);
+	/* a spool there already is refused, whatever the group */
+	assert_int_equal(spool_init_group(root, "print", text, len, 0, &err), -1);
+	assert_int_equal(errno, EEXIST);
+}
+
+/* What strayed from the spool's modes and group is reported, and mended on repair. */
+static void
+test_modes_repair(void **state)
+{
+	struct found f;
+	char p[4400];
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();    /* chgrp to a group of someone else's */
+	assert_int_equal(sh("cd %s && chmod 0755 state/queued orders && chmod g-w history "
+	    "orders/1001/history orders/1001/items/1/upload.xml && chmod g-s orders/1001/items && "
+	    "chgrp 65534 orders/1001/order.xml outbox/sent && "
+	    "umask 022 && echo x >outbox/sent/m.eml && mkdir orders/1001/notes", root), 0);
+	assert_int_equal(check(0, &f), 8);
+	/* orders, state/queued, the files of the root, of outbox/sent and of orders/1001 */
+	assert_int_equal(f.n[SPOOL_P_MODE], 5);
+	/* outbox/sent itself, its file (made there after), order.xml */
+	assert_int_equal(f.n[SPOOL_P_GROUP], 3);
+	assert_int_equal(f.n[SPOOL_P_MISSINGDIR], 0);
+	/* (chmod 0755 keeps a folder's setgid bit) */
+	assert_non_null(strstr(f.text, "mode - state/queued: mode 2755, want 2775 (setgid, group "
+	    "rwx)\n"));
+	assert_non_null(strstr(f.text, "mode - .: 1 entry is not of the spool's mode (history, "
+	    "mode 0640, want 0660 (group read-write))"));
+	assert_non_null(strstr(f.text, "mode 1001 orders/1001: 4 entries are not of the spool's "
+	    "mode"));
+	assert_non_null(strstr(f.text, "group 1001 orders/1001: 1 entry is not of the spool's group "
+	    "(order.xml, group nogroup, not the spool's group root)"));
+	assert_non_null(strstr(f.text, "group - outbox/sent: group nogroup, not the spool's group "
+	    "root"));
+	assert_non_null(strstr(f.text, "mode - outbox/sent: 1 entry is not of the spool's mode "
+	    "(m.eml, mode 0644, want 0664"));
+	snprintf(p, sizeof p, "%s/run/kick", root);
+	assert_int_equal(stat(p, &st), -1);
+
+	assert_int_equal(check(1, &f), 8);
+	assert_int_equal(f.repaired[SPOOL_P_MODE], 5);
+	assert_int_equal(f.repaired[SPOOL_P_GROUP], 3);
+	assert_int_equal(mode_of("state/queued"), 02775);
+	assert_int_equal(mode_of("orders/1001/items"), 02770);
+	assert_int_equal(mode_of("orders/1001/notes"), 02775);
+	assert_int_equal(mode_of("orders/1001/history"), 0660);
+	assert_int_equal(group_of("orders/1001/order.xml"), 0);
+	assert_int_equal(group_of("outbox/sent"), 0);
+	assert_int_equal(mode_of("outbox/sent"), 02770);
+	assert_int_equal(mode_of("outbox/sent/m.eml"), 0664);
+	assert_int_equal(group_of("outbox/sent/m.eml"), 0);
+	assert_int_equal(mode_of("orders"), 02775);
+	assert_int_equal(mode_of("history"), 0660);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(check(0, &f), 0);
+}
+
+/* A symlink in an order's folder is not followed, and what it points to is not touched. */
+static void
+test_modes_symlink(void **state)
+{
+	struct found f;
+	char p[4400];
+	struct stat st;
+
+	(void)state;
+	snprintf(p, sizeof p, "%s/outside", dir);
+	assert_int_equal(sh("echo x >%s && chmod 0600 %s && ln -s %s %s/orders/1001/link", p, p, p,
+	    root), 0);
+	assert_int_equal(check(1, &f), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
 int
 main(void)
 {
@@ -221,6 +494,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_leftover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_states_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_states_cp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_states_neither, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_whatever_umask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes_symlink, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

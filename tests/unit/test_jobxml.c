@@ -898,7 +898,7 @@ test_refuse(void **state)
 	    "    <OrderStatusMessage>Sent with DHL<br/>Tracking 0042</OrderStatusMessage>");
 	edit("job.xml", "<OrderStatusInUse>", "<!-- checked by Bob -->\n  <PrinterNote lang=\"de\">"
 	    "Kunde anrufen &amp; fragen</PrinterNote>\n  <OrderStatusInUse>");
-	assert_int_equal(chmod(path_of("job.xml"), 0640), 0);
+	assert_int_equal(chmod(path_of("job.xml"), 0644), 0);
 	read_ok(&j);
 	assert_int_equal(j.status, SPOOL_JOB_SHIPPING);
 	assert_int_equal(spool_jobxml_verdict(&j, SPOOL_JOB_QUEUED, &why), -1);
@@ -925,7 +925,8 @@ test_refuse(void **state)
 	free(before);
 	free(s);
 	assert_int_equal(stat(path_of("job.xml"), &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640);
+	/* the printer's bits stay, and its group may always write it: the file is spoold's now */
+	assert_int_equal(st.st_mode & 0777, 0664);
 
 	/* Again: one error element, the latest. */
 	edit("job.xml", "<OrderStatus>2</OrderStatus>", "<OrderStatus>7</OrderStatus>");

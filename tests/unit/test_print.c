@@ -485,6 +485,95 @@ test_invoice(void **state)
 	assert_int_equal(sh("cmp -s '%s/invoice.pdf' '%s/first.pdf'", dir, dir), 0);
 }
 
+/* st of a path below dir */
+static struct stat
+st_of(const char *rel)
+{
+	struct stat st;
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, rel) < 0)
+		abort();
+	if (lstat(p, &st) < 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	free(p);
+	return st;
+}
+
+/*
+ * Printers log in to the share as their own users, in the printers' group: whatever
+ * spoold's umask, a job's folders are setgid and group rwx, job.xml group-writable and
+ * the rest group-readable, all of the hot folder's group, also where that folder is
+ * not setgid (the group is then given explicitly).
+ */
+static void
+test_publish_modes(void **state)
+{
+	static const char *const files[] = { "share/press/1001-1-press/1001-1-content.pdf",
+		"share/press/1001-1-press/invoice.pdf", "share/press/1001-1-press/upload.xml",
+		"share/covers/1001-1-covers/1001-1-cover.pdf",
+		"share/covers/1001-1-covers/1001-1-cover.jdf", "share/info/1001-1-covers/invoice.pdf",
+		"share/info/1001-1-covers/upload.xml" };
+	struct spool_pjobs js;
+	struct stat st;
+	char *q, *conf;
+	mode_t old;
+	size_t i;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();    /* a folder of a group the test is not in */
+	spool_unmake(sp, dir);
+	dir = tmpdir_make();
+	if (asprintf(&q, "[queue press]\npath = %s/share/press\nchunks = content *\n\n"
+	    "[queue covers]\npath = %s/share/covers\nchunks = cover\nformat = jdf\n"
+	    "info = %s/share/info\n", dir, dir, dir) < 0)
+		abort();
+	conf = print_conf(q);
+	free(q);
+	sp = spool_make(dir, conf);
+	free(conf);
+	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
+	/* press and info: setgid, as INSTALL says; covers: not, so the group is set by hand */
+	assert_int_equal(sh("cd '%s' && mkdir -p share/press share/covers share/info && "
+	    "chgrp 65534 share/* && chmod 2770 share/press share/info && chmod 0770 share/covers",
+	    dir), 0);
+	old = umask(077);
+	stitch_all();
+	plan(&js);
+	publish_all(&js);
+	umask(old);
+	spool_pjobs_free(&js);
+	st = st_of("share/press/1001-1-press");
+	assert_int_equal(st.st_mode & 07777, 02770);
+	assert_int_equal(st.st_gid, 65534);
+	st = st_of("share/covers/1001-1-covers");
+	assert_int_equal(st.st_mode & 07777, 02770);
+	assert_int_equal(st.st_gid, 65534);
+	st = st_of("share/info/1001-1-covers");
+	assert_int_equal(st.st_mode & 07777, 02770);
+	assert_int_equal(st.st_gid, 65534);
+	/* job.xml: the printer edits it */
+	st = st_of("share/press/1001-1-press/job.xml");
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, 65534);
+	st = st_of("share/info/1001-1-covers/job.xml");
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, 65534);
+	/* the rest: it reads them */
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		st = st_of(files[i]);
+		if ((st.st_mode & 07777) != 0640 || st.st_gid != 65534)
+			fail_msg("%s: mode %04o group %u", files[i], (unsigned)(st.st_mode & 07777),
+			    (unsigned)st.st_gid);
+	}
+	/* and in the spool, the chunks are the spool's */
+	st = st_of("spool/orders/1001/items/1/chunks");
+	assert_int_equal(st.st_mode & 07777, 02770);
+	st = st_of("spool/orders/1001/items/1/chunks/content.pdf");
+	assert_int_equal(st.st_mode & 07777, 0660);
+}
+
 int
 main(void)
 {
@@ -493,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown),
