@@ -84,6 +84,9 @@ history_lock(int dirfd, const char *name, struct hlock *h)
 		h->fd = spool_sys.openat(dirfd, name,
 		    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
 		h->created = h->fd >= 0;
+		/* its mode from the spool, whatever the umask of whoever brought it back */
+		if (h->created)
+			spool_own(h->fd, dirfd, SPOOL_FILE_MODE);
 		/* another writer made it in between: append to theirs */
 		if (h->fd < 0 && errno == EEXIST)
 			h->fd = spool_sys.openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW |

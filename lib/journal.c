@@ -88,6 +88,8 @@ fill(struct spool *sp, const char *name, off_t size, off_t *got)
 		errno = EINVAL;
 		return -1;
 	}
+	if (st.st_size == 0)
+		spool_own(fd, sp->dir[SPOOL_DIR_RUN], SPOOL_FILE_MODE);
 	if (st.st_size < size && zero_fill(fd, st.st_size, size) < 0) {
 		saved = errno;
 		r = -1;

@@ -517,6 +517,8 @@ timer_fire(struct daemon *d, struct look *l)
 	if (spool_remove(d->sp, l->id, SPOOL_ACTOR_SYSTEM, "system", why, &err) < 0) {
 		if (errno == ENOENT || errno == EAGAIN)
 			log_order(LOG_L_INFO, l->id, "%s", err.msg);
+		else if (errno == EEXIST)
+			two_states(d, l->id);
 		else
 			wfail(d, errno, "the removal of the order (%s)", err.msg);
 		return;

@@ -741,6 +741,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 	if ((lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
 	    errno == ENOENT && (lockfd = openat(runfd, "mailer.lock", O_WRONLY | O_CREAT |
 	    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
+		spool_own(lockfd, runfd, SPOOL_FILE_MODE);
 		close(lockfd);
 		lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}

@@ -102,6 +102,7 @@ lock_spool(struct daemon *d)
 	if ((fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
 	    errno == ENOENT && (fd = openat(run, "spoold.lock", O_WRONLY | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0660)) >= 0) {
+		spool_own(fd, run, SPOOL_FILE_MODE);
 		close(fd);
 		fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}

@@ -90,6 +90,7 @@ struct wctx {
 struct stall {
 	int slot;                       /* its index here and in run/journal */
 	int journaled;                  /* the slot holds rec */
+	int jsaid;                      /* that it could not be journaled was said */
 	int tries;
 	int err;
 	int global;                     /* the failure was the file system's (full, read-only) */

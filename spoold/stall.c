@@ -219,7 +219,7 @@ keep(struct daemon *d, struct stall *st)
 		st->journaled = 1;
 		return;
 	}
-	if (st->tries <= 1)
+	if (!st->jsaid++)
 		log_order(LOG_L_WARN, st->rec.id, "cannot keep it in run/journal either (%s): it is "
 		    "kept in memory until the write goes through", d->journal_ok ? strerror(errno) :
 		    "the journal was never made whole");

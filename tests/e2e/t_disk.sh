@@ -32,6 +32,7 @@ echo 0.2 >"$T/delay"
 : >"$T/effects"
 workflow_for_tests pos "$T/pos-send" "$T/pos.conf"
 sed -i 's/^uploads = none/uploads = none\nworkers = 4\nmin_free = 4M 1%\nreserve = 2M/' "$T/pos.conf"
+sed -i "s/^timeout = .*/timeout = 60s/" "$T/pos.conf"
 rc 0 "init a pos spool on it" $S -d "$P" init "$T/pos.conf"
 check "spoold starts" start_spoold "$P"
 check "and sets 2 MiB aside in run/reserve" test "$(stat -c %s "$P/run/reserve")" -eq 2097152
@@ -59,6 +60,7 @@ submit() {
 fill() {
 	while [ -f "$T/filling" ]; do
 		dd if=/dev/zero bs=64k count=64 oflag=append conv=notrunc of="$FS/fill" 2>/dev/null
+		dd if=/dev/zero bs=4k count=64 oflag=append conv=notrunc of="$FS/fill" 2>/dev/null
 		sleep 0.05
 	done
 }
@@ -66,14 +68,16 @@ fill() {
 submit 1 40
 until_ "the first 40 orders are submitted" 30 test "$(wc -l <"$T/accepted")" -eq 40
 until_ "and are done" 30 sh -c "[ \$(find '$P/state/success' -name 'd*.order' | wc -l) -eq 40 ]"
-# the orders in flight take their time now, so that the disk fills under them
-echo 1.5 >"$T/delay"
-submit 41 400 &
+# 60 more, each taking a second: they are in flight, queued for the four workers,
+# when the disk fills under them; then orders keep coming while it is full
+echo 1 >"$T/delay"
+submit 41 100
+submit 101 400 &
 SUB=$!
 touch "$T/filling"
 fill &
 FILL=$!
-until_ "the disk fills up" 60 sh -c "[ \$(df --output=avail -B1 '$FS' | tail -1) -lt 65536 ]"
+until_ "the disk fills up" 60 sh -c "[ \$(df --output=avail -B1 '$FS' | tail -1) -lt 4096 ]"
 until_ "a submission is refused for want of room" 60 grep -q ' 75 ' "$T/refused"
 has "with exit 75 and a message naming the room left and the reserve" "$T/refused" \
     ' 75 .*free, below the reserve of 4.0 MiB and 1% of inodes \(min_free in spool.conf\)'

@@ -128,6 +128,9 @@
 	FD(flock, int, (int fd, int op), (fd, op)) \
 	FD(futimens, int, (int fd, const struct timespec *ts), (fd, ts)) \
 	FD(syncfs, int, (int fd), (fd)) \
+	FD(pwrite, ssize_t, (int fd, const void *b, size_t n, off_t off), (fd, b, n, off)) \
+	FD(fchmod, int, (int fd, mode_t mode), (fd, mode)) \
+	FD(fchown, int, (int fd, uid_t u, gid_t g), (fd, u, g)) \
 	AT(mkdirat, int, (int fd, const char *p, mode_t mode), (fd, p, mode)) \
 	AT(unlinkat, int, (int fd, const char *p, int flags), (fd, p, flags)) \
 	AT2(renameat2, int, (int fd, const char *p, int fd2, const char *p2, unsigned flags), \
