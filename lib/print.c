@@ -336,7 +336,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	struct spool_item *it = NULL;
 	struct spool_job job;
 	struct stat st;
-	int ofd = -1, hotfd = -1, infofd = -1, pfd = -1, ifd = -1, nc, i, k, parts, rc = -1;
+	int ofd = -1, hotfd = -1, infofd = -1, pfd = -1, ifd = -1, nc, i, k, parts, rc = -1, saved;
 
 	if (pj->queue < 0)
 		return failerr(err, ENOENT, "%s: job %s: its queue is not in spool.conf", id, pj->name);
@@ -451,6 +451,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 		goto out;
 	rc = 0;
 out:
+	saved = errno;
 	if (rc < 0) {
 		if (pfd >= 0)
 			spool_rmtree(hotfd, stage);
@@ -468,6 +469,7 @@ out:
 	close_keep(ofd);
 	free(chunks);
 	spool_bundle_free(b);
+	errno = saved;
 	return rc;
 }
 
