@@ -20,10 +20,13 @@ check "a 64 MiB ext4 file system is loop-mounted" mount -o loop "$T/img" "$FS"
 trap 'rm -f "$T/filling"; kill_spoold; umount "$FS" 2>/dev/null || umount -l "$FS"; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
 # The POS: each run is recorded outside the file system under test, as a real POS
-# would keep it; it takes a moment, so that orders are in flight when the disk fills.
+# would keep it; it takes a moment, and while $T/gate exists it waits (bounded) for
+# the test to let it finish, so that orders are surely in flight when the disk is full.
 cat >"$T/pos-send" <<EOF
 #!/bin/sh
 echo "\$1 \$SPOOL_TRY" >>"$T/effects"
+i=0
+while [ -f "$T/gate" ] && [ \$i -lt 400 ]; do sleep 0.1; i=\$((i + 1)); done
 sleep "\$(cat "$T/delay")"
 exit 0
 EOF
@@ -68,9 +71,11 @@ fill() {
 submit 1 40
 until_ "the first 40 orders are submitted" 30 test "$(wc -l <"$T/accepted")" -eq 40
 until_ "and are done" 30 sh -c "[ \$(find '$P/state/success' -name 'd*.order' | wc -l) -eq 40 ]"
-# 60 more, each taking a second: they are in flight, queued for the four workers,
-# when the disk fills under them; then orders keep coming while it is full
-echo 1 >"$T/delay"
+# 60 more: four run and wait at the gate, the rest wait for a worker, while the
+# disk fills; the gate opens once it is full, so that spoold must write their
+# outcomes with no room left.  Orders keep coming meanwhile.
+echo 0.3 >"$T/delay"
+touch "$T/gate"
 submit 41 100
 submit 101 400 &
 SUB=$!
@@ -81,6 +86,8 @@ until_ "the disk fills up" 60 sh -c "[ \$(df --output=avail -B1 '$FS' | tail -1)
 until_ "a submission is refused for want of room" 60 grep -q ' 75 ' "$T/refused"
 has "with exit 75 and a message naming the room left and the reserve" "$T/refused" \
     ' 75 .*free, below the reserve of 4.0 MiB and 1% of inodes \(min_free in spool.conf\)'
+check "four handlers are still running at the gate" test "$(wc -l <"$T/effects")" -eq 44
+rm -f "$T/gate"
 until_ "spoold gives back its reserve" 60 grep -q 'gives back [0-9]* KiB of run/reserve' "$T/spoold.log"
 until_ "and then says the file system refuses its writes" 60 grep -q "refuses writes" "$T/spoold.log"
 sleep 3
