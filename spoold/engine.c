@@ -149,7 +149,7 @@ span(long s, char *buf, size_t len)
 	return buf;
 }
 
-void
+int
 hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...)
 {
@@ -158,7 +158,7 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 	va_list ap;
 
 	if (w != NULL && w->err != 0)
-		return;    /* a write before failed: the look is done again, this line with it */
+		return -1;    /* a write before failed: the look is done again, this line with it */
 	memset(&ev, 0, sizeof ev);
 	ev.time = time(NULL);
 	snprintf(ev.id, sizeof ev.id, "%s", id);
@@ -169,7 +169,7 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 	spool_text_vfmt(ev.comment, sizeof ev.comment, fmt, ap);
 	va_end(ap);
 	if (w != NULL && wseen(w, &ev))
-		return;    /* written by a try of this look that a failed write cut short */
+		return 0;    /* written by a try of this look that a failed write cut short */
 	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
 		if (w != NULL)
 			wfail(d, errno, "orders/%s/history", id);
@@ -178,11 +178,12 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
 			d->lost = errno != 0 ? errno : EIO;
 		}
-		return;
+		return -1;
 	}
 	if (w != NULL)
 		wremember(w, &ev);
 	d->dirty = 1;
+	return 1;
 }
 
 /* A line about the visit: from and to are both its state. */
@@ -423,20 +424,22 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 			prev = last.to;
 		from = spool_conf_state(d->conf, prev);
 		if (from >= 0 && d->conf->states[from].locked) {
-			hist(d, l->id, "hand", prev, to, "moved by hand out of %s, which is locked",
-			    prev);
-			log_order(LOG_L_WARN, l->id, "moved by hand out of %s, which is locked", prev);
+			if (hist(d, l->id, "hand", prev, to, "moved by hand out of %s, which is locked",
+			    prev) == 1)
+				log_order(LOG_L_WARN, l->id, "moved by hand out of %s, which is locked",
+				    prev);
 		} else if (from < 0 ||
 		    spool_conf_allows(d->conf, from, l->state, SPOOL_ACTOR_ADMIN) >= 0) {
-			hist(d, l->id, "hand", prev, to, "moved by hand");
-			log_order(LOG_L_INFO, l->id, "moved by hand from %s to %s", prev, to);
+			if (hist(d, l->id, "hand", prev, to, "moved by hand") == 1)
+				log_order(LOG_L_INFO, l->id, "moved by hand from %s to %s", prev, to);
 		} else {
 			/* not undone: the person meant it; handled where it is now */
-			hist(d, l->id, "hand", prev, to,
+			if (hist(d, l->id, "hand", prev, to,
 			    "moved by hand; the workflow does not let admin move it from %s to %s", prev,
-			    to);
-			log_order(LOG_L_WARN, l->id,
-			    "moved by hand from %s to %s, which the workflow does not allow", prev, to);
+			    to) == 1)
+				log_order(LOG_L_WARN, l->id,
+				    "moved by hand from %s to %s, which the workflow does not allow", prev,
+				    to);
 		}
 	}
 	watch_ungate(d, l->id);
@@ -470,13 +473,14 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 				next = at;
 			continue;
 		}
-		note(d, l, "reminder %s, %s before the timer", s->reminders[r].template,
+		k = note(d, l, "reminder %s, %s before the timer", s->reminders[r].template,
 		    span(s->reminders[r].before, buf, sizeof buf));
 		if (wfailed(d))
 			return 0;
 		l->st.reminded |= 1 << r;
 		l->dirty = 1;
-		log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
+		if (k == 1)    /* not again when a stalled look is done again */
+			log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
 		if (d->conf->mail.relay == NULL)
 			continue;
 		snprintf(key, sizeof key, "%s-r%d", s->name, r);
@@ -551,17 +555,18 @@ stitch_failed(struct daemon *d, struct look *l, const char *msg)
  * The action's tries are used up: on_failure, or wait for a person.  The give-up is
  * written first (step past the actions); a look that finds it so and the order still
  * here makes the move, so a failed write or a crash between the two loses neither.
+ * say: log it (not when a stalled look does it again).
  */
 static void
-give_up(struct daemon *d, struct look *l, const char *why)
+give_up(struct daemon *d, struct look *l, const char *why, int say)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
 
 	if (s->on_failure < 0) {
-		log_order(LOG_L_WARN, l->id, "failed after %d attempts, waiting for a person: %s",
-		    l->st.tries, why);
-		note(d, l, "gave up after %d attempts; waiting for a person", l->st.tries);
-	} else
+		if (note(d, l, "gave up after %d attempts; waiting for a person", l->st.tries) == 1)
+			log_order(LOG_L_WARN, l->id, "failed after %d attempts, waiting for a "
+			    "person: %s", l->st.tries, why);
+	} else if (say)
 		log_order(LOG_L_WARN, l->id, "failed after %d attempts: %s", l->st.tries, why);
 	l->st.step = s->nactions + 1;
 	l->dirty = 1;
@@ -577,7 +582,7 @@ act(struct daemon *d, struct look *l)
 	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
-	int r;
+	int r, k;
 
 	if (a->kind == SPOOL_ACT_NOTIFY) {
 		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
@@ -630,9 +635,9 @@ act(struct daemon *d, struct look *l)
 	if (l->st.tries > s->retries) {
 		/* the last try was cut short (spoold died): the policy allows no more */
 		snprintf(l->st.error, sizeof l->st.error, "attempt %d was interrupted", l->st.tries);
-		note(d, l, "attempt %d was interrupted", l->st.tries);
+		k = note(d, l, "attempt %d was interrupted", l->st.tries);
 		l->st.tries = s->retries + 1;
-		give_up(d, l, l->st.error);
+		give_up(d, l, l->st.error, k == 1);
 		return 1;
 	}
 	if (wfailed(d))
@@ -907,7 +912,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 	struct look l = { .id = r->id };
 	struct spool_err err;
 	char msg[SPOOL_FIELD_MAX + 1], out[SPOOL_JREC_OUT_MAX + 1];
-	int code = -1, ok = 0, temp = 0, n;
+	int code = -1, ok = 0, temp = 0, n, k;
 	time_t now = time(NULL);
 
 	if (WIFEXITED(r->status))
@@ -1001,8 +1006,8 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		/* not a failure: jobs wait for their queue's delivery window */
 		give_back(&l);
 		l.st.due = print_window_due(d, r->id, now);
-		note(d, &l, "%s; publishing again at the window", msg);
-		log_order(LOG_L_INFO, r->id, "%s", msg);
+		if (note(d, &l, "%s; publishing again at the window", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "%s", msg);
 		save(d, &l);
 		later(d, r->id, l.st.due);
 		return;
@@ -1013,24 +1018,25 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		l.st.tries--;
 		l.st.deferred++;
 		l.st.due = now + backoff(s, l.st.deferred, TEMPFAIL_BACKOFF_MAX);
-		note(d, &l, "attempt failed for now, again later: %s", msg);
-		log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
+		if (note(d, &l, "attempt failed for now, again later: %s", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
 		save(d, &l);
 		later(d, r->id, l.st.due);
 		return;
 	}
-	note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
+	k = note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
 	if (l.st.tries <= s->retries) {
 		l.st.due = now + backoff(s, l.st.tries, BACKOFF_MAX);
-		log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s", l.st.tries,
-		    (long)(l.st.due - now), msg);
+		if (k == 1)
+			log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s",
+			    l.st.tries, (long)(l.st.due - now), msg);
 		save(d, &l);
 		later(d, r->id, l.st.due);
 		return;
 	}
 	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
 		stitch_failed(d, &l, msg);
-	give_up(d, &l, msg);
+	give_up(d, &l, msg, k == 1);
 	if (l.dirty && !l.gone)
 		save(d, &l);
 }

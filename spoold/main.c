@@ -298,7 +298,11 @@ turn(struct daemon *d)
 	/* group commit: one sync for the batch; the work it allows starts when it is done */
 	sync_request(d);
 	mail_kick(d, now);
-	if (!d->ready && !d->scan.active)
+	/*
+	 * Ready once the rescan is done; or at once while the file system refuses writes,
+	 * since the rescan waits for it and a supervisor should not kill a spoold that waits.
+	 */
+	if (!d->ready && (!d->scan.active || d->fault))
 		announce_ready(d);
 }
 

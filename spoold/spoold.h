@@ -223,7 +223,7 @@ void engine_echoes_forget(void);
 void engine_workers(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 /* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
-void hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
+int hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
