@@ -126,3 +126,14 @@ workflow_for_tests() {
 
 # KEEP=1 (see tests/run) keeps $T to look at after a failure
 trap 'kill_spoold; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+# fill_disk FILE FLAG: take every block that comes free on FILE's file system, 64 KiB
+# and then 4 KiB at a time, for as long as the file FLAG exists (run it in the
+# background; remove FLAG, wait for it, then remove FILE to give the room back)
+fill_disk() {
+	while [ -f "$2" ]; do
+		dd if=/dev/zero bs=64k count=64 oflag=append conv=notrunc of="$1" 2>/dev/null
+		dd if=/dev/zero bs=4k count=64 oflag=append conv=notrunc of="$1" 2>/dev/null
+		sleep 0.05
+	done
+}

@@ -18,6 +18,32 @@ _smb_port_free() {
 	/usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
+# smb_global DIR PORT GUEST: the [global] section of a loopback smbd whose files
+# live under DIR, listening on PORT; GUEST is its "map to guest" (Never, Bad User)
+smb_global() {
+	cat <<EOF
+[global]
+	server role = standalone server
+	map to guest = $3
+	smb ports = $2
+	interfaces = 127.0.0.1
+	bind interfaces only = yes
+	disable netbios = yes
+	load printers = no
+	printing = bsd
+	printcap name = /dev/null
+	disable spoolss = yes
+	private dir = $1/private
+	lock directory = $1/lock
+	state directory = $1/state
+	cache directory = $1/cache
+	pid directory = $1/pid
+	ncalrpc dir = $1/ncalrpc
+	max log size = 0
+	unix extensions = no
+EOF
+}
+
 # smb_start DIR: serve DIR as //127.0.0.1/hot on the first free port from 4450
 # (exported as SMB_PORT); wait at most 20 s until a listing works.
 smb_start() {
@@ -31,26 +57,9 @@ smb_start() {
 	export SMB_PORT
 	# the job files are group-shared on the printer's server; no printers, no
 	# NetBIOS, and no symlink may lead out of the share
-	cat >"$_sd/smb.conf" <<EOF
-[global]
-	server role = standalone server
-	map to guest = Bad User
-	smb ports = $SMB_PORT
-	interfaces = 127.0.0.1
-	bind interfaces only = yes
-	disable netbios = yes
-	load printers = no
-	printing = bsd
-	printcap name = /dev/null
-	disable spoolss = yes
-	private dir = $_sd/private
-	lock directory = $_sd/lock
-	state directory = $_sd/state
-	cache directory = $_sd/cache
-	pid directory = $_sd/pid
-	ncalrpc dir = $_sd/ncalrpc
-	max log size = 0
-	unix extensions = no
+	{
+		smb_global "$_sd" "$SMB_PORT" "Bad User"
+		cat <<EOF
 [hot]
 	path = $1
 	guest ok = yes
@@ -64,6 +73,7 @@ smb_start() {
 	follow symlinks = yes
 	hide dot files = yes
 EOF
+	} >"$_sd/smb.conf"
 	# not --no-process-group: on SIGTERM smbd does kill(0, SIGTERM), which would
 	# take down the test and tests/run with it; in its own group it only ends its own
 	smbd -s "$_sd/smb.conf" -l "$_sd" --foreground </dev/null >>"$_sd/log.smbd" 2>&1 &

@@ -59,14 +59,6 @@ submit() {
 : >"$T/accepted"
 : >"$T/refused"
 
-# fill: take every block that comes free, 64 KiB at a time, until $T/filling goes
-fill() {
-	while [ -f "$T/filling" ]; do
-		dd if=/dev/zero bs=64k count=64 oflag=append conv=notrunc of="$FS/fill" 2>/dev/null
-		dd if=/dev/zero bs=4k count=64 oflag=append conv=notrunc of="$FS/fill" 2>/dev/null
-		sleep 0.05
-	done
-}
 
 submit 1 40
 until_ "the first 40 orders are submitted" 30 test "$(wc -l <"$T/accepted")" -eq 40
@@ -80,7 +72,7 @@ submit 41 100
 submit 101 400 &
 SUB=$!
 touch "$T/filling"
-fill &
+fill_disk "$FS/fill" "$T/filling" &
 FILL=$!
 until_ "the disk fills up" 60 sh -c "[ \$(df --output=avail -B1 '$FS' | tail -1) -lt 4096 ]"
 until_ "a submission is refused for want of room" 60 grep -q ' 75 ' "$T/refused"
@@ -127,10 +119,10 @@ until_ "30 more orders are submitted" 30 test "$(wc -l <"$T/accepted")" -eq 30
 # spoold holds no file open for writing between its writes, so the remount can
 # happen while it works (a bounded number of tries catches it between two writes)
 remount() {
-	_n=0
+	_tries=0
 	while ! mount -o "remount,$1" "$FS" 2>/dev/null; do
-		_n=$((_n + 1))
-		[ $_n -lt 200 ] || return 1
+		_tries=$((_tries + 1))
+		[ $_tries -lt 200 ] || return 1
 		sleep 0.05
 	done
 }

@@ -74,27 +74,7 @@ mkdir -p "$_sd/private" "$_sd/lock" "$_sd/state" "$_sd/cache" "$_sd/pid" "$_sd/n
 SMB_PORT=4450
 while ! _smb_port_free "$SMB_PORT" && [ "$SMB_PORT" -lt 4500 ]; do SMB_PORT=$((SMB_PORT + 1)); done
 {
-	cat <<EOF
-[global]
-	server role = standalone server
-	map to guest = Never
-	smb ports = $SMB_PORT
-	interfaces = 127.0.0.1
-	bind interfaces only = yes
-	disable netbios = yes
-	load printers = no
-	printing = bsd
-	printcap name = /dev/null
-	disable spoolss = yes
-	private dir = $_sd/private
-	lock directory = $_sd/lock
-	state directory = $_sd/state
-	cache directory = $_sd/cache
-	pid directory = $_sd/pid
-	ncalrpc dir = $_sd/ncalrpc
-	max log size = 0
-	unix extensions = no
-EOF
+	smb_global "$_sd" "$SMB_PORT" Never
 	sed -n '/^\[hot\]/,$p' "$SRCDIR/spool-layout/smb.conf.example" | grep -v '^[[:space:]]*#' |
 	    sed -e "s|/srv/share|$SH|" -e "s|@printers|@$PRN|" -e "s|= printers$|= $PRN|"
 } >"$_sd/smb.conf"
