@@ -50,9 +50,15 @@ endif
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -fPIC $(WARN) $(DEPS_CFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC = lib/util.c lib/sys.c lib/publish.c lib/order.c lib/conf.c lib/layout.c \
-	lib/history.c lib/move.c lib/bundle.c lib/check.c lib/mail.c lib/stitch.c \
-	lib/jobxml.c lib/print.c lib/xml.c lib/journal.c
+# libspool in layers, arrows only going down (ARCHITECTURE.md): the core knows the
+# protocol; bundle, print and mail stand on it.
+LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/publish.c lib/core/order.c \
+	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
+	lib/core/journal.c
+LIB_DOMAIN = lib/bundle/xml.c lib/bundle/bundle.c lib/print/stitch.c lib/print/jobxml.c \
+	lib/print/print.c lib/mail/mail.c
+LIB_SRC = $(LIB_CORE) $(LIB_DOMAIN) lib/init.c
+LIB_H = lib/spool.h $(wildcard lib/*/*.h)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
@@ -77,7 +83,7 @@ MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 
 
 all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold
 
-$(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c lib/spool.h lib/internal.h
+$(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -85,7 +91,7 @@ $(B)/obj/embed.c: mk/embed $(EMBED:%=spool-layout/%)
 	@mkdir -p $(@D)
 	mk/embed $@ $(foreach f,$(EMBED),$(f)=spool-layout/$(f))
 
-$(B)/obj/embed.o: $(B)/obj/embed.c lib/internal.h
+$(B)/obj/embed.o: $(B)/obj/embed.c $(LIB_H)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libspool.a: $(LIB_OBJ)
@@ -99,7 +105,7 @@ $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ)
 $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)
 
-$(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h lib/spool.h
+$(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SYSTEMD_CFLAGS) $(ESMTP_CFLAGS) -c -o $@ $<
 
@@ -109,11 +115,11 @@ $(B)/spoold: $(D_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS) \
 		$(ESMTP_LIBS)
 
-$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h lib/spool.h
+$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h lib/spool.h lib/internal.h
+$(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
@@ -166,7 +172,7 @@ $(B)/tests/printlat: bench/printlat.c
 FAULT_OBJ = $(B)/obj/tests/fault/faultinj.o
 FAULT_BIN = $(B)/tests/spoold-fault $(B)/tests/spoolctl-fault
 
-$(FAULT_OBJ): tests/fault/faultinj.c lib/internal.h lib/spool.h
+$(FAULT_OBJ): tests/fault/faultinj.c $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -222,7 +228,13 @@ install: all
 	install -m 644 $(B)/libspool.a $(DESTDIR)$(LIBDIR)/libspool.a
 	install -m 755 $(B)/libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so.$(SOVERSION)
 	ln -sf libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so
-	install -m 644 lib/spool.h $(DESTDIR)$(INCLUDEDIR)/spool.h
+	# spool.h, and its headers per concern under include/spool/ (core/, bundle/, ...)
+	sed 's|^#include "\([a-z]*/[a-z]*\.h\)"|#include "spool/\1"|' lib/spool.h \
+		>$(DESTDIR)$(INCLUDEDIR)/spool.h
+	for h in $(filter-out lib/spool.h lib/core/internal.h lib/bundle/xml.h,$(LIB_H)); do \
+		install -d $(DESTDIR)$(INCLUDEDIR)/spool/$$(basename $$(dirname $$h)) && \
+		install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/spool/$${h#lib/} || exit 1; \
+	done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		lib/libspool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libspool.pc
@@ -251,11 +263,11 @@ $(FUZZ_B)/obj/embed.c: mk/embed $(EMBED:%=spool-layout/%)
 	@mkdir -p $(@D)
 	mk/embed $@ $(foreach f,$(EMBED),$(f)=spool-layout/$(f))
 
-$(FUZZ_B)/obj/%.o: %.c lib/spool.h lib/internal.h
+$(FUZZ_B)/obj/%.o: %.c $(LIB_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_B)/obj/embed.o: $(FUZZ_B)/obj/embed.c lib/internal.h
+$(FUZZ_B)/obj/embed.o: $(FUZZ_B)/obj/embed.c $(LIB_H)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 # An archive, so the target links only the parts of libspool it uses.

@@ -1486,6 +1486,7 @@ main(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
+	spool_domain_init();
 	spooldir = getenv("SPOOL_DIR");
 	if (spooldir != NULL && spooldir[0] == '\0')
 		spooldir = NULL;

@@ -320,6 +320,7 @@ main(int argc, char **argv)
 	int c, check = 0, syslog_ = 0, code = 1;
 	sigset_t mask;
 
+	spool_domain_init();
 	d.ready_fd = -1;
 	d.lockfd = -1;
 	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {

@@ -63,22 +63,22 @@ has "spoold(8) names the systemd unit" spoold/spoold.8 "spoold@\.service"
 has "spoold(8) has an EXAMPLES section" spoold/spoold.8 "^\.Sh EXAMPLES$"
 has "spoold(8) has a SEE ALSO section" spoold/spoold.8 "^\.Sh SEE ALSO$"
 
-# every key in the tables of lib/conf.c is in spool.conf(5), and every key
+# every key in the tables of lib/core/conf.c is in spool.conf(5), and every key
 # documented there is one of them
-sed -n '/keys\[\] = {/,/};/p' lib/conf.c | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
+sed -n '/keys\[\] = {/,/};/p' lib/core/conf.c | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
 for k in from to actors; do echo "$k"; done >>"$T/keys"
-nonempty "the keys of lib/conf.c" "$T/keys"
+nonempty "the keys of lib/core/conf.c" "$T/keys"
 while read -r k; do
 	has "spool.conf(5) documents $k" spool-layout/spool.conf.5 "^\.It Cm $k"
 done <"$T/keys"
 sed -n 's/^\.It Cm \([a-z_]*\) No = .*/\1/p' spool-layout/spool.conf.5 | sort -u >"$T/dockeys"
-check "spool.conf(5) documents no key that lib/conf.c does not know" \
+check "spool.conf(5) documents no key that lib/core/conf.c does not know" \
     sh -c "sort -u '$T/keys' | comm -13 - '$T/dockeys' | grep -q . && exit 1 || exit 0"
 
-# the keys of order and status files (lib/order.c) are those of spool-layout(5)
+# the keys of order and status files (lib/core/order.c) are those of spool-layout(5)
 for t in order_keys status_keys; do
-	sed -n "/ $t\[\] = {/,/};/p" lib/order.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' >"$T/$t"
-	nonempty "the $t of lib/order.c" "$T/$t"
+	sed -n "/ $t\[\] = {/,/};/p" lib/core/order.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' >"$T/$t"
+	nonempty "the $t of lib/core/order.c" "$T/$t"
 	while read -r k; do
 		has "spool-layout(5) documents the ${t%_keys} key $k" spool-layout/spool-layout.5 \
 		    "^\.It Cm $k$"

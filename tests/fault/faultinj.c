@@ -1,7 +1,7 @@
 /*
  * spool-faultinj: fault injection for the end-to-end tests.  Linked into
  * build/.../tests/spoold-fault and tests/spoolctl-fault (never into the installed
- * programs), it wraps the entries of libspool's syscall table (lib/internal.h) from a
+ * programs), it wraps the entries of libspool's syscall table (lib/core/internal.h) from a
  * constructor, so that the real daemon fails chosen write system calls with chosen
  * errno values while orders flow: ENOSPC, EIO, EROFS, EDQUOT at the write sites of
  * status, history, moves, publishing, job.xml and the outbox.  With no rules it
@@ -111,7 +111,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 /*
  * The entries wrapped by shape; a new one is a line here.  The parameters must be

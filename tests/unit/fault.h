@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 struct fault {
 	long at;              /* fail the call with this number (1-based); 0: never */

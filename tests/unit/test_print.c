@@ -1,5 +1,5 @@
 /*
- * Unit tests: print queues and jobs (lib/print.c, [queue] in lib/conf.c): routing and
+ * Unit tests: print queues and jobs (lib/print/print.c, [queue] in lib/core/conf.c): routing and
  * the queue keys' errors, delivery windows, publishing an order's jobs into hot
  * folders (job.xml, JDF with an InfoBaseFolder) whole even when any syscall fails,
  * telling a printer to stop, purging PDFs, removing an item, and the reorder copy.
@@ -588,5 +588,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown),
 	};
 
+	spool_domain_init();    /* a removed order's jobs leave the hot folders */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests: stitching an item's page PDFs into chunk PDFs (lib/stitch.c), with the
+ * Unit tests: stitching an item's page PDFs into chunk PDFs (lib/print/stitch.c), with the
  * real example pages and with damaged ones made here from them.  The chunks are
  * checked by the qpdf program (--check, --show-npages) and, because --show-npages
  * only reads the stored count, by walking the page tree with libqpdf and reading each

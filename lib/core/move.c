@@ -190,6 +190,15 @@ out:
 	return r;
 }
 
+/* Set by the layer above (spool_domain_init): what a removal must also undo there. */
+static int (*remove_hook)(struct spool *, const char *, int *);
+
+void
+spool_on_remove(int (*fn)(struct spool *sp, const char *id, int *count))
+{
+	remove_hook = fn;
+}
+
 int
 spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
     const char *comment, struct spool_err *err)
@@ -252,7 +261,8 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 	}
 	r = 0;
 	/* its jobs leave the hot folders, so that no printer prints a removed order */
-	spool_order_unpublish(sp, id, &saved);
+	if (remove_hook != NULL)
+		remove_hook(sp, id, &saved);
 	/* What follows only frees space; if it fails, check and recovery finish it. */
 	if (pfd >= 0 && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], id, sp->dir[SPOOL_DIR_TMP],
 	    tmp) < 0) {

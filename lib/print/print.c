@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define JOBS_FILE "jobs"
 #define JOBS_FILE_MAX (1024 * 1024)

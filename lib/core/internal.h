@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "spool.h"
+#include "../spool.h"
 
 struct spool_sys {
 	int (*openat)(int, const char *, int, mode_t);
@@ -103,6 +103,8 @@ size_t text_escape(char *dst, size_t len, const char *src, size_t n, size_t room
  * not UTF-8.  The result is never longer than s.
  */
 int text_unescape(char *s);
+/* Letter-digit-hyphen labels separated by single dots, 1..253 characters. */
+int spool_domain_ok(const char *d);
 typedef void (*dir_report)(void *arg, enum spool_problem_kind kind, const char *path,
     const char *detail);
 /* Check every folder of the spool; calls fn for each problem, returns their number. */

@@ -32,7 +32,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
-#include "internal.h"
+#include "../core/internal.h"
 #include "xml.h"
 
 #define XML_MAX (1024 * 1024)

@@ -20,7 +20,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define TEMPLATE_MAX (64 * 1024)
 #define LINE_WANT 78             /* RFC 5322's SHOULD for header lines */
@@ -155,58 +155,6 @@ clean(struct mbuf *b, const char *s, size_t n, enum clean mode)
 			mb_char(b, '\n');
 		i += k;
 	}
-}
-
-/* ---- addresses ---------------------------------------------------------- */
-
-/* RFC 5322 atext: what a dot-atom may hold besides dots. */
-static int
-atext(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* Letter-digit-hyphen labels separated by single dots, 1..253 characters. */
-static int
-domain_ok(const char *d)
-{
-	size_t n = strlen(d), label = 0, i;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (i = 0; i <= n; i++) {
-		int c = (unsigned char)d[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || d[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-'))
-			return 0;
-		if (label == 0 && c == '-')
-			return 0;
-		label++;
-	}
-	return 1;
-}
-
-int
-spool_mail_addr_ok(const char *s)
-{
-	const char *at, *p;
-
-	if (s == NULL || strlen(s) > SPOOL_ADDR_MAX || (at = strchr(s, '@')) == NULL)
-		return 0;
-	/* a leading '-' could pass for an option to some program down the line */
-	if (at == s || at - s > 64 || s[0] == '.' || s[0] == '-' || at[-1] == '.')
-		return 0;
-	for (p = s; p < at; p++)
-		if (!(atext((unsigned char)*p) || (*p == '.' && p[1] != '.')))
-			return 0;
-	return domain_ok(at + 1);
 }
 
 /* ---- templates ---------------------------------------------------------- */
@@ -741,7 +689,7 @@ spool_mail_compose(const struct spool_mail *m, char **msg, size_t *len,
 	if (m->reply_to != NULL && !spool_mail_addr_ok(m->reply_to))
 		return failerr(err, EINVAL, "reply-to: not a plain address");
 	domain = m->domain != NULL ? m->domain : strchr(m->from, '@') + 1;
-	if (!domain_ok(domain))
+	if (!spool_domain_ok(domain))
 		return failerr(err, EINVAL, "'%.64s' is not a domain for Message-IDs", domain);
 	subject = clean_line(m->subject, &failed);
 	name = clean_line(m->to_name, &failed);

@@ -35,8 +35,8 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
-#include "internal.h"
-#include "xml.h"
+#include "../core/internal.h"
+#include "../bundle/xml.h"
 
 #define JOB_SCHEMA "schemas/job.xsd"
 #define JDF_NS "http://www.CIP4.org/JDFSchema_1_1"

@@ -3,7 +3,7 @@
  * are there, are real directories on one file system (rename(2) is the commit point
  * and cannot cross file systems), and are not writable by everyone.  A spool belongs
  * to a group (its folder's): init gives every folder that group and SPOOL_DIR_MODE,
- * and lib/check.c finds what has strayed from it.
+ * and check.c finds what has strayed from it.
  *
  * A spool handle keeps every folder open, so later operations use *at() calls
  * relative to descriptors and never rebuild paths from strings.

@@ -40,7 +40,7 @@
 #include <libxml/tree.h>
 #include <qpdf/qpdf-c.h>
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define UPLOAD_NAME "upload.xml"
 #define UPLOAD_MAX (1024 * 1024)

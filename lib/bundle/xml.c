@@ -16,7 +16,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
-#include "internal.h"
+#include "../core/internal.h"
 #include "xml.h"
 
 void

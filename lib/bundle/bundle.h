@@ -1,0 +1,101 @@
+/*
+ * libspool: bundles (order.xml, upload.xml) and submitting them.  Included by spool.h;
+ * see there for the error contract.
+ */
+#ifndef SPOOL_BUNDLE_BUNDLE_H
+#define SPOOL_BUNDLE_BUNDLE_H
+
+#include "../core/base.h"
+#include "../core/order.h"
+
+/* ---- bundles and submission -------------------------------------------- */
+
+struct spool_item {
+	char id[SPOOL_ID_MAX + 1];
+	char product[SPOOL_FIELD_MAX + 1];
+	char product_name[SPOOL_FIELD_MAX + 1];  /* from upload.xml, or "" */
+	char title[SPOOL_FIELD_MAX + 1];
+	int quantity;
+	char price[24];     /* as order.xml gives it ("39.90"), or "" */
+	int pages;          /* pages listed in its upload.xml, or 0 */
+	int complete;       /* its upload is complete (1 when there is no upload) */
+	int has_upload;
+};
+
+/* A file of a bundle to copy into orders/<id>/: from memory, or from the bundle. */
+struct spool_bfile {
+	char path[SPOOL_ID_MAX * 2 + 16];  /* relative: "order.xml", "items/1/p-001.pdf" */
+	char *data;                        /* the checked text, or NULL to copy the file */
+	size_t len;
+};
+
+#define SPOOL_LINES_MAX 8   /* lines of an address */
+
+struct spool_bundle {
+	struct spool_order order;
+	char phone[SPOOL_FIELD_MAX + 1];
+	char billing[SPOOL_LINES_MAX][SPOOL_FIELD_MAX + 1];
+	int nbilling;
+	char shipping[SPOOL_LINES_MAX][SPOOL_FIELD_MAX + 1];
+	int nshipping;
+	char invoice[SPOOL_ID_MAX + 1];  /* the order's file of role invoice, or "" */
+	char total[24];                  /* <total>, or "" */
+	char currency[4];                /* its currency ("EUR"), or "" */
+	int delayed;
+	int incomplete;
+	struct spool_item *items;
+	int nitems;
+	char **options;     /* option names set on the order or an item */
+	int noptions;
+	struct spool_bfile *files;
+	int nfiles;
+};
+
+/*
+ * Read and check a bundle (a directory; see spool-layout(5)) fully: XML well formed,
+ * no DOCTYPE, valid against the schemas, ids, no symlinks, every file named and present.
+ */
+int spool_bundle_read(int dirfd, const char *path, const struct spool_conf *conf,
+    struct spool_bundle **b, struct spool_err *err);
+/* Same, on a directory that is already open. */
+int spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **b,
+    struct spool_err *err);
+void spool_bundle_free(struct spool_bundle *b);
+/* Parse an order.xml or upload.xml from memory (for tests and fuzzing). */
+int spool_xml_check(const char *what, const char *buf, size_t len, struct spool_err *err);
+/*
+ * The items of a stored order, from orders/<id>/order.xml and its upload.xml files;
+ * *items is malloc'd (free it).
+ */
+int spool_items_read(struct spool *sp, const char *id, struct spool_item **items, int *n,
+    struct spool_err *err);
+/*
+ * A stored order as its bundle said: order.xml and the items' upload.xml files (no
+ * files list).  Free it with spool_bundle_free.
+ */
+int spool_order_load(struct spool *sp, const char *id, struct spool_bundle **b,
+    struct spool_err *err);
+/* The state a new order enters, from the workflow's entry rules. */
+int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b);
+
+/*
+ * Submit a bundle (dirfd/bundle; AT_FDCWD for a path): check it, stage its files
+ * under tmp/, and make the order appear in its entry state with one rename.  id
+ * overrides the bundle's id when not NULL.
+ * The id of the new order is copied into out_id (SPOOL_ID_MAX + 1 bytes).
+ */
+int spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, char *out_id, int *out_state, struct spool_err *err);
+
+/*
+ * Reorder: copy an order into a new one, "<id>-r<nth>" (or, when nth is 0, the first
+ * free "<id>-rN"; the id is copied into newid, SPOOL_ID_MAX + 1 bytes), submitted
+ * through the entry rules with its payment delayed, placed now and without the
+ * invoice.  The uploads are hard links (they are never written again, so sharing
+ * them is safe); chunks are not copied, the copy stitches its own.  An order of that
+ * id that exists already gives EEXIST: a copy made before a crash.
+ */
+int spool_order_copy(struct spool *sp, const char *id, const char *who, int nth, char *newid,
+    int *out_state, struct spool_err *err);
+
+#endif
