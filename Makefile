@@ -85,22 +85,23 @@ all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold
 
 $(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
 
 $(B)/obj/embed.c: mk/embed $(EMBED:%=spool-layout/%)
 	@mkdir -p $(@D)
 	mk/embed $@ $(foreach f,$(EMBED),$(f)=spool-layout/$(f))
 
 $(B)/obj/embed.o: $(B)/obj/embed.c $(LIB_H)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
 
 $(B)/libspool.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(B)/libspool.so.$(SOVERSION): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libspool.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) \
-		$(DEPS_LIBS)
+# The exported symbols are those of the version script, which mk/exports checks.
+$(B)/libspool.so.$(SOVERSION): $(LIB_OBJ) lib/libspool.map
+	$(CC) -shared -Wl,-soname,libspool.so.$(SOVERSION) \
+		-Wl,--version-script=lib/libspool.map $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEPS_LIBS)
 
 $(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)

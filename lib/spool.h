@@ -19,6 +19,10 @@
 #ifndef SPOOL_H
 #define SPOOL_H
 
+/* What these headers declare is the API: exported from libspool.so (lib/libspool.map);
+ * the rest of the library is built hidden (-fvisibility=hidden). */
+#pragma GCC visibility push(default)
+
 /* the core: the protocol, and nothing of print or mail */
 #include "core/base.h"
 #include "core/text.h"
@@ -42,5 +46,7 @@
  * the first spool_open: without it, removing an order leaves its print jobs behind.
  */
 void spool_domain_init(void);
+
+#pragma GCC visibility pop
 
 #endif
