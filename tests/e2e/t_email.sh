@@ -66,7 +66,7 @@ until_ "2004 schedules itself" 10 in_state "$P" 2004 scheduled
 rc 0 "process 2004, whose production never finishes" $S -d "$P" process 2004
 until_ "after the timer (3s here) it is in sent" 15 in_state "$P" 2004 sent
 has "the timer moved it" "$P/orders/2004/history" "	system	sending	sent	after 3s in sending$"
-check "and the hung producer was stopped" sh -c "! pgrep -f 'handlers/email-sen[d] 2004' >/dev/null"
+until_ "and the hung producer was stopped" 10 sh -c "! pgrep -f 'handlers/email-sen[d] 2004' >/dev/null"
 check "spoold stops cleanly" stop_spoold
 rc 0 "the spool is clean" $S -d "$P" check
 done_testing

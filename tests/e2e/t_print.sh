@@ -30,6 +30,8 @@ cp "$ch/1/chunks/content.pdf" "$T/first.pdf"
 # a corrupt page: the order fails (10), with qpdf's message
 rc 0 "submit 1005, a copy of 1001" $S -d "$P" submit --id 1005 "$EX/print/1001"
 until_ "1005 is stitched too" 30 grep -q "attempt 1 succeeded" "$P/orders/1005/history"
+# and published: a move while the publish runs would leave it one publish short below
+until_ "and published" 30 grep -q "job 1005-1-press published" "$P/orders/1005/history"
 rc 0 "the admin sends it to failed" $S -d "$P" mv 1005 failed -m "recheck pages"
 printf 'this is not a PDF\n' >"$P/orders/1005/items/1/page-003.pdf"
 rc 0 "and back to queued, with page 3 now corrupt" $S -d "$P" requeue 1005
