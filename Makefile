@@ -52,7 +52,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # libspool in layers, arrows only going down (ARCHITECTURE.md): the core knows the
 # protocol; bundle, print and mail stand on it.
-LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/publish.c lib/core/order.c \
+LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/core/publish.c lib/core/order.c \
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
 	lib/core/journal.c
 LIB_DOMAIN = lib/bundle/xml.c lib/bundle/bundle.c lib/print/stitch.c lib/print/jobxml.c \

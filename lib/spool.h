@@ -28,6 +28,7 @@
 #include "core/text.h"
 #include "core/conf.h"
 #include "core/layout.h"
+#include "core/names.h"
 #include "core/publish.h"
 #include "core/order.h"
 #include "core/move.h"

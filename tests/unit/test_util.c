@@ -147,6 +147,49 @@ test_fmt_truncation(void **state)
 	assert_int_equal(errno, ENAMETOOLONG);
 }
 
+/* the names of the format: each as spool-layout(5) spells it, and nothing past buf */
+static void
+test_names(void **state)
+{
+	static const struct { enum spool_file f; const char *arg, *want; } t[] = {
+		{ SPOOL_F_ORDER_NAME, "1001", "1001.order" },
+		{ SPOOL_F_STATE, "paid", "state/paid" },
+		{ SPOOL_F_ORDER_DIR, "1001", "orders/1001" },
+		{ SPOOL_F_STATUS, "1001", "orders/1001/status" },
+		{ SPOOL_F_HISTORY, "1001", "orders/1001/history" },
+		{ SPOOL_F_ERROR, "1001", "orders/1001/error" },
+		{ SPOOL_F_JOBS, "1001", "orders/1001/jobs" },
+		{ SPOOL_F_INCOMING, NULL, "incoming" },
+		{ SPOOL_F_INCOMING, "b1", "incoming/b1" },
+		{ SPOOL_F_CORRUPT, "x", "corrupt/x" },
+		{ SPOOL_F_OUTBOX_NEW, NULL, "outbox/new" },
+		{ SPOOL_F_OUTBOX_SENT, "m.eml", "outbox/sent/m.eml" },
+		{ SPOOL_F_OUTBOX_FAILED, NULL, "outbox/failed" },
+		{ SPOOL_F_REASON, "m.eml", "m.eml.reason" },
+		{ SPOOL_F_KICK, NULL, "run/kick" },
+		{ SPOOL_F_SPOOLD_LOCK, NULL, "run/spoold.lock" },
+		{ SPOOL_F_MAILER_LOCK, NULL, "run/mailer.lock" },
+		{ SPOOL_F_JOURNAL, NULL, "run/journal" },
+		{ SPOOL_F_RESERVE, NULL, "run/reserve" },
+	};
+	char buf[SPOOL_PATH_MAX], small[8], id[SPOOL_ID_MAX + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		assert_string_equal(spool_name(t[i].f, t[i].arg, buf, sizeof buf), t[i].want);
+	assert_string_equal(spool_name(SPOOL_F_STATUS, "1001", small, sizeof small), "?");
+	assert_string_equal(spool_name((enum spool_file)99, "x", buf, sizeof buf), "?");
+	assert_string_equal(spool_basename(SPOOL_F_STATUS), "status");
+	assert_string_equal(spool_basename(SPOOL_F_OUTBOX_NEW), "new");
+	assert_string_equal(spool_basename(SPOOL_F_INCOMING), "incoming");
+	assert_string_equal(spool_basename(SPOOL_F_JOURNAL), "journal");
+	assert_true(spool_order_name_id("1001.order", id));
+	assert_string_equal(id, "1001");
+	assert_false(spool_order_name_id("1001.orders", id));
+	assert_false(spool_order_name_id(".order", id));
+}
+
 int
 main(void)
 {
@@ -158,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_text_ok),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_fmt_truncation),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

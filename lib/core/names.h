@@ -1,0 +1,47 @@
+/*
+ * libspool: the names of the format (spool-layout(5)) for programs that build a path
+ * or name a file in a message, so that only libspool spells them.  Included by
+ * spool.h; see there for the error contract.
+ */
+#ifndef SPOOL_CORE_NAMES_H
+#define SPOOL_CORE_NAMES_H
+
+#include "base.h"
+
+/* ---- names of the format ------------------------------------------------ */
+
+/* A file or folder of a spool; ARG is what the comment puts in capitals. */
+enum spool_file {
+	SPOOL_F_ORDER_NAME,   /* ARG.order: an order file's name in its state folder */
+	SPOOL_F_STATE,        /* state/ARG: a state folder */
+	SPOOL_F_ORDER_DIR,    /* orders/ARG: an order's folder */
+	SPOOL_F_STATUS,       /* orders/ARG/status */
+	SPOOL_F_HISTORY,      /* orders/ARG/history */
+	SPOOL_F_ERROR,        /* orders/ARG/error */
+	SPOOL_F_JOBS,         /* orders/ARG/jobs */
+	SPOOL_F_INCOMING,     /* incoming/ARG, or incoming when ARG is NULL */
+	SPOOL_F_CORRUPT,      /* corrupt/ARG, or corrupt */
+	SPOOL_F_OUTBOX_NEW,   /* outbox/new/ARG, or outbox/new */
+	SPOOL_F_OUTBOX_SENT,  /* outbox/sent/ARG, or outbox/sent */
+	SPOOL_F_OUTBOX_FAILED, /* outbox/failed/ARG, or outbox/failed */
+	SPOOL_F_REASON,       /* ARG.reason: why the file ARG of corrupt/ or outbox/failed/ is there */
+	SPOOL_F_KICK,         /* run/kick */
+	SPOOL_F_SPOOLD_LOCK,  /* run/spoold.lock */
+	SPOOL_F_MAILER_LOCK,  /* run/mailer.lock */
+	SPOOL_F_JOURNAL,      /* run/journal */
+	SPOOL_F_RESERVE,      /* run/reserve */
+};
+#define SPOOL_PATH_MAX 512    /* enough for any name above with an id or a file name */
+
+/*
+ * The path of f relative to the spool's folder (its base name for SPOOL_F_ORDER_NAME
+ * and SPOOL_F_REASON), into buf; returns buf, or "?" when it does not fit or f is
+ * unknown.  Formats only: nothing is checked on disk.
+ */
+const char *spool_name(enum spool_file f, const char *arg, char *buf, size_t len);
+/* The part of spool_name(f, ...) after the folder: "status", "journal", "new". */
+const char *spool_basename(enum spool_file f);
+/* 1 and the id in id (SPOOL_ID_MAX + 1 bytes) if name is an order file's name. */
+int spool_order_name_id(const char *name, char *id);
+
+#endif
