@@ -1,0 +1,372 @@
+/*
+ * The commands that read the spool as a whole: ls (the orders, by state, date or
+ * text), stats (count and oldest age per state) and workflow (its states and
+ * transitions).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "spoolctl.h"
+
+/* "3d4h", "12m", "40s": an age a person can read. */
+static char *
+age(long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(buf, len, "%ldd%ldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%ldh%ldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%ldm%lds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%lds", s);
+	return buf;
+}
+
+struct row {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+	time_t placed, since;
+};
+
+struct ls {
+	struct spool *sp;
+	time_t since, until;
+	int has_since, has_until;
+	struct row *rows;
+	size_t n, cap;
+};
+
+static int
+ls_add(void *arg, const struct spool_ent *e)
+{
+	struct ls *l = arg;
+	struct row *r;
+
+	if ((l->has_since && e->placed.tv_sec < l->since) ||
+	    (l->has_until && e->placed.tv_sec >= l->until))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		if ((r = realloc(l->rows, cap * sizeof *r)) == NULL)
+			die(SPOOL_EX_TEMPFAIL, "out of memory");
+		l->rows = r;
+		l->cap = cap;
+	}
+	r = &l->rows[l->n++];
+	memcpy(r->id, e->id, strlen(e->id) + 1);
+	r->state = e->state;
+	r->placed = e->placed.tv_sec;
+	r->since = e->since.tv_sec;
+	return 0;
+}
+
+static int
+by_placed(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->placed != y->placed)
+		return x->placed < y->placed ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Case-insensitive substring search for --search. */
+static int
+contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+int
+cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' }, { "search", required_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' }, { "long", no_argument, NULL, 'l' }, { 0 }
+	};
+	const char *search = NULL;
+	struct ls l = { 0 };
+	const struct spool_conf *conf;
+	uint64_t mask = 0;
+	struct json j;
+	char *states[SPOOL_STATES_MAX];
+	int c, nstates = 0, json = 0, lng = 0, i;
+	size_t k;
+
+	while ((c = getopt_long(argc, argv, "s:S:U:q:jl", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (nstates == SPOOL_STATES_MAX)
+				usage();
+			states[nstates++] = optarg;
+			break;
+		case 'S':
+			l.since = time_arg("--since", optarg, 0);
+			l.has_since = 1;
+			break;
+		case 'U':
+			l.until = time_arg("--until", optarg, 1);
+			l.has_until = 1;
+			break;
+		case 'q':
+			search = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'l':
+			lng = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	l.sp = open_spool();
+	conf = spool_conf(l.sp);
+	for (i = 0; i < nstates; i++)
+		mask |= (uint64_t)1 << state_arg(conf, states[i]);
+	if (spool_walk(l.sp, mask, 1, ls_add, &l) < 0)
+		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
+	qsort(l.rows, l.n, sizeof *l.rows, by_placed);
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	}
+	for (k = 0; k < l.n; k++) {
+		const struct row *r = &l.rows[k];
+		const struct spool_state *s = &conf->states[r->state];
+		struct spool_order o;
+		char t1[32], t2[32], cust[SPOOL_FIELD_MAX * 4 + 4];
+		int have = 0;
+
+		if (search != NULL || lng) {
+			have = spool_order_read(l.sp, r->id, r->state, &o, NULL) == 0;
+			if (search != NULL && !contains(r->id, search) &&
+			    !(have && (contains(o.customer, search) || contains(o.email, search))))
+				continue;
+		}
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "id", r->id);
+			json_kstr(&j, "state", s->name);
+			json_key(&j, "code");
+			if (s->code >= 0)
+				json_int(&j, s->code);
+			else
+				json_null(&j);
+			json_kstr(&j, "placed", spool_time_fmt(r->placed, t1, sizeof t1));
+			json_kstr(&j, "since", spool_time_fmt(r->since, t2, sizeof t2));
+			if (have) {
+				json_kstr(&j, "customer", o.customer);
+				json_kstr(&j, "email", o.email);
+			}
+			json_end(&j, '}');
+			continue;
+		}
+		printf("%-20s %-18s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
+		if (lng)
+			printf("  %s  %s", spool_time_fmt(r->since, t2, sizeof t2),
+			    have ? spool_escape(cust, sizeof cust, o.customer) : "?");
+		putchar('\n');
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_done(&j);
+	}
+	free(l.rows);
+	close_spool();
+	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
+}
+
+struct stat_row {
+	long count;
+	time_t oldest, longest;
+};
+
+static int
+stats_add(void *arg, const struct spool_ent *e)
+{
+	struct stat_row *r = &((struct stat_row *)arg)[e->state];
+
+	if (r->count++ == 0 || e->placed.tv_sec < r->oldest)
+		r->oldest = e->placed.tv_sec;
+	if (r->count == 1 || e->since.tv_sec < r->longest)
+		r->longest = e->since.tv_sec;
+	return 0;
+}
+
+int
+cmd_stats(int argc, char **argv)
+{
+	struct stat_row rows[SPOOL_STATES_MAX];
+	const struct spool_conf *conf;
+	struct spool *sp;
+	struct json j;
+	char code[16], a1[32], a2[32];
+	time_t now = time(NULL);
+	long total = 0;
+	int json, i;
+
+	if (json_flag(argc, argv, &json) != argc)
+		usage();
+	sp = open_spool();
+	conf = spool_conf(sp);
+	memset(rows, 0, sizeof rows);
+	if (spool_walk(sp, 0, 1, stats_add, rows) < 0)
+		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	} else
+		printf("%-20s %5s %9s %10s %10s\n", "STATE", "CODE", "COUNT", "OLDEST", "WAITING");
+	for (i = 0; i < conf->nstates; i++) {
+		const struct spool_state *s = &conf->states[i];
+		struct stat_row *r = &rows[i];
+
+		total += r->count;
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "state", s->name);
+			json_key(&j, "code");
+			if (s->code >= 0)
+				json_int(&j, s->code);
+			else
+				json_null(&j);
+			json_kint(&j, "count", r->count);
+			json_key(&j, "oldest_age");
+			if (r->count)
+				json_int(&j, (long long)(now - r->oldest));
+			else
+				json_null(&j);
+			json_key(&j, "longest_wait");
+			if (r->count)
+				json_int(&j, (long long)(now - r->longest));
+			else
+				json_null(&j);
+			json_end(&j, '}');
+			continue;
+		}
+		snprintf(code, sizeof code, "%d", s->code);
+		printf("%-20s %5s %9ld %10s", s->name, s->code >= 0 ? code : "-", r->count,
+		    r->count ? age((long)(now - r->oldest), a1, sizeof a1) : "-");
+		printf(" %10s\n", r->count ? age((long)(now - r->longest), a2, sizeof a2) : "-");
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_done(&j);
+	} else
+		printf("%-20s %5s %9ld\n", "total", "", total);
+	close_spool();
+	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
+}
+
+int
+cmd_workflow(int argc, char **argv)
+{
+	const struct spool_conf *conf;
+	struct spool *sp;
+	struct json j;
+	char esc[SPOOL_FIELD_MAX * 4];
+	int json, i, k;
+	unsigned a;
+
+	if (json_flag(argc, argv, &json) != argc)
+		usage();
+	sp = open_spool();
+	conf = spool_conf(sp);
+	if (json) {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "workflow", conf->workflow);
+		json_key(&j, "states");
+		json_arr(&j);
+		for (i = 0; i < conf->nstates; i++) {
+			json_obj(&j);
+			json_kstr(&j, "name", conf->states[i].name);
+			json_kstr(&j, "display", conf->states[i].display);
+			json_key(&j, "code");
+			if (conf->states[i].code >= 0)
+				json_int(&j, conf->states[i].code);
+			else
+				json_null(&j);
+			json_end(&j, '}');
+		}
+		json_end(&j, ']');
+		json_key(&j, "transitions");
+		json_arr(&j);
+	} else {
+		printf("workflow %s\nstates\n", conf->workflow);
+		for (i = 0; i < conf->nstates; i++) {
+			const struct spool_state *s = &conf->states[i];
+			printf("  %-20s", s->name);
+			if (s->code >= 0)
+				printf(" %3d", s->code);
+			else
+				printf("    ");
+			printf("  %s%s\n", spool_escape(esc, sizeof esc, s->display),
+			    s->final ? " (final)" : "");
+		}
+		printf("transitions\n");
+	}
+	for (i = 0; i < conf->ntransitions; i++) {
+		const struct spool_transition *t = &conf->transitions[i];
+
+		if (json) {
+			json_obj(&j);
+			json_kstr(&j, "name", t->name);
+			json_key(&j, "from");
+			json_arr(&j);
+		} else
+			printf("  %-20s", t->name);
+		for (k = 0; k < conf->nstates; k++)
+			if (t->from & ((uint64_t)1 << k)) {
+				if (json)
+					json_str(&j, conf->states[k].name);
+				else
+					printf(" %s", conf->states[k].name);
+			}
+		if (json) {
+			json_end(&j, ']');
+			json_kstr(&j, "to", conf->states[t->to].name);
+			json_key(&j, "actors");
+			json_arr(&j);
+		} else
+			printf(" -> %s  (", conf->states[t->to].name);
+		for (a = 1, k = 0; a <= SPOOL_ACTOR_STORE; a <<= 1)
+			if (t->actors & a) {
+				if (json)
+					json_str(&j, spool_actor_name(a));
+				else
+					printf("%s%s", k++ ? " " : "", spool_actor_name(a));
+			}
+		if (json) {
+			json_end(&j, ']');
+			json_end(&j, '}');
+		} else
+			printf(")\n");
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_end(&j, '}');
+		json_done(&j);
+	}
+	close_spool();
+	return 0;
+}
+
