@@ -163,7 +163,7 @@ cmd_rm(int argc, char **argv)
 {
 	struct spool_err err;
 	struct spool *sp;
-	int i, rc = 0;
+	int i, r, rc = 0;
 
 	i = comment_flag(argc, argv);
 	if (i >= argc)
@@ -172,27 +172,20 @@ cmd_rm(int argc, char **argv)
 	for (; i < argc; i++) {
 		char *item = strchr(argv[i], '/');
 
-		if (item != NULL) {
-			/* ID/ITEM: the item's PDFs, everywhere; the order stays */
+		/* ID/ITEM: the item's PDFs, everywhere; the order stays */
+		if (item != NULL)
 			*item++ = '\0';
-			if (!id_arg(argv[i]) || !id_arg(item)) {
-				if (rc == 0)
-					rc = SPOOL_EX_USAGE;
-			} else if (spool_item_remove(sp, argv[i], item, SPOOL_ACTOR_ADMIN, who, &err) < 0) {
-				warnx_("%s", err.msg);
-				if (rc == 0)
-					rc = excode(errno);
-			}
-			continue;
-		}
-		if (!id_arg(argv[i])) {
-			if (rc == 0)
-				rc = SPOOL_EX_USAGE;
-		} else if (spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err) < 0) {
+		if (!id_arg(argv[i]) || (item != NULL && !id_arg(item)))
+			r = SPOOL_EX_USAGE;
+		else if ((item != NULL ?
+		    spool_item_remove(sp, argv[i], item, SPOOL_ACTOR_ADMIN, who, &err) :
+		    spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err)) < 0) {
 			warnx_("%s", err.msg);
-			if (rc == 0)
-				rc = excode(errno);
-		}
+			r = excode(errno);
+		} else
+			r = 0;
+		if (rc == 0)
+			rc = r;
 	}
 	close_spool();
 	return rc;

@@ -165,11 +165,7 @@ cmd_ls(int argc, char **argv)
 			json_obj(&j);
 			json_kstr(&j, "id", r->id);
 			json_kstr(&j, "state", s->name);
-			json_key(&j, "code");
-			if (s->code >= 0)
-				json_int(&j, s->code);
-			else
-				json_null(&j);
+			json_kint_or_null(&j, "code", s->code >= 0, s->code);
 			json_kstr(&j, "placed", spool_time_fmt(r->placed, t1, sizeof t1));
 			json_kstr(&j, "since", spool_time_fmt(r->since, t2, sizeof t2));
 			if (have) {
@@ -243,22 +239,10 @@ cmd_stats(int argc, char **argv)
 		if (json) {
 			json_obj(&j);
 			json_kstr(&j, "state", s->name);
-			json_key(&j, "code");
-			if (s->code >= 0)
-				json_int(&j, s->code);
-			else
-				json_null(&j);
+			json_kint_or_null(&j, "code", s->code >= 0, s->code);
 			json_kint(&j, "count", r->count);
-			json_key(&j, "oldest_age");
-			if (r->count)
-				json_int(&j, (long long)(now - r->oldest));
-			else
-				json_null(&j);
-			json_key(&j, "longest_wait");
-			if (r->count)
-				json_int(&j, (long long)(now - r->longest));
-			else
-				json_null(&j);
+			json_kint_or_null(&j, "oldest_age", r->count != 0, (long long)(now - r->oldest));
+			json_kint_or_null(&j, "longest_wait", r->count != 0, (long long)(now - r->longest));
 			json_end(&j, '}');
 			continue;
 		}
@@ -300,11 +284,7 @@ cmd_workflow(int argc, char **argv)
 			json_obj(&j);
 			json_kstr(&j, "name", conf->states[i].name);
 			json_kstr(&j, "display", conf->states[i].display);
-			json_key(&j, "code");
-			if (conf->states[i].code >= 0)
-				json_int(&j, conf->states[i].code);
-			else
-				json_null(&j);
+			json_kint_or_null(&j, "code", conf->states[i].code >= 0, conf->states[i].code);
 			json_end(&j, '}');
 		}
 		json_end(&j, ']');

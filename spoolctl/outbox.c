@@ -152,8 +152,7 @@ outbox_retry(struct spool *sp, int argc, char **argv)
 	close(nfd);
 	close(ffd);
 	/* a due time changed in new/ rings no bell: ask spoold to look */
-	if (spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), "kick", spool_dirfd(sp, SPOOL_DIR_TMP),
-	    "", 0, NULL) < 0)
+	if (ring_spoold(sp) < 0)
 		warnx_("cannot write %s/run/kick: %s", spooldir, strerror(errno));
 	return rc;
 }

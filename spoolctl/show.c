@@ -219,11 +219,7 @@ cmd_show(int argc, char **argv)
 		json_kstr(&j, "id", o.id);
 		json_kstr(&j, "state", s->name);
 		json_kstr(&j, "display", s->display);
-		json_key(&j, "code");
-		if (s->code >= 0)
-			json_int(&j, s->code);
-		else
-			json_null(&j);
+		json_kint_or_null(&j, "code", s->code >= 0, s->code);
 		json_kstr(&j, "workflow", o.workflow);
 		json_kstr(&j, "placed", spool_time_fmt(o.placed, t1, sizeof t1));
 		json_kstr(&j, "submitted", spool_time_fmt(o.submitted, t2, sizeof t2));

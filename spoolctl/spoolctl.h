@@ -37,19 +37,15 @@ int cmp_names(const void *a, const void *b);
 int comment_flag(int argc, char **argv);
 int run_transition(struct spool *sp, const char *name, int argc, char **argv, int i);
 
+/* upkeep.c: write run/kick, spoold's bell for a rescan; 0, or -1 with errno set. */
+int ring_spoold(struct spool *sp);
+
 /* The commands: argv[0] is the command's name; each returns its exit code. */
-int cmd_init(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_kick(int argc, char **argv);
-int cmd_submit(int argc, char **argv);
-int cmd_mv(int argc, char **argv);
-int cmd_do(int argc, char **argv);
-int cmd_rm(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_workflow(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_outbox(int argc, char **argv);
+typedef int cmd_fn(int argc, char **argv);
+cmd_fn cmd_init, cmd_check, cmd_kick;                  /* upkeep.c */
+cmd_fn cmd_submit, cmd_mv, cmd_do, cmd_rm;             /* change.c */
+cmd_fn cmd_ls, cmd_stats, cmd_workflow;                /* list.c */
+cmd_fn cmd_show, cmd_history;                          /* show.c */
+cmd_fn cmd_outbox;                                     /* outbox.c */
 
 #endif

@@ -148,6 +148,13 @@ cmd_check(int argc, char **argv)
 
 /* Ask spoold for a rescan: it watches run/ for a file named kick. */
 int
+ring_spoold(struct spool *sp)
+{
+	return spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), "kick", spool_dirfd(sp, SPOOL_DIR_TMP),
+	    "", 0, NULL);
+}
+
+int
 cmd_kick(int argc, char **argv)
 {
 	struct spool *sp;
@@ -156,8 +163,7 @@ cmd_kick(int argc, char **argv)
 	if (argc != 1)
 		usage();
 	sp = open_spool();
-	if (spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), "kick", spool_dirfd(sp, SPOOL_DIR_TMP),
-	    "", 0, NULL) < 0)
+	if (ring_spoold(sp) < 0)
 		die(excode(errno), "cannot write %s/run/kick: %s", spooldir, strerror(errno));
 	close_spool();
 	return 0;
