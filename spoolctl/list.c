@@ -36,10 +36,17 @@ struct row {
 	time_t placed, since;
 };
 
+/* ls: its options, then the orders it found. */
 struct ls {
 	struct spool *sp;
+	const struct spool_conf *conf;
+	char *states[SPOOL_STATES_MAX];
+	int nstates;
 	time_t since, until;
 	int has_since, has_until;
+	const char *search;
+	int json, lng;
+	struct json *j;         /* the document, with --json */
 	struct row *rows;
 	size_t n, cap;
 };
@@ -90,46 +97,40 @@ contains(const char *hay, const char *needle)
 	return n == 0;
 }
 
-int
-cmd_ls(int argc, char **argv)
+/* The options of ls into l; a usage error exits. */
+static void
+ls_opts(int argc, char **argv, struct ls *l)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' }, { "search", required_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' }, { "long", no_argument, NULL, 'l' }, { 0 }
 	};
-	const char *search = NULL;
-	struct ls l = { 0 };
-	const struct spool_conf *conf;
-	uint64_t mask = 0;
-	struct json j;
-	char *states[SPOOL_STATES_MAX];
-	int c, nstates = 0, json = 0, lng = 0, i;
-	size_t k;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "s:S:U:q:jl", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (nstates == SPOOL_STATES_MAX)
+			if (l->nstates == SPOOL_STATES_MAX)
 				usage();
-			states[nstates++] = optarg;
+			l->states[l->nstates++] = optarg;
 			break;
 		case 'S':
-			l.since = time_arg("--since", optarg, 0);
-			l.has_since = 1;
+			l->since = time_arg("--since", optarg, 0);
+			l->has_since = 1;
 			break;
 		case 'U':
-			l.until = time_arg("--until", optarg, 1);
-			l.has_until = 1;
+			l->until = time_arg("--until", optarg, 1);
+			l->has_until = 1;
 			break;
 		case 'q':
-			search = optarg;
+			l->search = optarg;
 			break;
 		case 'j':
-			json = 1;
+			l->json = 1;
 			break;
 		case 'l':
-			lng = 1;
+			l->lng = 1;
 			break;
 		default:
 			usage();
@@ -137,51 +138,69 @@ cmd_ls(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+}
+
+/* One order's line, or object with --json; nothing if --search does not find it. */
+static void
+ls_print(const struct ls *l, const struct row *r)
+{
+	const struct spool_state *s = &l->conf->states[r->state];
+	struct spool_order o;
+	char t1[32], t2[32], cust[SPOOL_FIELD_MAX * 4 + 4];
+	int have = 0;
+
+	if (l->search != NULL || l->lng) {
+		have = spool_order_read(l->sp, r->id, r->state, &o, NULL) == 0;
+		if (l->search != NULL && !contains(r->id, l->search) &&
+		    !(have && (contains(o.customer, l->search) || contains(o.email, l->search))))
+			return;
+	}
+	if (l->j != NULL) {
+		json_obj(l->j);
+		json_kstr(l->j, "id", r->id);
+		json_kstr(l->j, "state", s->name);
+		json_kint_or_null(l->j, "code", s->code >= 0, s->code);
+		json_kstr(l->j, "placed", spool_time_fmt(r->placed, t1, sizeof t1));
+		json_kstr(l->j, "since", spool_time_fmt(r->since, t2, sizeof t2));
+		if (have) {
+			json_kstr(l->j, "customer", o.customer);
+			json_kstr(l->j, "email", o.email);
+		}
+		json_end(l->j, '}');
+		return;
+	}
+	printf("%-20s %-18s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
+	if (l->lng)
+		printf("  %s  %s", spool_time_fmt(r->since, t2, sizeof t2),
+		    have ? spool_escape(cust, sizeof cust, o.customer) : "?");
+	putchar('\n');
+}
+
+int
+cmd_ls(int argc, char **argv)
+{
+	struct ls l = { 0 };
+	uint64_t mask = 0;
+	struct json j;
+	size_t k;
+	int i;
+
+	ls_opts(argc, argv, &l);
 	l.sp = open_spool();
-	conf = spool_conf(l.sp);
-	for (i = 0; i < nstates; i++)
-		mask |= (uint64_t)1 << state_arg(conf, states[i]);
+	l.conf = spool_conf(l.sp);
+	for (i = 0; i < l.nstates; i++)
+		mask |= (uint64_t)1 << state_arg(l.conf, l.states[i]);
 	if (spool_walk(l.sp, mask, 1, ls_add, &l) < 0)
 		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
 	qsort(l.rows, l.n, sizeof *l.rows, by_placed);
-	if (json) {
+	if (l.json) {
 		json_init(&j, stdout);
 		json_arr(&j);
+		l.j = &j;
 	}
-	for (k = 0; k < l.n; k++) {
-		const struct row *r = &l.rows[k];
-		const struct spool_state *s = &conf->states[r->state];
-		struct spool_order o;
-		char t1[32], t2[32], cust[SPOOL_FIELD_MAX * 4 + 4];
-		int have = 0;
-
-		if (search != NULL || lng) {
-			have = spool_order_read(l.sp, r->id, r->state, &o, NULL) == 0;
-			if (search != NULL && !contains(r->id, search) &&
-			    !(have && (contains(o.customer, search) || contains(o.email, search))))
-				continue;
-		}
-		if (json) {
-			json_obj(&j);
-			json_kstr(&j, "id", r->id);
-			json_kstr(&j, "state", s->name);
-			json_kint_or_null(&j, "code", s->code >= 0, s->code);
-			json_kstr(&j, "placed", spool_time_fmt(r->placed, t1, sizeof t1));
-			json_kstr(&j, "since", spool_time_fmt(r->since, t2, sizeof t2));
-			if (have) {
-				json_kstr(&j, "customer", o.customer);
-				json_kstr(&j, "email", o.email);
-			}
-			json_end(&j, '}');
-			continue;
-		}
-		printf("%-20s %-18s %s", r->id, s->name, spool_time_fmt(r->placed, t1, sizeof t1));
-		if (lng)
-			printf("  %s  %s", spool_time_fmt(r->since, t2, sizeof t2),
-			    have ? spool_escape(cust, sizeof cust, o.customer) : "?");
-		putchar('\n');
-	}
-	if (json) {
+	for (k = 0; k < l.n; k++)
+		ls_print(&l, &l.rows[k]);
+	if (l.json) {
 		json_end(&j, ']');
 		json_done(&j);
 	}
@@ -260,15 +279,93 @@ cmd_stats(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : SPOOL_EX_FAIL;
 }
 
+/* The name and states; then the transitions' list is opened (or headed). */
+static void
+workflow_states(const struct spool_conf *conf, struct json *j)
+{
+	char esc[SPOOL_FIELD_MAX * 4];
+	int i;
+
+	if (j != NULL) {
+		json_kstr(j, "workflow", conf->workflow);
+		json_key(j, "states");
+		json_arr(j);
+		for (i = 0; i < conf->nstates; i++) {
+			json_obj(j);
+			json_kstr(j, "name", conf->states[i].name);
+			json_kstr(j, "display", conf->states[i].display);
+			json_kint_or_null(j, "code", conf->states[i].code >= 0, conf->states[i].code);
+			json_end(j, '}');
+		}
+		json_end(j, ']');
+		json_key(j, "transitions");
+		json_arr(j);
+		return;
+	}
+	printf("workflow %s\nstates\n", conf->workflow);
+	for (i = 0; i < conf->nstates; i++) {
+		const struct spool_state *s = &conf->states[i];
+		printf("  %-20s", s->name);
+		if (s->code >= 0)
+			printf(" %3d", s->code);
+		else
+			printf("    ");
+		printf("  %s%s\n", spool_escape(esc, sizeof esc, s->display),
+		    s->final ? " (final)" : "");
+	}
+	printf("transitions\n");
+}
+
+/* A transition: its name, the states it starts from, where it goes, who may take it. */
+static void
+workflow_transition(const struct spool_conf *conf, const struct spool_transition *t,
+    struct json *j)
+{
+	unsigned a;
+	int k;
+
+	if (j != NULL) {
+		json_obj(j);
+		json_kstr(j, "name", t->name);
+		json_key(j, "from");
+		json_arr(j);
+	} else
+		printf("  %-20s", t->name);
+	for (k = 0; k < conf->nstates; k++)
+		if (t->from & ((uint64_t)1 << k)) {
+			if (j != NULL)
+				json_str(j, conf->states[k].name);
+			else
+				printf(" %s", conf->states[k].name);
+		}
+	if (j != NULL) {
+		json_end(j, ']');
+		json_kstr(j, "to", conf->states[t->to].name);
+		json_key(j, "actors");
+		json_arr(j);
+	} else
+		printf(" -> %s  (", conf->states[t->to].name);
+	for (a = 1, k = 0; a <= SPOOL_ACTOR_STORE; a <<= 1)
+		if (t->actors & a) {
+			if (j != NULL)
+				json_str(j, spool_actor_name(a));
+			else
+				printf("%s%s", k++ ? " " : "", spool_actor_name(a));
+		}
+	if (j != NULL) {
+		json_end(j, ']');
+		json_end(j, '}');
+	} else
+		printf(")\n");
+}
+
 int
 cmd_workflow(int argc, char **argv)
 {
 	const struct spool_conf *conf;
 	struct spool *sp;
-	struct json j;
-	char esc[SPOOL_FIELD_MAX * 4];
-	int json, i, k;
-	unsigned a;
+	struct json j, *jp = NULL;
+	int json, i;
 
 	if (json_flag(argc, argv, &json) != argc)
 		usage();
@@ -277,70 +374,11 @@ cmd_workflow(int argc, char **argv)
 	if (json) {
 		json_init(&j, stdout);
 		json_obj(&j);
-		json_kstr(&j, "workflow", conf->workflow);
-		json_key(&j, "states");
-		json_arr(&j);
-		for (i = 0; i < conf->nstates; i++) {
-			json_obj(&j);
-			json_kstr(&j, "name", conf->states[i].name);
-			json_kstr(&j, "display", conf->states[i].display);
-			json_kint_or_null(&j, "code", conf->states[i].code >= 0, conf->states[i].code);
-			json_end(&j, '}');
-		}
-		json_end(&j, ']');
-		json_key(&j, "transitions");
-		json_arr(&j);
-	} else {
-		printf("workflow %s\nstates\n", conf->workflow);
-		for (i = 0; i < conf->nstates; i++) {
-			const struct spool_state *s = &conf->states[i];
-			printf("  %-20s", s->name);
-			if (s->code >= 0)
-				printf(" %3d", s->code);
-			else
-				printf("    ");
-			printf("  %s%s\n", spool_escape(esc, sizeof esc, s->display),
-			    s->final ? " (final)" : "");
-		}
-		printf("transitions\n");
+		jp = &j;
 	}
-	for (i = 0; i < conf->ntransitions; i++) {
-		const struct spool_transition *t = &conf->transitions[i];
-
-		if (json) {
-			json_obj(&j);
-			json_kstr(&j, "name", t->name);
-			json_key(&j, "from");
-			json_arr(&j);
-		} else
-			printf("  %-20s", t->name);
-		for (k = 0; k < conf->nstates; k++)
-			if (t->from & ((uint64_t)1 << k)) {
-				if (json)
-					json_str(&j, conf->states[k].name);
-				else
-					printf(" %s", conf->states[k].name);
-			}
-		if (json) {
-			json_end(&j, ']');
-			json_kstr(&j, "to", conf->states[t->to].name);
-			json_key(&j, "actors");
-			json_arr(&j);
-		} else
-			printf(" -> %s  (", conf->states[t->to].name);
-		for (a = 1, k = 0; a <= SPOOL_ACTOR_STORE; a <<= 1)
-			if (t->actors & a) {
-				if (json)
-					json_str(&j, spool_actor_name(a));
-				else
-					printf("%s%s", k++ ? " " : "", spool_actor_name(a));
-			}
-		if (json) {
-			json_end(&j, ']');
-			json_end(&j, '}');
-		} else
-			printf(")\n");
-	}
+	workflow_states(conf, jp);
+	for (i = 0; i < conf->ntransitions; i++)
+		workflow_transition(conf, &conf->transitions[i], jp);
 	if (json) {
 		json_end(&j, ']');
 		json_end(&j, '}');
@@ -349,4 +387,3 @@ cmd_workflow(int argc, char **argv)
 	close_spool();
 	return 0;
 }
-

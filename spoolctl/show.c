@@ -171,146 +171,201 @@ error_output(int pfd, char *buf, size_t len)
 	buf[n > 0 ? n : 0] = '\0';
 }
 
+/* What show prints of an order before its history. */
+struct shown {
+	const struct spool_conf *conf;
+	const struct spool_state *s;
+	struct spool_order o;
+	struct spool_status st;
+	struct spool_item *items;
+	int nitems;
+	struct spool_pjobs js;
+	int pfd;                /* orders/<id>/, or -1 */
+	char output[4097];      /* its error file */
+};
+
+/* Read it all, or exit if the order is not there; warn of a part that cannot be read. */
+static void
+show_read(struct spool *sp, const char *id, struct shown *w)
+{
+	struct spool_err err;
+	int state;
+
+	w->conf = spool_conf(sp);
+	state = must_locate(sp, id);
+	w->s = &w->conf->states[state];
+	if (spool_order_read(sp, id, state, &w->o, &err) < 0)
+		die(SPOOL_EX_DATAERR, "%s", err.msg);
+	if (spool_status_read(sp, id, &w->st, &err) < 0) {
+		warnx_("%s", err.msg);
+		memset(&w->st, 0, sizeof w->st);
+	}
+	/* Attempts and the last error are about the order's life; a due time, its visit. */
+	if (strcmp(w->st.state, w->s->name) != 0)
+		w->st.due = 0;
+	if (spool_items_read(sp, id, &w->items, &w->nitems, &err) < 0)
+		warnx_("%s", err.msg);
+	w->pfd = openat(spool_dirfd(sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	error_output(w->pfd, w->output, sizeof w->output);
+	/* its print jobs, and what their printers last said */
+	if (spool_pjobs_read(sp, id, &w->js, &err) < 0)
+		warnx_("%s", err.msg);
+}
+
+static void
+show_json_items(const struct shown *w, struct json *j)
+{
+	const struct spool_item *it;
+	int i;
+
+	json_key(j, "items");
+	json_arr(j);
+	for (i = 0; i < w->nitems; i++) {
+		it = &w->items[i];
+		json_obj(j);
+		json_kstr(j, "id", it->id);
+		json_kstr(j, "product", it->product);
+		json_kstr(j, "title", it->title);
+		json_kint(j, "quantity", it->quantity);
+		json_kint(j, "pages", it->pages);
+		json_key(j, "upload");
+		if (it->has_upload)
+			json_str(j, it->complete ? "complete" : "incomplete");
+		else
+			json_null(j);
+		json_end(j, '}');
+	}
+	json_end(j, ']');
+	json_key(j, "jobs");
+	json_arr(j);
+	for (i = 0; i < w->js.n; i++) {
+		json_obj(j);
+		json_kstr(j, "name", w->js.v[i].name);
+		json_kstr(j, "queue", w->js.v[i].queue >= 0 ? w->conf->queues[w->js.v[i].queue].name :
+		    NULL);
+		json_kstr(j, "item", w->js.v[i].item);
+		json_kint(j, "status", w->js.v[i].status);
+		json_end(j, '}');
+	}
+	json_end(j, ']');
+}
+
+/* All but the history, whose list it opens. */
+static void
+show_json(const struct shown *w, struct json *j)
+{
+	const struct spool_state *s = w->s;
+	char t1[32], t2[32], t3[32];
+
+	json_obj(j);
+	json_kstr(j, "id", w->o.id);
+	json_kstr(j, "state", s->name);
+	json_kstr(j, "display", s->display);
+	json_kint_or_null(j, "code", s->code >= 0, s->code);
+	json_kstr(j, "workflow", w->o.workflow);
+	json_kstr(j, "placed", spool_time_fmt(w->o.placed, t1, sizeof t1));
+	json_kstr(j, "submitted", spool_time_fmt(w->o.submitted, t2, sizeof t2));
+	json_kstr(j, "customer", w->o.customer);
+	json_kstr(j, "email", w->o.email);
+	json_kstr(j, "payment", w->o.payment == SPOOL_DELAYED ? "delayed" : "paid");
+	json_kint(j, "attempts", w->st.attempts);
+	json_kstr(j, "due", w->st.due ? spool_time_fmt(w->st.due, t3, sizeof t3) : NULL);
+	json_kstr(j, "last_error", w->st.error[0] ? w->st.error : NULL);
+	json_kstr(j, "error_output", w->output[0] ? w->output : NULL);
+	show_json_items(w, j);
+	json_key(j, "files");
+	json_arr(j);
+	if (w->pfd >= 0)
+		list_files(w->pfd, "", j, 0);
+	json_end(j, ']');
+	json_key(j, "history");
+	json_arr(j);
+}
+
+static void
+show_text_items(const struct shown *w)
+{
+	const struct spool_item *it;
+	char esc[4 * 4096 + 4];
+	const char *sn;
+	int i;
+
+	printf("items\n");
+	for (i = 0; i < w->nitems; i++) {
+		it = &w->items[i];
+		printf("  %-12s %-24s x%d", it->id, spool_escape(esc, sizeof esc, it->product),
+		    it->quantity);
+		if (it->has_upload)
+			printf("  %d pages%s", it->pages, it->complete ? "" : " (upload incomplete)");
+		if (it->title[0])
+			printf("  \"%s\"", spool_escape(esc, sizeof esc, it->title));
+		putchar('\n');
+	}
+	if (w->js.n > 0)
+		printf("jobs\n");
+	for (i = 0; i < w->js.n; i++) {
+		sn = spool_job_status_name(w->js.v[i].status);
+		printf("  %-30s queue %-12s item %-8s %s (%d)\n", w->js.v[i].name,
+		    w->js.v[i].queue >= 0 ? w->conf->queues[w->js.v[i].queue].name : "-",
+		    w->js.v[i].item, w->js.v[i].status == 0 ? "not published yet" : sn != NULL ? sn :
+		    "?", w->js.v[i].status);
+	}
+}
+
+/* All but the history, up to its heading; the error output is cut into lines in place. */
+static void
+show_text(struct shown *w)
+{
+	const struct spool_state *s = w->s;
+	char t1[32], t2[32], t3[32], esc[4 * 4096 + 4], *line, *save = NULL;
+
+	printf("order      %s\n", w->o.id);
+	printf("state      %s (%s", s->name, spool_escape(esc, sizeof esc, s->display));
+	if (s->code >= 0)
+		printf(", code %d", s->code);
+	printf(")\nworkflow   %s\n", w->o.workflow);
+	printf("placed     %s\n", spool_time_fmt(w->o.placed, t1, sizeof t1));
+	printf("submitted  %s\n", spool_time_fmt(w->o.submitted, t2, sizeof t2));
+	printf("customer   %s", spool_escape(esc, sizeof esc, w->o.customer));
+	printf(" <%s>\n", spool_escape(esc, sizeof esc, w->o.email));
+	printf("payment    %s\n", w->o.payment == SPOOL_DELAYED ? "delayed" : "paid");
+	printf("attempts   %d\n", w->st.attempts);
+	printf("due        %s\n", tfmt(w->st.due, t3, sizeof t3));
+	printf("last error %s\n", w->st.error[0] ? spool_escape(esc, sizeof esc, w->st.error) : "-");
+	for (line = strtok_r(w->output, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		printf("  | %s\n", spool_escape(esc, sizeof esc, line));
+	show_text_items(w);
+	printf("files\n");
+	if (w->pfd >= 0)
+		list_files(w->pfd, "", NULL, 0);
+	printf("history\n");
+}
+
 int
 cmd_show(int argc, char **argv)
 {
-	const struct spool_conf *conf;
-	const struct spool_state *s;
-	struct spool_item *items = NULL;
-	struct spool_status st;
-	struct spool_pjobs js = { 0, NULL, 0 };
-	struct spool_order o;
+	struct shown w = { 0 };
 	struct spool_err err;
 	struct spool *sp;
 	struct json j;
 	struct hist h = { NULL, 0 };
-	char t1[32], t2[32], t3[32], esc[4 * 4096 + 4], output[4097];
 	const char *id;
-	int json, i, state, nitems = 0, pfd, r = 0;
+	int json, i;
 
 	i = json_flag(argc, argv, &json);
 	if (i != argc - 1)
 		usage();
 	id = argv[i];
 	sp = open_spool();
-	conf = spool_conf(sp);
-	state = must_locate(sp, id);
-	s = &conf->states[state];
-	if (spool_order_read(sp, id, state, &o, &err) < 0)
-		die(SPOOL_EX_DATAERR, "%s", err.msg);
-	if (spool_status_read(sp, id, &st, &err) < 0) {
-		warnx_("%s", err.msg);
-		memset(&st, 0, sizeof st);
-	}
-	/* Attempts and the last error are about the order's life; a due time, its visit. */
-	if (strcmp(st.state, s->name) != 0)
-		st.due = 0;
-	if (spool_items_read(sp, id, &items, &nitems, &err) < 0)
-		warnx_("%s", err.msg);
-	pfd = openat(spool_dirfd(sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	error_output(pfd, output, sizeof output);
-	/* its print jobs, and what their printers last said */
-	if (spool_pjobs_read(sp, id, &js, &err) < 0)
-		warnx_("%s", err.msg);
+	show_read(sp, id, &w);
 	if (json) {
 		json_init(&j, stdout);
-		json_obj(&j);
-		json_kstr(&j, "id", o.id);
-		json_kstr(&j, "state", s->name);
-		json_kstr(&j, "display", s->display);
-		json_kint_or_null(&j, "code", s->code >= 0, s->code);
-		json_kstr(&j, "workflow", o.workflow);
-		json_kstr(&j, "placed", spool_time_fmt(o.placed, t1, sizeof t1));
-		json_kstr(&j, "submitted", spool_time_fmt(o.submitted, t2, sizeof t2));
-		json_kstr(&j, "customer", o.customer);
-		json_kstr(&j, "email", o.email);
-		json_kstr(&j, "payment", o.payment == SPOOL_DELAYED ? "delayed" : "paid");
-		json_kint(&j, "attempts", st.attempts);
-		json_kstr(&j, "due", st.due ? spool_time_fmt(st.due, t3, sizeof t3) : NULL);
-		json_kstr(&j, "last_error", st.error[0] ? st.error : NULL);
-		json_kstr(&j, "error_output", output[0] ? output : NULL);
-		json_key(&j, "items");
-		json_arr(&j);
-		for (i = 0; i < nitems; i++) {
-			json_obj(&j);
-			json_kstr(&j, "id", items[i].id);
-			json_kstr(&j, "product", items[i].product);
-			json_kstr(&j, "title", items[i].title);
-			json_kint(&j, "quantity", items[i].quantity);
-			json_kint(&j, "pages", items[i].pages);
-			json_key(&j, "upload");
-			if (items[i].has_upload)
-				json_str(&j, items[i].complete ? "complete" : "incomplete");
-			else
-				json_null(&j);
-			json_end(&j, '}');
-		}
-		json_end(&j, ']');
-		json_key(&j, "jobs");
-		json_arr(&j);
-		for (i = 0; i < js.n; i++) {
-			json_obj(&j);
-			json_kstr(&j, "name", js.v[i].name);
-			json_kstr(&j, "queue", js.v[i].queue >= 0 ? conf->queues[js.v[i].queue].name : NULL);
-			json_kstr(&j, "item", js.v[i].item);
-			json_kint(&j, "status", js.v[i].status);
-			json_end(&j, '}');
-		}
-		json_end(&j, ']');
-		json_key(&j, "files");
-		json_arr(&j);
-		if (pfd >= 0)
-			list_files(pfd, "", &j, 0);
-		json_end(&j, ']');
-		json_key(&j, "history");
-		json_arr(&j);
+		show_json(&w, &j);
 		h.j = &j;
-	} else {
-		printf("order      %s\n", o.id);
-		printf("state      %s (%s", s->name, spool_escape(esc, sizeof esc, s->display));
-		if (s->code >= 0)
-			printf(", code %d", s->code);
-		printf(")\nworkflow   %s\n", o.workflow);
-		printf("placed     %s\n", spool_time_fmt(o.placed, t1, sizeof t1));
-		printf("submitted  %s\n", spool_time_fmt(o.submitted, t2, sizeof t2));
-		printf("customer   %s", spool_escape(esc, sizeof esc, o.customer));
-		printf(" <%s>\n", spool_escape(esc, sizeof esc, o.email));
-		printf("payment    %s\n", o.payment == SPOOL_DELAYED ? "delayed" : "paid");
-		printf("attempts   %d\n", st.attempts);
-		printf("due        %s\n", tfmt(st.due, t3, sizeof t3));
-		printf("last error %s\n", st.error[0] ? spool_escape(esc, sizeof esc, st.error) : "-");
-		if (output[0] != '\0') {
-			char *line, *save = NULL;
-			for (line = strtok_r(output, "\n", &save); line != NULL;
-			    line = strtok_r(NULL, "\n", &save))
-				printf("  | %s\n", spool_escape(esc, sizeof esc, line));
-		}
-		printf("items\n");
-		for (i = 0; i < nitems; i++) {
-			printf("  %-12s %-24s x%d", items[i].id,
-			    spool_escape(esc, sizeof esc, items[i].product), items[i].quantity);
-			if (items[i].has_upload)
-				printf("  %d pages%s", items[i].pages,
-				    items[i].complete ? "" : " (upload incomplete)");
-			if (items[i].title[0])
-				printf("  \"%s\"", spool_escape(esc, sizeof esc, items[i].title));
-			putchar('\n');
-		}
-		if (js.n > 0)
-			printf("jobs\n");
-		for (i = 0; i < js.n; i++) {
-			const char *sn = spool_job_status_name(js.v[i].status);
-			printf("  %-30s queue %-12s item %-8s %s (%d)\n", js.v[i].name,
-			    js.v[i].queue >= 0 ? conf->queues[js.v[i].queue].name : "-", js.v[i].item,
-			    js.v[i].status == 0 ? "not published yet" : sn != NULL ? sn : "?",
-			    js.v[i].status);
-		}
-		printf("files\n");
-		if (pfd >= 0)
-			list_files(pfd, "", NULL, 0);
-		printf("history\n");
-	}
+	} else
+		show_text(&w);
 	if (spool_history_read(sp, id, print_event, &h, &err) != 0)
 		warnx_("%s", err.msg);
 	if (json) {
@@ -318,11 +373,10 @@ cmd_show(int argc, char **argv)
 		json_end(&j, '}');
 		json_done(&j);
 	}
-	if (pfd >= 0)
-		close(pfd);
-	spool_pjobs_free(&js);
-	free(items);
+	if (w.pfd >= 0)
+		close(w.pfd);
+	spool_pjobs_free(&w.js);
+	free(w.items);
 	close_spool();
-	return r;
+	return 0;
 }
-
