@@ -187,6 +187,7 @@ time_arg(const char *opt, const char *s, int end_of_day)
 	die(SPOOL_EX_USAGE, "%s: '%s' is not a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, 7d)", opt, s);
 }
 
+/* --json, the one option of history, show, stats and workflow; returns optind. */
 int
 json_flag(int argc, char **argv, int *json)
 {
@@ -210,7 +211,7 @@ cmp_names(const void *a, const void *b)
 
 static const struct {
 	const char *name;
-	int (*fn)(int, char **);
+	cmd_fn *fn;
 } cmds[] = {
 	{ "init", cmd_init }, { "submit", cmd_submit }, { "ls", cmd_ls }, { "show", cmd_show },
 	{ "history", cmd_history }, { "mv", cmd_mv }, { "do", cmd_do }, { "rm", cmd_rm },
