@@ -64,7 +64,9 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
 	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
 	templates/printer-failed.txt templates/stitch-failed.txt
-CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
+CTL_SRC = spoolctl/spoolctl.c spoolctl/json.c spoolctl/list.c spoolctl/show.c \
+	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c
+CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
 D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
@@ -116,7 +118,7 @@ $(B)/spoold: $(D_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS) \
 		$(ESMTP_LIBS)
 
-$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/json.h $(LIB_H)
+$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/spoolctl.h spoolctl/json.h $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -144,6 +144,16 @@ json_kint(struct json *j, const char *k, long long v)
 }
 
 void
+json_kint_or_null(struct json *j, const char *k, int have, long long v)
+{
+	json_key(j, k);
+	if (have)
+		json_int(j, v);
+	else
+		json_null(j);
+}
+
+void
 json_done(struct json *j)
 {
 	fputc('\n', j->f);

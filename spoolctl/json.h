@@ -32,6 +32,8 @@ void json_bool(struct json *j, int v);
 /* Shorthands for "key": value inside an object. */
 void json_kstr(struct json *j, const char *k, const char *s);
 void json_kint(struct json *j, const char *k, long long v);
+/* "key": v if have, else "key": null. */
+void json_kint_or_null(struct json *j, const char *k, int have, long long v);
 /* Finish the document with a newline. */
 void json_done(struct json *j);
 

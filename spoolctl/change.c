@@ -1,0 +1,193 @@
+/*
+ * The commands that change orders: submit enters one, mv and do move them (as the
+ * admin, within the workflow), rm removes orders or items.  The workflow's
+ * transitions used as verbs come here through run_transition.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spoolctl.h"
+
+int
+cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = { { "id", required_argument, NULL, 'i' }, { 0 } };
+	char id[SPOOL_ID_MAX + 1];
+	const char *want = NULL;
+	struct spool_err err;
+	struct spool *sp;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "i:", opts, NULL)) != -1)
+		if (c == 'i')
+			want = optarg;
+		else
+			usage();
+	if (optind != argc - 1)
+		usage();
+	if (want != NULL && !id_arg(want))
+		return SPOOL_EX_USAGE;
+	sp = open_spool();
+	r = spool_submit(sp, AT_FDCWD, argv[optind], want, who, id, NULL, &err);
+	if (r < 0) {
+		warnx_("%s", err.msg);
+		r = excode(errno);
+	} else
+		printf("%s\n", id);
+	close_spool();
+	return r;
+}
+
+static const char *comment_opt;
+
+/* Parse -m COMMENT anywhere; leaves the operands in argv[optind..]. */
+int
+comment_flag(int argc, char **argv)
+{
+	int c;
+
+	comment_opt = NULL;
+	while ((c = getopt(argc, argv, "m:")) != -1)
+		if (c == 'm')
+			comment_opt = optarg;
+		else
+			usage();
+	return optind;
+}
+
+/* Move one order; returns its exit code. */
+static int
+move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
+{
+	const struct spool_conf *conf = spool_conf(sp);
+	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = who, .check = 1 };
+	struct spool_err err;
+	int from = -1;
+
+	m.comment = comment_opt;
+	if (!id_arg(id))
+		return SPOOL_EX_USAGE;
+	if (from_mask_transition >= 0) {
+		const struct spool_transition *t = &conf->transitions[from_mask_transition];
+		int n;
+
+		if ((n = spool_locate(sp, id, &from)) <= 0) {
+			warnx_("%s: no such order", id);
+			return SPOOL_EX_NOTFOUND;
+		}
+		if (n > 1) {
+			warnx_("%s: is in %d states; left alone (run spoolctl check)", id, n);
+			return SPOOL_EX_DATAERR;
+		}
+		if (conf->states[from].locked) {
+			warnx_("%s: locked while in %s", id, conf->states[from].name);
+			return SPOOL_EX_REFUSED;
+		}
+		if (!(t->from & ((uint64_t)1 << from))) {
+			warnx_("%s: transition '%s' does not start from %s", id, t->name,
+			    conf->states[from].name);
+			return SPOOL_EX_REFUSED;
+		}
+		if (!(t->actors & SPOOL_ACTOR_ADMIN)) {
+			warnx_("%s: transition '%s' is not the admin's to make", id, t->name);
+			return SPOOL_EX_REFUSED;
+		}
+	}
+	if (spool_move(sp, id, from, to, &m, &err) < 0) {
+		if (errno == EALREADY) {
+			warnx_("%s", err.msg);
+			return 0;
+		}
+		warnx_("%s", err.msg);
+		return excode(errno);
+	}
+	return 0;
+}
+
+int
+cmd_mv(int argc, char **argv)
+{
+	struct spool *sp;
+	int i, to, r, rc = 0;
+
+	i = comment_flag(argc, argv);
+	if (argc - i < 2)
+		usage();
+	sp = open_spool();
+	to = state_arg(spool_conf(sp), argv[argc - 1]);
+	for (; i < argc - 1; i++)
+		if ((r = move_one(sp, argv[i], to, -1)) != 0 && rc == 0)
+			rc = r;
+	close_spool();
+	return rc;
+}
+
+int
+run_transition(struct spool *sp, const char *name, int argc, char **argv, int i)
+{
+	const struct spool_conf *conf = spool_conf(sp);
+	int t, r, rc = 0;
+
+	if ((t = spool_conf_transition(conf, name)) < 0)
+		die(SPOOL_EX_USAGE, "'%s' is not a transition of workflow %s", name, conf->workflow);
+	if (i >= argc)
+		usage();
+	for (; i < argc; i++)
+		if ((r = move_one(sp, argv[i], conf->transitions[t].to, t)) != 0 && rc == 0)
+			rc = r;
+	return rc;
+}
+
+int
+cmd_do(int argc, char **argv)
+{
+	struct spool *sp;
+	int i, rc;
+
+	i = comment_flag(argc, argv);
+	if (argc - i < 2)
+		usage();
+	sp = open_spool();
+	rc = run_transition(sp, argv[i], argc, argv, i + 1);
+	close_spool();
+	return rc;
+}
+
+int
+cmd_rm(int argc, char **argv)
+{
+	struct spool_err err;
+	struct spool *sp;
+	int i, r, rc = 0;
+
+	i = comment_flag(argc, argv);
+	if (i >= argc)
+		usage();
+	sp = open_spool();
+	for (; i < argc; i++) {
+		char *item = strchr(argv[i], '/');
+
+		/* ID/ITEM: the item's PDFs, everywhere; the order stays */
+		if (item != NULL)
+			*item++ = '\0';
+		if (!id_arg(argv[i]) || (item != NULL && !id_arg(item)))
+			r = SPOOL_EX_USAGE;
+		else if ((item != NULL ?
+		    spool_item_remove(sp, argv[i], item, SPOOL_ACTOR_ADMIN, who, &err) :
+		    spool_remove(sp, argv[i], SPOOL_ACTOR_ADMIN, who, comment_opt, &err)) < 0) {
+			warnx_("%s", err.msg);
+			r = excode(errno);
+		} else
+			r = 0;
+		if (rc == 0)
+			rc = r;
+	}
+	close_spool();
+	return rc;
+}
+
