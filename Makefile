@@ -59,7 +59,7 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
 	templates/printer-failed.txt templates/stitch-failed.txt
 CTL_OBJ = $(B)/obj/spoolctl/spoolctl.o $(B)/obj/spoolctl/json.o
-D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
+D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)

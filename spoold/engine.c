@@ -211,13 +211,6 @@ later(struct daemon *d, const char *id, time_t at)
 		d->next_rescan = at;
 }
 
-void
-engine_soon(struct daemon *d, const char *id, int hint)
-{
-	if (queue_push(&d->q, id, hint) < 0)
-		scan_begin(d);
-}
-
 static long
 backoff(const struct spool_state *s, int n, long cap)
 {
@@ -295,7 +288,7 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		e = &echoes[echo_slot(l->id, to)];
 		snprintf(e->id, sizeof e->id, "%s", l->id);
 		e->state = to;
-		engine_soon(d, l->id, to + HINT_OWN);
+		look_soon(d, l->id, to + HINT_OWN);
 		return;
 	}
 	switch (errno) {
@@ -305,7 +298,7 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		/* somebody else moved it first: theirs counts */
 		log_order(LOG_L_INFO, l->id, "%s", err.msg);
 		l->gone = 1;
-		engine_soon(d, l->id, -1);
+		look_soon(d, l->id, -1);
 		break;
 	case EPERM:
 	case EBUSY:
@@ -921,7 +914,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 	    strcmp(sname(d, l.state), r->state) != 0) {
 		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
 		    n > 1 ? "is in two states" : "moved on");
-		engine_soon(d, r->id, -1);
+		look_soon(d, r->id, -1);
 		return;
 	}
 	if (spool_status_read(d->sp, r->id, &l.st, &err) < 0) {
@@ -937,7 +930,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		else
 			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
 			    "moved on");
-		engine_soon(d, r->id, -1);
+		look_soon(d, r->id, -1);
 		return;
 	}
 	s = &d->conf->states[l.state];
@@ -946,7 +939,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		give_back(&l);
 		note(d, &l, "attempt cancelled");
 		save(d, &l);
-		engine_soon(d, r->id, -1);
+		look_soon(d, r->id, -1);
 		return;
 	}
 	if (r->killed == 3) {
@@ -998,7 +991,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		l.st.due = 0;
 		l.st.error[0] = '\0';
 		if (save(d, &l) == 0)
-			engine_soon(d, r->id, l.state);
+			look_soon(d, r->id, l.state);
 		return;
 	}
 	keep_output(d, r->id, out, r->outlen);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +18,7 @@
 #include "log.h"
 #include "spoold.h"
 
-#define EV_JOB 4   /* epoll tag for a job's stderr; see main.c */
+static void job_event(struct daemon *d, unsigned i);
 
 static struct job *
 slot(struct daemon *d)
@@ -103,8 +102,7 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 	j->outlen = 0;
 	j->out[0] = '\0';
 	j->killed = 0;
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, j->errfd, &(struct epoll_event){ .events = EPOLLIN,
-	    .data.u64 = ((uint64_t)EV_JOB << 32) | (uint64_t)(j - d->jobs) });
+	loop_add(d, j->errfd, job_event, (unsigned)(j - d->jobs));
 	d->njobs++;
 	return pid;
 }
@@ -249,7 +247,8 @@ job_start_incoming(struct daemon *d, const char *name)
 	_exit(code);
 }
 
-void
+/* Keep what a job says on its stderr. */
+static void
 job_read(struct daemon *d, struct job *j)
 {
 	char buf[4096];
@@ -274,9 +273,16 @@ job_read(struct daemon *d, struct job *j)
 		j->outlen += room;
 		j->out[j->outlen] = '\0';
 	}
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, j->errfd, NULL);
+	loop_del(d, j->errfd);
 	close(j->errfd);
 	j->errfd = -1;
+}
+
+/* A job's stderr pipe is readable (registered with the loop). */
+static void
+job_event(struct daemon *d, unsigned i)
+{
+	job_read(d, &d->jobs[i]);
 }
 
 void
@@ -311,7 +317,7 @@ jobs_reap(struct daemon *d)
 		/* what it wrote before it died */
 		job_read(d, j);
 		if (j->errfd >= 0) {
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, j->errfd, NULL);
+			loop_del(d, j->errfd);
 			close(j->errfd);
 			j->errfd = -1;
 		}

@@ -109,11 +109,18 @@ struct scan {
 	time_t dir_mtime_seen[SPOOL_STATES_MAX];
 };
 
+struct daemon;
+/* A part's function for a readable descriptor it registered (loop_add), with its arg. */
+typedef void loop_fn(struct daemon *d, unsigned arg);
+#define LOOP_FNS 8        /* distinct functions registered with the loop */
+
 struct daemon {
 	const char *path;
 	struct spool *sp;
 	const struct spool_conf *conf;
 	int epfd, inofd, sigfd, tfd, lockfd;
+	loop_fn *fns[LOOP_FNS];         /* what the loop calls for an event (loop.c) */
+	int nfns;
 	int poll;                       /* seconds between polls, or 0 with inotify */
 	long rescan_every;              /* seconds between slow rescans */
 	int wd_state[SPOOL_STATES_MAX];
@@ -170,7 +177,22 @@ struct daemon {
 	unsigned long moves, looks;
 };
 
-/* main.c: children close the lock of the spool, so that none outlives spoold with it */
+/* loop.c: the event loop, the queue of looks, the spool's lock */
+int loop_init(struct daemon *d);
+/* Call fn(d, arg) when fd is readable; 0, or -1 with errno. */
+int loop_add(struct daemon *d, int fd, loop_fn *fn, unsigned arg);
+void loop_del(struct daemon *d, int fd);
+/* Wait for events (at most timeout ms; -1: no limit, but the timer rings at wake). */
+void loop_wait(struct daemon *d, time_t wake, int timeout);
+/*
+ * Queue a look at id; hint is the state it was seen in (or -1), plus HINT_OWN when
+ * spoold itself has just moved it there, with its history line written.
+ */
+#define HINT_OWN 0x1000
+void look_soon(struct daemon *d, const char *id, int hint);
+void scan_begin(struct daemon *d);
+void lock_spool(struct daemon *d);
+/* children close the lock of the spool, so that none outlives spoold with it */
 void lock_drop(struct daemon *d);
 
 /* queue.c */
@@ -208,12 +230,6 @@ int disk_errno(int e);
 
 /* engine.c: what an order needs, and doing it */
 void engine_look(struct daemon *d, const char *id, int hint);
-/*
- * Queue a look at id; hint is the state it was seen in (or -1), plus HINT_OWN when
- * spoold itself has just moved it there, with its history line written.
- */
-#define HINT_OWN 0x1000
-void engine_soon(struct daemon *d, const char *id, int hint);
 void engine_job_done(struct daemon *d, struct job *j, int status);
 /* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
 int engine_apply(struct daemon *d, struct stall *st);
@@ -244,16 +260,12 @@ int printer_look(struct daemon *d, const char *id, int state, char *why, size_t 
     time_t *recheck);
 
 /* sync.c: group commit in a helper process */
-#define EV_SYNC 5                  /* epoll tag; see main.c */
 int sync_init(struct daemon *d);
 void sync_request(struct daemon *d);
-void sync_finished(struct daemon *d);
 void sync_wait(struct daemon *d);
 /* watch.c: noticing orders */
 int watch_init(struct daemon *d);
-void watch_read(struct daemon *d);
 void watch_close(struct daemon *d);
-void scan_begin(struct daemon *d);
 int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
 void incoming_look(struct daemon *d);
 void watch_gate(struct daemon *d, const char *id);
@@ -265,7 +277,6 @@ void incoming_done(struct daemon *d, struct job *j, int status);
 struct job *job_start_exec(struct daemon *d, const struct spawn *p);
 struct job *job_start_incoming(struct daemon *d, const char *name);
 struct job *job_find(struct daemon *d, const char *id);
-void job_read(struct daemon *d, struct job *j);
 void jobs_reap(struct daemon *d);
 void jobs_expire(struct daemon *d, time_t now);
 void job_cancel(struct daemon *d, struct job *j);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -24,7 +23,8 @@
 #include "log.h"
 #include "spoold.h"
 
-#define EV_INOTIFY 1   /* epoll tag; see main.c */
+static void watch_read(struct daemon *d, unsigned arg);
+
 #define STATE_EVENTS (IN_MOVED_TO | IN_CREATE | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | \
 	IN_DONT_FOLLOW)
 
@@ -99,15 +99,14 @@ watch_init(struct daemon *d)
 	d->wd_incoming = add(d, "incoming", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_outbox = add(d, "outbox/new", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &(struct epoll_event){
-	    .events = EPOLLIN, .data.u64 = (uint64_t)EV_INOTIFY << 32 });
+	return loop_add(d, d->inofd, watch_read, 0);
 }
 
 void
 watch_close(struct daemon *d)
 {
 	if (d->inofd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->inofd, NULL);
+		loop_del(d, d->inofd);
 		close(d->inofd);
 	}
 	d->inofd = -1;
@@ -238,8 +237,9 @@ job_watch(struct daemon *d, int wd, int *slot)
 	return 0;
 }
 
-void
-watch_read(struct daemon *d)
+/* The inotify descriptor is readable (registered with the loop). */
+static void
+watch_read(struct daemon *d, unsigned arg)
 {
 	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
@@ -248,6 +248,7 @@ watch_read(struct daemon *d)
 	char *p;
 	int i;
 
+	(void)arg;
 	for (;;) {
 		if ((n = read(d->inofd, buf, sizeof buf)) < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -291,17 +292,17 @@ watch_read(struct daemon *d)
 				else if (ev->mask & IN_MOVED_TO && engine_echo(id, i))
 					;
 				else if (ev->mask & (IN_MOVED_TO | IN_CREATE))
-					engine_soon(d, id, i);
+					look_soon(d, id, i);
 				else if (job_find(d, id) != NULL)
 					/* it left while its handler runs: the look cancels that */
-					engine_soon(d, id, -1);
+					look_soon(d, id, -1);
 				continue;
 			}
 			if (job_watch(d, ev->wd, &i)) {
 				if (ev->mask & IN_IGNORED)
 					d->jobw[i].wd = -1;
 				else if (ev->len > 0 && strcmp(ev->name, "job.xml") == 0)
-					engine_soon(d, d->jobw[i].id, -1);
+					look_soon(d, d->jobw[i].id, -1);
 				continue;
 			}
 			for (i = 0; i < GATES_MAX; i++)
@@ -311,31 +312,11 @@ watch_read(struct daemon *d)
 						d->ngates--;
 					}
 					else
-						engine_soon(d, d->gates[i].id, -1);
+						look_soon(d, d->gates[i].id, -1);
 					break;
 				}
 		}
 	}
-}
-
-/*
- * Start a rescan; one under way is not cut short (a flood of reasons to rescan
- * would keep it from ever finishing), but another follows it.
- */
-void
-scan_begin(struct daemon *d)
-{
-	d->incoming_pending = 1;
-	if (d->scan.active) {
-		d->scan.again = 1;
-		return;
-	}
-	d->scan.dir = NULL;
-	d->scan.active = 1;
-	d->scan.again = 0;
-	d->scan.state = 0;
-	d->scan.started = time(NULL);
-	log_debug("rescan begins");
 }
 
 /*
@@ -427,7 +408,7 @@ scan_step(struct daemon *d)
 		budget--;
 		if (order_id(de->d_name, id) &&
 		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
-			engine_soon(d, id, sc->state);
+			look_soon(d, id, sc->state);
 	}
 	return 1;
 }
@@ -491,7 +472,7 @@ incoming_done(struct daemon *d, struct job *j, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
 		if (spool_id_ok(j->out))
-			engine_soon(d, j->out, -1);
+			look_soon(d, j->out, -1);
 		d->incoming_pending = 1;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 65) {
 		log_warnx("incoming/%s refused and moved to corrupt/: %s", j->id, msg);
