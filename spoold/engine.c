@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,46 +87,6 @@ read_status(struct daemon *d, struct look *l)
 	return 0;
 }
 
-/*
- * spoold's own moves, whose inotify events are only echoes: the look after the move
- * is queued already.  An echo is the first event for that order and state after the
- * move, since events come in order; a later one is somebody else's.  An entry
- * overwritten by another order only costs a look; after an overflow (events lost)
- * the entries are forgotten, so that none can swallow somebody else's event.
- */
-#define ECHOES 8192
-static struct echo {
-	char id[SPOOL_ID_MAX + 1];
-	int state;
-} echoes[ECHOES];
-
-static unsigned
-echo_slot(const char *id, int state)
-{
-	unsigned h = 2166136261u ^ (unsigned)state;
-
-	while (*id != '\0')
-		h = (h ^ (unsigned char)*id++) * 16777619u;
-	return h % ECHOES;
-}
-
-int
-engine_echo(const char *id, int state)
-{
-	struct echo *e = &echoes[echo_slot(id, state)];
-
-	if (e->state != state || strcmp(e->id, id) != 0)
-		return 0;
-	e->id[0] = '\0';
-	return 1;
-}
-
-void
-engine_echoes_forget(void)
-{
-	memset(echoes, 0, sizeof echoes);
-}
-
 static const char *
 sname(struct daemon *d, int i)
 {
@@ -147,43 +106,6 @@ span(long s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lds", s);
 	return buf;
-}
-
-int
-hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
-    const char *fmt, ...)
-{
-	struct wctx *w = d->w != NULL && strcmp(d->w->id, id) == 0 ? d->w : NULL;
-	struct spool_event ev;
-	va_list ap;
-
-	if (w != NULL && w->err != 0)
-		return -1;    /* a write before failed: the look is done again, this line with it */
-	memset(&ev, 0, sizeof ev);
-	ev.time = time(NULL);
-	snprintf(ev.id, sizeof ev.id, "%s", id);
-	snprintf(ev.actor, sizeof ev.actor, "%s", actor);
-	snprintf(ev.from, sizeof ev.from, "%s", from);
-	snprintf(ev.to, sizeof ev.to, "%s", to);
-	va_start(ap, fmt);
-	spool_text_vfmt(ev.comment, sizeof ev.comment, fmt, ap);
-	va_end(ap);
-	if (w != NULL && wseen(w, &ev))
-		return 0;    /* written by a try of this look that a failed write cut short */
-	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
-		if (w != NULL)
-			wfail(d, errno, "orders/%s/history", id);
-		else {
-			/* in a built-in action's child: it ends with EX_DISK and runs again */
-			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
-			d->lost = errno != 0 ? errno : EIO;
-		}
-		return -1;
-	}
-	if (w != NULL)
-		wremember(w, &ev);
-	d->dirty = 1;
-	return 1;
 }
 
 /* A line about the visit: from and to are both its state. */
@@ -260,7 +182,6 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		.flags = SPOOL_NOSYNC | SPOOL_MOVE_INTENT | flags, .comment = why };
 	struct spool_err err;
 	struct spool_event last;
-	struct echo *e;
 	int t;
 
 	if (wfailed(d))
@@ -285,9 +206,7 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		l->gone = 1;
 		log_order(LOG_L_DEBUG, l->id, "%s -> %s%s%s", sname(d, l->state), sname(d, to),
 		    why != NULL ? ": " : "", why != NULL ? why : "");
-		e = &echoes[echo_slot(l->id, to)];
-		snprintf(e->id, sizeof e->id, "%s", l->id);
-		e->state = to;
+		watch_moved(l->id, to);
 		look_soon(d, l->id, to + HINT_OWN);
 		return;
 	}

@@ -227,20 +227,17 @@ void space_tick(struct daemon *d, time_t now);
 /* 1 if new orders may come in (min_free); logs once when that changes */
 int space_for_orders(struct daemon *d);
 int disk_errno(int e);
+/* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
+int hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* engine.c: what an order needs, and doing it */
 void engine_look(struct daemon *d, const char *id, int hint);
 void engine_job_done(struct daemon *d, struct job *j, int status);
 /* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
 int engine_apply(struct daemon *d, struct stall *st);
-/* 1 if this inotify event is the echo of spoold's own move (and is used up) */
-int engine_echo(const char *id, int state);
-void engine_echoes_forget(void);
 void engine_workers(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
-/* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
-int hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
-    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
@@ -272,6 +269,7 @@ void watch_gate(struct daemon *d, const char *id);
 void watch_ungate(struct daemon *d, const char *id);
 void watch_job(struct daemon *d, const char *dir, const char *id, int on);
 void watch_forget(struct daemon *d, const char *id);
+void watch_moved(const char *id, int state);
 void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
 struct job *job_start_exec(struct daemon *d, const struct spawn *p);

@@ -28,6 +28,57 @@ static void watch_read(struct daemon *d, unsigned arg);
 #define STATE_EVENTS (IN_MOVED_TO | IN_CREATE | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | \
 	IN_DONT_FOLLOW)
 
+/*
+ * spoold's own moves, whose inotify events are only echoes: the look after the move
+ * is queued already.  An echo is the first event for that order and state after the
+ * move, since events come in order; a later one is somebody else's.  An entry
+ * overwritten by another order only costs a look; after an overflow (events lost)
+ * the entries are forgotten, so that none can swallow somebody else's event.
+ */
+#define ECHOES 8192
+static struct echo {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+} echoes[ECHOES];
+
+static unsigned
+echo_slot(const char *id, int state)
+{
+	unsigned h = 2166136261u ^ (unsigned)state;
+
+	while (*id != '\0')
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % ECHOES;
+}
+
+/* 1 if this event is the echo of spoold's own move (and is used up) */
+static int
+echo(const char *id, int state)
+{
+	struct echo *e = &echoes[echo_slot(id, state)];
+
+	if (e->state != state || strcmp(e->id, id) != 0)
+		return 0;
+	e->id[0] = '\0';
+	return 1;
+}
+
+static void
+echoes_forget(void)
+{
+	memset(echoes, 0, sizeof echoes);
+}
+
+/* spoold has moved id to state: the inotify event that follows is only its echo. */
+void
+watch_moved(const char *id, int state)
+{
+	struct echo *e = &echoes[echo_slot(id, state)];
+
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->state = state;
+}
+
 /* File systems whose changes by other hosts inotify never reports. */
 static int
 network_fs(int fd)
@@ -259,7 +310,7 @@ watch_read(struct daemon *d, unsigned arg)
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warnx("the inotify queue overflowed; rescanning");
-				engine_echoes_forget();
+				echoes_forget();
 				scan_begin(d);
 				continue;
 			}
@@ -289,7 +340,7 @@ watch_read(struct daemon *d, unsigned arg)
 					log_warnx("state/%s is gone", d->conf->states[i].name);
 				else if (ev->len == 0 || !order_id(ev->name, id))
 					;
-				else if (ev->mask & IN_MOVED_TO && engine_echo(id, i))
+				else if (ev->mask & IN_MOVED_TO && echo(id, i))
 					;
 				else if (ev->mask & (IN_MOVED_TO | IN_CREATE))
 					look_soon(d, id, i);
