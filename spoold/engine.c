@@ -1004,8 +1004,9 @@ outcome(struct daemon *d, const char *id, const char *state, int visit, int step
 	free(r);
 }
 
-void
-engine_job_done(struct daemon *d, struct job *j, int status)
+/* A handler (or a built-in action) has ended. */
+static void
+job_done(struct daemon *d, struct job *j, int status)
 {
 	if (j->run == 0) {
 		log_order(LOG_L_INFO, j->id, "a job of no run ended");
@@ -1041,7 +1042,7 @@ engine_spawn_pending(struct daemon *d)
 	/* only those the last finished sync covers; the rest wait for the next */
 	for (i = 0; i < d->covered; i++) {
 		struct spawn *p = &d->spawn[i];
-		if (job_start_exec(d, p) != NULL)
+		if (job_start_exec(d, p, print_action, job_done) != NULL)
 			continue;
 		/* it never started: the try is given back, and it starts again in a moment */
 		snprintf(why, sizeof why, "%s", strerror(errno));

@@ -108,7 +108,8 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 }
 
 struct job *
-job_start_exec(struct daemon *d, const struct spawn *p)
+job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
+    job_done_fn *done)
 {
 	const char *id = p->id;
 	const struct spool_state *s = &d->conf->states[p->state];
@@ -122,6 +123,7 @@ job_start_exec(struct daemon *d, const struct spawn *p)
 		return NULL;
 	memset(j, 0, sizeof *j);
 	j->kind = JOB_EXEC;
+	j->done = done;
 	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->state, sizeof j->state, "%s", s->name);
 	j->step = p->step;
@@ -138,7 +140,7 @@ job_start_exec(struct daemon *d, const struct spawn *p)
 	if (a->kind != SPOOL_ACT_EXEC) {
 		/* built in: the child works through spoold's own descriptors of the spool */
 		child_setup(errw, parent, -1);
-		_exit(print_action(d, id, p->state, a));
+		_exit(builtin(d, id, p->state, a));
 	}
 	/* the child: the order's folder as working directory, and who it is in env */
 	pfd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -208,7 +210,7 @@ same_order(struct daemon *d, int in, const char *name, const char *id)
 }
 
 struct job *
-job_start_incoming(struct daemon *d, const char *name)
+job_start_incoming(struct daemon *d, const char *name, job_done_fn *done)
 {
 	struct spool_err err;
 	struct job *j;
@@ -220,6 +222,7 @@ job_start_incoming(struct daemon *d, const char *name)
 		return NULL;
 	memset(j, 0, sizeof *j);
 	j->kind = JOB_INCOMING;
+	j->done = done;
 	snprintf(j->id, sizeof j->id, "%s", name);
 	j->deadline = time(NULL) + 3600;
 	if ((pid = start(d, j, &errw, &parent)) < 0)
@@ -304,7 +307,7 @@ jobs_reap(struct daemon *d)
 		if (waitpid(si.si_pid, &status, 0) < 0)
 			break;
 		if (si.si_pid == d->mail_pid) {
-			mail_done(d, status);
+			d->hooks.mail_done(d, status);
 			continue;
 		}
 		for (i = 0, j = NULL; i < JOBS_MAX; i++)
@@ -322,10 +325,7 @@ jobs_reap(struct daemon *d)
 			j->errfd = -1;
 		}
 		d->njobs--;
-		if (j->kind == JOB_EXEC)
-			engine_job_done(d, j, status);
-		else
-			incoming_done(d, j, status);
+		j->done(d, j, status);
 		j->pid = 0;
 	}
 }

@@ -79,6 +79,14 @@ check_only(struct spool *sp)
 	return 0;
 }
 
+/* A sync has returned: the handlers and the mail it covered may start. */
+static void
+synced(struct daemon *d)
+{
+	engine_spawn_pending(d);
+	mail_kick(d, time(NULL));
+}
+
 static void
 announce_ready(struct daemon *d)
 {
@@ -243,6 +251,8 @@ main(int argc, char **argv)
 
 	d.ready_fd = -1;
 	d.lockfd = -1;
+	/* what the lower parts let the higher ones do */
+	d.hooks = (struct hooks){ .look = engine_look, .synced = synced, .mail_done = mail_done };
 	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

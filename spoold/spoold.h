@@ -48,11 +48,16 @@ struct heap {
 };
 
 enum job_kind { JOB_EXEC, JOB_INCOMING };
+struct daemon;
+struct job;
+/* Who hears of a job's end: set by who starts it (the engine, watch's incoming/). */
+typedef void job_done_fn(struct daemon *d, struct job *j, int status);
 
 /* A child process at work for an order (or on a bundle in incoming/). */
 struct job {
 	pid_t pid;
 	enum job_kind kind;
+	job_done_fn *done;
 	char id[SPOOL_ID_MAX + 1];      /* the order, or the bundle's name */
 	char state[SPOOL_NAME_MAX + 1]; /* the state the action belongs to (by name: a
 	                                   reload may renumber the states) */
@@ -109,10 +114,20 @@ struct scan {
 	time_t dir_mtime_seen[SPOOL_STATES_MAX];
 };
 
-struct daemon;
 /* A part's function for a readable descriptor it registered (loop_add), with its arg. */
 typedef void loop_fn(struct daemon *d, unsigned arg);
 #define LOOP_FNS 8        /* distinct functions registered with the loop */
+
+/*
+ * What a lower part lets a higher one do, by pointer: main fills these at start, so
+ * that no part calls one above it by name (mk/cycles checks the objects).
+ */
+struct hooks {
+	void (*look)(struct daemon *d, const char *id, int hint);  /* stall.c: a stalled
+	                                                              look is due again */
+	void (*synced)(struct daemon *d);   /* sync.c: a sync returned; start what it covered */
+	void (*mail_done)(struct daemon *d, int status);  /* jobs.c: the mailer ended */
+};
 
 struct daemon {
 	const char *path;
@@ -121,6 +136,7 @@ struct daemon {
 	int epfd, inofd, sigfd, tfd, lockfd;
 	loop_fn *fns[LOOP_FNS];         /* what the loop calls for an event (loop.c) */
 	int nfns;
+	struct hooks hooks;
 	int poll;                       /* seconds between polls, or 0 with inotify */
 	long rescan_every;              /* seconds between slow rescans */
 	int wd_state[SPOOL_STATES_MAX];
@@ -233,7 +249,6 @@ int hist(struct daemon *d, const char *id, const char *actor, const char *from, 
 
 /* engine.c: what an order needs, and doing it */
 void engine_look(struct daemon *d, const char *id, int hint);
-void engine_job_done(struct daemon *d, struct job *j, int status);
 /* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
 int engine_apply(struct daemon *d, struct stall *st);
 void engine_workers(struct daemon *d);
@@ -270,10 +285,13 @@ void watch_ungate(struct daemon *d, const char *id);
 void watch_job(struct daemon *d, const char *dir, const char *id, int on);
 void watch_forget(struct daemon *d, const char *id);
 void watch_moved(const char *id, int state);
-void incoming_done(struct daemon *d, struct job *j, int status);
 /* jobs.c: child processes */
-struct job *job_start_exec(struct daemon *d, const struct spawn *p);
-struct job *job_start_incoming(struct daemon *d, const char *name);
+/* builtin: what runs in the child for an action that is not an exec (print_action) */
+typedef int job_builtin_fn(struct daemon *d, const char *id, int state,
+    const struct spool_action *a);
+struct job *job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
+    job_done_fn *done);
+struct job *job_start_incoming(struct daemon *d, const char *name, job_done_fn *done);
 struct job *job_find(struct daemon *d, const char *id);
 void jobs_reap(struct daemon *d);
 void jobs_expire(struct daemon *d, time_t now);

@@ -354,7 +354,7 @@ stalls_due(struct daemon *d, time_t now)
 				snprintf(ids[n++], sizeof ids[0], "%s", d->stalls[i]->rec.id);
 		}
 	for (i = 0; i < n; i++)
-		engine_look(d, ids[i], -1);
+		d->hooks.look(d, ids[i], -1);
 }
 
 time_t

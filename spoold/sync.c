@@ -80,8 +80,7 @@ sync_here(struct daemon *d)
 	d->dirty = 0;
 	d->sync_done_gen = ++d->sync_gen;
 	d->covered = d->nspawn;
-	engine_spawn_pending(d);
-	mail_kick(d, time(NULL));
+	d->hooks.synced(d);
 }
 
 /* What the loop wrote so far becomes durable; its handlers start when it is. */
@@ -94,8 +93,7 @@ sync_request(struct daemon *d)
 		/* nothing unsynced: whatever waits is covered already */
 		d->sync_done_gen = ++d->sync_gen;
 		d->covered = d->nspawn;
-		engine_spawn_pending(d);
-		mail_kick(d, time(NULL));
+		d->hooks.synced(d);
 		return;
 	}
 	if (d->sync_req < 0 || write(d->sync_req, "s", 1) != 1) {
@@ -139,8 +137,7 @@ sync_finished(struct daemon *d, unsigned arg)
 		log_warnx("cannot sync the spool's file system: %s", strerror(c));
 	d->sync_busy = 0;
 	d->sync_done_gen = d->sync_gen;
-	engine_spawn_pending(d);
-	mail_kick(d, time(NULL));
+	d->hooks.synced(d);
 	sync_request(d);
 }
 

@@ -24,6 +24,7 @@
 #include "spoold.h"
 
 static void watch_read(struct daemon *d, unsigned arg);
+static void incoming_done(struct daemon *d, struct job *j, int status);
 
 #define STATE_EVENTS (IN_MOVED_TO | IN_CREATE | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | \
 	IN_DONT_FOLLOW)
@@ -501,14 +502,15 @@ incoming_look(struct daemon *d)
 				log_warnx("%s", reason);
 			continue;
 		}
-		if (job_start_incoming(d, de->d_name) == NULL)
+		if (job_start_incoming(d, de->d_name, incoming_done) == NULL)
 			log_warn("cannot start a submit of incoming/%s", de->d_name);
 		break;
 	}
 	closedir(dir);
 }
 
-void
+/* A submit from incoming/ has ended. */
+static void
 incoming_done(struct daemon *d, struct job *j, int status)
 {
 	char msg[SPOOL_ERR_MAX];
