@@ -816,42 +816,101 @@ give_back(struct look *l)
 	l->st.running = 0;
 }
 
+/* 1 if r is the outcome of the run its order waits for, in the state it is about. */
+static int
+current(struct daemon *d, const struct spool_jrec *r, struct look *l)
+{
+	struct spool_err err;
+	int n;
+
+	if ((n = spool_locate(d->sp, r->id, &l->state)) != 1 ||
+	    strcmp(sname(d, l->state), r->state) != 0) {
+		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
+		    n > 1 ? "is in two states" : "moved on");
+		look_soon(d, r->id, -1);
+		return 0;
+	}
+	if (spool_status_read(d->sp, r->id, &l->st, &err) < 0) {
+		/* a status that cannot be read now (EIO): the outcome waits for it */
+		wfail(d, errno, "(reading) orders/%s/status", r->id);
+		return 0;
+	}
+	if (strcmp(l->st.state, sname(d, l->state)) != 0 || l->st.visits != r->visit ||
+	    l->st.running != r->run) {
+		/* another visit, or this run's outcome is kept already */
+		if (l->st.running != r->run)
+			log_order(LOG_L_DEBUG, r->id, "the outcome of run %d is kept already", r->run);
+		else
+			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
+			    "moved on");
+		look_soon(d, r->id, -1);
+		return 0;
+	}
+	return 1;
+}
+
+/* A handler that failed: later (a delivery window, a temporary failure, a retry), or never. */
+static void
+failed(struct daemon *d, struct look *l, const struct spool_jrec *r, const char *out,
+    const char *msg, int temp, time_t now)
+{
+	const struct spool_state *s = &d->conf->states[l->state];
+	int k;
+
+	keep_output(d, r->id, out, r->outlen);
+	if (temp && r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_PUBLISH) {
+		/* not a failure: jobs wait for their queue's delivery window */
+		give_back(l);
+		l->st.due = print_window_due(d, r->id, now);
+		if (note(d, l, "%s; publishing again at the window", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "%s", msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	snprintf(l->st.error, sizeof l->st.error, "%s", msg);
+	if (temp) {
+		/* try again later; a temporary failure does not use up a retry */
+		l->st.tries--;
+		l->st.deferred++;
+		l->st.due = now + backoff(s, l->st.deferred, TEMPFAIL_BACKOFF_MAX);
+		if (note(d, l, "attempt failed for now, again later: %s", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	k = note(d, l, "attempt %d of %d failed: %s", l->st.tries, s->retries + 1, msg);
+	if (l->st.tries <= s->retries) {
+		l->st.due = now + backoff(s, l->st.tries, BACKOFF_MAX);
+		if (k == 1)
+			log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s",
+			    l->st.tries, (long)(l->st.due - now), msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
+		stitch_failed(d, l, msg);
+	give_up(d, l, msg, k == 1);
+	if (l->dirty && !l->gone)
+		save(d, l);
+}
+
 /* What a kept outcome does to its order (the work of engine_apply). */
 static void
 apply(struct daemon *d, const struct spool_jrec *r)
 {
 	const struct spool_state *s;
 	struct look l = { .id = r->id };
-	struct spool_err err;
 	char msg[SPOOL_FIELD_MAX + 1], out[SPOOL_JREC_OUT_MAX + 1];
-	int code = -1, ok = 0, temp = 0, n, k;
+	int code = -1, ok = 0, temp = 0;
 	time_t now = time(NULL);
 
 	if (WIFEXITED(r->status))
 		code = WEXITSTATUS(r->status);
-	if ((n = spool_locate(d->sp, r->id, &l.state)) != 1 ||
-	    strcmp(sname(d, l.state), r->state) != 0) {
-		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
-		    n > 1 ? "is in two states" : "moved on");
-		look_soon(d, r->id, -1);
+	if (!current(d, r, &l))
 		return;
-	}
-	if (spool_status_read(d->sp, r->id, &l.st, &err) < 0) {
-		/* a status that cannot be read now (EIO): the outcome waits for it */
-		wfail(d, errno, "(reading) orders/%s/status", r->id);
-		return;
-	}
-	if (strcmp(l.st.state, sname(d, l.state)) != 0 || l.st.visits != r->visit ||
-	    l.st.running != r->run) {
-		/* another visit, or this run's outcome is kept already */
-		if (l.st.running != r->run)
-			log_order(LOG_L_DEBUG, r->id, "the outcome of run %d is kept already", r->run);
-		else
-			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
-			    "moved on");
-		look_soon(d, r->id, -1);
-		return;
-	}
 	s = &d->conf->states[l.state];
 	if (r->killed == 2) {
 		/* cancelled by a timer or a reload: the try does not count */
@@ -913,44 +972,7 @@ apply(struct daemon *d, const struct spool_jrec *r)
 			look_soon(d, r->id, l.state);
 		return;
 	}
-	keep_output(d, r->id, out, r->outlen);
-	if (temp && r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_PUBLISH) {
-		/* not a failure: jobs wait for their queue's delivery window */
-		give_back(&l);
-		l.st.due = print_window_due(d, r->id, now);
-		if (note(d, &l, "%s; publishing again at the window", msg) == 1)
-			log_order(LOG_L_INFO, r->id, "%s", msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	snprintf(l.st.error, sizeof l.st.error, "%s", msg);
-	if (temp) {
-		/* try again later; a temporary failure does not use up a retry */
-		l.st.tries--;
-		l.st.deferred++;
-		l.st.due = now + backoff(s, l.st.deferred, TEMPFAIL_BACKOFF_MAX);
-		if (note(d, &l, "attempt failed for now, again later: %s", msg) == 1)
-			log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	k = note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
-	if (l.st.tries <= s->retries) {
-		l.st.due = now + backoff(s, l.st.tries, BACKOFF_MAX);
-		if (k == 1)
-			log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s",
-			    l.st.tries, (long)(l.st.due - now), msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
-		stitch_failed(d, &l, msg);
-	give_up(d, &l, msg, k == 1);
-	if (l.dirty && !l.gone)
-		save(d, &l);
+	failed(d, &l, r, out, msg, temp, now);
 }
 
 int
