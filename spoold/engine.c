@@ -486,6 +486,40 @@ give_up(struct daemon *d, struct look *l, const char *why, int say)
 		move(d, l, s->on_failure, 0, why);
 }
 
+/* A notify action: the mail is queued (or why not is said), and the visit goes on. */
+static int
+act_notify(struct daemon *d, struct look *l, const struct spool_state *s,
+    const struct spool_action *a)
+{
+	char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
+	struct spool_event last;
+	const char *msg = l->st.error;
+	int r;
+
+	/* the message: what the arrival's line says (a printer's, an admin's), else the error */
+	if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
+	    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
+		msg = last.comment;
+	/* the event: this visit (its number, and since) of this state, this step */
+	snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
+	if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,
+	    key, why, sizeof why)) == 0)
+		note(d, l, "%s", why);
+	else if (r == -2)
+		return 1;    /* the mail could not be written: the look is done again */
+	else {
+		/* mail off is a choice; anything else is worth a warning */
+		note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+		log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
+		    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+	}
+	if (wfailed(d))
+		return 1;
+	l->st.step++;
+	l->dirty = 1;
+	return 0;
+}
+
 /* Start the action at the visit's step, or do it here.  0: go on with the visit. */
 static int
 act(struct daemon *d, struct look *l)
@@ -494,36 +528,10 @@ act(struct daemon *d, struct look *l)
 	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
-	int r, k;
+	int k;
 
-	if (a->kind == SPOOL_ACT_NOTIFY) {
-		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
-		struct spool_event last;
-		const char *msg = l->st.error;
-
-		/* the message: what the arrival's line says (a printer's, an admin's), else the error */
-		if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
-		    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
-			msg = last.comment;
-		/* the event: this visit (its number, and since) of this state, this step */
-		snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
-		if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,
-		    key, why, sizeof why)) == 0)
-			note(d, l, "%s", why);
-		else if (r == -2)
-			return 1;    /* the mail could not be written: the look is done again */
-		else {
-			/* mail off is a choice; anything else is worth a warning */
-			note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
-			log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
-			    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
-		}
-		if (wfailed(d))
-			return 1;
-		l->st.step++;
-		l->dirty = 1;
-		return 0;
-	}
+	if (a->kind == SPOOL_ACT_NOTIFY)
+		return act_notify(d, l, s, a);
 	if (l->st.running != 0) {
 		/* a run whose outcome never came: spoold stopped while it ran */
 		l->st.running = 0;
