@@ -235,6 +235,28 @@ turn(struct daemon *d)
 		announce_ready(d);
 }
 
+/* The signals come through a signalfd; the loop, and its queues. */
+static void
+setup(struct daemon *d)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->inofd = -1;
+	if (loop_init(d) < 0 || (d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    loop_add(d, d->sigfd, signals, 0) < 0)
+		fatal("cannot set up the event loop");
+	if (queue_init(&d->q) < 0 || queue_init(&d->wq) < 0 || heap_init(&d->heap) < 0)
+		fatal("out of memory");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -247,7 +269,6 @@ main(int argc, char **argv)
 	char path[PATH_MAX];
 	const char *spool = getenv("SPOOL_DIR");
 	int c, check = 0, syslog_ = 0, code = 1;
-	sigset_t mask;
 
 	d.ready_fd = -1;
 	d.lockfd = -1;
@@ -292,20 +313,7 @@ main(int argc, char **argv)
 	if (check)
 		return check_only(d.sp);
 	lock_spool(&d);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	d.inofd = -1;
-	if (loop_init(&d) < 0 || (d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    loop_add(&d, d.sigfd, signals, 0) < 0)
-		fatal("cannot set up the event loop");
-	if (queue_init(&d.q) < 0 || queue_init(&d.wq) < 0 || heap_init(&d.heap) < 0)
-		fatal("out of memory");
+	setup(&d);
 	d.rescan_every = d.conf->rescan;
 	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */
 	/* recovery before serving: unfinished submits, removals and moves, stale tmp/ */
