@@ -190,6 +190,7 @@ deps-test:
 
 check: deps-test
 	$(MAKE) SAN=1 tests
+	mk/cycles build/san/obj/spoold/*.o
 	tests/run build/san
 
 run: deps
