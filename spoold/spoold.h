@@ -123,10 +123,12 @@ typedef void loop_fn(struct daemon *d, unsigned arg);
  * that no part calls one above it by name (mk/cycles checks the objects).
  */
 struct hooks {
-	void (*look)(struct daemon *d, const char *id, int hint);  /* stall.c: a stalled
-	                                                              look is due again */
-	void (*synced)(struct daemon *d);   /* sync.c: a sync returned; start what it covered */
-	void (*mail_done)(struct daemon *d, int status);  /* jobs.c: the mailer ended */
+	/* stall.c: a stalled look is due again (engine_look) */
+	void (*look)(struct daemon *d, const char *id, int hint);
+	/* sync.c: a sync returned; start what it covered (handlers, the mailer) */
+	void (*synced)(struct daemon *d);
+	/* jobs.c: the mailer, a child that is no job, ended (mail_done) */
+	void (*mail_done)(struct daemon *d, int status);
 };
 
 struct daemon {
