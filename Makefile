@@ -67,7 +67,7 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 CTL_SRC = spoolctl/spoolctl.c spoolctl/json.c spoolctl/list.c spoolctl/show.c \
 	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
-D_SRC = spoold/main.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
+D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)

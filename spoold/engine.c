@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,46 +87,6 @@ read_status(struct daemon *d, struct look *l)
 	return 0;
 }
 
-/*
- * spoold's own moves, whose inotify events are only echoes: the look after the move
- * is queued already.  An echo is the first event for that order and state after the
- * move, since events come in order; a later one is somebody else's.  An entry
- * overwritten by another order only costs a look; after an overflow (events lost)
- * the entries are forgotten, so that none can swallow somebody else's event.
- */
-#define ECHOES 8192
-static struct echo {
-	char id[SPOOL_ID_MAX + 1];
-	int state;
-} echoes[ECHOES];
-
-static unsigned
-echo_slot(const char *id, int state)
-{
-	unsigned h = 2166136261u ^ (unsigned)state;
-
-	while (*id != '\0')
-		h = (h ^ (unsigned char)*id++) * 16777619u;
-	return h % ECHOES;
-}
-
-int
-engine_echo(const char *id, int state)
-{
-	struct echo *e = &echoes[echo_slot(id, state)];
-
-	if (e->state != state || strcmp(e->id, id) != 0)
-		return 0;
-	e->id[0] = '\0';
-	return 1;
-}
-
-void
-engine_echoes_forget(void)
-{
-	memset(echoes, 0, sizeof echoes);
-}
-
 static const char *
 sname(struct daemon *d, int i)
 {
@@ -147,43 +106,6 @@ span(long s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lds", s);
 	return buf;
-}
-
-int
-hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
-    const char *fmt, ...)
-{
-	struct wctx *w = d->w != NULL && strcmp(d->w->id, id) == 0 ? d->w : NULL;
-	struct spool_event ev;
-	va_list ap;
-
-	if (w != NULL && w->err != 0)
-		return -1;    /* a write before failed: the look is done again, this line with it */
-	memset(&ev, 0, sizeof ev);
-	ev.time = time(NULL);
-	snprintf(ev.id, sizeof ev.id, "%s", id);
-	snprintf(ev.actor, sizeof ev.actor, "%s", actor);
-	snprintf(ev.from, sizeof ev.from, "%s", from);
-	snprintf(ev.to, sizeof ev.to, "%s", to);
-	va_start(ap, fmt);
-	spool_text_vfmt(ev.comment, sizeof ev.comment, fmt, ap);
-	va_end(ap);
-	if (w != NULL && wseen(w, &ev))
-		return 0;    /* written by a try of this look that a failed write cut short */
-	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
-		if (w != NULL)
-			wfail(d, errno, "orders/%s/history", id);
-		else {
-			/* in a built-in action's child: it ends with EX_DISK and runs again */
-			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
-			d->lost = errno != 0 ? errno : EIO;
-		}
-		return -1;
-	}
-	if (w != NULL)
-		wremember(w, &ev);
-	d->dirty = 1;
-	return 1;
 }
 
 /* A line about the visit: from and to are both its state. */
@@ -209,13 +131,6 @@ later(struct daemon *d, const char *id, time_t at)
 {
 	if (heap_push(&d->heap, at, id) < 0 && (d->next_rescan == 0 || at < d->next_rescan))
 		d->next_rescan = at;
-}
-
-void
-engine_soon(struct daemon *d, const char *id, int hint)
-{
-	if (queue_push(&d->q, id, hint) < 0)
-		scan_begin(d);
 }
 
 static long
@@ -267,7 +182,6 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		.flags = SPOOL_NOSYNC | SPOOL_MOVE_INTENT | flags, .comment = why };
 	struct spool_err err;
 	struct spool_event last;
-	struct echo *e;
 	int t;
 
 	if (wfailed(d))
@@ -292,10 +206,8 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		l->gone = 1;
 		log_order(LOG_L_DEBUG, l->id, "%s -> %s%s%s", sname(d, l->state), sname(d, to),
 		    why != NULL ? ": " : "", why != NULL ? why : "");
-		e = &echoes[echo_slot(l->id, to)];
-		snprintf(e->id, sizeof e->id, "%s", l->id);
-		e->state = to;
-		engine_soon(d, l->id, to + HINT_OWN);
+		watch_moved(l->id, to);
+		look_soon(d, l->id, to + HINT_OWN);
 		return;
 	}
 	switch (errno) {
@@ -305,7 +217,7 @@ move_as(struct daemon *d, struct look *l, int to, int flags, const char *why, un
 		/* somebody else moved it first: theirs counts */
 		log_order(LOG_L_INFO, l->id, "%s", err.msg);
 		l->gone = 1;
-		engine_soon(d, l->id, -1);
+		look_soon(d, l->id, -1);
 		break;
 	case EPERM:
 	case EBUSY:
@@ -574,6 +486,40 @@ give_up(struct daemon *d, struct look *l, const char *why, int say)
 		move(d, l, s->on_failure, 0, why);
 }
 
+/* A notify action: the mail is queued (or why not is said), and the visit goes on. */
+static int
+act_notify(struct daemon *d, struct look *l, const struct spool_state *s,
+    const struct spool_action *a)
+{
+	char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
+	struct spool_event last;
+	const char *msg = l->st.error;
+	int r;
+
+	/* the message: what the arrival's line says (a printer's, an admin's), else the error */
+	if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
+	    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
+		msg = last.comment;
+	/* the event: this visit (its number, and since) of this state, this step */
+	snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
+	if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,
+	    key, why, sizeof why)) == 0)
+		note(d, l, "%s", why);
+	else if (r == -2)
+		return 1;    /* the mail could not be written: the look is done again */
+	else {
+		/* mail off is a choice; anything else is worth a warning */
+		note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+		log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
+		    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
+	}
+	if (wfailed(d))
+		return 1;
+	l->st.step++;
+	l->dirty = 1;
+	return 0;
+}
+
 /* Start the action at the visit's step, or do it here.  0: go on with the visit. */
 static int
 act(struct daemon *d, struct look *l)
@@ -582,36 +528,10 @@ act(struct daemon *d, struct look *l)
 	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
-	int r, k;
+	int k;
 
-	if (a->kind == SPOOL_ACT_NOTIFY) {
-		char why[SPOOL_FIELD_MAX + 1], key[SPOOL_NAME_MAX + 40];
-		struct spool_event last;
-		const char *msg = l->st.error;
-
-		/* the message: what the arrival's line says (a printer's, an admin's), else the error */
-		if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
-		    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
-			msg = last.comment;
-		/* the event: this visit (its number, and since) of this state, this step */
-		snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
-		if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,
-		    key, why, sizeof why)) == 0)
-			note(d, l, "%s", why);
-		else if (r == -2)
-			return 1;    /* the mail could not be written: the look is done again */
-		else {
-			/* mail off is a choice; anything else is worth a warning */
-			note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
-			log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
-			    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
-		}
-		if (wfailed(d))
-			return 1;
-		l->st.step++;
-		l->dirty = 1;
-		return 0;
-	}
+	if (a->kind == SPOOL_ACT_NOTIFY)
+		return act_notify(d, l, s, a);
 	if (l->st.running != 0) {
 		/* a run whose outcome never came: spoold stopped while it ran */
 		l->st.running = 0;
@@ -904,49 +824,108 @@ give_back(struct look *l)
 	l->st.running = 0;
 }
 
+/* 1 if r is the outcome of the run its order waits for, in the state it is about. */
+static int
+current(struct daemon *d, const struct spool_jrec *r, struct look *l)
+{
+	struct spool_err err;
+	int n;
+
+	if ((n = spool_locate(d->sp, r->id, &l->state)) != 1 ||
+	    strcmp(sname(d, l->state), r->state) != 0) {
+		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
+		    n > 1 ? "is in two states" : "moved on");
+		look_soon(d, r->id, -1);
+		return 0;
+	}
+	if (spool_status_read(d->sp, r->id, &l->st, &err) < 0) {
+		/* a status that cannot be read now (EIO): the outcome waits for it */
+		wfail(d, errno, "(reading) orders/%s/status", r->id);
+		return 0;
+	}
+	if (strcmp(l->st.state, sname(d, l->state)) != 0 || l->st.visits != r->visit ||
+	    l->st.running != r->run) {
+		/* another visit, or this run's outcome is kept already */
+		if (l->st.running != r->run)
+			log_order(LOG_L_DEBUG, r->id, "the outcome of run %d is kept already", r->run);
+		else
+			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
+			    "moved on");
+		look_soon(d, r->id, -1);
+		return 0;
+	}
+	return 1;
+}
+
+/* A handler that failed: later (a delivery window, a temporary failure, a retry), or never. */
+static void
+failed(struct daemon *d, struct look *l, const struct spool_jrec *r, const char *out,
+    const char *msg, int temp, time_t now)
+{
+	const struct spool_state *s = &d->conf->states[l->state];
+	int k;
+
+	keep_output(d, r->id, out, r->outlen);
+	if (temp && r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_PUBLISH) {
+		/* not a failure: jobs wait for their queue's delivery window */
+		give_back(l);
+		l->st.due = print_window_due(d, r->id, now);
+		if (note(d, l, "%s; publishing again at the window", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "%s", msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	snprintf(l->st.error, sizeof l->st.error, "%s", msg);
+	if (temp) {
+		/* try again later; a temporary failure does not use up a retry */
+		l->st.tries--;
+		l->st.deferred++;
+		l->st.due = now + backoff(s, l->st.deferred, TEMPFAIL_BACKOFF_MAX);
+		if (note(d, l, "attempt failed for now, again later: %s", msg) == 1)
+			log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	k = note(d, l, "attempt %d of %d failed: %s", l->st.tries, s->retries + 1, msg);
+	if (l->st.tries <= s->retries) {
+		l->st.due = now + backoff(s, l->st.tries, BACKOFF_MAX);
+		if (k == 1)
+			log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s",
+			    l->st.tries, (long)(l->st.due - now), msg);
+		save(d, l);
+		later(d, r->id, l->st.due);
+		return;
+	}
+	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
+		stitch_failed(d, l, msg);
+	give_up(d, l, msg, k == 1);
+	if (l->dirty && !l->gone)
+		save(d, l);
+}
+
 /* What a kept outcome does to its order (the work of engine_apply). */
 static void
 apply(struct daemon *d, const struct spool_jrec *r)
 {
 	const struct spool_state *s;
 	struct look l = { .id = r->id };
-	struct spool_err err;
 	char msg[SPOOL_FIELD_MAX + 1], out[SPOOL_JREC_OUT_MAX + 1];
-	int code = -1, ok = 0, temp = 0, n, k;
+	int code = -1, ok = 0, temp = 0;
 	time_t now = time(NULL);
 
 	if (WIFEXITED(r->status))
 		code = WEXITSTATUS(r->status);
-	if ((n = spool_locate(d->sp, r->id, &l.state)) != 1 ||
-	    strcmp(sname(d, l.state), r->state) != 0) {
-		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
-		    n > 1 ? "is in two states" : "moved on");
-		engine_soon(d, r->id, -1);
+	if (!current(d, r, &l))
 		return;
-	}
-	if (spool_status_read(d->sp, r->id, &l.st, &err) < 0) {
-		/* a status that cannot be read now (EIO): the outcome waits for it */
-		wfail(d, errno, "(reading) orders/%s/status", r->id);
-		return;
-	}
-	if (strcmp(l.st.state, sname(d, l.state)) != 0 || l.st.visits != r->visit ||
-	    l.st.running != r->run) {
-		/* another visit, or this run's outcome is kept already */
-		if (l.st.running != r->run)
-			log_order(LOG_L_DEBUG, r->id, "the outcome of run %d is kept already", r->run);
-		else
-			log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order "
-			    "moved on");
-		engine_soon(d, r->id, -1);
-		return;
-	}
 	s = &d->conf->states[l.state];
 	if (r->killed == 2) {
 		/* cancelled by a timer or a reload: the try does not count */
 		give_back(&l);
 		note(d, &l, "attempt cancelled");
 		save(d, &l);
-		engine_soon(d, r->id, -1);
+		look_soon(d, r->id, -1);
 		return;
 	}
 	if (r->killed == 3) {
@@ -998,47 +977,10 @@ apply(struct daemon *d, const struct spool_jrec *r)
 		l.st.due = 0;
 		l.st.error[0] = '\0';
 		if (save(d, &l) == 0)
-			engine_soon(d, r->id, l.state);
+			look_soon(d, r->id, l.state);
 		return;
 	}
-	keep_output(d, r->id, out, r->outlen);
-	if (temp && r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_PUBLISH) {
-		/* not a failure: jobs wait for their queue's delivery window */
-		give_back(&l);
-		l.st.due = print_window_due(d, r->id, now);
-		if (note(d, &l, "%s; publishing again at the window", msg) == 1)
-			log_order(LOG_L_INFO, r->id, "%s", msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	snprintf(l.st.error, sizeof l.st.error, "%s", msg);
-	if (temp) {
-		/* try again later; a temporary failure does not use up a retry */
-		l.st.tries--;
-		l.st.deferred++;
-		l.st.due = now + backoff(s, l.st.deferred, TEMPFAIL_BACKOFF_MAX);
-		if (note(d, &l, "attempt failed for now, again later: %s", msg) == 1)
-			log_order(LOG_L_INFO, r->id, "temporary failure: %s", msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	k = note(d, &l, "attempt %d of %d failed: %s", l.st.tries, s->retries + 1, msg);
-	if (l.st.tries <= s->retries) {
-		l.st.due = now + backoff(s, l.st.tries, BACKOFF_MAX);
-		if (k == 1)
-			log_order(LOG_L_INFO, r->id, "attempt %d failed, again in %lds: %s",
-			    l.st.tries, (long)(l.st.due - now), msg);
-		save(d, &l);
-		later(d, r->id, l.st.due);
-		return;
-	}
-	if (r->step < s->nactions && s->actions[r->step].kind == SPOOL_ACT_STITCH)
-		stitch_failed(d, &l, msg);
-	give_up(d, &l, msg, k == 1);
-	if (l.dirty && !l.gone)
-		save(d, &l);
+	failed(d, &l, r, out, msg, temp, now);
 }
 
 int
@@ -1092,8 +1034,9 @@ outcome(struct daemon *d, const char *id, const char *state, int visit, int step
 	free(r);
 }
 
-void
-engine_job_done(struct daemon *d, struct job *j, int status)
+/* A handler (or a built-in action) has ended. */
+static void
+job_done(struct daemon *d, struct job *j, int status)
 {
 	if (j->run == 0) {
 		log_order(LOG_L_INFO, j->id, "a job of no run ended");
@@ -1129,7 +1072,7 @@ engine_spawn_pending(struct daemon *d)
 	/* only those the last finished sync covers; the rest wait for the next */
 	for (i = 0; i < d->covered; i++) {
 		struct spawn *p = &d->spawn[i];
-		if (job_start_exec(d, p) != NULL)
+		if (job_start_exec(d, p, print_action, job_done) != NULL)
 			continue;
 		/* it never started: the try is given back, and it starts again in a moment */
 		snprintf(why, sizeof why, "%s", strerror(errno));

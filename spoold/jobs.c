@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +18,7 @@
 #include "log.h"
 #include "spoold.h"
 
-#define EV_JOB 4   /* epoll tag for a job's stderr; see main.c */
+static void job_event(struct daemon *d, unsigned i);
 
 static struct job *
 slot(struct daemon *d)
@@ -103,14 +102,14 @@ start(struct daemon *d, struct job *j, int *errw, pid_t *parent)
 	j->outlen = 0;
 	j->out[0] = '\0';
 	j->killed = 0;
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, j->errfd, &(struct epoll_event){ .events = EPOLLIN,
-	    .data.u64 = ((uint64_t)EV_JOB << 32) | (uint64_t)(j - d->jobs) });
+	loop_add(d, j->errfd, job_event, (unsigned)(j - d->jobs));
 	d->njobs++;
 	return pid;
 }
 
 struct job *
-job_start_exec(struct daemon *d, const struct spawn *p)
+job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
+    job_done_fn *done)
 {
 	const char *id = p->id;
 	const struct spool_state *s = &d->conf->states[p->state];
@@ -124,6 +123,7 @@ job_start_exec(struct daemon *d, const struct spawn *p)
 		return NULL;
 	memset(j, 0, sizeof *j);
 	j->kind = JOB_EXEC;
+	j->done = done;
 	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->state, sizeof j->state, "%s", s->name);
 	j->step = p->step;
@@ -140,7 +140,7 @@ job_start_exec(struct daemon *d, const struct spawn *p)
 	if (a->kind != SPOOL_ACT_EXEC) {
 		/* built in: the child works through spoold's own descriptors of the spool */
 		child_setup(errw, parent, -1);
-		_exit(print_action(d, id, p->state, a));
+		_exit(builtin(d, id, p->state, a));
 	}
 	/* the child: the order's folder as working directory, and who it is in env */
 	pfd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -210,7 +210,7 @@ same_order(struct daemon *d, int in, const char *name, const char *id)
 }
 
 struct job *
-job_start_incoming(struct daemon *d, const char *name)
+job_start_incoming(struct daemon *d, const char *name, job_done_fn *done)
 {
 	struct spool_err err;
 	struct job *j;
@@ -222,6 +222,7 @@ job_start_incoming(struct daemon *d, const char *name)
 		return NULL;
 	memset(j, 0, sizeof *j);
 	j->kind = JOB_INCOMING;
+	j->done = done;
 	snprintf(j->id, sizeof j->id, "%s", name);
 	j->deadline = time(NULL) + 3600;
 	if ((pid = start(d, j, &errw, &parent)) < 0)
@@ -249,7 +250,8 @@ job_start_incoming(struct daemon *d, const char *name)
 	_exit(code);
 }
 
-void
+/* Keep what a job says on its stderr. */
+static void
 job_read(struct daemon *d, struct job *j)
 {
 	char buf[4096];
@@ -274,9 +276,16 @@ job_read(struct daemon *d, struct job *j)
 		j->outlen += room;
 		j->out[j->outlen] = '\0';
 	}
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, j->errfd, NULL);
+	loop_del(d, j->errfd);
 	close(j->errfd);
 	j->errfd = -1;
+}
+
+/* A job's stderr pipe is readable (registered with the loop). */
+static void
+job_event(struct daemon *d, unsigned i)
+{
+	job_read(d, &d->jobs[i]);
 }
 
 void
@@ -298,7 +307,7 @@ jobs_reap(struct daemon *d)
 		if (waitpid(si.si_pid, &status, 0) < 0)
 			break;
 		if (si.si_pid == d->mail_pid) {
-			mail_done(d, status);
+			d->hooks.mail_done(d, status);
 			continue;
 		}
 		for (i = 0, j = NULL; i < JOBS_MAX; i++)
@@ -311,15 +320,12 @@ jobs_reap(struct daemon *d)
 		/* what it wrote before it died */
 		job_read(d, j);
 		if (j->errfd >= 0) {
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, j->errfd, NULL);
+			loop_del(d, j->errfd);
 			close(j->errfd);
 			j->errfd = -1;
 		}
 		d->njobs--;
-		if (j->kind == JOB_EXEC)
-			engine_job_done(d, j, status);
-		else
-			incoming_done(d, j, status);
+		j->done(d, j, status);
 		j->pid = 0;
 	}
 }

@@ -569,6 +569,38 @@ classify(struct run *r, struct msg *g, char *why, size_t len)
 	return O_TEMP;
 }
 
+/* Each message's outcome, by what the relay said of it (or why there was no session). */
+static void
+statuses(struct run *r, struct msg *v, int n, int started, const char *setup_error)
+{
+	char why[WHY_MAX];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct msg *g = &v[i];
+		enum outcome o;
+
+		if (g->outcome == O_SENT)
+			continue;
+		if (started && g->m != NULL && delivered(g)) {
+			/* accepted, but the callback did not see it: move it now */
+			g->outcome = O_SENT;
+			sent(r, g);
+			continue;
+		}
+		if (!started || g->m == NULL) {
+			snprintf(why, sizeof why, "%s", setup_error != NULL ? setup_error : r->problem);
+			o = O_TEMP;
+		} else
+			o = classify(r, g, why, sizeof why);
+		g->outcome = o;
+		if (o == O_PERM)
+			failed(r, g, why);
+		else
+			deferred(r, g, why);
+	}
+}
+
 /* One session for a batch; every message ends sent, deferred or failed. */
 static void
 session(struct run *r, struct msg *v, int n, const char *setup_error)
@@ -577,7 +609,7 @@ session(struct run *r, struct msg *v, int n, const char *setup_error)
 	auth_context_t actx = NULL;
 	smtp_session_t s = NULL;
 	SSL_CTX *tls = NULL;
-	char hostport[300], why[WHY_MAX], text[WHY_MAX / 2], buf[128];
+	char hostport[300], text[WHY_MAX / 2], buf[128];
 	int i, ok = setup_error == NULL, started = 0;
 
 	r->problem[0] = '\0';
@@ -633,29 +665,7 @@ session(struct run *r, struct msg *v, int n, const char *setup_error)
 	} else
 		started = ok;
 	/* the statuses, before the session is destroyed */
-	for (i = 0; i < n; i++) {
-		struct msg *g = &v[i];
-		enum outcome o;
-
-		if (g->outcome == O_SENT)
-			continue;
-		if (started && g->m != NULL && delivered(g)) {
-			/* accepted, but the callback did not see it: move it now */
-			g->outcome = O_SENT;
-			sent(r, g);
-			continue;
-		}
-		if (!started || g->m == NULL) {
-			snprintf(why, sizeof why, "%s", setup_error != NULL ? setup_error : r->problem);
-			o = O_TEMP;
-		} else
-			o = classify(r, g, why, sizeof why);
-		g->outcome = o;
-		if (o == O_PERM)
-			failed(r, g, why);
-		else
-			deferred(r, g, why);
-	}
+	statuses(r, v, n, started, setup_error);
 	if (s != NULL)
 		smtp_destroy_session(s);
 	SSL_CTX_free(tls);

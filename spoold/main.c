@@ -1,30 +1,25 @@
 /*
- * spoold: makes a spool live.  One event loop over epoll: inotify (the doorbell),
- * a signalfd (SIGCHLD, SIGHUP, SIGTERM), a timerfd (the nearest due time, job
- * deadline or rescan), and the stderr pipes of its children.  It runs in the
- * foreground under a supervisor, holds run/spoold.lock so that one runs per spool
- * on a host, recovers the spool before it says it is ready, and reports readiness
- * to systemd (sd_notify) and, s6-style, on a descriptor (--ready-fd).
+ * spoold: makes a spool live.  The top of spoold: main wires the parts together and
+ * says what a turn of the event loop (loop.c) does, in which order.  The loop waits
+ * on inotify (the doorbell), a signalfd (SIGCHLD, SIGHUP, SIGTERM), a timerfd (the
+ * nearest due time, job deadline or rescan), and the stderr pipes of its children.
+ * It runs in the foreground under a supervisor, holds run/spoold.lock so that one
+ * runs per spool on a host, recovers the spool before it says it is ready, and
+ * reports readiness to systemd (sd_notify) and, s6-style, on a descriptor (--ready-fd).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "spoold.h"
-
-enum { EV_INOTIFY = 1, EV_SIGNAL = 2, EV_TIMER = 3, EV_JOB = 4 };  /* EV_SYNC: spoold.h */
 
 #define LOOKS_PER_TURN 1024
 #define STOP_GRACE 10
@@ -84,55 +79,12 @@ check_only(struct spool *sp)
 	return 0;
 }
 
-/*
- * One spoold per spool on a host.  An flock on a descriptor open only for reading:
- * spoold keeps no file of the spool open for writing between its writes, so that an
- * admin can remount the file system read-only (mount(8) refuses while any file is
- * open for writing) and spoold rides it out.  Every child closes the descriptor
- * (lock_drop), so none, not even the mailer that outlives spoold, keeps the next
- * spoold out.  The pid is written beside it for people and for the message below.
- */
+/* A sync has returned: the handlers and the mail it covered may start. */
 static void
-lock_spool(struct daemon *d)
+synced(struct daemon *d)
 {
-	char pid[32];
-	ssize_t n;
-	int fd, run = spool_dirfd(d->sp, SPOOL_DIR_RUN);
-
-	if ((fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
-	    errno == ENOENT && (fd = openat(run, "spoold.lock", O_WRONLY | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0660)) >= 0) {
-		spool_own(fd, run, SPOOL_FILE_MODE);
-		close(fd);
-		fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0)
-		fatal("cannot open %s/run/spoold.lock", d->path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
-			fatal("cannot lock %s/run/spoold.lock", d->path);
-		n = pread(fd, pid, sizeof pid - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		log_warnx("another spoold%s%s%s runs on %s; this one stops", pid[0] ? " (pid " : "",
-		    pid, pid[0] ? ")" : "", d->path);
-		exit(SPOOL_EX_TEMPFAIL);
-	}
-	d->lockfd = fd;
-	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if ((fd = openat(run, "spoold.lock", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    write(fd, pid, (size_t)n) != n)
-		log_warn("cannot write the pid to run/spoold.lock");
-	if (fd >= 0)
-		close(fd);
-}
-
-void
-lock_drop(struct daemon *d)
-{
-	if (d->lockfd >= 0)
-		close(d->lockfd);
-	d->lockfd = -1;
+	engine_spawn_pending(d);
+	mail_kick(d, time(NULL));
 }
 
 static void
@@ -175,11 +127,13 @@ reload(struct daemon *d)
 	sd_notify(0, "READY=1");
 }
 
+/* The signalfd is readable (registered with the loop). */
 static void
-signals(struct daemon *d)
+signals(struct daemon *d, unsigned arg)
 {
 	struct signalfd_siginfo si;
 
+	(void)arg;
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
@@ -201,11 +155,10 @@ signals(struct daemon *d)
 	}
 }
 
-/* Arm the timerfd for the nearest thing that has a time. */
-static void
-arm(struct daemon *d)
+/* The nearest thing that has a time, for the loop's timer; 0 if none. */
+static time_t
+wake(struct daemon *d)
 {
-	struct itimerspec its = { 0 };
 	time_t t = heap_peek(&d->heap), u;
 
 	if ((u = jobs_next_deadline(d)) != 0 && (t == 0 || u < t))
@@ -218,43 +171,19 @@ arm(struct daemon *d)
 		t = u;
 	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
 		t = d->terminating + STOP_GRACE;
-	its.it_value.tv_sec = t;
-	timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	return t;
 }
 
 static void
 turn(struct daemon *d)
 {
-	struct epoll_event ev[64];
 	char id[SPOOL_ID_MAX + 1];
 	struct due due;
-	uint64_t ticks;
 	time_t now;
-	int n, i, looks, timeout, hint;
+	int i, looks, timeout, hint;
 
-	arm(d);
 	timeout = !d->fault && (d->q.count > 0 || d->scan.active || d->incoming_pending) ? 0 : -1;
-	n = epoll_wait(d->epfd, ev, 64, timeout);
-	for (i = 0; i < n; i++) {
-		switch (ev[i].data.u64 >> 32) {
-		case EV_INOTIFY:
-			watch_read(d);
-			break;
-		case EV_SIGNAL:
-			signals(d);
-			break;
-		case EV_TIMER:
-			if (read(d->tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
-				log_warn("timerfd");
-			break;
-		case EV_JOB:
-			job_read(d, &d->jobs[ev[i].data.u64 & 0xffffffff]);
-			break;
-		case EV_SYNC:
-			sync_finished(d);
-			break;
-		}
-	}
+	loop_wait(d, wake(d), timeout);
 	if (d->reload) {
 		d->reload = 0;
 		reload(d);
@@ -265,7 +194,7 @@ turn(struct daemon *d)
 	stalls_due(d, now);
 	space_tick(d, now);
 	while (heap_peek(&d->heap) != 0 && heap_peek(&d->heap) <= now && heap_pop(&d->heap, &due))
-		engine_soon(d, due.id, -1);
+		look_soon(d, due.id, -1);
 	if (d->next_rescan != 0 && now >= d->next_rescan) {
 		/* polling: run/kick cannot ring a doorbell, so look for it */
 		if (d->poll > 0 && unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "kick", 0) == 0)
@@ -306,6 +235,28 @@ turn(struct daemon *d)
 		announce_ready(d);
 }
 
+/* The signals come through a signalfd; the loop, and its queues. */
+static void
+setup(struct daemon *d)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->inofd = -1;
+	if (loop_init(d) < 0 || (d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    loop_add(d, d->sigfd, signals, 0) < 0)
+		fatal("cannot set up the event loop");
+	if (queue_init(&d->q) < 0 || queue_init(&d->wq) < 0 || heap_init(&d->heap) < 0)
+		fatal("out of memory");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,11 +269,12 @@ main(int argc, char **argv)
 	char path[PATH_MAX];
 	const char *spool = getenv("SPOOL_DIR");
 	int c, check = 0, syslog_ = 0, code = 1;
-	sigset_t mask;
 
 	spool_domain_init();
 	d.ready_fd = -1;
 	d.lockfd = -1;
+	/* what the lower parts let the higher ones do */
+	d.hooks = (struct hooks){ .look = engine_look, .synced = synced, .mail_done = mail_done };
 	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -362,25 +314,7 @@ main(int argc, char **argv)
 	if (check)
 		return check_only(d.sp);
 	lock_spool(&d);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	d.inofd = -1;
-	if ((d.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (d.tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
-		fatal("cannot set up the event loop");
-	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &(struct epoll_event){ .events = EPOLLIN,
-	    .data.u64 = (uint64_t)EV_SIGNAL << 32 });
-	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.tfd, &(struct epoll_event){ .events = EPOLLIN,
-	    .data.u64 = (uint64_t)EV_TIMER << 32 });
-	if (queue_init(&d.q) < 0 || queue_init(&d.wq) < 0 || heap_init(&d.heap) < 0)
-		fatal("out of memory");
+	setup(&d);
 	d.rescan_every = d.conf->rescan;
 	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */
 	/* recovery before serving: unfinished submits, removals and moves, stale tmp/ */

@@ -47,6 +47,39 @@ item_ids(struct daemon *d, const char *id, char *buf, size_t len)
 	free(items);
 }
 
+/* Who gets a mail to the audience, and the order (o) it tells of; -1: nobody (why). */
+static int
+recipient(struct daemon *d, const char *id, int state, const char *audience,
+    struct spool_order *o, const char **to, const char **to_name, char *why, size_t whylen)
+{
+	const struct spool_mail_conf *mc = &d->conf->mail;
+	struct spool_err err;
+
+	/* the customer's name is for the admin's mails too; the address only for theirs */
+	if (spool_order_read(d->sp, id, state, o, &err) < 0) {
+		if (strcmp(audience, "customer") == 0) {
+			snprintf(why, whylen, "%s", err.msg);
+			return -1;
+		}
+		o->customer[0] = '\0';
+	}
+	if (strcmp(audience, "customer") == 0) {
+		*to = o->email;
+		*to_name = o->customer[0] != '\0' ? o->customer : NULL;
+	} else
+		*to = strcmp(audience, "admin") == 0 ? mc->admin : mc->superuser;
+	if (*to == NULL || (*to)[0] == '\0') {
+		snprintf(why, whylen, "no address for the %s", audience);
+		return -1;
+	}
+	if (!spool_mail_addr_ok(*to)) {
+		snprintf(why, whylen, "the %s's address '%.80s' is not a plain address", audience,
+		    *to);
+		return -1;
+	}
+	return 0;
+}
+
 int
 notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
@@ -69,28 +102,8 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 		snprintf(why, whylen, "mail is off (no relay in [mail])");
 		return -1;
 	}
-	/* the customer's name is for the admin's mails too; the address only for theirs */
-	if (spool_order_read(d->sp, id, state, &o, &err) < 0) {
-		if (strcmp(audience, "customer") == 0) {
-			snprintf(why, whylen, "%s", err.msg);
-			return -1;
-		}
-		o.customer[0] = '\0';
-	}
-	if (strcmp(audience, "customer") == 0) {
-		to = o.email;
-		to_name = o.customer[0] != '\0' ? o.customer : NULL;
-	} else
-		to = strcmp(audience, "admin") == 0 ? mc->admin : mc->superuser;
-	if (to == NULL || to[0] == '\0') {
-		snprintf(why, whylen, "no address for the %s", audience);
+	if (recipient(d, id, state, audience, &o, &to, &to_name, why, whylen) < 0)
 		return -1;
-	}
-	if (!spool_mail_addr_ok(to)) {
-		snprintf(why, whylen, "the %s's address '%.80s' is not a plain address", audience,
-		    to);
-		return -1;
-	}
 	if (item != NULL)
 		snprintf(items, sizeof items, "%s", item);
 	else

@@ -301,6 +301,35 @@ print_window_due(struct daemon *d, const char *id, time_t now)
 
 /* ---- what printers say --------------------------------------------------- */
 
+/* A status the printer may not set: the error element into its file, the valid status back. */
+static void
+refuse(struct daemon *d, const char *id, const char *sname, int fd, struct spool_pjob *j,
+    const struct spool_jobxml *jx, const char *actor, const char *why)
+{
+	struct spool_jobxml_refusal ref = { .refused = jx->status, .restore = j->status,
+		.why = why };
+	struct spool_err err2;
+
+	if (spool_jobxml_refuse(fd, "job.xml", -1, &ref, &err2) < 0) {
+		if (errno == EAGAIN) {
+			j->seen[0] = '-';
+			j->seen[1] = '\0';
+			return;
+		}
+		/* the disk refused it: the look is done again, and the refusal with it */
+		if (disk_errno(errno) || errno == EIO) {
+			wfail(d, errno, "the error element into job.xml of job %s", j->name);
+			return;
+		}
+		log_order(LOG_L_WARN, id, "job %s: %s", j->name, err2.msg);
+	} else
+		reseen(d->sp, j);
+	log_order(LOG_L_WARN, id, "job %s: refused OrderStatus '%s': %s", j->name,
+	    jx->status_text, why);
+	hist(d, id, actor, sname, sname, "item %s: job %s: refused OrderStatus '%s', status "
+	    "stays %d: %s", j->item, j->name, jx->status_text, j->status, why);
+}
+
 /* Read one job's job.xml if it changed; 1 if j changed (status or seen). */
 static int
 read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob *j,
@@ -309,7 +338,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 	const char *sname = d->conf->states[state].name;
 	const char *qname = d->conf->queues[j->queue].name;
 	struct spool_jobxml jx;
-	struct spool_err err, err2;
+	struct spool_err err;
 	char dir[4200], seen[48], actor[SPOOL_NAME_MAX + 16], why[SPOOL_FIELD_MAX + 1];
 	struct stat st;
 	time_t now = time(NULL);
@@ -377,29 +406,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 		}
 		goto out;
 	}
-	/* refused: the error element goes into the printer's file, the valid status back */
-	{
-		struct spool_jobxml_refusal ref = { .refused = jx.status, .restore = j->status,
-			.why = err.msg };
-		if (spool_jobxml_refuse(fd, "job.xml", -1, &ref, &err2) < 0) {
-			if (errno == EAGAIN) {
-				j->seen[0] = '-';
-				j->seen[1] = '\0';
-				goto out;
-			}
-			/* the disk refused it: the look is done again, and the refusal with it */
-			if (disk_errno(errno) || errno == EIO) {
-				wfail(d, errno, "the error element into job.xml of job %s", j->name);
-				goto out;
-			}
-			log_order(LOG_L_WARN, id, "job %s: %s", j->name, err2.msg);
-		} else
-			reseen(d->sp, j);
-		log_order(LOG_L_WARN, id, "job %s: refused OrderStatus '%s': %s", j->name,
-		    jx.status_text, err.msg);
-		hist(d, id, actor, sname, sname, "item %s: job %s: refused OrderStatus '%s', status "
-		    "stays %d: %s", j->item, j->name, jx.status_text, j->status, err.msg);
-	}
+	refuse(d, id, sname, fd, j, &jx, actor, err.msg);
 out:
 	close(fd);
 	return r;

@@ -48,11 +48,16 @@ struct heap {
 };
 
 enum job_kind { JOB_EXEC, JOB_INCOMING };
+struct daemon;
+struct job;
+/* Who hears of a job's end: set by who starts it (the engine, watch's incoming/). */
+typedef void job_done_fn(struct daemon *d, struct job *j, int status);
 
 /* A child process at work for an order (or on a bundle in incoming/). */
 struct job {
 	pid_t pid;
 	enum job_kind kind;
+	job_done_fn *done;
 	char id[SPOOL_ID_MAX + 1];      /* the order, or the bundle's name */
 	char state[SPOOL_NAME_MAX + 1]; /* the state the action belongs to (by name: a
 	                                   reload may renumber the states) */
@@ -109,11 +114,44 @@ struct scan {
 	time_t dir_mtime_seen[SPOOL_STATES_MAX];
 };
 
+/* A part's function for a readable descriptor it registered (loop_add), with its arg. */
+typedef void loop_fn(struct daemon *d, unsigned arg);
+#define LOOP_FNS 8        /* distinct functions registered with the loop */
+
+/*
+ * What a lower part lets a higher one do, by pointer: main fills these at start, so
+ * that no part calls one above it by name (mk/cycles checks the objects).
+ */
+struct hooks {
+	/* stall.c: a stalled look is due again (engine_look) */
+	void (*look)(struct daemon *d, const char *id, int hint);
+	/* sync.c: a sync returned; start what it covered (handlers, the mailer) */
+	void (*synced)(struct daemon *d);
+	/* jobs.c: the mailer, a child that is no job, ended (mail_done) */
+	void (*mail_done)(struct daemon *d, int status);
+};
+
 struct daemon {
+	/* main.c: the spool, and the process */
 	const char *path;
 	struct spool *sp;
 	const struct spool_conf *conf;
-	int epfd, inofd, sigfd, tfd, lockfd;
+	int ready_fd;                   /* s6-style readiness: write a newline, close */
+	int ready;                      /* ready has been announced */
+	int terminating;
+	int reload;
+	int verbose;
+	unsigned long moves, looks;
+	/* loop.c: the event loop, and what the parts above let each other do */
+	int epfd, sigfd, tfd, lockfd;
+	loop_fn *fns[LOOP_FNS];         /* what the loop calls for an event */
+	int nfns;
+	struct hooks hooks;
+	struct queue q;                 /* orders to look at */
+	struct heap heap;               /* when to look at them again */
+	time_t next_rescan;
+	/* watch.c: noticing orders */
+	int inofd;
 	int poll;                       /* seconds between polls, or 0 with inotify */
 	long rescan_every;              /* seconds between slow rescans */
 	int wd_state[SPOOL_STATES_MAX];
@@ -128,35 +166,33 @@ struct daemon {
 		char id[SPOOL_ID_MAX + 1];
 	} *jobw;                        /* job folders watched for a printer's job.xml */
 	int njobw;
-	int ready_fd;                   /* s6-style readiness: write a newline, close */
-	int ready;                      /* ready has been announced */
-	int terminating;
-	int reload;
-	int verbose;
-	struct queue q;
-	struct heap heap;
+	int wd_outbox;
 	struct scan scan;
+	int incoming_pending;           /* incoming/ needs a look */
+	/* jobs.c: child processes */
 	struct job jobs[JOBS_MAX];
 	int njobs;
-	int dirty;                      /* unsynced writes: sync before work leaves the spool */
+	/* engine.c: handlers that wait for their batch's sync, and for a worker */
 	struct spawn {
 		char id[SPOOL_ID_MAX + 1];
 		int state, step, try, visit, run;
 	} spawn[JOBS_MAX];
 	int nspawn;                     /* exec actions waiting for the batch's sync */
 	int covered;                    /* the first `covered` of them: once the sync is done */
-	int sync_req, sync_done;        /* pipes to and from the sync helper (sync.c) */
+	struct queue wq;                /* orders held back for want of a worker */
+	/* sync.c: group commit */
+	int dirty;                      /* unsynced writes: sync before work leaves the spool */
+	int sync_req, sync_done;        /* pipes to and from the sync helper */
 	int sync_busy;                  /* a sync is under way */
 	pid_t sync_pid;
 	unsigned long sync_gen;         /* syncs asked for */
 	unsigned long sync_done_gen;    /* the last of them that returned */
-	pid_t mail_pid;                 /* the mailer (notify.c), or 0 */
+	/* notify.c: the mailer */
+	pid_t mail_pid;                 /* the mailer, or 0 */
 	int mail_wanted;                /* outbox/new/ has something for it */
 	unsigned long mail_gen;         /* the sync its mail waits for */
 	time_t mail_next;               /* the next message due, or 0 */
-	int wd_outbox;
-	struct queue wq;                /* orders held back for want of a worker */
-	int incoming_pending;           /* incoming/ needs a look */
+	/* stall.c: writes the disk refused */
 	struct wctx *w;                 /* the writes of the look under way, or NULL */
 	int lost;                       /* errno of a write outside any look (in a child) */
 	struct stall *stalls[STALLS_MAX];
@@ -166,14 +202,16 @@ struct daemon {
 	long long reserve_have;         /* bytes in run/reserve */
 	int lowspace;                   /* below min_free: no new orders */
 	time_t space_next;              /* when to look at the free space again */
-	time_t next_rescan;
-	unsigned long moves, looks;
 };
 
-/* main.c: children close the lock of the spool, so that none outlives spoold with it */
-void lock_drop(struct daemon *d);
+/*
+ * The parts, from the bottom up.  Each calls by name only those before it; what a
+ * lower part lets a higher one do goes through struct hooks or a function it is
+ * given (mk/cycles checks the object files).  main.c, on top, wires them; log.c and
+ * mailer.c, with headers of their own, are below them all.
+ */
 
-/* queue.c */
+/* queue.c: the two bounded containers */
 int queue_init(struct queue *q);
 void queue_free(struct queue *q);
 /* 0 ok or already there, -1 full; hint: the state it was seen in, or -1 */
@@ -184,6 +222,24 @@ void heap_free(struct heap *h);
 int heap_push(struct heap *h, time_t at, const char *id);
 time_t heap_peek(const struct heap *h);             /* 0 when empty */
 int heap_pop(struct heap *h, struct due *out);
+
+/* loop.c: the event loop, the queue of looks, the spool's lock */
+int loop_init(struct daemon *d);
+/* Call fn(d, arg) when fd is readable; 0, or -1 with errno. */
+int loop_add(struct daemon *d, int fd, loop_fn *fn, unsigned arg);
+void loop_del(struct daemon *d, int fd);
+/* Wait for events (at most timeout ms; -1: no limit, but the timer rings at wake). */
+void loop_wait(struct daemon *d, time_t wake, int timeout);
+/*
+ * Queue a look at id; hint is the state it was seen in (or -1), plus HINT_OWN when
+ * spoold itself has just moved it there, with its history line written.
+ */
+#define HINT_OWN 0x1000
+void look_soon(struct daemon *d, const char *id, int hint);
+void scan_begin(struct daemon *d);
+void lock_spool(struct daemon *d);
+/* children close the lock of the spool, so that none outlives spoold with it */
+void lock_drop(struct daemon *d);
 
 /* stall.c: writes the disk refused */
 struct stall *stall_find(struct daemon *d, const char *id);
@@ -205,26 +261,39 @@ void space_tick(struct daemon *d, time_t now);
 /* 1 if new orders may come in (min_free); logs once when that changes */
 int space_for_orders(struct daemon *d);
 int disk_errno(int e);
-
-/* engine.c: what an order needs, and doing it */
-void engine_look(struct daemon *d, const char *id, int hint);
-/*
- * Queue a look at id; hint is the state it was seen in (or -1), plus HINT_OWN when
- * spoold itself has just moved it there, with its history line written.
- */
-#define HINT_OWN 0x1000
-void engine_soon(struct daemon *d, const char *id, int hint);
-void engine_job_done(struct daemon *d, struct job *j, int status);
-/* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
-int engine_apply(struct daemon *d, struct stall *st);
-/* 1 if this inotify event is the echo of spoold's own move (and is used up) */
-int engine_echo(const char *id, int state);
-void engine_echoes_forget(void);
-void engine_workers(struct daemon *d);
-void engine_spawn_pending(struct daemon *d);
 /* A history line by spoold (or by the actor given), not synced (d->dirty is set). */
 int hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* sync.c: group commit in a helper process */
+int sync_init(struct daemon *d);
+void sync_request(struct daemon *d);
+void sync_wait(struct daemon *d);
+
+/* jobs.c: child processes */
+/* builtin: what runs in the child for an action that is not an exec (print_action) */
+typedef int job_builtin_fn(struct daemon *d, const char *id, int state,
+    const struct spool_action *a);
+struct job *job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
+    job_done_fn *done);
+struct job *job_start_incoming(struct daemon *d, const char *name, job_done_fn *done);
+struct job *job_find(struct daemon *d, const char *id);
+void jobs_reap(struct daemon *d);
+void jobs_expire(struct daemon *d, time_t now);
+void job_cancel(struct daemon *d, struct job *j);
+time_t jobs_next_deadline(const struct daemon *d);
+
+/* watch.c: noticing orders */
+int watch_init(struct daemon *d);
+void watch_close(struct daemon *d);
+int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
+void incoming_look(struct daemon *d);
+void watch_gate(struct daemon *d, const char *id);
+void watch_ungate(struct daemon *d, const char *id);
+void watch_job(struct daemon *d, const char *dir, const char *id, int on);
+void watch_forget(struct daemon *d, const char *id);
+void watch_moved(const char *id, int state);
+
 /* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
@@ -243,32 +312,11 @@ time_t print_window_due(struct daemon *d, const char *id, time_t now);
 int printer_look(struct daemon *d, const char *id, int state, char *why, size_t whylen,
     time_t *recheck);
 
-/* sync.c: group commit in a helper process */
-#define EV_SYNC 5                  /* epoll tag; see main.c */
-int sync_init(struct daemon *d);
-void sync_request(struct daemon *d);
-void sync_finished(struct daemon *d);
-void sync_wait(struct daemon *d);
-/* watch.c: noticing orders */
-int watch_init(struct daemon *d);
-void watch_read(struct daemon *d);
-void watch_close(struct daemon *d);
-void scan_begin(struct daemon *d);
-int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
-void incoming_look(struct daemon *d);
-void watch_gate(struct daemon *d, const char *id);
-void watch_ungate(struct daemon *d, const char *id);
-void watch_job(struct daemon *d, const char *dir, const char *id, int on);
-void watch_forget(struct daemon *d, const char *id);
-void incoming_done(struct daemon *d, struct job *j, int status);
-/* jobs.c: child processes */
-struct job *job_start_exec(struct daemon *d, const struct spawn *p);
-struct job *job_start_incoming(struct daemon *d, const char *name);
-struct job *job_find(struct daemon *d, const char *id);
-void job_read(struct daemon *d, struct job *j);
-void jobs_reap(struct daemon *d);
-void jobs_expire(struct daemon *d, time_t now);
-void job_cancel(struct daemon *d, struct job *j);
-time_t jobs_next_deadline(const struct daemon *d);
+/* engine.c: what an order needs, and doing it */
+void engine_look(struct daemon *d, const char *id, int hint);
+/* Apply a kept outcome (from a job's end, or run/journal); -1 if a write failed again. */
+int engine_apply(struct daemon *d, struct stall *st);
+void engine_workers(struct daemon *d);
+void engine_spawn_pending(struct daemon *d);
 
 #endif

@@ -16,6 +16,9 @@
  * seconds apart, until one goes through.  Below [spool] min_free it takes no new
  * orders, while the orders in the spool go on moving.  Each of these is logged once
  * when it begins and once when it ends.
+ *
+ * Also here, since it is one of the look's writes: hist, which writes a history line
+ * by spoold (the engine's, and a built-in action's in its child).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -351,7 +354,7 @@ stalls_due(struct daemon *d, time_t now)
 				snprintf(ids[n++], sizeof ids[0], "%s", d->stalls[i]->rec.id);
 		}
 	for (i = 0; i < n; i++)
-		engine_look(d, ids[i], -1);
+		d->hooks.look(d, ids[i], -1);
 }
 
 time_t
@@ -420,4 +423,41 @@ space_tick(struct daemon *d, time_t now)
 		d->reserve_have = got;
 		d->space_next = now + SPACE_EVERY;
 	}
+}
+
+int
+hist(struct daemon *d, const char *id, const char *actor, const char *from, const char *to,
+    const char *fmt, ...)
+{
+	struct wctx *w = d->w != NULL && strcmp(d->w->id, id) == 0 ? d->w : NULL;
+	struct spool_event ev;
+	va_list ap;
+
+	if (w != NULL && w->err != 0)
+		return -1;    /* a write before failed: the look is done again, this line with it */
+	memset(&ev, 0, sizeof ev);
+	ev.time = time(NULL);
+	snprintf(ev.id, sizeof ev.id, "%s", id);
+	snprintf(ev.actor, sizeof ev.actor, "%s", actor);
+	snprintf(ev.from, sizeof ev.from, "%s", from);
+	snprintf(ev.to, sizeof ev.to, "%s", to);
+	va_start(ap, fmt);
+	spool_text_vfmt(ev.comment, sizeof ev.comment, fmt, ap);
+	va_end(ap);
+	if (w != NULL && wseen(w, &ev))
+		return 0;    /* written by a try of this look that a failed write cut short */
+	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
+		if (w != NULL)
+			wfail(d, errno, "orders/%s/history", id);
+		else {
+			/* in a built-in action's child: it ends with EX_DISK and runs again */
+			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));
+			d->lost = errno != 0 ? errno : EIO;
+		}
+		return -1;
+	}
+	if (w != NULL)
+		wremember(w, &ev);
+	d->dirty = 1;
+	return 1;
 }

@@ -12,12 +12,13 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "spoold.h"
+
+static void sync_finished(struct daemon *d, unsigned arg);
 
 static void
 helper(struct daemon *d, int req, int done)
@@ -67,8 +68,7 @@ sync_init(struct daemon *d)
 	d->sync_pid = pid;
 	d->sync_req = req[1];
 	d->sync_done = done[0];
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sync_done, &(struct epoll_event){
-	    .events = EPOLLIN, .data.u64 = (uint64_t)EV_SYNC << 32 });
+	return loop_add(d, d->sync_done, sync_finished, 0);
 }
 
 /* The loop does it itself: at the end, or when the helper is gone. */
@@ -80,8 +80,7 @@ sync_here(struct daemon *d)
 	d->dirty = 0;
 	d->sync_done_gen = ++d->sync_gen;
 	d->covered = d->nspawn;
-	engine_spawn_pending(d);
-	mail_kick(d, time(NULL));
+	d->hooks.synced(d);
 }
 
 /* What the loop wrote so far becomes durable; its handlers start when it is. */
@@ -94,8 +93,7 @@ sync_request(struct daemon *d)
 		/* nothing unsynced: whatever waits is covered already */
 		d->sync_done_gen = ++d->sync_gen;
 		d->covered = d->nspawn;
-		engine_spawn_pending(d);
-		mail_kick(d, time(NULL));
+		d->hooks.synced(d);
 		return;
 	}
 	if (d->sync_req < 0 || write(d->sync_req, "s", 1) != 1) {
@@ -114,19 +112,20 @@ sync_request(struct daemon *d)
 }
 
 /* The helper has synced: start what that covered, and ask again if more was written. */
-void
-sync_finished(struct daemon *d)
+static void
+sync_finished(struct daemon *d, unsigned arg)
 {
 	unsigned char c;
 	ssize_t n;
 
+	(void)arg;
 	while ((n = read(d->sync_done, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n != 1) {
 		log_warnx("the sync helper stopped; syncing in the loop");
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->sync_done, NULL);
+		loop_del(d, d->sync_done);
 		close(d->sync_done);
 		close(d->sync_req);
 		d->sync_done = d->sync_req = -1;
@@ -138,8 +137,7 @@ sync_finished(struct daemon *d)
 		log_warnx("cannot sync the spool's file system: %s", strerror(c));
 	d->sync_busy = 0;
 	d->sync_done_gen = d->sync_gen;
-	engine_spawn_pending(d);
-	mail_kick(d, time(NULL));
+	d->hooks.synced(d);
 	sync_request(d);
 }
 

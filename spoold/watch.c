@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -24,9 +23,62 @@
 #include "log.h"
 #include "spoold.h"
 
-#define EV_INOTIFY 1   /* epoll tag; see main.c */
+static void watch_read(struct daemon *d, unsigned arg);
+static void incoming_done(struct daemon *d, struct job *j, int status);
+
 #define STATE_EVENTS (IN_MOVED_TO | IN_CREATE | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | \
 	IN_DONT_FOLLOW)
+
+/*
+ * spoold's own moves, whose inotify events are only echoes: the look after the move
+ * is queued already.  An echo is the first event for that order and state after the
+ * move, since events come in order; a later one is somebody else's.  An entry
+ * overwritten by another order only costs a look; after an overflow (events lost)
+ * the entries are forgotten, so that none can swallow somebody else's event.
+ */
+#define ECHOES 8192
+static struct echo {
+	char id[SPOOL_ID_MAX + 1];
+	int state;
+} echoes[ECHOES];
+
+static unsigned
+echo_slot(const char *id, int state)
+{
+	unsigned h = 2166136261u ^ (unsigned)state;
+
+	while (*id != '\0')
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % ECHOES;
+}
+
+/* 1 if this event is the echo of spoold's own move (and is used up) */
+static int
+echo(const char *id, int state)
+{
+	struct echo *e = &echoes[echo_slot(id, state)];
+
+	if (e->state != state || strcmp(e->id, id) != 0)
+		return 0;
+	e->id[0] = '\0';
+	return 1;
+}
+
+static void
+echoes_forget(void)
+{
+	memset(echoes, 0, sizeof echoes);
+}
+
+/* spoold has moved id to state: the inotify event that follows is only its echo. */
+void
+watch_moved(const char *id, int state)
+{
+	struct echo *e = &echoes[echo_slot(id, state)];
+
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->state = state;
+}
 
 /* File systems whose changes by other hosts inotify never reports. */
 static int
@@ -99,15 +151,14 @@ watch_init(struct daemon *d)
 	d->wd_incoming = add(d, "incoming", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_outbox = add(d, "outbox/new", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &(struct epoll_event){
-	    .events = EPOLLIN, .data.u64 = (uint64_t)EV_INOTIFY << 32 });
+	return loop_add(d, d->inofd, watch_read, 0);
 }
 
 void
 watch_close(struct daemon *d)
 {
 	if (d->inofd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->inofd, NULL);
+		loop_del(d, d->inofd);
 		close(d->inofd);
 	}
 	d->inofd = -1;
@@ -238,8 +289,9 @@ job_watch(struct daemon *d, int wd, int *slot)
 	return 0;
 }
 
-void
-watch_read(struct daemon *d)
+/* The inotify descriptor is readable (registered with the loop). */
+static void
+watch_read(struct daemon *d, unsigned arg)
 {
 	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
@@ -248,6 +300,7 @@ watch_read(struct daemon *d)
 	char *p;
 	int i;
 
+	(void)arg;
 	for (;;) {
 		if ((n = read(d->inofd, buf, sizeof buf)) < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -258,7 +311,7 @@ watch_read(struct daemon *d)
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				log_warnx("the inotify queue overflowed; rescanning");
-				engine_echoes_forget();
+				echoes_forget();
 				scan_begin(d);
 				continue;
 			}
@@ -288,20 +341,20 @@ watch_read(struct daemon *d)
 					log_warnx("state/%s is gone", d->conf->states[i].name);
 				else if (ev->len == 0 || !order_id(ev->name, id))
 					;
-				else if (ev->mask & IN_MOVED_TO && engine_echo(id, i))
+				else if (ev->mask & IN_MOVED_TO && echo(id, i))
 					;
 				else if (ev->mask & (IN_MOVED_TO | IN_CREATE))
-					engine_soon(d, id, i);
+					look_soon(d, id, i);
 				else if (job_find(d, id) != NULL)
 					/* it left while its handler runs: the look cancels that */
-					engine_soon(d, id, -1);
+					look_soon(d, id, -1);
 				continue;
 			}
 			if (job_watch(d, ev->wd, &i)) {
 				if (ev->mask & IN_IGNORED)
 					d->jobw[i].wd = -1;
 				else if (ev->len > 0 && strcmp(ev->name, "job.xml") == 0)
-					engine_soon(d, d->jobw[i].id, -1);
+					look_soon(d, d->jobw[i].id, -1);
 				continue;
 			}
 			for (i = 0; i < GATES_MAX; i++)
@@ -311,31 +364,11 @@ watch_read(struct daemon *d)
 						d->ngates--;
 					}
 					else
-						engine_soon(d, d->gates[i].id, -1);
+						look_soon(d, d->gates[i].id, -1);
 					break;
 				}
 		}
 	}
-}
-
-/*
- * Start a rescan; one under way is not cut short (a flood of reasons to rescan
- * would keep it from ever finishing), but another follows it.
- */
-void
-scan_begin(struct daemon *d)
-{
-	d->incoming_pending = 1;
-	if (d->scan.active) {
-		d->scan.again = 1;
-		return;
-	}
-	d->scan.dir = NULL;
-	d->scan.active = 1;
-	d->scan.again = 0;
-	d->scan.state = 0;
-	d->scan.started = time(NULL);
-	log_debug("rescan begins");
 }
 
 /*
@@ -427,7 +460,7 @@ scan_step(struct daemon *d)
 		budget--;
 		if (order_id(de->d_name, id) &&
 		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
-			engine_soon(d, id, sc->state);
+			look_soon(d, id, sc->state);
 	}
 	return 1;
 }
@@ -469,14 +502,15 @@ incoming_look(struct daemon *d)
 				log_warnx("%s", reason);
 			continue;
 		}
-		if (job_start_incoming(d, de->d_name) == NULL)
+		if (job_start_incoming(d, de->d_name, incoming_done) == NULL)
 			log_warn("cannot start a submit of incoming/%s", de->d_name);
 		break;
 	}
 	closedir(dir);
 }
 
-void
+/* A submit from incoming/ has ended. */
+static void
 incoming_done(struct daemon *d, struct job *j, int status)
 {
 	char msg[SPOOL_ERR_MAX];
@@ -491,7 +525,7 @@ incoming_done(struct daemon *d, struct job *j, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
 		if (spool_id_ok(j->out))
-			engine_soon(d, j->out, -1);
+			look_soon(d, j->out, -1);
 		d->incoming_pending = 1;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 65) {
 		log_warnx("incoming/%s refused and moved to corrupt/: %s", j->id, msg);

@@ -9,6 +9,11 @@ rc 0 "libspool.so exports exactly what lib/libspool.map lists, all spool_*" \
     mk/exports "$BUILD/libspool.so.0" lib/libspool.map
 sed 's/^/#   /' "$T/out" | head -20
 
+rc 0 "no call cycle between lib's modules" mk/cycles "$BUILD"/obj/lib/*/*.o "$BUILD"/obj/lib/init.o
+sed 's/^/#   /' "$T/out" | grep cycle
+rc 0 "no call cycle between spoold's modules" mk/cycles "$BUILD"/obj/spoold/*.o
+sed 's/^/#   /' "$T/out" | grep cycle
+
 # the core: lib/core/ objects use no symbol that a domain object (bundle/, print/,
 # mail/) or lib/init.c defines
 nm -g --defined-only "$BUILD"/obj/lib/bundle/*.o "$BUILD"/obj/lib/print/*.o \
