@@ -49,39 +49,15 @@ xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
 	return xml_hostile(buf, len, name, XML_MAX, EINVAL, err);
 }
 
-/* The schema is the contract; the code only trusts what it says. */
-static xmlDocPtr
-xml_load(const char *buf, size_t len, const char *name, const char *xsd, struct spool_err *err)
-{
-	struct xml_invalid v;
-	xmlDocPtr doc;
-
-	if ((doc = xml_read(buf, len, name, err)) == NULL)
-		return NULL;
-	if (xml_valid(doc, xsd, &v) < 0) {
-		if (errno == ENOENT)
-			failerr(err, ENOENT, "schema %s is missing", xsd);
-		else if (v.schema)
-			failerr(err, EINVAL, "schema %s: %s", xsd, v.msg[0] ? v.msg : "cannot be compiled");
-		else if (v.msg[0] != '\0')
-			failerr(err, EINVAL, "%s:%d: %s", name, v.line, v.msg);
-		else
-			failerr(err, EINVAL, "does not match its schema");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 int
 spool_xml_check(const char *what, const char *buf, size_t len, struct spool_err *err)
 {
 	xmlDocPtr doc;
 
 	if (strcmp(what, "order") == 0)
-		doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", err);
+		doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", err);
 	else if (strcmp(what, "upload") == 0)
-		doc = xml_load(buf, len, "upload.xml", "schemas/upload.xsd", err);
+		doc = xml_load(buf, len, "upload.xml", XML_MAX, "schemas/upload.xsd", err);
 	else
 		doc = xml_read(buf, len, what, err);
 	if (doc == NULL)
@@ -193,7 +169,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 	xmlDocPtr doc;
 	int rc = -1, i;
 
-	if ((doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", r->err)) == NULL)
+	if ((doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", r->err)) == NULL)
 		return -1;
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || root->ns == NULL || strcmp((const char *)root->ns->href, ORDER_NS) != 0) {
@@ -370,7 +346,7 @@ load_upload(int fd, const char *order, struct spool_item *it, char **bufp, size_
 		seterr(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((doc = xml_load(buf, len, path, "schemas/upload.xsd", &xe)) == NULL) {
+	if ((doc = xml_load(buf, len, path, XML_MAX, "schemas/upload.xsd", &xe)) == NULL) {
 		failerr(err, EINVAL, "%s", xe.msg);
 		goto fail;
 	}
