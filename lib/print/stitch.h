@@ -59,8 +59,10 @@ int spool_stitch_item(struct spool *sp, const char *id, const char *item,
  */
 int spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
     struct spool_err *err);
-/* The chunks (struct spool_chunk, bundle.h) of an item's product from its upload.xml, checked as spool_stitch_item does
- * (not the page files); *chunks is malloc'd. */
+/*
+ * The chunks (struct spool_chunk, in bundle.h) of an item's product from its upload.xml,
+ * checked as spool_stitch_item does (not the page files); *chunks is malloc'd.
+ */
 int spool_item_chunks(struct spool *sp, const char *id, const char *item,
     struct spool_chunk **chunks, int *n, struct spool_err *err);
 
