@@ -55,10 +55,12 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/core/publish.c lib/core/order.c \
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
 	lib/core/journal.c
-LIB_DOMAIN = lib/bundle/xml.c lib/bundle/bundle.c lib/print/stitch.c lib/print/jobxml.c \
-	lib/print/print.c lib/mail/mail.c
+LIB_DOMAIN = lib/bundle/xml.c lib/bundle/upload.c lib/bundle/bundle.c lib/print/stitch.c \
+	lib/print/jobxml.c lib/print/print.c lib/mail/mail.c
 LIB_SRC = $(LIB_CORE) $(LIB_DOMAIN) lib/init.c
 LIB_H = lib/spool.h $(wildcard lib/*/*.h)
+# the library's own headers, not installed
+LIB_H_INTERNAL = lib/core/internal.h lib/bundle/xml.h lib/bundle/upload.h
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
@@ -234,7 +236,7 @@ install: all
 	# spool.h, and its headers per concern under include/spool/ (core/, bundle/, ...)
 	sed 's|^#include "\([a-z]*/[a-z]*\.h\)"|#include "spool/\1"|' lib/spool.h \
 		>$(DESTDIR)$(INCLUDEDIR)/spool.h
-	for h in $(filter-out lib/spool.h lib/core/internal.h lib/bundle/xml.h,$(LIB_H)); do \
+	for h in $(filter-out lib/spool.h $(LIB_H_INTERNAL),$(LIB_H)); do \
 		install -d $(DESTDIR)$(INCLUDEDIR)/spool/$$(basename $$(dirname $$h)) && \
 		install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/spool/$${h#lib/} || exit 1; \
 	done

@@ -33,12 +33,12 @@
 #include <libxml/xmlschemas.h>
 
 #include "../core/internal.h"
+#include "upload.h"
 #include "xml.h"
 
 #define XML_MAX (1024 * 1024)
 #define PDF_MAX (1024L * 1024 * 1024)
 #define ORDER_NS "urn:spool:order:1"
-#define UPLOAD_NS "urn:spool:upload:1"
 
 /* ---- safe XML ---------------------------------------------------------------- */
 
@@ -49,39 +49,15 @@ xml_read(const char *buf, size_t len, const char *name, struct spool_err *err)
 	return xml_hostile(buf, len, name, XML_MAX, EINVAL, err);
 }
 
-/* The schema is the contract; the code only trusts what it says. */
-static xmlDocPtr
-xml_load(const char *buf, size_t len, const char *name, const char *xsd, struct spool_err *err)
-{
-	struct xml_invalid v;
-	xmlDocPtr doc;
-
-	if ((doc = xml_read(buf, len, name, err)) == NULL)
-		return NULL;
-	if (xml_valid(doc, xsd, &v) < 0) {
-		if (errno == ENOENT)
-			failerr(err, ENOENT, "schema %s is missing", xsd);
-		else if (v.schema)
-			failerr(err, EINVAL, "schema %s: %s", xsd, v.msg[0] ? v.msg : "cannot be compiled");
-		else if (v.msg[0] != '\0')
-			failerr(err, EINVAL, "%s:%d: %s", name, v.line, v.msg);
-		else
-			failerr(err, EINVAL, "does not match its schema");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 int
 spool_xml_check(const char *what, const char *buf, size_t len, struct spool_err *err)
 {
 	xmlDocPtr doc;
 
 	if (strcmp(what, "order") == 0)
-		doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", err);
+		doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", err);
 	else if (strcmp(what, "upload") == 0)
-		doc = xml_load(buf, len, "upload.xml", "schemas/upload.xsd", err);
+		doc = xml_load(buf, len, "upload.xml", XML_MAX, "schemas/upload.xsd", err);
 	else
 		doc = xml_read(buf, len, what, err);
 	if (doc == NULL)
@@ -193,7 +169,7 @@ read_order(struct rd *r, const char *buf, size_t len)
 	xmlDocPtr doc;
 	int rc = -1, i;
 
-	if ((doc = xml_load(buf, len, "order.xml", "schemas/order.xsd", r->err)) == NULL)
+	if ((doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", r->err)) == NULL)
 		return -1;
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || root->ns == NULL || strcmp((const char *)root->ns->href, ORDER_NS) != 0) {
@@ -352,137 +328,88 @@ entry_type(int dirfd, const char *name, const char *path, struct spool_err *err)
 	return S_ISDIR(st.st_mode) ? 1 : 0;
 }
 
-/* Read, validate and take the facts from items/<item>/upload.xml in the folder fd. */
-static xmlDocPtr
-load_upload(int fd, const char *order, struct spool_item *it, char **bufp, size_t *lenp,
-    struct spool_err *err)
+/*
+ * Read items/<item>/upload.xml in the folder fd (upload.c checks it) and take its facts
+ * into it; *bufp gets the text (free it).
+ */
+static int
+load_upload(int fd, const char *order, struct spool_item *it, struct upload *u, char **bufp,
+    size_t *lenp, struct spool_err *err)
 {
-	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
-	struct spool_err xe;
-	xmlNodePtr root, n;
-	xmlDocPtr doc;
+	char path[SPOOL_ID_MAX * 2 + 32], *buf = NULL;
 	size_t len;
 
 	fmt(path, sizeof path, "items/%s/upload.xml", it->id);
 	if (entry_type(fd, "upload.xml", path, err) < 0)
-		return NULL;
-	if (read_file(fd, "upload.xml", XML_MAX, &buf, &len) < 0) {
-		seterr(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((doc = xml_load(buf, len, path, "schemas/upload.xsd", &xe)) == NULL) {
-		failerr(err, EINVAL, "%s", xe.msg);
-		goto fail;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (root->ns == NULL || strcmp((const char *)root->ns->href, UPLOAD_NS) != 0) {
-		failerr(err, EINVAL, "%s: not in namespace %s", path, UPLOAD_NS);
-		goto fail;
-	}
-	if (text(root, "item", name, sizeof name) <= 0 || strcmp(name, it->id) != 0) {
-		failerr(err, EINVAL, "%s: it is the upload of item '%s'", path, name);
-		goto fail;
-	}
-	if (text(root, "order", name, sizeof name) > 0 && strcmp(name, order) != 0) {
-		failerr(err, EINVAL, "%s: it is an upload of order '%s', not '%s'", path, name, order);
-		goto fail;
+		return -1;
+	if (read_file(fd, "upload.xml", UPLOAD_MAX, &buf, &len) < 0)
+		return seterr(err, "%s: %s", path, strerror(errno));
+	if (upload_parse(buf, len, path, it->id, order, 0, u, err) < 0) {
+		free(buf);
+		return -1;
 	}
 	it->has_upload = 1;
-	it->pages = (int)number_attr(root, "pages", 0);
-	for (n = root->children; n != NULL; n = n->next)
-		if (is(n, "product"))
-			text(n, "name", it->product_name, sizeof it->product_name);
-	text(root, "complete", name, sizeof name);
-	it->complete = strcmp(name, "true") == 0 || strcmp(name, "1") == 0;
+	it->pages = u->pages;
+	it->complete = u->complete;
+	fmt(it->product_name, sizeof it->product_name, "%s", u->product_name);
 	*bufp = buf;
 	*lenp = len;
-	return doc;
-fail:
-	free(buf);
-	xmlFreeDoc(doc);
-	return NULL;
+	return 0;
+}
+
+/* Every page file that is there is a PDF, and nothing in the item's folder goes unnamed. */
+static int
+check_pages(struct rd *r, int fd, const struct spool_item *it, const struct upload *u)
+{
+	char fpath[SPOOL_ID_MAX * 2 + 32 + 256];
+	struct dirent *de;
+	DIR *d;
+	int i, pn, ok;
+
+	for (pn = 1; pn <= u->pages; pn++) {
+		const char *name = u->files[pn];
+
+		if (name[0] == '\0')
+			continue;
+		fmt(fpath, sizeof fpath, "items/%s/%s", it->id, name);
+		if (!u->complete && faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
+			continue;
+		if (check_pdf(fd, name, fpath, r->err) < 0 || add_file(r->b, fpath, NULL, 0) == NULL)
+			return -1;
+	}
+	if ((d = dir_open(fd, ".")) == NULL)
+		return -1;
+	while ((de = dir_next(d)) != NULL) {
+		ok = strcmp(de->d_name, "upload.xml") == 0;
+		snprintf(fpath, sizeof fpath, "items/%s/%s", it->id, de->d_name);
+		for (i = 0; !ok && i < r->b->nfiles; i++)
+			ok = strcmp(r->b->files[i].path, fpath) == 0;
+		if (!ok) {
+			closedir(d);
+			return failerr(r->err, EINVAL, "%.300s: not named in items/%s/upload.xml", fpath,
+			    it->id);
+		}
+	}
+	closedir(d);
+	return 0;
 }
 
 static int
 read_item(struct rd *r, int itemsfd, struct spool_item *it)
 {
-	char path[SPOOL_ID_MAX * 2 + 32], name[SPOOL_ID_MAX + 1], *buf = NULL;
-	unsigned char *have = NULL;
-	xmlNodePtr root, n, c;
-	xmlDocPtr doc = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
+	char path[SPOOL_ID_MAX * 2 + 32], *buf = NULL;
+	struct upload u = { 0 };
 	size_t len = 0;
-	int fd = -1, rc = -1, pages, i;
+	int fd, rc = -1;
 
 	fd = openat(itemsfd, it->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return seterr(r->err, "items/%s: %s", it->id, strerror(errno));
 	fmt(path, sizeof path, "items/%s/upload.xml", it->id);
-	if ((doc = load_upload(fd, r->b->order.id, it, &buf, &len, r->err)) == NULL)
+	if (load_upload(fd, r->b->order.id, it, &u, &buf, &len, r->err) < 0 ||
+	    check_pages(r, fd, it, &u) < 0)
 		goto out;
-	root = xmlDocGetRootElement(doc);
-	pages = it->pages;
-	if ((have = calloc((size_t)pages + 1, 1)) == NULL) {
-		failerr(r->err, ENOMEM, "out of memory");
-		goto out;
-	}
-	for (n = root->children; n != NULL; n = n->next) {
-		if (is(n, "product")) {
-			for (c = n->children; c != NULL; c = c->next)
-				if (is(c, "chunk")) {
-					long first = number_attr(c, "first", 0), last = number_attr(c, "last", 0);
-					if (first > last || last > pages) {
-						failerr(r->err, EINVAL, "%s:%d: chunk pages %ld-%ld are outside 1-%d",
-						    path, c->line, first, last, pages);
-						goto out;
-					}
-				}
-		} else if (is(n, "page")) {
-			long pn = number_attr(n, "n", 0);
-			char fpath[sizeof path + SPOOL_ID_MAX];
-
-			if (pn < 1 || pn > pages) {
-				failerr(r->err, EINVAL, "%s:%d: page %ld is outside 1-%d", path, n->line, pn,
-				    pages);
-				goto out;
-			}
-			have[pn] = 1;
-			text(n, "file", name, sizeof name);
-			fmt(fpath, sizeof fpath, "items/%s/%s", it->id, name);
-			if (strcmp(name, "upload.xml") == 0) {
-				failerr(r->err, EINVAL, "%s:%d: page file may not be upload.xml", path,
-				    n->line);
-				goto out;
-			}
-			if (!it->complete && faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
-			    errno == ENOENT)
-				continue;
-			if (check_pdf(fd, name, fpath, r->err) < 0 || add_file(r->b, fpath, NULL, 0) == NULL)
-				goto out;
-		}
-	}
-	for (i = 1; i <= pages && it->complete; i++)
-		if (!have[i]) {
-			failerr(r->err, EINVAL, "%s: page %d is missing but the upload is complete", path,
-			    i);
-			goto out;
-		}
-	/* Nothing in an item folder may go unnamed. */
-	if ((d = dir_open(fd, ".")) == NULL)
-		goto out;
-	while ((de = dir_next(d)) != NULL) {
-		char fpath[sizeof path + SPOOL_ID_MAX + 256];
-		int ok = strcmp(de->d_name, "upload.xml") == 0;
-
-		snprintf(fpath, sizeof fpath, "items/%s/%s", it->id, de->d_name);
-		for (i = 0; !ok && i < r->b->nfiles; i++)
-			ok = strcmp(r->b->files[i].path, fpath) == 0;
-		if (!ok) {
-			failerr(r->err, EINVAL, "%.300s: not named in items/%s/upload.xml", fpath, it->id);
-			goto out;
-		}
-	}
 	if (add_file(r->b, path, buf, len) == NULL) {
 		failerr(r->err, ENOMEM, "out of memory");
 		goto out;
@@ -492,12 +419,9 @@ read_item(struct rd *r, int itemsfd, struct spool_item *it)
 		r->b->incomplete = 1;
 	rc = 0;
 out:
-	if (d != NULL)
-		closedir(d);
 	close_keep(fd);
-	free(have);
+	upload_free(&u);
 	free(buf);
-	xmlFreeDoc(doc);
 	return rc;
 }
 
@@ -676,7 +600,6 @@ spool_order_load(struct spool *sp, const char *id, struct spool_bundle **out,
 	struct rd r = { .conf = sp->conf, .err = err };
 	char *buf = NULL;
 	size_t len;
-	xmlDocPtr doc;
 	int fd, ifd, i, rc = -1;
 
 	if ((fd = open_payload(sp, id)) < 0)
@@ -693,17 +616,17 @@ spool_order_load(struct spool *sp, const char *id, struct spool_bundle **out,
 		goto out;
 	for (i = 0; i < r.b->nitems; i++) {
 		char path[SPOOL_ID_MAX + 8], *ubuf;
+		struct upload u;
 		size_t ulen;
 
 		fmt(path, sizeof path, "items/%s", r.b->items[i].id);
 		if ((ifd = openat(fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
-		doc = load_upload(ifd, r.b->order.id, &r.b->items[i], &ubuf, &ulen, NULL);
-		close(ifd);
-		if (doc != NULL) {
+		if (load_upload(ifd, r.b->order.id, &r.b->items[i], &u, &ubuf, &ulen, NULL) == 0) {
 			free(ubuf);
-			xmlFreeDoc(doc);
+			upload_free(&u);
 		}
+		close(ifd);
 	}
 	*out = r.b;
 	r.b = NULL;

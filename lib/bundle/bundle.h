@@ -22,6 +22,12 @@ struct spool_item {
 	int has_upload;
 };
 
+/* One chunk of an item's product, from upload.xml; print/stitch.h makes its PDF. */
+struct spool_chunk {
+	char kind[SPOOL_NAME_MAX + 1];  /* also its file name: <kind>.pdf */
+	int first, last;                /* page numbers of the upload */
+};
+
 /* A file of a bundle to copy into orders/<id>/: from memory, or from the bundle. */
 struct spool_bfile {
 	char path[SPOOL_ID_MAX * 2 + 16];  /* relative: "order.xml", "items/1/p-001.pdf" */

@@ -184,3 +184,28 @@ out:
 	xmlSchemaFreeParserCtxt(pc);
 	return r;
 }
+
+/* The schema is the contract; the code only trusts what it says. */
+xmlDocPtr
+xml_load(const char *buf, size_t len, const char *name, size_t max, const char *xsd,
+    struct spool_err *err)
+{
+	struct xml_invalid v;
+	xmlDocPtr doc;
+
+	if ((doc = xml_hostile(buf, len, name, max, EINVAL, err)) == NULL)
+		return NULL;
+	if (xml_valid(doc, xsd, &v) < 0) {
+		if (errno == ENOENT)
+			failerr(err, ENOENT, "schema %s is missing", xsd);
+		else if (v.schema)
+			failerr(err, EINVAL, "schema %s: %s", xsd, v.msg[0] ? v.msg : "cannot be compiled");
+		else if (v.msg[0] != '\0')
+			failerr(err, EINVAL, "%s:%d: %s", name, v.line, v.msg);
+		else
+			failerr(err, EINVAL, "does not match its schema");
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}

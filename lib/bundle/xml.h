@@ -37,6 +37,14 @@ struct xml_invalid {
  */
 int xml_valid(xmlDocPtr doc, const char *xsd, struct xml_invalid *v);
 
+/*
+ * xml_hostile (a document that is not well-formed gives EINVAL), then xml_valid against
+ * xsd, with the complaint in err: "NAME:LINE: libxml2's message", or "schema XSD is
+ * missing" (ENOENT) or "schema XSD: ..." when the schema itself fails.
+ */
+xmlDocPtr xml_load(const char *buf, size_t len, const char *name, size_t max,
+    const char *xsd, struct spool_err *err);
+
 /* libxml2's message, as one line of printable ASCII (it may quote the input). */
 void xml_message(char *dst, size_t len, const char *s);
 

@@ -36,16 +36,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <qpdf/qpdf-c.h>
 
+#include "../bundle/upload.h"
 #include "../core/internal.h"
 
 #define UPLOAD_NAME "upload.xml"
-#define UPLOAD_MAX (1024 * 1024)
-#define UPLOAD_NS "urn:spool:upload:1"
-#define UPLOAD_PAGES_MAX 10000   /* upload.xsd's PageNumber */
 
 /* ---- qpdf's messages ------------------------------------------------------ */
 
@@ -346,179 +342,19 @@ out:
 
 /* ---- upload.xml ------------------------------------------------------------ */
 
-struct upload {
-	struct spool_chunk *chunks;
-	int nchunks;
-	int pages;
-	char (*files)[SPOOL_ID_MAX + 1];  /* files[n] is page n's file, "" if none */
-};
-
-static void
-upload_free(struct upload *u)
-{
-	free(u->chunks);
-	free(u->files);
-	memset(u, 0, sizeof *u);
-}
-
+/* Read items/<item>/upload.xml in the item's folder, through upload.c, to be stitched. */
 static int
-is(xmlNodePtr n, const char *name)
+upload_load(int itemfd, const char *item, struct upload *u, struct spool_err *err)
 {
-	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-/* An attribute into dst; 0 if it is absent or does not fit. */
-static int
-attr(xmlNodePtr n, const char *name, char *dst, size_t len)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	int r = 0;
-
-	dst[0] = '\0';
-	if (v == NULL)
-		return 0;
-	if (strlen((const char *)v) < len) {
-		strcpy(dst, (const char *)v);
-		r = 1;
-	}
-	xmlFree(v);
-	return r;
-}
-
-static long
-attr_num(xmlNodePtr n, const char *name)
-{
-	char buf[32], *e;
-	long v;
-
-	if (!attr(n, name, buf, sizeof buf))
-		return -1;
-	errno = 0;
-	v = strtol(buf, &e, 10);
-	return e == buf || *e != '\0' || errno != 0 ? -1 : v;
-}
-
-static int
-add_chunk(struct upload *u, xmlNodePtr c, struct spool_err *err)
-{
-	struct spool_chunk *ch;
-	int i;
-
-	if ((ch = realloc(u->chunks, (size_t)(u->nchunks + 1) * sizeof *ch)) == NULL)
-		return failerr(err, ENOMEM, "out of memory");
-	u->chunks = ch;
-	ch = &u->chunks[u->nchunks];
-	memset(ch, 0, sizeof *ch);
-	if (!attr(c, "kind", ch->kind, sizeof ch->kind) || !spool_name_ok(ch->kind))
-		return failerr(err, EINVAL, UPLOAD_NAME ":%d: bad chunk kind", c->line);
-	ch->first = (int)attr_num(c, "first");
-	ch->last = (int)attr_num(c, "last");
-	if (ch->first < 1 || ch->first > ch->last || ch->last > u->pages)
-		return failerr(err, EINVAL, UPLOAD_NAME ":%d: chunk pages %d-%d are outside 1-%d",
-		    c->line, ch->first, ch->last, u->pages);
-	/* Two chunks of one kind would be written to one file. */
-	for (i = 0; i < u->nchunks; i++)
-		if (strcmp(u->chunks[i].kind, ch->kind) == 0)
-			return failerr(err, EINVAL, UPLOAD_NAME ":%d: a second chunk of kind %s", c->line,
-			    ch->kind);
-	u->nchunks++;
-	return 0;
-}
-
-/*
- * Read items/<item>/upload.xml in the item's folder: first checked whole by
- * spool_xml_check (no network, no DTD, no entities, no DOCTYPE, valid against the
- * schema), then read again for its facts; the second parse of a document that
- * passed the first has nothing left to fear.
- */
-static int
-upload_load(int itemfd, const char *item, struct upload *u,
-    struct spool_err *err)
-{
-	char buf_attr[SPOOL_ID_MAX + 1], *buf = NULL;
-	struct spool_err xe;
-	xmlNodePtr root, n, c;
-	xmlDocPtr doc = NULL;
+	char *buf = NULL;
 	size_t len;
-	long pages, pn;
-	int rc = -1, i;
+	int rc;
 
 	memset(u, 0, sizeof *u);
 	if (read_file(itemfd, UPLOAD_NAME, UPLOAD_MAX, &buf, &len) < 0)
 		return seterr(err, UPLOAD_NAME ": %s", errno == ENOENT ? "missing" :
 		    errno == EFBIG ? "too big" : strerror(errno));
-	if (spool_xml_check("upload", buf, len, &xe) < 0) {
-		failerr(err, EINVAL, "%s", xe.msg);
-		goto out;
-	}
-	doc = xmlReadMemory(buf, (int)len, UPLOAD_NAME, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc == NULL || xmlGetIntSubset(doc) != NULL ||
-	    (root = xmlDocGetRootElement(doc)) == NULL || root->ns == NULL ||
-	    strcmp((const char *)root->ns->href, UPLOAD_NS) != 0 || !is(root, "upload")) {
-		failerr(err, EINVAL, UPLOAD_NAME ": not an upload in namespace %s", UPLOAD_NS);
-		goto out;
-	}
-	if (!attr(root, "item", buf_attr, sizeof buf_attr) || strcmp(buf_attr, item) != 0) {
-		failerr(err, EINVAL, UPLOAD_NAME ": it is the upload of item '%s'", buf_attr);
-		goto out;
-	}
-	/*
-	 * Its order attribute is the bundle's id, which `submit --id` may have replaced;
-	 * submit checked that it matched the bundle, and the folder says whose it is.
-	 */
-	if (!attr(root, "complete", buf_attr, sizeof buf_attr) ||
-	    (strcmp(buf_attr, "true") != 0 && strcmp(buf_attr, "1") != 0)) {
-		failerr(err, EINVAL, UPLOAD_NAME ": the upload is not complete");
-		goto out;
-	}
-	pages = attr_num(root, "pages");
-	if (pages < 1 || pages > UPLOAD_PAGES_MAX) {
-		failerr(err, EINVAL, UPLOAD_NAME ": bad page count");
-		goto out;
-	}
-	u->pages = (int)pages;
-	if ((u->files = calloc((size_t)pages + 1, sizeof *u->files)) == NULL) {
-		failerr(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	for (n = root->children; n != NULL; n = n->next) {
-		if (is(n, "product")) {
-			for (c = n->children; c != NULL; c = c->next)
-				if (is(c, "chunk") && add_chunk(u, c, err) < 0)
-					goto out;
-		} else if (is(n, "page")) {
-			pn = attr_num(n, "n");
-			if (pn < 1 || pn > pages) {
-				failerr(err, EINVAL, UPLOAD_NAME ":%d: page %ld is outside 1-%ld", n->line,
-				    pn, pages);
-				goto out;
-			}
-			/* the schema's PdfName: an id ending in .pdf, so a plain name in the folder */
-			if (!attr(n, "file", u->files[pn], sizeof u->files[pn]) ||
-			    !spool_id_ok(u->files[pn]) || strcmp(u->files[pn], UPLOAD_NAME) == 0) {
-				failerr(err, EINVAL, UPLOAD_NAME ":%d: bad page file name", n->line);
-				goto out;
-			}
-		}
-	}
-	if (u->nchunks == 0) {
-		failerr(err, EINVAL, UPLOAD_NAME ": the product has no chunks");
-		goto out;
-	}
-	for (i = 0; i < u->nchunks; i++) {
-		for (pn = u->chunks[i].first; pn <= u->chunks[i].last; pn++)
-			if (u->files[pn][0] == '\0') {
-				failerr(err, EINVAL, UPLOAD_NAME ": page %ld of chunk %s is not listed", pn,
-				    u->chunks[i].kind);
-				goto out;
-			}
-	}
-	rc = 0;
-out:
-	if (rc < 0)
-		upload_free(u);
-	xmlFreeDoc(doc);
+	rc = upload_parse(buf, len, UPLOAD_NAME, item, NULL, UPLOAD_PRINT, u, err);
 	free(buf);
 	return rc;
 }

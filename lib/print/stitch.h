@@ -34,12 +34,6 @@ struct spool_stitch {
 	size_t bytes;       /* out: size of the PDF written */
 };
 
-/* One chunk of an item's product, from upload.xml. */
-struct spool_chunk {
-	char kind[SPOOL_NAME_MAX + 1];  /* also its file name: <kind>.pdf */
-	int first, last;                /* page numbers of the upload */
-};
-
 /*
  * Stitch the files names[0..n-1], opened beneath dirfd through no symlink, in that
  * order into one PDF and publish it as outdirfd/outname (a temporary file in tmpfd,
@@ -65,8 +59,10 @@ int spool_stitch_item(struct spool *sp, const char *id, const char *item,
  */
 int spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
     struct spool_err *err);
-/* The chunks of an item's product from its upload.xml, checked as spool_stitch_item does
- * (not the page files); *chunks is malloc'd. */
+/*
+ * The chunks (struct spool_chunk, in bundle.h) of an item's product from its upload.xml,
+ * checked as spool_stitch_item does (not the page files); *chunks is malloc'd.
+ */
 int spool_item_chunks(struct spool *sp, const char *id, const char *item,
     struct spool_chunk **chunks, int *n, struct spool_err *err);
 

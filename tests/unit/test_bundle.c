@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/upload.h"
 #include "fault.h"
 
 static char *dir, *empty;
@@ -410,6 +411,112 @@ test_xml_check(void **state)
 	assert_non_null(strstr(err.msg, "job.xml: not well-formed at line 1:"));
 }
 
+/*
+ * The one reader of upload.xml (lib/bundle/upload.c) that submit and the stitch
+ * share: each case as submit reads it (flags 0) and as the stitch does (UPLOAD_PRINT).
+ */
+#define UP(attrs, chunks, pages) \
+	"<upload xmlns=\"urn:spool:upload:1\" item=\"1\" order=\"1001\" " attrs ">" \
+	"<product id=\"x\" name=\"Booklet\">" chunks "</product>" pages "</upload>"
+#define CH(kind, first, last) \
+	"<chunk kind=\"" kind "\" first=\"" first "\" last=\"" last "\"/>"
+#define PG(n, file) "<page n=\"" n "\" file=\"" file "\"/>"
+#define PAGES3 PG("1", "a.pdf") PG("2", "b.pdf") PG("3", "c.pdf")
+
+/* upload_parse(xml) with flags must fail with an error that contains want. */
+static void
+upload_refused(const char *xml, int flags, const char *want)
+{
+	struct spool_err err = { "" };
+	struct upload u;
+
+	if (upload_parse(xml, strlen(xml), "items/1/upload.xml", "1", "1001", flags, &u,
+	    &err) == 0)
+		fail_msg("accepted with flags %d (want: %s): %s", flags, want, xml);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("got '%s', want '%s'", err.msg, want);
+	assert_int_equal(errno, EINVAL);
+	assert_null(u.chunks);
+	assert_null(u.files);
+}
+
+static void
+test_upload_parse(void **state)
+{
+	const char *good = UP("pages=\"3\" complete=\"true\"",
+	    CH("cover", "1", "1") CH("content", "2", "3"), PAGES3);
+	const char *part = UP("pages=\"3\" complete=\"false\"", CH("content", "1", "3"),
+	    PG("2", "b.pdf"));
+	const char *twice = UP("pages=\"3\" complete=\"true\"",
+	    CH("content", "1", "1") CH("content", "2", "3"), PAGES3);
+	struct spool_err err;
+	struct upload u;
+	int flags;
+
+	(void)state;
+	/* the facts, the same for both readers */
+	for (flags = 0; flags <= UPLOAD_PRINT; flags += UPLOAD_PRINT) {
+		assert_int_equal(upload_parse(good, strlen(good), "upload.xml", "1", NULL, flags, &u,
+		    &err), 0);
+		assert_int_equal(u.pages, 3);
+		assert_true(u.complete);
+		assert_string_equal(u.product_name, "Booklet");
+		assert_int_equal(u.nchunks, 2);
+		assert_string_equal(u.chunks[0].kind, "cover");
+		assert_int_equal(u.chunks[0].first, 1);
+		assert_int_equal(u.chunks[0].last, 1);
+		assert_string_equal(u.chunks[1].kind, "content");
+		assert_int_equal(u.chunks[1].first, 2);
+		assert_int_equal(u.chunks[1].last, 3);
+		assert_string_equal(u.files[1], "a.pdf");
+		assert_string_equal(u.files[3], "c.pdf");
+		upload_free(&u);
+		/* the same refusals */
+		upload_refused(UP("pages=\"3\" complete=\"true\"", CH("Cover", "1", "1"), PAGES3),
+		    flags, "items/1/upload.xml:1: ");
+		upload_refused(UP("pages=\"3\" complete=\"true\"", CH("c", "2", "9"), PAGES3), flags,
+		    "items/1/upload.xml:1: chunk pages 2-9 are outside 1-3");
+		upload_refused(UP("pages=\"3\" complete=\"true\"", CH("c", "3", "2"), PAGES3), flags,
+		    "chunk pages 3-2 are outside 1-3");
+		upload_refused(UP("pages=\"3\" complete=\"true\"", CH("c", "1", "3"),
+		    PAGES3 PG("4", "d.pdf")), flags, "items/1/upload.xml:1: page 4 is outside 1-3");
+		upload_refused(UP("pages=\"1\" complete=\"true\"", CH("c", "1", "1"),
+		    PG("1", "../2/a.pdf")), flags, "items/1/upload.xml:1: ");
+		upload_refused(UP("pages=\"1\" complete=\"true\"", CH("c", "1", "1"),
+		    PG("1", "upload.xml")), flags, "items/1/upload.xml:1: ");
+		upload_refused(UP("pages=\"3\" complete=\"true\"", CH("c", "1", "1"),
+		    PG("1", "a.pdf") PG("3", "c.pdf")), flags,
+		    "items/1/upload.xml: page 2 is missing but the upload is complete");
+	}
+	/* a page number that does not parse, which the schema lets through */
+	upload_refused(UP("pages=\"3 \" complete=\"true\"", CH("c", "1", "3"), PAGES3), 0,
+	    "items/1/upload.xml: bad page count");
+	/* another item's, another order's */
+	assert_int_equal(upload_parse(good, strlen(good), "upload.xml", "2", NULL, 0, &u, &err), -1);
+	assert_string_equal(err.msg, "upload.xml: it is the upload of item '1'");
+	assert_int_equal(upload_parse(good, strlen(good), "upload.xml", "1", "1002", 0, &u, &err),
+	    -1);
+	assert_string_equal(err.msg, "upload.xml: it is an upload of order '1001', not '1002'");
+	/* a DOCTYPE, before anything else is read */
+	upload_refused("<!DOCTYPE upload [<!ENTITY a \"b\">]>" UP("pages=\"1\" complete=\"true\"",
+	    CH("c", "1", "1"), PG("1", "a.pdf")), 0, "items/1/upload.xml:1: a DOCTYPE is not allowed");
+	/* not complete: submit takes it with the pages it lists, the stitch does not */
+	assert_int_equal(upload_parse(part, strlen(part), "upload.xml", "1", NULL, 0, &u, &err), 0);
+	assert_false(u.complete);
+	assert_string_equal(u.files[1], "");
+	assert_string_equal(u.files[2], "b.pdf");
+	upload_free(&u);
+	upload_refused(part, UPLOAD_PRINT, "items/1/upload.xml: the upload is not complete");
+	/* two chunks of one kind: submit takes them (as it always has), the stitch does not */
+	assert_int_equal(upload_parse(twice, strlen(twice), "upload.xml", "1", NULL, 0, &u, &err), 0);
+	assert_int_equal(u.nchunks, 2);
+	upload_free(&u);
+	upload_refused(twice, UPLOAD_PRINT, "items/1/upload.xml:1: a second chunk of kind content");
+	/* a chunk's page not listed: the stitch says which chunk */
+	upload_refused(UP("pages=\"2\" complete=\"true\"", CH("c", "1", "2"), PG("1", "a.pdf")),
+	    UPLOAD_PRINT, "items/1/upload.xml: page 2 of chunk c is not listed");
+}
+
 int
 main(void)
 {
@@ -423,6 +530,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_uploads_and_workflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pos_takes_no_uploads, setup, teardown),
 		cmocka_unit_test(test_xml_check),
+		cmocka_unit_test(test_upload_parse),
 	};
 	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
 }
