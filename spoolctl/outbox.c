@@ -15,16 +15,18 @@
 
 #include "spoolctl.h"
 
-static const char *const boxes[] = { "new", "sent", "failed" };
+static const enum spool_file boxes[] = { SPOOL_F_OUTBOX_NEW, SPOOL_F_OUTBOX_SENT,
+	SPOOL_F_OUTBOX_FAILED };
 
 static int
-box_fd(struct spool *sp, const char *box)
+box_fd(struct spool *sp, enum spool_file box)
 {
-	int fd = openat(spool_dirfd(sp, SPOOL_DIR_OUTBOX), box,
+	int fd = openat(spool_dirfd(sp, SPOOL_DIR_OUTBOX), spool_basename(box),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
-		die(excode(errno), "cannot open %s/outbox/%s: %s", spooldir, box, strerror(errno));
+		die(excode(errno), "cannot open %s/%s: %s", spooldir, SPOOL_NAME(box, NULL),
+		    strerror(errno));
 	return fd;
 }
 
@@ -64,7 +66,7 @@ reason_of(int fd, const char *name, char *buf, size_t len)
 	int rfd;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof path, "%s.reason", name);
+	spool_name(SPOOL_F_REASON, name, path, sizeof path);
 	if ((rfd = openat(fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return;
 	r = read(rfd, buf, len - 1);
@@ -100,7 +102,7 @@ outbox_ls(struct spool *sp, int json)
 				reason_of(fd, v[i], reason, sizeof reason);
 			if (json) {
 				json_obj(&j);
-				json_kstr(&j, "folder", boxes[b]);
+				json_kstr(&j, "folder", spool_basename(boxes[b]));
 				json_kstr(&j, "name", v[i]);
 				json_kstr(&j, "order", id);
 				/* new: when it is due; sent and failed: when it got there */
@@ -109,7 +111,7 @@ outbox_ls(struct spool *sp, int json)
 					json_kstr(&j, "reason", reason);
 				json_end(&j, '}');
 			} else
-				printf("%-7s %-20s %s  %s%s%s\n", boxes[b], id, when, v[i],
+				printf("%-7s %-20s %s  %s%s%s\n", spool_basename(boxes[b]), id, when, v[i],
 				    reason[0] ? "  " : "", spool_escape(esc, sizeof esc, reason));
 			free(v[i]);
 		}
@@ -126,7 +128,7 @@ outbox_ls(struct spool *sp, int json)
 static int
 outbox_retry(struct spool *sp, int argc, char **argv)
 {
-	int nfd = box_fd(sp, "new"), ffd = box_fd(sp, "failed"), i, rc = 0;
+	int nfd = box_fd(sp, SPOOL_F_OUTBOX_NEW), ffd = box_fd(sp, SPOOL_F_OUTBOX_FAILED), i, rc = 0;
 	struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
 	char reason[SPOOL_OUTBOX_NAME_MAX + 8];
 
@@ -140,11 +142,12 @@ outbox_retry(struct spool *sp, int argc, char **argv)
 			continue;
 		if (utimensat(ffd, argv[i], now, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    renameat2(ffd, argv[i], nfd, argv[i], RENAME_NOREPLACE) < 0) {
-			warnx_("%s: not in outbox/new or outbox/failed: %s", argv[i], strerror(errno));
+			warnx_("%s: not in %s or %s: %s", argv[i], SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL),
+			    SPOOL_NAME(SPOOL_F_OUTBOX_FAILED, NULL), strerror(errno));
 			rc = SPOOL_EX_NOTFOUND;
 			continue;
 		}
-		snprintf(reason, sizeof reason, "%s.reason", argv[i]);
+		spool_name(SPOOL_F_REASON, argv[i], reason, sizeof reason);
 		unlinkat(ffd, reason, 0);
 	}
 	if (spool_fsync_dir(nfd) < 0 || spool_fsync_dir(ffd) < 0)
@@ -153,7 +156,8 @@ outbox_retry(struct spool *sp, int argc, char **argv)
 	close(ffd);
 	/* a due time changed in new/ rings no bell: ask spoold to look */
 	if (ring_spoold(sp) < 0)
-		warnx_("cannot write %s/run/kick: %s", spooldir, strerror(errno));
+		warnx_("cannot write %s/%s: %s", spooldir, SPOOL_NAME(SPOOL_F_KICK, NULL),
+		    strerror(errno));
 	return rc;
 }
 
@@ -199,7 +203,7 @@ outbox_purge(struct spool *sp, int argc, char **argv)
 			if (fstatat(fd, v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    (cut == 0 || st.st_mtime < cut) && unlinkat(fd, v[i], 0) == 0) {
 				removed++;
-				snprintf(reason, sizeof reason, "%s.reason", v[i]);
+				spool_name(SPOOL_F_REASON, v[i], reason, sizeof reason);
 				unlinkat(fd, reason, 0);
 			}
 			free(v[i]);

@@ -150,7 +150,7 @@ cmd_check(int argc, char **argv)
 int
 ring_spoold(struct spool *sp)
 {
-	return spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), "kick", spool_dirfd(sp, SPOOL_DIR_TMP),
+	return spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK), spool_dirfd(sp, SPOOL_DIR_TMP),
 	    "", 0, NULL);
 }
 
@@ -164,7 +164,8 @@ cmd_kick(int argc, char **argv)
 		usage();
 	sp = open_spool();
 	if (ring_spoold(sp) < 0)
-		die(excode(errno), "cannot write %s/run/kick: %s", spooldir, strerror(errno));
+		die(excode(errno), "cannot write %s/%s: %s", spooldir,
+		    SPOOL_NAME(SPOOL_F_KICK, NULL), strerror(errno));
 	close_spool();
 	return 0;
 }

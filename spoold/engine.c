@@ -120,7 +120,7 @@ save(struct daemon *d, struct look *l)
 		return -1;
 	d->dirty = 1;
 	if (spool_status_write(d->sp, l->id, &l->st, SPOOL_NOSYNC) < 0)
-		return wfail(d, errno, "orders/%s/status", l->id);
+		return wfail(d, errno, "%s", SPOOL_NAME(SPOOL_F_STATUS, l->id));
 	l->dirty = 0;
 	return 0;
 }
@@ -166,7 +166,7 @@ keep_output(struct daemon *d, const char *id, const char *out, size_t len)
 	if (wfailed(d))
 		return;
 	if (spool_error_write(d->sp, id, out, len, SPOOL_NOSYNC) < 0 && errno != ENOENT)
-		wfail(d, errno, "orders/%s/error", id);
+		wfail(d, errno, "%s", SPOOL_NAME(SPOOL_F_ERROR, id));
 	d->dirty = 1;
 }
 
@@ -281,7 +281,7 @@ two_states(struct daemon *d, const char *id)
 		char name[SPOOL_ID_MAX + 8];
 		struct stat sb;
 
-		snprintf(name, sizeof name, "%s.order", id);
+		spool_name(SPOOL_F_ORDER_NAME, id, name, sizeof name);
 		if (fstatat(spool_statefd(d->sp, k), name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s",
 			    n++ > 0 ? " and " : "", sname(d, k));
@@ -724,7 +724,7 @@ look(struct daemon *d, const char *id, int hint)
 	d->looks++;
 	if (own)
 		hint -= HINT_OWN;
-	snprintf(name, sizeof name, "%s.order", id);
+	spool_name(SPOOL_F_ORDER_NAME, id, name, sizeof name);
 	/*
 	 * Just moved here by spoold, to a state it only passes through: the move on
 	 * finds out itself if somebody took it meanwhile, so no need to look first.
@@ -768,7 +768,7 @@ look(struct daemon *d, const char *id, int hint)
 		snprintf(l.st.state, sizeof l.st.state, "%s", sname(d, l.state));
 		l.st.since = ctime;
 		l.dirty = 1;
-		note(d, &l, "orders/%s/status was unreadable; the visit begins again", id);
+		note(d, &l, "%s was unreadable; the visit begins again", SPOOL_NAME(SPOOL_F_STATUS, id));
 	} else
 		l.had_status = l.st.state[0] != '\0';
 	if (strcmp(l.st.state, sname(d, l.state)) != 0) {
@@ -840,7 +840,7 @@ current(struct daemon *d, const struct spool_jrec *r, struct look *l)
 	}
 	if (spool_status_read(d->sp, r->id, &l->st, &err) < 0) {
 		/* a status that cannot be read now (EIO): the outcome waits for it */
-		wfail(d, errno, "(reading) orders/%s/status", r->id);
+		wfail(d, errno, "(reading) %s", SPOOL_NAME(SPOOL_F_STATUS, r->id));
 		return 0;
 	}
 	if (strcmp(l->st.state, sname(d, l->state)) != 0 || l->st.visits != r->visit ||

@@ -146,18 +146,21 @@ job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
 	pfd = openat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	if (pfd < 0) {
 		dup2(errw, 2);
-		fprintf(stderr, "cannot enter orders/%s: %s\n", id, strerror(errno));
+		fprintf(stderr, "cannot enter %s: %s\n", SPOOL_NAME(SPOOL_F_ORDER_DIR, id),
+		    strerror(errno));
 		_exit(70);
 	}
 	child_setup(errw, parent, pfd);
 	if (fchdir(3) < 0) {
-		fprintf(stderr, "cannot enter orders/%s: %s\n", id, strerror(errno));
+		fprintf(stderr, "cannot enter %s: %s\n", SPOOL_NAME(SPOOL_F_ORDER_DIR, id),
+		    strerror(errno));
 		_exit(70);
 	}
 	close(3);
 	snprintf(env[n], sizeof env[n], "SPOOL_DIR=%s", d->path), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_ORDER=%s", id), n++;
-	snprintf(env[n], sizeof env[n], "SPOOL_ORDER_DIR=%s/orders/%s", d->path, id), n++;
+	snprintf(env[n], sizeof env[n], "SPOOL_ORDER_DIR=%s/%s", d->path,
+	    SPOOL_NAME(SPOOL_F_ORDER_DIR, id)), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_STATE=%s", s->name), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_WORKFLOW=%s", d->conf->workflow), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_TRY=%d", p->try), n++;
@@ -242,7 +245,8 @@ job_start_incoming(struct daemon *d, const char *name, job_done_fn *done)
 	}
 	code = errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EAGAIN ? 75 : 65;
 	if (code == 65) {
-		snprintf(reason, sizeof reason, "incoming/%s: refused: %s", name, err.msg);
+		snprintf(reason, sizeof reason, "%s: refused: %s",
+		    SPOOL_NAME(SPOOL_F_INCOMING, name), err.msg);
 		if (spool_quarantine(d->sp, in, name, reason, NULL, 0) < 0)
 			code = 75;
 	}

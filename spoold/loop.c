@@ -135,18 +135,18 @@ lock_spool(struct daemon *d)
 	ssize_t n;
 	int fd, run = spool_dirfd(d->sp, SPOOL_DIR_RUN);
 
-	if ((fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
-	    errno == ENOENT && (fd = openat(run, "spoold.lock", O_WRONLY | O_CREAT | O_NOFOLLOW |
+	if ((fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+	    errno == ENOENT && (fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_WRONLY | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0660)) >= 0) {
 		spool_own(fd, run, SPOOL_FILE_MODE);
 		close(fd);
-		fd = openat(run, "spoold.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
-		fatal("cannot open %s/run/spoold.lock", d->path);
+		fatal("cannot open %s/%s", d->path, SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
-			fatal("cannot lock %s/run/spoold.lock", d->path);
+			fatal("cannot lock %s/%s", d->path, SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
 		n = pread(fd, pid, sizeof pid - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
@@ -156,9 +156,9 @@ lock_spool(struct daemon *d)
 	}
 	d->lockfd = fd;
 	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if ((fd = openat(run, "spoold.lock", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	if ((fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    write(fd, pid, (size_t)n) != n)
-		log_warn("cannot write the pid to run/spoold.lock");
+		log_warn("cannot write the pid to %s", SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
 	if (fd >= 0)
 		close(fd);
 }

@@ -131,19 +131,20 @@ sent(struct run *r, struct msg *g)
 		if ((errno != ENOSPC && errno != EDQUOT && errno != EIO) || tries++ == SENT_TRIES) {
 			r->sum->errors++;
 			log_order(LOG_L_WARN, g->id, "mail %s to %s was delivered but cannot be moved "
-			    "to outbox/sent: %s; it may be sent again", g->name, g->rcpt,
-			    strerror(errno));
+			    "to %s: %s; it may be sent again", g->name, g->rcpt,
+			    SPOOL_NAME(SPOOL_F_OUTBOX_SENT, NULL), strerror(errno));
 			return;
 		}
 		if (tries == 1)
 			log_order(LOG_L_WARN, g->id, "mail %s to %s was delivered, and the disk refuses "
-			    "to move it to outbox/sent (%s): trying again", g->name, g->rcpt,
-			    strerror(errno));
+			    "to move it to %s (%s): trying again", g->name, g->rcpt,
+			    SPOOL_NAME(SPOOL_F_OUTBOX_SENT, NULL), strerror(errno));
 		if (spool_reserve_give(r->runfd, 1LL << 20) <= 0)
 			sleep(1);
 	}
 	if (tries > 0)
-		log_order(LOG_L_INFO, g->id, "mail %s is in outbox/sent now", g->name);
+		log_order(LOG_L_INFO, g->id, "mail %s is in %s now", g->name,
+		    SPOOL_NAME(SPOOL_F_OUTBOX_SENT, NULL));
 	g->moved = 1;
 	r->synced_sent = 0;
 }
@@ -155,7 +156,7 @@ failed(struct run *r, struct msg *g, const char *why)
 	char rname[SPOOL_OUTBOX_NAME_MAX + 16], line[WHY_MAX + 2];
 	int n;
 
-	snprintf(rname, sizeof rname, "%s.reason", g->name);
+	spool_name(SPOOL_F_REASON, g->name, rname, sizeof rname);
 	n = snprintf(line, sizeof line, "%s\n", why);
 	if (spool_publish(r->failedfd, rname, r->tmpfd, line, (size_t)n,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR }) < 0)
@@ -170,8 +171,8 @@ failed(struct run *r, struct msg *g, const char *why)
 fail:
 		r->sum->errors++;
 		log_order(LOG_L_WARN, g->id, "mail %s to %s failed (%s), and cannot be moved to "
-		    "outbox/failed: %s", g->name,
-		    g->rcpt[0] ? g->rcpt : "?", why, strerror(errno));
+		    "%s: %s", g->name, g->rcpt[0] ? g->rcpt : "?", why,
+		    SPOOL_NAME(SPOOL_F_OUTBOX_FAILED, NULL), strerror(errno));
 		return;
 	}
 	r->sum->failed++;
@@ -346,13 +347,13 @@ collect(struct run *r, struct msg **out, int *full)
 			memset(&bad, 0, sizeof bad);
 			snprintf(bad.id, sizeof bad.id, "spoold");
 			if (strlen(de->d_name) >= sizeof bad.name || !S_ISREG(st.st_mode)) {
-				log_warnx("outbox/new/%s: not an outbox message; left alone",
-				    de->d_name);
+				log_warnx("%s: not an outbox message; left alone",
+				    SPOOL_NAME(SPOOL_F_OUTBOX_NEW, de->d_name));
 				continue;
 			}
 			memcpy(bad.name, de->d_name, strlen(de->d_name) + 1);
-			log_warnx("outbox/new/%s: not an outbox message name",
-			    de->d_name);
+			log_warnx("%s: not an outbox message name",
+			    SPOOL_NAME(SPOOL_F_OUTBOX_NEW, de->d_name));
 			failed(r, &bad, "not an outbox message name (ID.UNIXTIME.UNIQUE.eml)");
 			continue;
 		}
@@ -735,9 +736,9 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 	if (mc->relay == NULL || mc->from == NULL)
 		return 0;
 	if ((outfd = opendir_at(rootfd, "outbox")) < 0 ||
-	    (r.newfd = opendir_at(outfd, "new")) < 0 ||
-	    (r.sentfd = opendir_at(outfd, "sent")) < 0 ||
-	    (r.failedfd = opendir_at(outfd, "failed")) < 0 ||
+	    (r.newfd = opendir_at(outfd, spool_basename(SPOOL_F_OUTBOX_NEW))) < 0 ||
+	    (r.sentfd = opendir_at(outfd, spool_basename(SPOOL_F_OUTBOX_SENT))) < 0 ||
+	    (r.failedfd = opendir_at(outfd, spool_basename(SPOOL_F_OUTBOX_FAILED))) < 0 ||
 	    (r.tmpfd = opendir_at(rootfd, "tmp")) < 0 ||
 	    (runfd = opendir_at(rootfd, "run")) < 0) {
 		log_warn("mailer: cannot open the outbox");
@@ -748,16 +749,16 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 	 * One mailer at a time: two would offer the same message twice.  Read-only, as
 	 * spoold's own lock, so that no file is held open for writing (a remount).
 	 */
-	if ((lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
-	    errno == ENOENT && (lockfd = openat(runfd, "mailer.lock", O_WRONLY | O_CREAT |
+	if ((lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+	    errno == ENOENT && (lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_WRONLY | O_CREAT |
 	    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
 		spool_own(lockfd, runfd, SPOOL_FILE_MODE);
 		close(lockfd);
-		lockfd = openat(runfd, "mailer.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
-			log_warn("mailer: run/mailer.lock");
+			log_warn("mailer: %s", SPOOL_NAME(SPOOL_F_MAILER_LOCK, NULL));
 		goto out;
 	}
 	sigaction(SIGPIPE, &ign, &old);
@@ -767,7 +768,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 		log_warnx("mailer: %s", setup);
 	for (rounds = 0; rounds < ROUNDS_MAX; rounds++) {
 		if ((n = collect(&r, &v, &full)) < 0) {
-			log_warn("mailer: outbox/new");
+			log_warn("mailer: %s", SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL));
 			break;
 		}
 		errors = sum->errors;

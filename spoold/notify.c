@@ -139,13 +139,14 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 			snprintf(why, whylen, "%s", err.msg);
 			/* a name it cannot make is for good; anything else, a write to do again */
 			r = errno == EINVAL || errno == ENAMETOOLONG ? -1 :
-			    wfail(d, errno, "outbox/new (mail %s to the %s)", tmpl, audience) - 1;
+			    wfail(d, errno, "%s (mail %s to the %s)",
+			    SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL), tmpl, audience) - 1;
 			goto out;
 		}
 	}
 	/* the same event told again (its notify ran again after a crash): one mail */
-	snprintf(why, whylen, "mail %s to the %s <%s> %s outbox/new/%s", tmpl, audience, to,
-	    r == 1 ? "was queued already as" : "queued as", name);
+	snprintf(why, whylen, "mail %s to the %s <%s> %s %s", tmpl, audience, to,
+	    r == 1 ? "was queued already as" : "queued as", SPOOL_NAME(SPOOL_F_OUTBOX_NEW, name));
 	d->mail_wanted = 1;
 	d->mail_gen = d->sync_gen + 1;    /* the next sync covers what led to it */
 	r = 0;
@@ -161,7 +162,7 @@ out:
 static time_t
 outbox_next(struct daemon *d)
 {
-	int fd = openat(spool_dirfd(d->sp, SPOOL_DIR_OUTBOX), "new",
+	int fd = openat(spool_dirfd(d->sp, SPOOL_DIR_OUTBOX), spool_basename(SPOOL_F_OUTBOX_NEW),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	time_t next;
 

@@ -110,7 +110,7 @@ publish(struct daemon *d, const char *id, const char *state)
 			goto out;
 		}
 		if (spool_pjobs_write(d->sp, id, &js, 0) < 0) {
-			rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
+			rc = said("cannot write %s: %s", SPOOL_NAME(SPOOL_F_JOBS, id), strerror(errno));
 			goto out;
 		}
 	}
@@ -133,7 +133,7 @@ publish(struct daemon *d, const char *id, const char *state)
 		j->status = SPOOL_JOB_QUEUED;
 		reseen(d->sp, j);
 		if (spool_pjobs_write(d->sp, id, &js, 0) < 0) {
-			rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
+			rc = said("cannot write %s: %s", SPOOL_NAME(SPOOL_F_JOBS, id), strerror(errno));
 			goto out;
 		}
 		spool_pjob_dir(d->sp, j, 0, where, sizeof where);
@@ -195,7 +195,7 @@ withdraw(struct daemon *d, const char *id, const char *state)
 		j->status = SPOOL_JOB_CANCELLED;
 	}
 	if (js.n > 0 && spool_pjobs_write(d->sp, id, &js, 0) < 0)
-		rc = said("cannot write orders/%s/jobs: %s", id, strerror(errno));
+		rc = said("cannot write %s: %s", SPOOL_NAME(SPOOL_F_JOBS, id), strerror(errno));
 	spool_pjobs_free(&js);
 	return rc;
 }
@@ -452,7 +452,7 @@ printer_look(struct daemon *d, const char *id, int state, char *why, size_t whyl
 	}
 	if (changed) {
 		if (spool_pjobs_write(d->sp, id, &js, SPOOL_NOSYNC) < 0) {
-			wfail(d, errno, "orders/%s/jobs", id);
+			wfail(d, errno, "%s", SPOOL_NAME(SPOOL_F_JOBS, id));
 			spool_pjobs_free(&js);
 			return -1;
 		}

@@ -74,8 +74,8 @@ stall_drop(struct daemon *d, struct stall *st)
 {
 	if (st->journaled && spool_journal_clear(d->sp, st->slot) < 0)
 		/* harmless: a stale record is recognised by its run number and skipped */
-		log_order(LOG_L_DEBUG, st->rec.id, "cannot clear slot %d of run/journal: %s",
-		    st->slot, strerror(errno));
+		log_order(LOG_L_DEBUG, st->rec.id, "cannot clear slot %d of %s: %s",
+		    st->slot, SPOOL_NAME(SPOOL_F_JOURNAL, NULL), strerror(errno));
 	if (st->tries > 0)
 		log_order(LOG_L_INFO, st->rec.id, "written now, after %d tr%s", st->tries,
 		    st->tries == 1 ? "y" : "ies");
@@ -198,13 +198,14 @@ use_reserve(struct daemon *d)
 		return 0;
 	if ((got = spool_reserve_release(d->sp, RESERVE_STEP)) <= 0) {
 		if (got < 0)
-			log_warn("cannot give back run/reserve");
+			log_warn("cannot give back %s", SPOOL_NAME(SPOOL_F_RESERVE, NULL));
 		d->reserve_have = 0;
 		return 0;
 	}
 	d->reserve_have = d->reserve_have > got ? d->reserve_have - got : 0;
-	log_warnx("the spool's file system is full: spoold gives back %lld KiB of run/reserve "
-	    "to finish its work (%lld KiB left)", got / 1024, d->reserve_have / 1024);
+	log_warnx("the spool's file system is full: spoold gives back %lld KiB of %s "
+	    "to finish its work (%lld KiB left)", got / 1024, SPOOL_NAME(SPOOL_F_RESERVE, NULL),
+	    d->reserve_have / 1024);
 	d->space_next = time(NULL) + SPACE_EVERY;
 	return 1;
 }
@@ -223,9 +224,9 @@ keep(struct daemon *d, struct stall *st)
 		return;
 	}
 	if (!st->jsaid++)
-		log_order(LOG_L_WARN, st->rec.id, "cannot keep it in run/journal either (%s): it is "
-		    "kept in memory until the write goes through", d->journal_ok ? strerror(errno) :
-		    "the journal was never made whole");
+		log_order(LOG_L_WARN, st->rec.id, "cannot keep it in %s either (%s): it is "
+		    "kept in memory until the write goes through", SPOOL_NAME(SPOOL_F_JOURNAL, NULL),
+		    d->journal_ok ? strerror(errno) : "the journal was never made whole");
 }
 
 /* The look under way failed: keep what it wrote and try it again soon. */
@@ -318,8 +319,8 @@ loaded(void *arg, int slot, const struct spool_jrec *rec)
 		return 0;
 	st->rec = *rec;
 	st->journaled = 1;
-	log_order(LOG_L_INFO, rec->id, "%s kept in run/journal before a restart", rec->run != 0 ?
-	    "a handler's outcome was" : "the history lines of a look cut short were");
+	log_order(LOG_L_INFO, rec->id, "%s kept in %s before a restart", rec->run != 0 ?
+	    "a handler's outcome was" : "the history lines of a look cut short were", SPOOL_NAME(SPOOL_F_JOURNAL, NULL));
 	return 0;
 }
 
@@ -331,13 +332,13 @@ stalls_load(struct daemon *d)
 	if (spool_journal_make(d->sp) == 0)
 		d->journal_ok = 1;
 	else
-		log_warn("cannot make run/journal whole; the outcomes of handlers are kept in "
-		    "memory only while the disk refuses writes");
+		log_warn("cannot make %s whole; the outcomes of handlers are kept in "
+		    "memory only while the disk refuses writes", SPOOL_NAME(SPOOL_F_JOURNAL, NULL));
 	if (spool_journal_read(d->sp, loaded, d) < 0)
-		log_warn("cannot read run/journal");
+		log_warn("cannot read %s", SPOOL_NAME(SPOOL_F_JOURNAL, NULL));
 	if (d->conf->reserve > 0 && spool_reserve_fill(d->sp, d->conf->reserve, &got) < 0)
-		log_warn("cannot set aside the reserve of %lld KiB in run/reserve (%lld KiB)",
-		    d->conf->reserve / 1024, got / 1024);
+		log_warn("cannot set aside the reserve of %lld KiB in %s (%lld KiB)",
+		    d->conf->reserve / 1024, SPOOL_NAME(SPOOL_F_RESERVE, NULL), got / 1024);
 	d->reserve_have = got;
 }
 
@@ -417,7 +418,7 @@ space_tick(struct daemon *d, time_t now)
 		return;
 	}
 	if (spool_reserve_fill(d->sp, d->conf->reserve, &got) == 0) {
-		log_info("run/reserve is whole again (%lld KiB)", got / 1024);
+		log_info("%s is whole again (%lld KiB)", SPOOL_NAME(SPOOL_F_RESERVE, NULL), got / 1024);
 		d->reserve_have = got;
 	} else {
 		d->reserve_have = got;
@@ -448,7 +449,7 @@ hist(struct daemon *d, const char *id, const char *actor, const char *from, cons
 		return 0;    /* written by a try of this look that a failed write cut short */
 	if (spool_history_add(d->sp, &ev, SPOOL_NOSYNC) < 0) {
 		if (w != NULL)
-			wfail(d, errno, "orders/%s/history", id);
+			wfail(d, errno, "%s", SPOOL_NAME(SPOOL_F_HISTORY, id));
 		else {
 			/* in a built-in action's child: it ends with EX_DISK and runs again */
 			log_order(LOG_L_WARN, id, "cannot write its history: %s", strerror(errno));

@@ -144,13 +144,13 @@ watch_init(struct daemon *d)
 	if ((d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -1;
 	for (i = 0; i < d->conf->nstates; i++) {
-		snprintf(rel, sizeof rel, "state/%s", d->conf->states[i].name);
+		spool_name(SPOOL_F_STATE, d->conf->states[i].name, rel, sizeof rel);
 		if ((d->wd_state[i] = add(d, rel, STATE_EVENTS)) < 0)
 			return -1;
 	}
-	d->wd_incoming = add(d, "incoming", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_incoming = add(d, SPOOL_NAME(SPOOL_F_INCOMING, NULL), IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
-	d->wd_outbox = add(d, "outbox/new", IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_outbox = add(d, SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL), IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	return loop_add(d, d->inofd, watch_read, 0);
 }
 
@@ -165,19 +165,6 @@ watch_close(struct daemon *d)
 	free(d->jobw);
 	d->jobw = NULL;
 	d->njobw = 0;
-}
-
-/* "<id>.order" -> id; 0 if the name is not an order file's. */
-static int
-order_id(const char *name, char *id)
-{
-	size_t n = strlen(name);
-
-	if (n <= 6 || n - 6 > SPOOL_ID_MAX || strcmp(name + n - 6, ".order") != 0)
-		return 0;
-	memcpy(id, name, n - 6);
-	id[n - 6] = '\0';
-	return spool_id_ok(id);
 }
 
 void
@@ -196,7 +183,7 @@ watch_gate(struct daemon *d, const char *id)
 	}
 	if (free_slot < 0)
 		return;    /* the slow rescan looks at gated orders too */
-	snprintf(rel, sizeof rel, "orders/%s", id);
+	spool_name(SPOOL_F_ORDER_DIR, id, rel, sizeof rel);
 	d->gates[free_slot].wd = add(d, rel, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR |
 	    IN_DONT_FOLLOW);
 	snprintf(d->gates[free_slot].id, sizeof d->gates[0].id, "%s", id);
@@ -326,9 +313,9 @@ watch_read(struct daemon *d, unsigned arg)
 				continue;
 			}
 			if (ev->wd == d->wd_run) {
-				if (ev->len > 0 && strcmp(ev->name, "kick") == 0) {
+				if (ev->len > 0 && strcmp(ev->name, spool_basename(SPOOL_F_KICK)) == 0) {
 					log_info("kicked: rescanning");
-					unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), "kick", 0);
+					unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK), 0);
 					scan_begin(d);
 				}
 				continue;
@@ -338,8 +325,9 @@ watch_read(struct daemon *d, unsigned arg)
 					break;
 			if (i < d->conf->nstates) {
 				if (ev->mask & IN_IGNORED)
-					log_warnx("state/%s is gone", d->conf->states[i].name);
-				else if (ev->len == 0 || !order_id(ev->name, id))
+					log_warnx("%s is gone",
+					    SPOOL_NAME(SPOOL_F_STATE, d->conf->states[i].name));
+				else if (ev->len == 0 || !spool_order_name_id(ev->name, id))
 					;
 				else if (ev->mask & IN_MOVED_TO && echo(id, i))
 					;
@@ -446,7 +434,7 @@ scan_step(struct daemon *d)
 			    (sc->dir = fdopendir(fd)) == NULL) {
 				if (fd >= 0)
 					close(fd);
-				log_warn("cannot read state/%s", s->name);
+				log_warn("cannot read %s", SPOOL_NAME(SPOOL_F_STATE, s->name));
 				sc->state++;
 				continue;
 			}
@@ -458,7 +446,7 @@ scan_step(struct daemon *d)
 			continue;
 		}
 		budget--;
-		if (order_id(de->d_name, id) &&
+		if (spool_order_name_id(de->d_name, id) &&
 		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
 			look_soon(d, id, sc->state);
 	}
@@ -496,14 +484,14 @@ incoming_look(struct daemon *d)
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
 			snprintf(reason, sizeof reason,
-			    "incoming/%.255s: refused: a bundle is a folder, renamed into incoming/",
-			    de->d_name);
+			    "%.300s: refused: a bundle is a folder, renamed into %s/",
+			    SPOOL_NAME(SPOOL_F_INCOMING, de->d_name), SPOOL_NAME(SPOOL_F_INCOMING, NULL));
 			if (spool_quarantine(d->sp, fd, de->d_name, reason, NULL, 0) == 0)
 				log_warnx("%s", reason);
 			continue;
 		}
 		if (job_start_incoming(d, de->d_name, incoming_done) == NULL)
-			log_warn("cannot start a submit of incoming/%s", de->d_name);
+			log_warn("cannot start a submit of %s", SPOOL_NAME(SPOOL_F_INCOMING, de->d_name));
 		break;
 	}
 	closedir(dir);
@@ -523,15 +511,18 @@ incoming_done(struct daemon *d, struct job *j, int status)
 	/* raw (valid UTF-8, cut marked): the log escapes it once */
 	spool_text_copy(msg, sizeof msg, j->out, n, 0);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		log_order(LOG_L_INFO, msg, "submitted from incoming/%s", j->id);
+		log_order(LOG_L_INFO, msg, "submitted from %s",
+		    SPOOL_NAME(SPOOL_F_INCOMING, j->id));
 		if (spool_id_ok(j->out))
 			look_soon(d, j->out, -1);
 		d->incoming_pending = 1;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 65) {
-		log_warnx("incoming/%s refused and moved to corrupt/: %s", j->id, msg);
+		log_warnx("%s refused and moved to %s/: %s", SPOOL_NAME(SPOOL_F_INCOMING, j->id),
+		    SPOOL_NAME(SPOOL_F_CORRUPT, NULL), msg);
 		d->incoming_pending = 1;
 	} else {
 		/* a full disk and the like: the next rescan tries again */
-		log_warnx("incoming/%s not submitted yet: %s", j->id, msg[0] ? msg : "interrupted");
+		log_warnx("%s not submitted yet: %s", SPOOL_NAME(SPOOL_F_INCOMING, j->id),
+		    msg[0] ? msg : "interrupted");
 	}
 }

@@ -39,6 +39,8 @@ enum spool_file {
  * unknown.  Formats only: nothing is checked on disk.
  */
 const char *spool_name(enum spool_file f, const char *arg, char *buf, size_t len);
+/* spool_name into a buffer that lives until the end of the enclosing block: for a message */
+#define SPOOL_NAME(f, arg) spool_name((f), (arg), (char[SPOOL_PATH_MAX]){ 0 }, SPOOL_PATH_MAX)
 /* The part of spool_name(f, ...) after the folder: "status", "journal", "new". */
 const char *spool_basename(enum spool_file f);
 /* 1 and the id in id (SPOOL_ID_MAX + 1 bytes) if name is an order file's name. */

@@ -1,8 +1,8 @@
 # The structure that the code must keep (ARCHITECTURE.md), read from the object files
 # of the build and from the sources: libspool.so exports exactly lib/libspool.map; no
-# call cycle between lib's modules or between spoold's; the core never reaches up into
-# the domain layer; a header per concern, each under 400 lines; every source file
-# opens with a comment on what it is for.
+# call cycle between lib's modules or between spoold's (mk/cycles); the core never
+# reaches up into the domain layer; only lib spells the format's paths; a header per
+# concern, each under 400 lines; every source file opens with a comment on what it is for.
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$SRCDIR" || exit 1
 rc 0 "libspool.so exports exactly what lib/libspool.map lists, all spool_*" \
@@ -23,6 +23,12 @@ nm -u "$BUILD"/obj/lib/core/*.o | awk 'NF == 2 { print $2 }' | sort -u >"$T/core
 comm -12 "$T/domain" "$T/core_uses" >"$T/up"
 check "the core calls nothing of the domain layer by name" test ! -s "$T/up"
 sed 's/^/#   core uses: /' "$T/up" | head
+
+# only lib spells the format: no string in the programs names a spool folder or suffix
+grep -nE '"[^"]*(state/|orders/|\.order"|outbox/|incoming/|corrupt/|run/|tmp/|\.reason")[^"]*"' \
+    spoold/*.c spoold/*.h spoolctl/*.c spoolctl/*.h >"$T/spelled"
+check "spoold and spoolctl ask lib for every path of the format" test ! -s "$T/spelled"
+sed 's/^/#   /' "$T/spelled" | head
 
 for h in lib/*/*.h; do
 	n=$(wc -l <"$h")
