@@ -528,6 +528,8 @@ act(struct daemon *d, struct look *l)
 	const struct spool_action *a = &s->actions[l->st.step];
 	static const char *const names[] = { "notify", "exec", "stitch", "publish", "withdraw",
 		"purge", "copy" };
+	char what[SPOOL_COMMENT_MAX];
+	struct spool_event last;
 	int k;
 
 	if (a->kind == SPOOL_ACT_NOTIFY)
@@ -573,13 +575,18 @@ act(struct daemon *d, struct look *l)
 		return 1;
 	/*
 	 * Counted before it starts: a try cut short by a crash still counts.  Its line
-	 * first, so that a look done again after a failed status write finds it written.
+	 * first, so that a look done again after a failed status write finds it written;
+	 * a SIGKILL between the two leaves the line without the count, and the look after
+	 * the restart finds it as the history's last line and does not write it again.
 	 */
 	l->st.tries++;
 	l->st.attempts++;
 	l->st.running = ++l->st.runs;
-	note(d, l, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
+	snprintf(what, sizeof what, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
 	    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : names[a->kind]);
+	if (spool_history_last(d->sp, l->id, &last) != 0 || strcmp(last.comment, what) != 0 ||
+	    strcmp(last.from, s->name) != 0 || strcmp(last.to, s->name) != 0)
+		note(d, l, "%s", what);
 	if (save(d, l) < 0)
 		return 1;
 	snprintf(d->spawn[d->nspawn].id, sizeof d->spawn[0].id, "%s", l->id);

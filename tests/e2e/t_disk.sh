@@ -81,7 +81,9 @@ has "with exit 75 and a message naming the room left and the reserve" "$T/refuse
 check "four handlers are still running at the gate" test "$(wc -l <"$T/effects")" -eq 44
 rm -f "$T/gate"
 until_ "spoold gives back its reserve" 60 grep -q 'gives back [0-9]* KiB of run/reserve' "$T/spoold.log"
-until_ "and then says the file system refuses its writes" 60 grep -q "refuses writes" "$T/spoold.log"
+# whether the reserve runs out before the rest is done (and spoold pauses new work)
+# depends on who takes the freed blocks first, spoold or the filler: not asserted here;
+# the read-only remount below makes spoold pause for certain
 sleep 3
 touch "$T/stop"
 wait "$SUB"
@@ -96,7 +98,8 @@ done_all() {
 }
 until_ "once the room is back, every accepted order reaches success within 30 s" 30 done_all
 ok "all in success $(($(date +%s) - freed)) s after the room came back"
-has "spoold said when the file system took writes again" "$T/spoold.log" "takes writes again"
+check "if spoold said the file system refused writes, it said when it took them again" \
+    sh -c "! grep -q 'refuses writes' '$T/spoold.log' || grep -q 'takes writes again' '$T/spoold.log'"
 
 # exactly once: each accepted order ran its handler once, and nothing else ran
 sort "$T/accepted" >"$T/acc.sorted"
@@ -137,6 +140,8 @@ done_ro() {
 }
 until_ "every order reaches success within 30 s" 30 done_ro
 ok "all in success $(($(date +%s) - back)) s after the remount"
+check "spoold said when the file system took writes again, once for each time it refused them" \
+    test "$(grep -c 'takes writes again' "$T/spoold.log")" -eq "$(grep -c 'refuses writes' "$T/spoold.log")"
 sort "$T/accepted" >"$T/acc.sorted"
 cut -d' ' -f1 "$T/effects" | sort >"$T/eff.sorted"
 check "each ran its handler exactly once" cmp -s "$T/acc.sorted" "$T/eff.sorted"
