@@ -153,9 +153,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	4) # an admin's cp where mv was meant: a done pos order back into created
 	   f=$(ls "$FS"/pos/state/success/ 2>/dev/null | head -$(($(rnd) % 20 + 1)) | tail -1)
 	   [ -n "$f" ] && cp -p "$FS/pos/state/success/$f" "$FS/pos/state/created/" 2>/dev/null &&
-	       copies=$((copies + 1)) ;;
-	5) # and an mv: a done pos order sent again, by hand
-	   f=$(ls "$FS"/pos/state/success/ 2>/dev/null | tail -$(($(rnd) % 20 + 1)) | head -1)
+	       copies=$((copies + 1)) && echo "$f" >>"$W/copied" ;;
+	5) # and an mv: a done pos order sent again, by hand (not one with a copy: moving
+	   # both copies leaves no history to choose by, a person's call that check reports)
+	   f=$(ls "$FS"/pos/state/success/ 2>/dev/null | grep -vxF -f "$W/copied" |
+	       tail -$(($(rnd) % 20 + 1)) | head -1)
 	   [ -n "$f" ] && mv "$FS/pos/state/success/$f" "$FS/pos/state/ready/" 2>/dev/null &&
 	       handmoves=$((handmoves + 1)) ;;
 	esac
