@@ -150,8 +150,8 @@ cmd_check(int argc, char **argv)
 int
 ring_spoold(struct spool *sp)
 {
-	return spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK), spool_dirfd(sp, SPOOL_DIR_TMP),
-	    "", 0, NULL);
+	return spool_publish(spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK),
+	    spool_dirfd(sp, SPOOL_DIR_TMP), "", 0, NULL);
 }
 
 int

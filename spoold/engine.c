@@ -775,7 +775,8 @@ look(struct daemon *d, const char *id, int hint)
 		snprintf(l.st.state, sizeof l.st.state, "%s", sname(d, l.state));
 		l.st.since = ctime;
 		l.dirty = 1;
-		note(d, &l, "%s was unreadable; the visit begins again", SPOOL_NAME(SPOOL_F_STATUS, id));
+		note(d, &l, "%s was unreadable; the visit begins again",
+		    SPOOL_NAME(SPOOL_F_STATUS, id));
 	} else
 		l.had_status = l.st.state[0] != '\0';
 	if (strcmp(l.st.state, sname(d, l.state)) != 0) {

@@ -131,22 +131,17 @@ scan_begin(struct daemon *d)
 void
 lock_spool(struct daemon *d)
 {
-	char pid[32];
+	const char *name = spool_basename(SPOOL_F_SPOOLD_LOCK);
+	char pid[32], path[SPOOL_PATH_MAX];
 	ssize_t n;
 	int fd, run = spool_dirfd(d->sp, SPOOL_DIR_RUN);
 
-	if ((fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
-	    errno == ENOENT && (fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_WRONLY | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0660)) >= 0) {
-		spool_own(fd, run, SPOOL_FILE_MODE);
-		close(fd);
-		fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0)
-		fatal("cannot open %s/%s", d->path, SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
+	spool_name(SPOOL_F_SPOOLD_LOCK, NULL, path, sizeof path);
+	if ((fd = spool_lockfile(run, name)) < 0)
+		fatal("cannot open %s/%s", d->path, path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
-			fatal("cannot lock %s/%s", d->path, SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
+			fatal("cannot lock %s/%s", d->path, path);
 		n = pread(fd, pid, sizeof pid - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
@@ -156,9 +151,9 @@ lock_spool(struct daemon *d)
 	}
 	d->lockfd = fd;
 	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if ((fd = openat(run, spool_basename(SPOOL_F_SPOOLD_LOCK), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	if ((fd = openat(run, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    write(fd, pid, (size_t)n) != n)
-		log_warn("cannot write the pid to %s", SPOOL_NAME(SPOOL_F_SPOOLD_LOCK, NULL));
+		log_warn("cannot write the pid to %s", path);
 	if (fd >= 0)
 		close(fd);
 }

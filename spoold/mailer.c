@@ -749,13 +749,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 	 * One mailer at a time: two would offer the same message twice.  Read-only, as
 	 * spoold's own lock, so that no file is held open for writing (a remount).
 	 */
-	if ((lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
-	    errno == ENOENT && (lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_WRONLY | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
-		spool_own(lockfd, runfd, SPOOL_FILE_MODE);
-		close(lockfd);
-		lockfd = openat(runfd, spool_basename(SPOOL_F_MAILER_LOCK), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	}
+	lockfd = spool_lockfile(runfd, spool_basename(SPOOL_F_MAILER_LOCK));
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
 			log_warn("mailer: %s", SPOOL_NAME(SPOOL_F_MAILER_LOCK, NULL));

@@ -197,7 +197,8 @@ turn(struct daemon *d)
 		look_soon(d, due.id, -1);
 	if (d->next_rescan != 0 && now >= d->next_rescan) {
 		/* polling: run/kick cannot ring a doorbell, so look for it */
-		if (d->poll > 0 && unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK), 0) == 0)
+		if (d->poll > 0 && unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN),
+		    spool_basename(SPOOL_F_KICK), 0) == 0)
 			log_info("kicked: rescanning");
 		scan_begin(d);
 		d->mail_wanted = 1;    /* and the outbox, which polling cannot watch either */

@@ -320,7 +320,8 @@ loaded(void *arg, int slot, const struct spool_jrec *rec)
 	st->rec = *rec;
 	st->journaled = 1;
 	log_order(LOG_L_INFO, rec->id, "%s kept in %s before a restart", rec->run != 0 ?
-	    "a handler's outcome was" : "the history lines of a look cut short were", SPOOL_NAME(SPOOL_F_JOURNAL, NULL));
+	    "a handler's outcome was" : "the history lines of a look cut short were",
+	    SPOOL_NAME(SPOOL_F_JOURNAL, NULL));
 	return 0;
 }
 
@@ -418,7 +419,8 @@ space_tick(struct daemon *d, time_t now)
 		return;
 	}
 	if (spool_reserve_fill(d->sp, d->conf->reserve, &got) == 0) {
-		log_info("%s is whole again (%lld KiB)", SPOOL_NAME(SPOOL_F_RESERVE, NULL), got / 1024);
+		log_info("%s is whole again (%lld KiB)", SPOOL_NAME(SPOOL_F_RESERVE, NULL),
+		    got / 1024);
 		d->reserve_have = got;
 	} else {
 		d->reserve_have = got;

@@ -148,9 +148,11 @@ watch_init(struct daemon *d)
 		if ((d->wd_state[i] = add(d, rel, STATE_EVENTS)) < 0)
 			return -1;
 	}
-	d->wd_incoming = add(d, SPOOL_NAME(SPOOL_F_INCOMING, NULL), IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_incoming = add(d, SPOOL_NAME(SPOOL_F_INCOMING, NULL),
+	    IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	d->wd_run = add(d, "run", IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
-	d->wd_outbox = add(d, SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL), IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	d->wd_outbox = add(d, SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL),
+	    IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
 	return loop_add(d, d->inofd, watch_read, 0);
 }
 
@@ -315,7 +317,8 @@ watch_read(struct daemon *d, unsigned arg)
 			if (ev->wd == d->wd_run) {
 				if (ev->len > 0 && strcmp(ev->name, spool_basename(SPOOL_F_KICK)) == 0) {
 					log_info("kicked: rescanning");
-					unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_KICK), 0);
+					unlinkat(spool_dirfd(d->sp, SPOOL_DIR_RUN),
+					    spool_basename(SPOOL_F_KICK), 0);
 					scan_begin(d);
 				}
 				continue;

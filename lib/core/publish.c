@@ -49,6 +49,22 @@ spool_own(int fd, int dirfd, mode_t mode)
 }
 
 int
+spool_lockfile(int dirfd, const char *name)
+{
+	int fd;
+
+	if ((fd = spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0)) >= 0 ||
+	    errno != ENOENT)
+		return fd;
+	if ((fd = spool_sys.openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    SPOOL_FILE_MODE)) < 0)
+		return -1;
+	spool_own(fd, dirfd, SPOOL_FILE_MODE);
+	spool_sys.close(fd);
+	return spool_sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+}
+
+int
 mkdir_own(int dirfd, const char *name, mode_t mode)
 {
 	int fd, saved;

@@ -49,6 +49,12 @@ int spool_sync(struct spool *sp);
  * O_CREAT; everything libspool makes goes through it.
  */
 int spool_own(int fd, int dirfd, mode_t mode);
+/*
+ * Open dirfd/name, a lock file for flock(2), for reading; made empty with the spool's
+ * mode when absent.  A descriptor open only for reading lets an admin remount the
+ * file system read-only under the process that holds the lock.
+ */
+int spool_lockfile(int dirfd, const char *name);
 
 struct spool_pub {
 	int flags;
