@@ -169,7 +169,7 @@ spool_quarantine(struct spool *sp, int dirfd, const char *name, const char *reas
 		snprintf(out, outlen, "%s", dst);
 	spool_fsync_dir(dirfd);
 	n = snprintf(text, sizeof text, "%s\n", reason);
-	fmt(rname, sizeof rname, "%s.reason", dst);
+	spool_name(SPOOL_F_REASON, dst, rname, sizeof rname);
 	return spool_publish(sp->dir[SPOOL_DIR_CORRUPT], rname, sp->dir[SPOOL_DIR_TMP], text,
 	    (size_t)n, NULL);
 }
@@ -221,7 +221,7 @@ scan_states(struct ck *c, struct list *l, struct arena *a)
 		if ((d = dir_open(sp->statefd[i], ".")) == NULL)
 			return -1;
 		fd = dirfd(d);
-		snprintf(path, sizeof path, "state/%s", sp->conf->states[i].name);
+		spool_name(SPOOL_F_STATE, sp->conf->states[i].name, path, sizeof path);
 		while ((de = dir_next(d)) != NULL) {
 			int type = de->d_type;
 
@@ -607,7 +607,8 @@ files_modes(struct ck *c, int at, const char *name, const char *path)
 static void
 spool_modes(struct ck *c)
 {
-	static const char *const boxes[] = { "new", "sent", "failed" };
+	static const enum spool_file boxes[] = { SPOOL_F_OUTBOX_NEW, SPOOL_F_OUTBOX_SENT,
+		SPOOL_F_OUTBOX_FAILED };
 	struct spool *sp = c->sp;
 	char path[SPOOL_NAME_MAX + 80];
 	struct dirent *de;
@@ -618,12 +619,12 @@ spool_modes(struct ck *c)
 	for (i = 0; i < SPOOL_DIR_COUNT; i++)
 		own_dir(c, sp->dir[i], spool_dir_names[i]);
 	for (i = 0; i < sp->conf->nstates; i++) {
-		snprintf(path, sizeof path, "state/%s", sp->conf->states[i].name);
+		spool_name(SPOOL_F_STATE, sp->conf->states[i].name, path, sizeof path);
 		own_dir(c, sp->statefd[i], path);
 	}
 	for (b = 0; sp->dir[SPOOL_DIR_OUTBOX] >= 0 && b < sizeof boxes / sizeof boxes[0]; b++) {
-		snprintf(path, sizeof path, "outbox/%s", boxes[b]);
-		fd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], boxes[b],
+		spool_name(boxes[b], NULL, path, sizeof path);
+		fd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], spool_basename(boxes[b]),
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 		own_dir(c, fd, path);
 		files_modes(c, fd, ".", path);

@@ -28,7 +28,7 @@
 
 #include "internal.h"
 
-#define HISTORY_NAME "history"
+#define HISTORY_NAME spool_basename(SPOOL_F_HISTORY)
 /* room for every field escaped at its worst (4 bytes for 1) */
 #define LINE_MAX_LEN 16384
 #define HISTORY_MAX (64L * 1024 * 1024)

@@ -33,8 +33,8 @@
 
 #include "internal.h"
 
-#define JOURNAL_NAME "journal"
-#define RESERVE_NAME "reserve"
+#define JOURNAL_NAME spool_basename(SPOOL_F_JOURNAL)
+#define RESERVE_NAME spool_basename(SPOOL_F_RESERVE)
 #define JOURNAL_MAGIC "spool-journal 1 "
 #define ZEROS (64 * 1024)
 

@@ -1,69 +1,77 @@
 /*
  * The names of the format, spelled once: the programs ask for them here rather than
- * writing "state/" or ".order" themselves, so that spool-layout(5) has one owner.
+ * writing "state/" or ".order" themselves, and libspool's own files do too, so that
+ * spool-layout(5) has one owner.  The folders are those of spool_dir_names.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
+/*
+ * Each name: a spool folder (spool_dir_names, or -1 for a bare name), the outbox's
+ * box in it, the file in it (NULL when ARG is the file), and what follows ARG (NULL
+ * for a fixed file such as run/kick).
+ */
 static const struct {
-	const char *dir;   /* the folder, relative to the spool; NULL for a bare name */
-	const char *base;  /* the file in it; NULL when ARG is the file */
-	const char *sfx;   /* what follows ARG */
+	int dir;
+	const char *box, *base, *sfx;
 } names[] = {
-	[SPOOL_F_ORDER_NAME] = { NULL, NULL, ORDER_SUFFIX },
-	[SPOOL_F_STATE] = { "state", NULL, "" },
-	[SPOOL_F_ORDER_DIR] = { "orders", NULL, "" },
-	[SPOOL_F_STATUS] = { "orders", "status", "" },
-	[SPOOL_F_HISTORY] = { "orders", "history", "" },
-	[SPOOL_F_ERROR] = { "orders", "error", "" },
-	[SPOOL_F_JOBS] = { "orders", "jobs", "" },
-	[SPOOL_F_INCOMING] = { "incoming", NULL, "" },
-	[SPOOL_F_CORRUPT] = { "corrupt", NULL, "" },
-	[SPOOL_F_OUTBOX_NEW] = { "outbox/new", NULL, "" },
-	[SPOOL_F_OUTBOX_SENT] = { "outbox/sent", NULL, "" },
-	[SPOOL_F_OUTBOX_FAILED] = { "outbox/failed", NULL, "" },
-	[SPOOL_F_REASON] = { NULL, NULL, ".reason" },
-	[SPOOL_F_KICK] = { "run", "kick", NULL },
-	[SPOOL_F_SPOOLD_LOCK] = { "run", "spoold.lock", NULL },
-	[SPOOL_F_MAILER_LOCK] = { "run", "mailer.lock", NULL },
-	[SPOOL_F_JOURNAL] = { "run", "journal", NULL },
-	[SPOOL_F_RESERVE] = { "run", "reserve", NULL },
+	[SPOOL_F_ORDER_NAME] = { -1, NULL, NULL, ORDER_SUFFIX },
+	[SPOOL_F_STATE] = { SPOOL_DIR_STATE, NULL, NULL, "" },
+	[SPOOL_F_ORDER_DIR] = { SPOOL_DIR_ORDERS, NULL, NULL, "" },
+	[SPOOL_F_STATUS] = { SPOOL_DIR_ORDERS, NULL, "status", "" },
+	[SPOOL_F_HISTORY] = { SPOOL_DIR_ORDERS, NULL, "history", "" },
+	[SPOOL_F_ERROR] = { SPOOL_DIR_ORDERS, NULL, "error", "" },
+	[SPOOL_F_JOBS] = { SPOOL_DIR_ORDERS, NULL, "jobs", "" },
+	[SPOOL_F_INCOMING] = { SPOOL_DIR_INCOMING, NULL, NULL, "" },
+	[SPOOL_F_CORRUPT] = { SPOOL_DIR_CORRUPT, NULL, NULL, "" },
+	[SPOOL_F_OUTBOX_NEW] = { SPOOL_DIR_OUTBOX, "new", NULL, "" },
+	[SPOOL_F_OUTBOX_SENT] = { SPOOL_DIR_OUTBOX, "sent", NULL, "" },
+	[SPOOL_F_OUTBOX_FAILED] = { SPOOL_DIR_OUTBOX, "failed", NULL, "" },
+	[SPOOL_F_REASON] = { -1, NULL, NULL, ".reason" },
+	[SPOOL_F_KICK] = { SPOOL_DIR_RUN, NULL, "kick", NULL },
+	[SPOOL_F_SPOOLD_LOCK] = { SPOOL_DIR_RUN, NULL, "spoold.lock", NULL },
+	[SPOOL_F_MAILER_LOCK] = { SPOOL_DIR_RUN, NULL, "mailer.lock", NULL },
+	[SPOOL_F_JOURNAL] = { SPOOL_DIR_RUN, NULL, "journal", NULL },
+	[SPOOL_F_RESERVE] = { SPOOL_DIR_RUN, NULL, "reserve", NULL },
 };
 
 const char *
 spool_name(enum spool_file f, const char *arg, char *buf, size_t len)
 {
+	char dir[32];
 	int n;
 
 	if ((unsigned)f >= sizeof names / sizeof names[0] || len == 0)
 		return "?";
-	if (names[f].sfx == NULL)                    /* a fixed file: run/kick */
-		n = snprintf(buf, len, "%s/%s", names[f].dir, names[f].base);
-	else if (names[f].dir == NULL)               /* a name: ID.order */
+	if (names[f].dir < 0)                        /* a name: ID.order */
 		n = snprintf(buf, len, "%s%s", arg != NULL ? arg : "", names[f].sfx);
-	else if (arg == NULL)                        /* the folder itself */
-		n = snprintf(buf, len, "%s", names[f].dir);
-	else if (names[f].base != NULL)              /* orders/ID/status */
-		n = snprintf(buf, len, "%s/%s/%s", names[f].dir, arg, names[f].base);
-	else                                         /* state/NAME, incoming/NAME */
-		n = snprintf(buf, len, "%s/%s", names[f].dir, arg);
+	else {
+		snprintf(dir, sizeof dir, "%s%s%s", spool_dir_names[names[f].dir],
+		    names[f].box != NULL ? "/" : "", names[f].box != NULL ? names[f].box : "");
+		if (names[f].sfx == NULL)                /* a fixed file: run/kick */
+			n = snprintf(buf, len, "%s/%s", dir, names[f].base);
+		else if (arg == NULL)                    /* the folder itself */
+			n = snprintf(buf, len, "%s", dir);
+		else if (names[f].base != NULL)          /* orders/ID/status */
+			n = snprintf(buf, len, "%s/%s/%s", dir, arg, names[f].base);
+		else                                     /* state/NAME, incoming/NAME */
+			n = snprintf(buf, len, "%s/%s", dir, arg);
+	}
 	return n < 0 || (size_t)n >= len ? "?" : buf;
 }
 
 const char *
 spool_basename(enum spool_file f)
 {
-	const char *slash;
-
 	if ((unsigned)f >= sizeof names / sizeof names[0])
 		return "?";
 	if (names[f].base != NULL)
 		return names[f].base;
-	if (names[f].dir != NULL)
-		return (slash = strrchr(names[f].dir, '/')) != NULL ? slash + 1 : names[f].dir;
-	return names[f].sfx;
+	if (names[f].box != NULL)
+		return names[f].box;
+	return names[f].dir >= 0 ? spool_dir_names[names[f].dir] : names[f].sfx;
 }
 
 int

@@ -24,8 +24,8 @@
 #include "internal.h"
 
 #define KV_FILE_MAX 4096
-#define STATUS_NAME "status"
-#define ERROR_NAME "error"
+#define STATUS_NAME spool_basename(SPOOL_F_STATUS)
+#define ERROR_NAME spool_basename(SPOOL_F_ERROR)
 #define STATUS_VERSION 1
 /* An error of SPOOL_FIELD_MAX bytes, each escaped as at most 6 ("\\u202e") */
 #define ERROR_ESC_MAX (SPOOL_FIELD_MAX * 6)

@@ -810,7 +810,7 @@ outbox_publish(struct spool *sp, const char *order_id, const char *name, time_t 
     const char *msg, size_t len, int once, struct spool_err *err)
 {
 	struct timespec due = { due_at, 0 };
-	const char *box[] = { "sent", "failed" };
+	static const enum spool_file box[] = { SPOOL_F_OUTBOX_SENT, SPOOL_F_OUTBOX_FAILED };
 	char path[SPOOL_OUTBOX_NAME_MAX + 16];
 	int nfd, r;
 	size_t i;
@@ -819,14 +819,15 @@ outbox_publish(struct spool *sp, const char *order_id, const char *name, time_t 
 		return failerr(err, EINVAL, "%s: outbox: not a message (empty, too long, or NUL)",
 		    order_id);
 	for (i = 0; once && i < sizeof box / sizeof box[0]; i++) {
-		fmt(path, sizeof path, "%s/%s", box[i], name);
+		fmt(path, sizeof path, "%s/%s", spool_basename(box[i]), name);
 		if (faccessat(sp->dir[SPOOL_DIR_OUTBOX], path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 			return 1;
 	}
-	nfd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], "new",
+	nfd = spool_sys.openat(sp->dir[SPOOL_DIR_OUTBOX], spool_basename(SPOOL_F_OUTBOX_NEW),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (nfd < 0)
-		return seterr(err, "%s: outbox/new: %s", order_id, strerror(errno));
+		return seterr(err, "%s: %s: %s", order_id, SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL),
+		    strerror(errno));
 	r = spool_publish(nfd, name, sp->dir[SPOOL_DIR_TMP], msg, len,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mtime = &due });
 	if (r < 0 && once && errno == EEXIST)

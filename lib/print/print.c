@@ -24,7 +24,7 @@
 
 #include "../core/internal.h"
 
-#define JOBS_FILE "jobs"
+#define JOBS_FILE spool_basename(SPOOL_F_JOBS)
 #define JOBS_FILE_MAX (1024 * 1024)
 #define JOB_FILE_MODE 0640     /* what the printer reads but never writes */
 
@@ -62,7 +62,7 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 	int n, lineno = 0;
 
 	memset(js, 0, sizeof *js);
-	fmt(path, sizeof path, "%s/" JOBS_FILE, id);
+	fmt(path, sizeof path, "%s/%s", id, JOBS_FILE);
 	if (read_file(spool_dirfd(sp, SPOOL_DIR_ORDERS), path, JOBS_FILE_MAX, &buf, &len) < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -652,7 +652,7 @@ spool_item_remove(struct spool *sp, const char *id, const char *item, unsigned a
 			js.v[i].status = SPOOL_JOB_CANCELLED;
 		}
 	if (js.n > 0 && spool_pjobs_write(sp, id, &js, 0) < 0) {
-		seterr(&e, "cannot write orders/%s/" JOBS_FILE ": %s", id, strerror(errno));
+		seterr(&e, "cannot write %s: %s", SPOOL_NAME(SPOOL_F_JOBS, id), strerror(errno));
 		r = -1;
 	}
 	spool_pjobs_free(&js);
