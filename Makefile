@@ -56,7 +56,7 @@ LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/c
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
 	lib/core/journal.c
 LIB_DOMAIN = lib/bundle/xml.c lib/bundle/upload.c lib/bundle/bundle.c lib/print/stitch.c \
-	lib/print/jobxml.c lib/print/print.c lib/mail/mail.c
+	lib/print/jobxml.c lib/print/print.c lib/print/queue.c lib/mail/mailconf.c lib/mail/mail.c
 LIB_SRC = $(LIB_CORE) $(LIB_DOMAIN) lib/init.c
 LIB_H = lib/spool.h $(wildcard lib/*/*.h)
 # the library's own headers, not installed

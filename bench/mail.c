@@ -36,6 +36,8 @@ main(int argc, char **argv)
 	double t0;
 	long n, k;
 
+	spool_domain_init();
+
 	if (argc != 3 || (n = atol(argv[2])) < 1) {
 		fprintf(stderr, "usage: mail SPOOL N\n");
 		return 64;
@@ -45,7 +47,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "mail: %s\n", err.msg);
 		return 1;
 	}
-	mc = &spool_conf(sp)->mail;
+	mc = spool_conf(sp)->mail;
 	for (k = 1; k <= n; k++) {
 		snprintf(id, sizeof id, "m%06ld", k);
 		if (spool_mail_compose(&(struct spool_mail){ .from = mc->from,

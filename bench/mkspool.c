@@ -53,6 +53,8 @@ main(int argc, char **argv)
 	time_t base;
 	char buf[4096], name[128];
 
+	spool_domain_init();
+
 	if (argc < 3) {
 		fprintf(stderr, "usage: mkspool SPOOL N [STATE...]\n");
 		return 64;

@@ -254,6 +254,7 @@ bare(const char *path, long n, double rate)
 int
 main(int argc, char **argv)
 {
+	spool_domain_init();
 	if (argc >= 5 && strcmp(argv[1], "feed") == 0)
 		return feed(argv[2], atol(argv[3]), atof(argv[4]));
 	if (argc >= 5 && strcmp(argv[1], "bare") == 0)

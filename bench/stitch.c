@@ -39,6 +39,8 @@ main(int argc, char **argv)
 	long long *t;
 	int rounds = 1, n, i, pages = 0;
 
+	spool_domain_init();
+
 	if (argc < 4 || argc > 5 || (argc == 5 && (rounds = atoi(argv[4])) < 1)) {
 		fprintf(stderr, "usage: stitch SPOOL ID ITEM [ROUNDS]\n");
 		return 64;

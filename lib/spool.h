@@ -37,9 +37,11 @@
 #include "core/journal.h"
 /* the domain layer, on the core */
 #include "bundle/bundle.h"
+#include "print/queue.h"
 #include "print/stitch.h"
 #include "print/jobxml.h"
 #include "print/print.h"
+#include "mail/mailconf.h"
 #include "mail/mail.h"
 
 /*

@@ -393,7 +393,7 @@ reminders(struct daemon *d, struct look *l, time_t fire, time_t now)
 		l->dirty = 1;
 		if (k == 1)    /* not again when a stalled look is done again */
 			log_order(LOG_L_INFO, l->id, "reminder %s", s->reminders[r].template);
-		if (d->conf->mail.relay == NULL)
+		if (d->conf->mail->relay == NULL)
 			continue;
 		snprintf(key, sizeof key, "%s-r%d", s->name, r);
 		if ((k = notify(d, l->id, l->state, s->reminders[r].template, "customer", "", NULL, at,
@@ -451,7 +451,7 @@ stitch_failed(struct daemon *d, struct look *l, const char *msg)
 	char why[SPOOL_FIELD_MAX + 1], key[32];
 	int to = s->on_failure >= 0 ? s->on_failure : l->state, r;
 
-	if (d->conf->mail.relay == NULL)
+	if (d->conf->mail->relay == NULL)
 		return;
 	snprintf(key, sizeof key, "stitch-failed-v%d", l->st.visits);
 	if ((r = notify(d, l->id, to, "stitch-failed", "admin", msg, NULL, l->st.since, key, why,
@@ -510,7 +510,7 @@ act_notify(struct daemon *d, struct look *l, const struct spool_state *s,
 	else {
 		/* mail off is a choice; anything else is worth a warning */
 		note(d, l, "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
-		log_order(d->conf->mail.relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
+		log_order(d->conf->mail->relay == NULL ? LOG_L_DEBUG : LOG_L_WARN, l->id,
 		    "mail %s to the %s not sent: %s", a->argv[0], a->argv[1], why);
 	}
 	if (wfailed(d))

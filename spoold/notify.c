@@ -52,7 +52,7 @@ static int
 recipient(struct daemon *d, const char *id, int state, const char *audience,
     struct spool_order *o, const char **to, const char **to_name, char *why, size_t whylen)
 {
-	const struct spool_mail_conf *mc = &d->conf->mail;
+	const struct spool_mail_conf *mc = d->conf->mail;
 	struct spool_err err;
 
 	/* the customer's name is for the admin's mails too; the address only for theirs */
@@ -85,7 +85,7 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
     const char *message, const char *item, time_t when, const char *key, char *why,
     size_t whylen)
 {
-	const struct spool_mail_conf *mc = &d->conf->mail;
+	const struct spool_mail_conf *mc = d->conf->mail;
 	const struct spool_state *s = &d->conf->states[state];
 	char items[SPOOL_FIELD_MAX + 1], url[1024], code[16], where[512];
 	char name[SPOOL_OUTBOX_NAME_MAX];
@@ -177,7 +177,7 @@ outbox_next(struct daemon *d)
 void
 mail_kick(struct daemon *d, time_t now)
 {
-	const struct spool_mail_conf *mc = &d->conf->mail;
+	const struct spool_mail_conf *mc = d->conf->mail;
 	struct mailer_summary sum;
 	pid_t pid;
 

@@ -19,9 +19,8 @@
 #include "internal.h"
 
 #define CONF_MAX (256 * 1024)
-#define WORDS_MAX 32
 
-enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_MAIL, S_QUEUE, S_BAD };
+enum sect { S_NONE, S_SPOOL, S_STATE, S_TRANSITION, S_OTHER, S_BAD };
 
 /* A reference to a state by name, resolved after parsing. */
 struct ref {
@@ -42,7 +41,8 @@ struct rawtrans {
 	unsigned seen;
 };
 
-struct ctx {
+/* The reader's state, which the section readers above the core see as opaque. */
+struct spool_conf_reader {
 	struct spool_conf *c;
 	const char *file;
 	/* reader state */
@@ -54,8 +54,7 @@ struct ctx {
 	int cur;
 	unsigned spool_seen;
 	int have_spool;
-	unsigned mail_seen;
-	unsigned queue_seen;
+	const struct spool_conf_section *other;   /* the reader of an S_OTHER section */
 	struct rawstate *rs;
 	struct rawtrans *rt;
 	struct ref *entry_refs;
@@ -65,11 +64,11 @@ struct ctx {
 };
 
 static int
-cerr(struct ctx *x, int line, const char *key, const char *f, ...)
+cerr(struct spool_conf_reader *x, int line, const char *key, const char *f, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
-cerr(struct ctx *x, int line, const char *key, const char *f, ...)
+cerr(struct spool_conf_reader *x, int line, const char *key, const char *f, ...)
 {
 	char msg[SPOOL_ERR_MAX];
 	va_list ap;
@@ -86,15 +85,14 @@ cerr(struct ctx *x, int line, const char *key, const char *f, ...)
 	return 0;
 }
 
-/* Split s (modified) into at most WORDS_MAX words. */
-static int
-split(char *s, char **w)
+int
+spool_conf_words(char *s, char **w)
 {
 	int n = 0;
 	char *save = NULL, *t;
 
 	for (t = strtok_r(s, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
-		if (n == WORDS_MAX)
+		if (n == SPOOL_CONF_WORDS)
 			return -1;
 		w[n++] = t;
 	}
@@ -114,8 +112,8 @@ yesno(const char *v, int *out)
 	return 0;
 }
 
-static int
-number(const char *v, long lo, long hi, long *out)
+int
+spool_conf_number(const char *v, long lo, long hi, long *out)
 {
 	char *e;
 	long n;
@@ -165,7 +163,7 @@ size_parse(const char *v, long long *out)
 }
 
 static int
-setref(struct ctx *x, struct ref *r, const char *v)
+setref(struct spool_conf_reader *x, struct ref *r, const char *v)
 {
 	free(r->name);
 	if ((r->name = strdup(v)) == NULL)
@@ -212,7 +210,7 @@ spool_actor_parse(const char *s, unsigned *a)
  * names the section in messages ("[mail]"); twice_where says it for "given twice".
  */
 static int
-key_index(struct ctx *x, const char *const *keys, const char *name, unsigned *seen,
+key_index(struct spool_conf_reader *x, const char *const *keys, const char *name, unsigned *seen,
     unsigned again, const char *where, int twice_where)
 {
 	int i;
@@ -234,7 +232,7 @@ key_index(struct ctx *x, const char *const *keys, const char *name, unsigned *se
 }
 
 static int
-k_spool(struct ctx *x, const char *name, const char *v)
+k_spool(struct spool_conf_reader *x, const char *name, const char *v)
 {
 	struct spool_conf *c = x->c;
 	static const char *const keys[] = { "version", "workflow", "entry", "uploads", "workers",
@@ -247,7 +245,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 		return 0;
 	switch (i) {
 	case 0:
-		if (number(v, 1, 1, &n) < 0)
+		if (spool_conf_number(v, 1, 1, &n) < 0)
 			return cerr(x, x->line, name, "unsupported version '%s' (this is 1)", v);
 		c->version = (int)n;
 		break;
@@ -257,7 +255,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 		strcpy(c->workflow, v);
 		break;
 	case 2: {
-		char buf[256], *w[WORDS_MAX + 1];
+		char buf[256], *w[SPOOL_CONF_WORDS + 1];
 		struct spool_entry *e;
 		struct ref *r;
 		int nw;
@@ -265,7 +263,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 		if (strlen(v) >= sizeof buf)
 			return cerr(x, x->line, name, "too long");
 		strcpy(buf, v);
-		nw = split(buf, w);
+		nw = spool_conf_words(buf, w);
 		e = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof *e);
 		r = e == NULL ? NULL :
 		    realloc(x->entry_refs, (size_t)(c->nentries + 1) * sizeof *r);
@@ -310,7 +308,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 			return cerr(x, x->line, name, "expected none, optional or required");
 		break;
 	case 4:
-		if (number(v, 1, 256, &n) < 0)
+		if (spool_conf_number(v, 1, 256, &n) < 0)
 			return cerr(x, x->line, name, "expected a number from 1 to 256");
 		c->workers = (int)n;
 		break;
@@ -337,7 +335,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 			if (pct[0] == '\0' || pct[strlen(pct) - 1] != '%')
 				return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
 			pct[strlen(pct) - 1] = '\0';
-			if (number(pct, 0, 50, &n) < 0)
+			if (spool_conf_number(pct, 0, 50, &n) < 0)
 				return cerr(x, x->line, name, "the share of inodes is 0%% to 50%%");
 			c->min_free_inodes = (int)n;
 		}
@@ -356,7 +354,7 @@ k_spool(struct ctx *x, const char *name, const char *v)
 /* ---- [state NAME] ------------------------------------------------------- */
 
 static int
-parse_action(struct ctx *x, struct spool_state *s, const char *name, const char *v)
+parse_action(struct spool_conf_reader *x, struct spool_state *s, const char *name, const char *v)
 {
 	static const struct {
 		const char *name;
@@ -364,14 +362,14 @@ parse_action(struct ctx *x, struct spool_state *s, const char *name, const char 
 		int minargs, maxargs;
 	} acts[] = {
 		{ "notify", SPOOL_ACT_NOTIFY, 2, 2 },
-		{ "exec", SPOOL_ACT_EXEC, 1, WORDS_MAX - 1 },
+		{ "exec", SPOOL_ACT_EXEC, 1, SPOOL_CONF_WORDS - 1 },
 		{ "stitch", SPOOL_ACT_STITCH, 0, 0 },
 		{ "publish", SPOOL_ACT_PUBLISH, 0, 0 },
 		{ "withdraw", SPOOL_ACT_WITHDRAW, 0, 0 },
 		{ "purge", SPOOL_ACT_PURGE, 1, 1 },
 		{ "copy", SPOOL_ACT_COPY, 0, 0 },
 	};
-	char buf[256], *w[WORDS_MAX + 1];
+	char buf[256], *w[SPOOL_CONF_WORDS + 1];
 	struct spool_action *a;
 	size_t i;
 	int nw, j;
@@ -379,7 +377,7 @@ parse_action(struct ctx *x, struct spool_state *s, const char *name, const char 
 	if (strlen(v) >= sizeof buf)
 		return cerr(x, x->line, name, "too long");
 	strcpy(buf, v);
-	if ((nw = split(buf, w)) <= 0)
+	if ((nw = spool_conf_words(buf, w)) <= 0)
 		return cerr(x, x->line, name, "empty or has too many words");
 	for (i = 0; i < sizeof acts / sizeof acts[0]; i++)
 		if (strcmp(acts[i].name, w[0]) == 0)
@@ -427,14 +425,14 @@ parse_action(struct ctx *x, struct spool_state *s, const char *name, const char 
 }
 
 static int
-k_state(struct ctx *x, const char *name, const char *v)
+k_state(struct spool_conf_reader *x, const char *name, const char *v)
 {
 	static const char *const keys[] = { "display", "code", "final", "locked", "action",
 		"on_success", "on_failure", "retries", "backoff", "timeout", "timer", "reminder",
 		"gate", "auto", NULL };
 	struct spool_state *s = &x->c->states[x->cur];
 	struct rawstate *r = &x->rs[x->cur];
-	char buf[256], *w[WORDS_MAX + 1], where[SPOOL_NAME_MAX + 16];
+	char buf[256], *w[SPOOL_CONF_WORDS + 1], where[SPOOL_NAME_MAX + 16];
 	long n;
 	int i, nw;
 
@@ -451,7 +449,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 			return cerr(x, x->line, name, "out of memory");
 		break;
 	case 1:
-		if (number(v, 0, 9999, &n) < 0)
+		if (spool_conf_number(v, 0, 9999, &n) < 0)
 			return cerr(x, x->line, name, "expected a number from 0 to 9999");
 		s->code = (int)n;
 		r->code_line = x->line;
@@ -471,7 +469,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 	case 6:
 		return setref(x, &r->on_failure, v) < 0 ? cerr(x, x->line, name, "out of memory") : 1;
 	case 7:
-		if (number(v, 0, 100, &n) < 0)
+		if (spool_conf_number(v, 0, 100, &n) < 0)
 			return cerr(x, x->line, name, "expected a number from 0 to 100");
 		s->retries = (int)n;
 		break;
@@ -488,7 +486,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 		if (strlen(v) >= sizeof buf)
 			return cerr(x, x->line, name, "too long");
 		strcpy(buf, v);
-		if (split(buf, w) != 2)
+		if (spool_conf_words(buf, w) != 2)
 			return cerr(x, x->line, name, i == 10 ? "expected 'DURATION STATE|delete'" :
 			    "expected 'FILE STATE'");
 		if (i == 10) {
@@ -509,7 +507,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 		if (strlen(v) >= sizeof buf)
 			return cerr(x, x->line, name, "too long");
 		strcpy(buf, v);
-		nw = split(buf, w);
+		nw = spool_conf_words(buf, w);
 		if (nw == 4 && strcmp(w[1], "if") == 0 && strcmp(w[2], "option") == 0 &&
 		    spool_name_ok(w[3])) {
 			if ((s->auto_option = strdup(w[3])) == NULL)
@@ -526,7 +524,7 @@ k_state(struct ctx *x, const char *name, const char *v)
 		if (strlen(v) >= sizeof buf)
 			return cerr(x, x->line, name, "too long");
 		strcpy(buf, v);
-		nw = split(buf, w);
+		nw = spool_conf_words(buf, w);
 		if (nw != 2 || spool_duration_parse(w[0], &before) < 0 || !spool_name_ok(w[1]))
 			return cerr(x, x->line, name, "expected 'DURATION TEMPLATE'");
 		rem = realloc(s->reminders, (size_t)(s->nreminders + 1) * sizeof *rem);
@@ -548,11 +546,11 @@ k_state(struct ctx *x, const char *name, const char *v)
 /* ---- [transition NAME] -------------------------------------------------- */
 
 static int
-k_transition(struct ctx *x, const char *name, const char *v)
+k_transition(struct spool_conf_reader *x, const char *name, const char *v)
 {
 	struct spool_transition *t = &x->c->transitions[x->cur];
 	struct rawtrans *r = &x->rt[x->cur];
-	char buf[256], *w[WORDS_MAX + 1];
+	char buf[256], *w[SPOOL_CONF_WORDS + 1];
 	int i, nw;
 
 	if (strcmp(name, "from") == 0)
@@ -580,7 +578,7 @@ k_transition(struct ctx *x, const char *name, const char *v)
 		if (strlen(v) >= sizeof buf)
 			return cerr(x, x->line, name, "too long");
 		strcpy(buf, v);
-		if ((nw = split(buf, w)) <= 0)
+		if ((nw = spool_conf_words(buf, w)) <= 0)
 			return cerr(x, x->line, name, "needs at least one actor");
 		for (i = 0; i < nw; i++) {
 			unsigned a;
@@ -594,238 +592,83 @@ k_transition(struct ctx *x, const char *name, const char *v)
 	return 1;
 }
 
-/* ---- [mail] ------------------------------------------------------------- */
+/* ---- the sections of the layers above ---------------------------------- */
 
-/* A host name or IPv4 address: letters, digits, dots and hyphens. */
-static int
-host_ok(const char *v)
+static const struct spool_conf_section *const *sections;
+
+void
+spool_conf_sections(const struct spool_conf_section *const *table)
 {
-	size_t i;
-
-	if (v[0] == '\0' || v[0] == '-' || v[0] == '.' || strlen(v) > 253)
-		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		    (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '-'))
-			return 0;
-	return 1;
+	sections = table;
 }
 
-/* A details URL: printable ASCII without blanks, with {order_id} and maybe {item_id}. */
-static int
-url_ok(const char *v)
+int
+spool_conf_error(struct spool_conf_reader *x, int line, const char *key, const char *f, ...)
 {
-	const char *p;
-	int order = 0;
+	char msg[SPOOL_ERR_MAX];
+	va_list ap;
 
-	if (strlen(v) > 512)
-		return 0;
-	for (p = v; *p != '\0'; p++) {
-		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '<' || *p == '>' || *p == '}')
-			return 0;
-		if (*p != '{')
-			continue;
-		if (strncmp(p, "{order_id}", 10) == 0) {
-			order = 1;
-			p += 9;
-		} else if (strncmp(p, "{item_id}", 9) == 0)
-			p += 8;
-		else
-			return 0;
-	}
-	return order;
+	va_start(ap, f);
+	vsnprintf(msg, sizeof msg, f, ap);
+	va_end(ap);
+	return cerr(x, line > 0 ? line : x->line, key, "%s", msg);
 }
 
-static int
-setstr(char **dst, const char *v)
+int
+spool_conf_line(const struct spool_conf_reader *x)
+{
+	return x->line;
+}
+
+int
+spool_conf_key(struct spool_conf_reader *x, const char *const *keys, const char *key,
+    unsigned *seen, const char *where)
+{
+	return key_index(x, keys, key, seen, 0, where, 1);
+}
+
+int
+spool_conf_setstr(char **dst, const char *v)
 {
 	free(*dst);
 	return (*dst = strdup(v)) == NULL ? -1 : 0;
 }
 
+/* A header that a reader above the core takes: [NAME] or, for a named one, [NAME ARG]. */
 static int
-k_mail(struct ctx *x, const char *name, const char *v)
+other_section(struct spool_conf_reader *x, const char *sect)
 {
-	struct spool_mail_conf *m = &x->c->mail;
-	static const char *const keys[] = { "relay", "port", "starttls", "user",
-		"password_file", "from", "reply_to", "admin", "superuser", "details_url", "domain",
-		"retry", "lifetime", "templates", NULL };
-	char **addr = NULL;
-	long n;
+	const struct spool_conf_section *s;
+	size_t n;
 	int i;
 
-	if ((i = key_index(x, keys, name, &x->mail_seen, 0, "[mail]", 1)) < 0)
-		return 0;
-	switch (i) {
-	case 0:
-		if (strcmp(v, "none") == 0)
-			break;
-		if (!host_ok(v))
-			return cerr(x, x->line, name, "'%s' is not a host name or address", v);
-		if (setstr(&m->relay, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 1:
-		if (number(v, 1, 65535, &n) < 0)
-			return cerr(x, x->line, name, "expected a port from 1 to 65535");
-		m->port = (int)n;
-		break;
-	case 2:
-		if (strcmp(v, "no") == 0)
-			m->starttls = SPOOL_STARTTLS_NO;
-		else if (strcmp(v, "yes") == 0)
-			m->starttls = SPOOL_STARTTLS_YES;
-		else if (strcmp(v, "required") == 0)
-			m->starttls = SPOOL_STARTTLS_REQUIRED;
-		else
-			return cerr(x, x->line, name, "expected no, yes or required");
-		break;
-	case 3:
-	case 4:
-	case 13:
-		if (v[0] == '\0')
-			return cerr(x, x->line, name, "must not be empty");
-		if (setstr(i == 3 ? &m->user : i == 4 ? &m->password_file : &m->templates, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 5:
-		addr = &m->from;
-		break;
-	case 6:
-		addr = &m->reply_to;
-		break;
-	case 7:
-		addr = &m->admin;
-		break;
-	case 8:
-		addr = &m->superuser;
-		break;
-	case 9:
-		if (!url_ok(v))
-			return cerr(x, x->line, name, "expected a URL of printable characters with "
-			    "{order_id} (and maybe {item_id}), no blanks or other braces");
-		if (setstr(&m->details_url, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 10:
-		if (!host_ok(v))
-			return cerr(x, x->line, name, "'%s' is not a domain", v);
-		if (setstr(&m->domain, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 11:
-		if (spool_duration_parse(v, &m->retry) < 0 || m->retry < 1 || m->retry > 3600)
-			return cerr(x, x->line, name, "expected a duration from 1s to 1h");
-		break;
-	case 12:
-		if (spool_duration_parse(v, &m->lifetime) < 0 || m->lifetime < 60)
-			return cerr(x, x->line, name, "expected a duration of at least 1m");
-		break;
+	for (i = 0; sections != NULL && (s = sections[i]) != NULL; i++) {
+		n = strlen(s->name);
+		if (strncmp(sect, s->name, n) != 0 || sect[n] != (s->named ? ' ' : '\0'))
+			continue;
+		x->sect = S_OTHER;
+		x->other = s;
+		s->open(x, x->c, s->named ? sect + n + 1 : NULL);
+		if (x->failed)
+			x->sect = S_BAD;
+		return 1;
 	}
-	if (addr != NULL) {
-		if (!spool_mail_addr_ok(v))
-			return cerr(x, x->line, name, "'%s' is not a plain address (local@domain)", v);
-		if (setstr(addr, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-	}
-	return 1;
-}
-
-/* ---- [queue NAME] ------------------------------------------------------- */
-
-/* "HH:MM" into minutes of the day. */
-static int
-clock_parse(const char *s, int *min)
-{
-	int h, m, n = 0;
-
-	if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || s[2] != ':' ||
-	    h < 0 || h > 23 || m < 0 || m > 59)
-		return -1;
-	*min = h * 60 + m;
 	return 0;
 }
 
-/* A folder path: clean text without blanks at either end, no "." or ".." part. */
-static int
-path_ok(const char *v)
+static void
+unknown_section(struct spool_conf_reader *x, const char *sect)
 {
-	const char *p = v;
-	size_t n;
+	char known[256] = "spool, state NAME, transition NAME";
+	size_t len;
+	int i;
 
-	if (v[0] == '\0' || strlen(v) > 1024 || v[strlen(v) - 1] == ' ')
-		return 0;
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		p += n;
+	for (i = 0; sections != NULL && sections[i] != NULL; i++) {
+		len = strlen(known);
+		snprintf(known + len, sizeof known - len, ", %s%s", sections[i]->name,
+		    sections[i]->named ? " NAME" : "");
 	}
-	return 1;
-}
-
-static int
-k_queue(struct ctx *x, const char *name, const char *v)
-{
-	struct spool_queue *q = &x->c->queues[x->cur];
-	static const char *const keys[] = { "path", "chunks", "format", "window", "info",
-		NULL };
-	char *w[WORDS_MAX + 1], *dup, where[SPOOL_NAME_MAX + 16];
-	int i, j, nw, a, b;
-
-	snprintf(where, sizeof where, "[queue %s]", q->name);
-	if ((i = key_index(x, keys, name, &x->queue_seen, 0, where, 1)) < 0)
-		return 0;
-	switch (i) {
-	case 0:
-	case 4:
-		if (!path_ok(v))
-			return cerr(x, x->line, name, "expected a folder path without . or .. parts");
-		if (setstr(i == 0 ? &q->path : &q->info, v) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 1:
-		if ((dup = strdup(v)) == NULL)
-			return cerr(x, x->line, name, "out of memory");
-		nw = split(dup, w);
-		if (nw <= 0 || (q->chunks = calloc((size_t)nw, sizeof *q->chunks)) == NULL) {
-			free(dup);
-			return cerr(x, x->line, name, nw <= 0 ? "expected chunk kinds, or *" :
-			    "out of memory");
-		}
-		for (j = 0; j < nw; j++) {
-			if (strcmp(w[j], "*") != 0 && !spool_name_ok(w[j])) {
-				cerr(x, x->line, name, "'%s' is not a chunk kind", w[j]);
-				free(dup);
-				return 0;
-			}
-			if ((q->chunks[q->nchunks] = strdup(w[j])) == NULL) {
-				free(dup);
-				return cerr(x, x->line, name, "out of memory");
-			}
-			q->nchunks++;
-		}
-		free(dup);
-		break;
-	case 2:
-		if (strcmp(v, "job") == 0)
-			q->format = SPOOL_FORMAT_JOB;
-		else if (strcmp(v, "jdf") == 0)
-			q->format = SPOOL_FORMAT_JDF;
-		else
-			return cerr(x, x->line, name, "expected job or jdf");
-		break;
-	case 3:
-		if (clock_parse(v, &a) < 0 ||
-		    (v[5] != '\0' && (v[5] != '-' || clock_parse(v + 6, &b) < 0 || b == a)))
-			return cerr(x, x->line, name, "expected HH:MM or HH:MM-HH:MM");
-		q->window = a;
-		q->window_len = v[5] == '\0' ? 60 : (b - a + 1440) % 1440;
-		break;
-	}
-	return 1;
+	cerr(x, x->line, NULL, "unknown section [%s] (%s)", sect, known);
 }
 
 /* ---- sections, lines, and the inih glue -------------------------------- */
@@ -837,7 +680,7 @@ grow(void *p, int n, size_t size)
 }
 
 static void
-section(struct ctx *x, const char *sect)
+section(struct spool_conf_reader *x, const char *sect)
 {
 	struct spool_conf *c = x->c;
 	const char *arg;
@@ -851,43 +694,8 @@ section(struct ctx *x, const char *sect)
 		x->sect = S_SPOOL;
 		return;
 	}
-	if (strcmp(sect, "mail") == 0) {
-		if (c->mail.line != 0)
-			cerr(x, x->line, NULL, "[mail] given twice (first on line %d)", c->mail.line);
-		c->mail.line = x->line;
-		x->sect = S_MAIL;
+	if (other_section(x, sect))
 		return;
-	}
-	if (strncmp(sect, "queue ", 6) == 0) {
-		struct spool_queue *q;
-
-		arg = sect + 6;
-		if (!spool_name_ok(arg)) {
-			cerr(x, x->line, NULL, "[%s]: '%s' is not a queue name ([a-z][a-z0-9-]*)",
-			    sect, arg);
-			return;
-		}
-		for (i = 0; i < c->nqueues; i++)
-			if (strcmp(c->queues[i].name, arg) == 0) {
-				cerr(x, x->line, NULL, "[%s]: duplicate queue (first on line %d)", sect,
-				    c->queues[i].line);
-				return;
-			}
-		if ((q = grow(c->queues, c->nqueues, sizeof *q)) == NULL) {
-			cerr(x, x->line, NULL, "out of memory");
-			return;
-		}
-		c->queues = q;
-		q = &c->queues[c->nqueues];
-		memset(q, 0, sizeof *q);
-		strcpy(q->name, arg);
-		q->window = -1;
-		q->line = x->line;
-		x->cur = c->nqueues++;
-		x->queue_seen = 0;
-		x->sect = S_QUEUE;
-		return;
-	}
 	if (strncmp(sect, "state ", 6) == 0) {
 		struct spool_state *s;
 		struct rawstate *rs;
@@ -967,16 +775,14 @@ section(struct ctx *x, const char *sect)
 		x->sect = S_TRANSITION;
 		return;
 	}
-	cerr(x, x->line, NULL,
-	    "unknown section [%s] (spool, state NAME, transition NAME, queue NAME, mail)",
-	    sect);
+	unknown_section(x, sect);
 }
 
 /* fgets for inih over the text in memory, watching every line. */
 static char *
 reader(char *str, int num, void *stream)
 {
-	struct ctx *x = stream;
+	struct spool_conf_reader *x = stream;
 	const char *nl, *p = x->pos;
 	size_t n, len;
 
@@ -1020,7 +826,7 @@ reader(char *str, int num, void *stream)
 static int
 handler(void *user, const char *sect, const char *name, const char *value)
 {
-	struct ctx *x = user;
+	struct spool_conf_reader *x = user;
 
 	(void)sect;
 	if (!text_ok(value))
@@ -1034,10 +840,9 @@ handler(void *user, const char *sect, const char *name, const char *value)
 		return k_state(x, name, value);
 	case S_TRANSITION:
 		return k_transition(x, name, value);
-	case S_MAIL:
-		return k_mail(x, name, value);
-	case S_QUEUE:
-		return k_queue(x, name, value);
+	case S_OTHER:
+		x->other->key(x, x->c, name, value);
+		return !x->failed;
 	case S_BAD:
 		return 0;
 	}
@@ -1047,7 +852,7 @@ handler(void *user, const char *sect, const char *name, const char *value)
 /* ---- resolving and checking -------------------------------------------- */
 
 static int
-resolve(struct ctx *x, const struct ref *r, const char *key)
+resolve(struct spool_conf_reader *x, const struct ref *r, const char *key)
 {
 	int i;
 
@@ -1060,7 +865,7 @@ resolve(struct ctx *x, const struct ref *r, const char *key)
 
 /* A move that spoold makes on its own must be one the workflow allows the system. */
 static void
-need_system(struct ctx *x, int from, int to, int line, const char *key)
+need_system(struct spool_conf_reader *x, int from, int to, int line, const char *key)
 {
 	if (from >= 0 && from == to)
 		cerr(x, line, key, "'%s' is the state itself", x->c->states[to].name);
@@ -1070,81 +875,8 @@ need_system(struct ctx *x, int from, int to, int line, const char *key)
 		    x->c->states[from].name, x->c->states[to].name);
 }
 
-/* [mail] as a whole, and the addresses the workflow's notify actions need. */
 static void
-check_mail(struct ctx *x)
-{
-	struct spool_conf *c = x->c;
-	struct spool_mail_conf *m = &c->mail;
-	int i, j, line = m->line > 0 ? m->line : 1;
-
-	if ((m->user == NULL) != (m->password_file == NULL))
-		cerr(x, line, NULL, "[mail] needs user and password_file together");
-	if (m->lifetime < m->retry)
-		cerr(x, line, "lifetime", "is shorter than retry");
-	if (m->relay == NULL)
-		return;
-	if (m->from == NULL)
-		cerr(x, line, "from", "[mail] needs from when relay is set");
-	for (i = 0; i < c->nstates; i++)
-		for (j = 0; j < c->states[i].nactions; j++) {
-			const struct spool_action *a = &c->states[i].actions[j];
-			if (a->kind != SPOOL_ACT_NOTIFY)
-				continue;
-			if ((strcmp(a->argv[1], "admin") == 0 && m->admin == NULL) ||
-			    (strcmp(a->argv[1], "superuser") == 0 && m->superuser == NULL))
-				cerr(x, a->line, "action", "notify %s needs [mail] %s", a->argv[1],
-				    a->argv[1]);
-		}
-}
-
-/* Every chunk kind goes to one queue, and a publish action has queues to go to. */
-static void
-check_queues(struct ctx *x)
-{
-	struct spool_conf *c = x->c;
-	int i, j, k, l, m, star = -1, publish = 0;
-
-	for (i = 0; i < c->nqueues; i++) {
-		struct spool_queue *q = &c->queues[i];
-		char def[SPOOL_NAME_MAX + 8];
-
-		if (q->path == NULL) {
-			snprintf(def, sizeof def, "hot/%s", q->name);
-			if ((q->path = strdup(def)) == NULL)
-				cerr(x, q->line, NULL, "out of memory");
-		}
-		if (q->nchunks == 0 && ((q->chunks = calloc(1, sizeof *q->chunks)) == NULL ||
-		    (q->chunks[q->nchunks++] = strdup("*")) == NULL))
-			cerr(x, q->line, NULL, "out of memory");
-		for (j = 0; j < q->nchunks; j++) {
-			if (q->chunks[j] == NULL)
-				continue;
-			if (strcmp(q->chunks[j], "*") == 0) {
-				if (star >= 0 && star != i)
-					cerr(x, q->line, "chunks", "queue '%s' takes every other kind "
-					    "already (chunks = *)", c->queues[star].name);
-				star = i;
-				continue;
-			}
-			for (k = 0; k <= i; k++)
-				for (l = 0; l < (k == i ? j : c->queues[k].nchunks); l++)
-					if (c->queues[k].chunks[l] != NULL &&
-					    strcmp(c->queues[k].chunks[l], q->chunks[j]) == 0)
-						cerr(x, q->line, "chunks", "chunk kind '%s' goes to queue "
-						    "'%s' already", q->chunks[j], c->queues[k].name);
-		}
-	}
-	for (i = 0; i < c->nstates; i++)
-		for (m = 0; m < c->states[i].nactions; m++)
-			if (c->states[i].actions[m].kind == SPOOL_ACT_PUBLISH && !publish++ &&
-			    c->nqueues == 0)
-				cerr(x, c->states[i].actions[m].line, "action",
-				    "publish needs at least one [queue NAME] section");
-}
-
-static void
-check(struct ctx *x)
+check(struct spool_conf_reader *x)
 {
 	struct spool_conf *c = x->c;
 	int i, j, always = 0;
@@ -1162,7 +894,7 @@ check(struct ctx *x)
 	for (i = 0; i < c->ntransitions; i++) {
 		struct spool_transition *t = &c->transitions[i];
 		struct rawtrans *r = &x->rt[i];
-		char *w[WORDS_MAX + 1];
+		char *w[SPOOL_CONF_WORDS + 1];
 		int nw, k;
 
 		if (r->from == NULL || r->to.name == NULL || t->actors == 0) {
@@ -1170,7 +902,7 @@ check(struct ctx *x)
 			continue;
 		}
 		t->to = resolve(x, &r->to, "to");
-		if ((nw = split(r->from, w)) <= 0)
+		if ((nw = spool_conf_words(r->from, w)) <= 0)
 			cerr(x, r->fromline, "from", "needs at least one state or *");
 		for (k = 0; k < nw; k++) {
 			if (strcmp(w[k], "*") == 0) {
@@ -1233,8 +965,9 @@ check(struct ctx *x)
 			cerr(x, s->line, "final",
 			    "a final state has no timer, gate, auto or on_success to leave it by");
 	}
-	check_mail(x);
-	check_queues(x);
+	for (i = 0; sections != NULL && sections[i] != NULL; i++)
+		if (sections[i]->check != NULL)
+			sections[i]->check(x, c);
 	if (c->workers == 0)
 		c->workers = 4;
 	if (c->tmp_grace == 0)
@@ -1250,7 +983,7 @@ check(struct ctx *x)
 }
 
 static void
-ctx_free(struct ctx *x)
+ctx_free(struct spool_conf_reader *x)
 {
 	int i;
 
@@ -1276,8 +1009,8 @@ int
 spool_conf_parse(const char *name, const char *text, struct spool_conf **out,
     struct spool_err *err)
 {
-	struct ctx x;
-	int r;
+	struct spool_conf_reader x;
+	int r, i;
 
 	memset(&x, 0, sizeof x);
 	x.file = name;
@@ -1289,12 +1022,12 @@ spool_conf_parse(const char *name, const char *text, struct spool_conf **out,
 		free(x.c);
 		return -1;
 	}
-	x.c->mail.port = 25;
-	x.c->mail.retry = 60;
-	x.c->mail.lifetime = 5 * 86400;
-	if (strlen(text) > CONF_MAX)
+	for (i = 0; sections != NULL && sections[i] != NULL; i++)
+		if (sections[i]->init != NULL && sections[i]->init(x.c) < 0)
+			cerr(&x, 1, NULL, "out of memory");
+	if (!x.failed && strlen(text) > CONF_MAX)
 		cerr(&x, 1, NULL, "file is over %d bytes", CONF_MAX);
-	else {
+	else if (!x.failed) {
 		r = ini_parse_stream(reader, &x, handler, &x);
 		if (r != 0 && !x.failed)
 			cerr(&x, r > 0 ? r : x.line, NULL, "syntax error (expected key = value)");
@@ -1357,24 +1090,9 @@ spool_conf_free(struct spool_conf *c)
 	free(c->transitions);
 	free(c->entries);
 	free(c->path);
-	for (i = 0; i < c->nqueues; i++) {
-		for (j = 0; j < c->queues[i].nchunks; j++)
-			free(c->queues[i].chunks[j]);
-		free(c->queues[i].chunks);
-		free(c->queues[i].path);
-		free(c->queues[i].info);
-	}
-	free(c->queues);
-	free(c->mail.relay);
-	free(c->mail.user);
-	free(c->mail.password_file);
-	free(c->mail.from);
-	free(c->mail.reply_to);
-	free(c->mail.admin);
-	free(c->mail.superuser);
-	free(c->mail.details_url);
-	free(c->mail.domain);
-	free(c->mail.templates);
+	for (i = 0; sections != NULL && sections[i] != NULL; i++)
+		if (sections[i]->free != NULL)
+			sections[i]->free(c);
 	free(c);
 }
 
@@ -1424,19 +1142,4 @@ spool_conf_code(const struct spool_conf *c, int code)
 		if (c->states[i].code == code)
 			return i;
 	return -1;
-}
-
-int
-spool_conf_route(const struct spool_conf *c, const char *kind)
-{
-	int i, j, star = -1;
-
-	for (i = 0; i < c->nqueues; i++)
-		for (j = 0; j < c->queues[i].nchunks; j++) {
-			if (strcmp(c->queues[i].chunks[j], kind) == 0)
-				return i;
-			if (strcmp(c->queues[i].chunks[j], "*") == 0)
-				star = i;
-		}
-	return star;
 }

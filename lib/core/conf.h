@@ -89,50 +89,9 @@ struct spool_entry {
 
 enum spool_uploads { SPOOL_UPLOADS_NONE, SPOOL_UPLOADS_OPTIONAL, SPOOL_UPLOADS_REQUIRED };
 
-enum spool_starttls { SPOOL_STARTTLS_NO, SPOOL_STARTTLS_YES, SPOOL_STARTTLS_REQUIRED };
-
-/*
- * The [mail] section: the relay that spoold's mailer sends outbox/new/ through, and
- * the addresses and texts of notifications.  Paths are relative to the spool, or
- * absolute.  Every string is NULL when not set.  See the mail section below.
- */
-struct spool_mail_conf {
-	char *relay;          /* host name or IPv4 address; NULL: mail is off */
-	int port;             /* 25 */
-	enum spool_starttls starttls;
-	char *user;           /* AUTH user; set together with password_file */
-	char *password_file;  /* a file whose first line is the password */
-	char *from;           /* envelope sender and From: */
-	char *reply_to;
-	char *admin;          /* audience "admin" */
-	char *superuser;      /* audience "superuser" */
-	char *details_url;    /* URL template with {order_id} (and {item_id}) */
-	char *domain;         /* right side of Message-IDs; NULL: the domain of from */
-	long retry;           /* seconds before the first retry (60); doubles to 1h */
-	long lifetime;        /* seconds before an undelivered mail fails (5d) */
-	char *templates;      /* a folder of TEMPLATE.txt overriding the shipped ones */
-	int line;             /* the line of [mail], 0 when there is none */
-};
-
-enum spool_job_format { SPOOL_FORMAT_JOB, SPOOL_FORMAT_JDF };
-
-/*
- * A [queue NAME] section: a print queue (document 002's oc_3p_queue), which is a hot
- * folder that a printer or a RIP reads.  See the print jobs section below.
- */
-struct spool_queue {
-	char name[SPOOL_NAME_MAX + 1];
-	char *path;           /* the hot folder: relative to the spool, or absolute */
-	char **chunks;        /* the chunk kinds routed here; "*": every kind no other
-	                         queue names */
-	int nchunks;
-	enum spool_job_format format;
-	int window;           /* minute of the day (local time) its batch is delivered, or -1 */
-	int window_len;       /* minutes the window stays open */
-	char *info;           /* InfoBaseFolder: job.xml, invoice.pdf and upload.xml go
-	                         there, not beside the PDFs; NULL: beside them */
-	int line;
-};
+/* Sections that a layer above reads (spool_conf_sections); their types are theirs. */
+struct spool_mail_conf;     /* [mail]: lib/mail/mailconf.h */
+struct spool_queue;         /* [queue NAME]: lib/print/queue.h */
 
 struct spool_conf {
 	char *path;
@@ -151,8 +110,8 @@ struct spool_conf {
 	int ntransitions;
 	struct spool_entry *entries;
 	int nentries;
-	struct spool_mail_conf mail;
-	struct spool_queue *queues;
+	struct spool_mail_conf *mail;   /* the [mail] reader's; NULL without spool_domain_init */
+	struct spool_queue *queues;     /* ... by the [queue NAME] reader */
 	int nqueues;
 };
 
@@ -171,8 +130,6 @@ int spool_conf_transition(const struct spool_conf *conf, const char *name);
 int spool_conf_allows(const struct spool_conf *conf, int from, int to, unsigned actor);
 /* The state whose code is `code`, or -1. */
 int spool_conf_code(const struct spool_conf *conf, int code);
-/* The queue a chunk kind is routed to, or -1. */
-int spool_conf_route(const struct spool_conf *conf, const char *kind);
 const char *spool_actor_name(unsigned actor);
 int spool_actor_parse(const char *s, unsigned *actor);
 

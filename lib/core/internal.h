@@ -57,6 +57,53 @@ extern const struct spool_blob spool_blobs[];
 /* Name of the folder of each enum spool_dir, relative to the spool root. */
 extern const char *const spool_dir_names[SPOOL_DIR_COUNT];
 
+/* ---- sections of spool.conf that the domain layer reads (lib/core/conf.c) ---- */
+
+/*
+ * A section that a layer above the core reads, as OpenSMTPD's queue sits behind a small
+ * table: the core reads the file, and hands [NAME] or [NAME ARG] (named) to the reader
+ * that spool_conf_sections registered for it.  init sets the section's defaults before
+ * the file is read, open takes each header, key each "key = value" under it, check
+ * runs once the workflow is whole, and free releases what the reader keeps in conf.
+ * open, key and check report through spool_conf_error; init returns -1 when out of memory.
+ */
+struct spool_conf_reader;   /* the file being read: its name, line, first error */
+struct spool_conf_section {
+	const char *name;
+	int named;
+	int (*init)(struct spool_conf *conf);
+	void (*open)(struct spool_conf_reader *r, struct spool_conf *conf, const char *arg);
+	void (*key)(struct spool_conf_reader *r, struct spool_conf *conf, const char *key,
+	    const char *value);
+	void (*check)(struct spool_conf_reader *r, struct spool_conf *conf);
+	void (*free)(struct spool_conf *conf);
+};
+/* The readers of the sections the core does not know (lib/init.c); NULL-terminated. */
+void spool_conf_sections(const struct spool_conf_section *const *table);
+/* Report an error at line (0: the line being read) and key (may be NULL); the first
+ * one counts.  Returns 0. */
+int spool_conf_error(struct spool_conf_reader *r, int line, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The line being read. */
+int spool_conf_line(const struct spool_conf_reader *r);
+/*
+ * The index of key in keys (NULL-terminated), or -1 after an error when it is not one
+ * of them or was given before (seen holds the keys given; where names the section).
+ */
+int spool_conf_key(struct spool_conf_reader *r, const char *const *keys, const char *key,
+    unsigned *seen, const char *where);
+/* A whole number from lo to hi. */
+int spool_conf_number(const char *v, long lo, long hi, long *out);
+
+#define SPOOL_CONF_WORDS 32
+/* Split s (modified) into at most SPOOL_CONF_WORDS words, w[n] NULL; -1 if more. */
+int spool_conf_words(char *s, char **w);
+/* Replace *dst with a copy of v; -1 when out of memory. */
+int spool_conf_setstr(char **dst, const char *v);
+/* The readers of lib's domain layer. */
+extern const struct spool_conf_section spool_mail_section;    /* lib/mail/mailconf.c */
+extern const struct spool_conf_section spool_queue_section;   /* lib/print/queue.c */
+
 #define ORDER_SUFFIX ".order"
 #define DETACHED_NAME "detached.order"   /* an order file inside orders/<id>/ */
 #define REPAIR_LOCK "repair.lock"

@@ -322,7 +322,7 @@ int
 spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *name,
     char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err)
 {
-	const char *dir = c->mail.templates != NULL ? c->mail.templates : "templates";
+	const char *dir = c->mail->templates != NULL ? c->mail->templates : "templates";
 	char file[SPOOL_NAME_MAX + 16], shipped[SPOOL_NAME_MAX + 32];
 	const char *data;
 	size_t n;
@@ -333,8 +333,8 @@ spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *nam
 	fmt(file, sizeof file, "%s.txt", name);
 	/* [mail] templates is the admin's choice and may be a symlink; templates/ is ours */
 	dfd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (c->mail.templates != NULL ? 0 : O_NOFOLLOW));
-	if (dfd < 0 && (errno != ENOENT || c->mail.templates != NULL))
+	    (c->mail->templates != NULL ? 0 : O_NOFOLLOW));
+	if (dfd < 0 && (errno != ENOENT || c->mail->templates != NULL))
 		return seterr(err, "templates folder %s: %s", dir, strerror(errno));
 	if (dfd >= 0) {
 		r = read_file(dfd, file, TEMPLATE_MAX, text, len);

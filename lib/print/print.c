@@ -157,7 +157,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 		/* one job per queue the item's chunks go to, in the order of the queues */
 		for (q = 0; q < c->nqueues; q++) {
 			for (have = 0, k = 0; k < nc && !have; k++)
-				have = spool_conf_route(c, chunks[k].kind) == q;
+				have = spool_queue_route(c, chunks[k].kind) == q;
 			if (!have)
 				continue;
 			if ((j = pjob_add(js)) == NULL) {
@@ -178,7 +178,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 			j->queue = q;
 		}
 		for (k = 0; k < nc; k++)
-			if (spool_conf_route(c, chunks[k].kind) < 0) {
+			if (spool_queue_route(c, chunks[k].kind) < 0) {
 				failerr(err, EINVAL, "%s: item %s: no [queue] takes chunks of kind '%s'",
 				    id, items[i].id, chunks[k].kind);
 				free(chunks);
@@ -373,7 +373,7 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 	memset(&job, 0, sizeof job);
 	for (i = 0, k = 0, parts = 0; i < nc; i++) {
 		parts++;
-		if (spool_conf_route(sp->conf, chunks[i].kind) != pj->queue)
+		if (spool_queue_route(sp->conf, chunks[i].kind) != pj->queue)
 			continue;
 		if (k == SPOOL_JOB_CHUNKS_MAX) {
 			failerr(err, E2BIG, "%s: job %s: over %d chunks", id, pj->name,

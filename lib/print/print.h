@@ -13,7 +13,7 @@
 
 /*
  * The publish action puts each item's chunk PDFs into the hot folders of the queues
- * their kinds are routed to (spool_conf_route): one job per item and queue, a folder
+ * their kinds are routed to (spool_queue_route): one job per item and queue, a folder
  * named "<order>-<item>-<queue>" holding the PDFs "<order>-<item>-<kind>.pdf" and
  * either job.xml (with invoice.pdf and a copy of upload.xml, in the InfoBaseFolder
  * when the queue has one) or, for format = jdf, one JDF ticket per PDF.  Each job

@@ -145,6 +145,7 @@ f_time(time_t *t)
 void
 fault_install(time_t t)
 {
+	spool_domain_init();
 	fixed_time = t;
 	spool_sys.openat = f_openat;
 	spool_sys.openat_beneath = f_openat_beneath;

@@ -27,7 +27,7 @@ struct fault {
 extern struct fault fault;
 
 /* Route the syscall table through the injector, with the clock fixed at t. */
-void fault_install(time_t t);
+void fault_install(time_t t);   /* and spool_domain_init */
 void fault_arm(long at, int err);
 void fault_disarm(void);
 

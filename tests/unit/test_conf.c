@@ -315,5 +315,6 @@ main(void)
 		cmocka_unit_test(test_good_config),
 		cmocka_unit_test(test_conf_load),
 	};
+	spool_domain_init();   /* the [queue] and [mail] readers */
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }

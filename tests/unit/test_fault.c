@@ -238,5 +238,6 @@ main(void)
 		cmocka_unit_test(test_submit_sites),
 	};
 	fault_install(1763900000);
+	spool_domain_init();   /* the [queue] and [mail] readers */
 	return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
 }

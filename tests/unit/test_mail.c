@@ -431,6 +431,7 @@ test_template_read(void **state)
 {
 	char *dir = tmpdir_make(), path[4200], where[512], *text;
 	struct spool_conf c;
+	struct spool_mail_conf mc;
 	struct spool_err err;
 	const char *names[] = { "status", "purge-reminder", "send-failed", "printer-failed" };
 	size_t len, i;
@@ -438,6 +439,8 @@ test_template_read(void **state)
 
 	(void)state;
 	memset(&c, 0, sizeof c);
+	memset(&mc, 0, sizeof mc);
+	c.mail = &mc;
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	for (i = 0; i < 4; i++) {
 		if (spool_mail_template_read(&c, root, names[i], &text, &len, where, sizeof where,
@@ -463,7 +466,7 @@ test_template_read(void **state)
 	/* [mail] templates, relative to the spool; its errors name the file and line */
 	snprintf(path, sizeof path, "%s/mine/status.txt", dir);
 	file_write(path, "Subject: x\n\n{order_id}\n{bogus}\n");
-	c.mail.templates = "mine";
+	mc.templates = "mine";
 	assert_int_equal(spool_mail_template_read(&c, root, "status", &text, &len, where,
 	    sizeof where, &err), 0);
 	assert_string_equal(where, "mine/status.txt");
@@ -475,7 +478,7 @@ test_template_read(void **state)
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(spool_mail_template_read(&c, root, "../etc", &text, &len, NULL, 0, &err),
 	    -1);
-	c.mail.templates = "absent";
+	mc.templates = "absent";
 	assert_int_equal(spool_mail_template_read(&c, root, "status", &text, &len, NULL, 0, &err),
 	    -1);
 	assert_non_null(strstr(err.msg, "absent"));
@@ -1061,35 +1064,35 @@ test_mail_conf(void **state)
 	(void)state;
 	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_string_equal(c->mail.relay, "smtp.example.com");
-	assert_int_equal(c->mail.port, 587);
-	assert_int_equal(c->mail.starttls, SPOOL_STARTTLS_REQUIRED);
-	assert_string_equal(c->mail.user, "shop");
-	assert_string_equal(c->mail.password_file, "/etc/spool/smtp-password");
-	assert_string_equal(c->mail.from, "shop@example.com");
-	assert_string_equal(c->mail.reply_to, "help@example.com");
-	assert_string_equal(c->mail.admin, "admin@example.com");
-	assert_string_equal(c->mail.superuser, "root@example.com");
-	assert_non_null(strstr(c->mail.details_url, "{order_id}"));
-	assert_string_equal(c->mail.domain, "mail.example.com");
-	assert_int_equal(c->mail.retry, 30);
-	assert_int_equal(c->mail.lifetime, 2 * 86400);
-	assert_string_equal(c->mail.templates, "my-templates");
-	assert_int_equal(c->mail.line, 7);
+	assert_string_equal(c->mail->relay, "smtp.example.com");
+	assert_int_equal(c->mail->port, 587);
+	assert_int_equal(c->mail->starttls, SPOOL_STARTTLS_REQUIRED);
+	assert_string_equal(c->mail->user, "shop");
+	assert_string_equal(c->mail->password_file, "/etc/spool/smtp-password");
+	assert_string_equal(c->mail->from, "shop@example.com");
+	assert_string_equal(c->mail->reply_to, "help@example.com");
+	assert_string_equal(c->mail->admin, "admin@example.com");
+	assert_string_equal(c->mail->superuser, "root@example.com");
+	assert_non_null(strstr(c->mail->details_url, "{order_id}"));
+	assert_string_equal(c->mail->domain, "mail.example.com");
+	assert_int_equal(c->mail->retry, 30);
+	assert_int_equal(c->mail->lifetime, 2 * 86400);
+	assert_string_equal(c->mail->templates, "my-templates");
+	assert_int_equal(c->mail->line, 7);
 	spool_conf_free(c);
 	/* the defaults: mail off, port 25, no TLS, retry 1m, lifetime 5d */
 	if (spool_conf_parse("t.conf", WF, &c, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_null(c->mail.relay);
-	assert_int_equal(c->mail.port, 25);
-	assert_int_equal(c->mail.starttls, SPOOL_STARTTLS_NO);
-	assert_int_equal(c->mail.retry, 60);
-	assert_int_equal(c->mail.lifetime, 5 * 86400);
-	assert_int_equal(c->mail.line, 0);
+	assert_null(c->mail->relay);
+	assert_int_equal(c->mail->port, 25);
+	assert_int_equal(c->mail->starttls, SPOOL_STARTTLS_NO);
+	assert_int_equal(c->mail->retry, 60);
+	assert_int_equal(c->mail->lifetime, 5 * 86400);
+	assert_int_equal(c->mail->line, 0);
 	spool_conf_free(c);
 	if (spool_conf_parse("t.conf", WF "[mail]\nrelay = none\n", &c, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_null(c->mail.relay);
+	assert_null(c->mail->relay);
 	spool_conf_free(c);
 }
 
@@ -1167,5 +1170,6 @@ main(void)
 		cmocka_unit_test(test_mail_conf),
 		cmocka_unit_test(test_mail_conf_errors),
 	};
+	spool_domain_init();   /* the [queue] and [mail] readers */
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
 }

@@ -130,8 +130,8 @@ test_conf_queues(void **state)
 	assert_int_equal(c->queues[1].window, 23 * 60 + 30);
 	assert_int_equal(c->queues[1].window_len, 45);
 	/* a kind named goes where it is named; any other to the * queue */
-	assert_int_equal(spool_conf_route(c, "cover"), 0);
-	assert_int_equal(spool_conf_route(c, "content"), 1);
+	assert_int_equal(spool_queue_route(c, "cover"), 0);
+	assert_int_equal(spool_queue_route(c, "content"), 1);
 	assert_int_equal(spool_conf_code(c, 15), spool_conf_state(c, "processing"));
 	assert_int_equal(spool_conf_code(c, 99), -1);
 	spool_conf_free(c);
