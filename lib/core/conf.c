@@ -231,12 +231,90 @@ key_index(struct spool_conf_reader *x, const char *const *keys, const char *name
 	return i;
 }
 
+/* entry = STATE [if delayed|incomplete|option NAME]: one of the ways into the workflow. */
+static int
+entry_key(struct spool_conf_reader *x, const char *name, const char *v)
+{
+	struct spool_conf *c = x->c;
+	char buf[256], *w[SPOOL_CONF_WORDS + 1];
+	struct spool_entry *e;
+	struct ref *r;
+	int nw;
+
+	if (strlen(v) >= sizeof buf)
+		return cerr(x, x->line, name, "too long");
+	strcpy(buf, v);
+	nw = spool_conf_words(buf, w);
+	e = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof *e);
+	r = e == NULL ? NULL :
+	    realloc(x->entry_refs, (size_t)(c->nentries + 1) * sizeof *r);
+	if (e != NULL)
+		c->entries = e;
+	if (r == NULL)
+		return cerr(x, x->line, name, "out of memory");
+	x->entry_refs = r;
+	e = &c->entries[c->nentries];
+	r = &x->entry_refs[c->nentries];
+	memset(e, 0, sizeof *e);
+	memset(r, 0, sizeof *r);
+	c->nentries++;
+	e->line = x->line;
+	e->state = -1;
+	if (nw == 1)
+		e->cond = SPOOL_IF_ALWAYS;
+	else if (nw == 3 && strcmp(w[1], "if") == 0 && strcmp(w[2], "delayed") == 0)
+		e->cond = SPOOL_IF_DELAYED;
+	else if (nw == 3 && strcmp(w[1], "if") == 0 && strcmp(w[2], "incomplete") == 0)
+		e->cond = SPOOL_IF_INCOMPLETE;
+	else if (nw == 4 && strcmp(w[1], "if") == 0 && strcmp(w[2], "option") == 0 &&
+	    spool_name_ok(w[3])) {
+		e->cond = SPOOL_IF_OPTION;
+		if ((e->option = strdup(w[3])) == NULL)
+			return cerr(x, x->line, name, "out of memory");
+	} else
+		return cerr(x, x->line, name,
+		    "expected 'STATE [if delayed|incomplete|option NAME]', got '%s'", v);
+	if (setref(x, r, w[0]) < 0)
+		return cerr(x, x->line, name, "out of memory");
+	return 1;
+}
+
+/* min_free = SIZE [N%]: the room, and the share of inodes, kept free for spoold. */
+static int
+min_free_key(struct spool_conf_reader *x, const char *name, const char *v)
+{
+	static const char bad[] = "expected a size and a share of inodes, as '100M 5%'";
+	struct spool_conf *c = x->c;
+	char buf[64], *pct;
+	long n;
+
+	if (strlen(v) >= sizeof buf)
+		return cerr(x, x->line, name, "%s", bad);
+	strcpy(buf, v);
+	c->min_free_inodes = 0;
+	if ((pct = strchr(buf, ' ')) != NULL) {
+		*pct++ = '\0';
+		while (*pct == ' ')
+			pct++;
+		if (pct[0] == '\0' || pct[strlen(pct) - 1] != '%')
+			return cerr(x, x->line, name, "%s", bad);
+		pct[strlen(pct) - 1] = '\0';
+		if (spool_conf_number(pct, 0, 50, &n) < 0)
+			return cerr(x, x->line, name, "the share of inodes is 0%% to 50%%");
+		c->min_free_inodes = (int)n;
+	}
+	if (size_parse(buf, &c->min_free) < 0)
+		return cerr(x, x->line, name, "%s", bad);
+	return 1;
+}
+
 static int
 k_spool(struct spool_conf_reader *x, const char *name, const char *v)
 {
 	struct spool_conf *c = x->c;
 	static const char *const keys[] = { "version", "workflow", "entry", "uploads", "workers",
 		"tmp_grace", "rescan", "min_free", "reserve", NULL };
+	static const char *const uploads[] = { "none", "optional", "required", NULL };
 	long n;
 	int i;
 
@@ -254,58 +332,12 @@ k_spool(struct spool_conf_reader *x, const char *name, const char *v)
 			return cerr(x, x->line, name, "'%s' is not a name ([a-z][a-z0-9-]*)", v);
 		strcpy(c->workflow, v);
 		break;
-	case 2: {
-		char buf[256], *w[SPOOL_CONF_WORDS + 1];
-		struct spool_entry *e;
-		struct ref *r;
-		int nw;
-
-		if (strlen(v) >= sizeof buf)
-			return cerr(x, x->line, name, "too long");
-		strcpy(buf, v);
-		nw = spool_conf_words(buf, w);
-		e = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof *e);
-		r = e == NULL ? NULL :
-		    realloc(x->entry_refs, (size_t)(c->nentries + 1) * sizeof *r);
-		if (e != NULL)
-			c->entries = e;
-		if (r == NULL)
-			return cerr(x, x->line, name, "out of memory");
-		x->entry_refs = r;
-		e = &c->entries[c->nentries];
-		r = &x->entry_refs[c->nentries];
-		memset(e, 0, sizeof *e);
-		memset(r, 0, sizeof *r);
-		c->nentries++;
-		e->line = x->line;
-		e->state = -1;
-		if (nw == 1)
-			e->cond = SPOOL_IF_ALWAYS;
-		else if (nw == 3 && strcmp(w[1], "if") == 0 && strcmp(w[2], "delayed") == 0)
-			e->cond = SPOOL_IF_DELAYED;
-		else if (nw == 3 && strcmp(w[1], "if") == 0 && strcmp(w[2], "incomplete") == 0)
-			e->cond = SPOOL_IF_INCOMPLETE;
-		else if (nw == 4 && strcmp(w[1], "if") == 0 && strcmp(w[2], "option") == 0 &&
-		    spool_name_ok(w[3])) {
-			e->cond = SPOOL_IF_OPTION;
-			if ((e->option = strdup(w[3])) == NULL)
-				return cerr(x, x->line, name, "out of memory");
-		} else
-			return cerr(x, x->line, name,
-			    "expected 'STATE [if delayed|incomplete|option NAME]', got '%s'", v);
-		if (setref(x, r, w[0]) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	}
+	case 2:
+		return entry_key(x, name, v);
 	case 3:
-		if (strcmp(v, "none") == 0)
-			c->uploads = SPOOL_UPLOADS_NONE;
-		else if (strcmp(v, "optional") == 0)
-			c->uploads = SPOOL_UPLOADS_OPTIONAL;
-		else if (strcmp(v, "required") == 0)
-			c->uploads = SPOOL_UPLOADS_REQUIRED;
-		else
+		if ((n = spool_conf_choice(v, uploads)) < 0)
 			return cerr(x, x->line, name, "expected none, optional or required");
+		c->uploads = (enum spool_uploads)n;
 		break;
 	case 4:
 		if (spool_conf_number(v, 1, 256, &n) < 0)
@@ -320,29 +352,8 @@ k_spool(struct spool_conf_reader *x, const char *name, const char *v)
 		if (spool_duration_parse(v, &c->rescan) < 0 || c->rescan < 1)
 			return cerr(x, x->line, name, "expected a duration of at least 1s");
 		break;
-	case 7: {
-		/* "SIZE [N%]": the room and the share of inodes kept free */
-		char buf[64], *pct;
-
-		if (strlen(v) >= sizeof buf)
-			return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
-		strcpy(buf, v);
-		c->min_free_inodes = 0;
-		if ((pct = strchr(buf, ' ')) != NULL) {
-			*pct++ = '\0';
-			while (*pct == ' ')
-				pct++;
-			if (pct[0] == '\0' || pct[strlen(pct) - 1] != '%')
-				return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
-			pct[strlen(pct) - 1] = '\0';
-			if (spool_conf_number(pct, 0, 50, &n) < 0)
-				return cerr(x, x->line, name, "the share of inodes is 0%% to 50%%");
-			c->min_free_inodes = (int)n;
-		}
-		if (size_parse(buf, &c->min_free) < 0)
-			return cerr(x, x->line, name, "expected a size and a share of inodes, as '100M 5%%'");
-		break;
-	}
+	case 7:
+		return min_free_key(x, name, v);
 	case 8:
 		if (size_parse(v, &c->reserve) < 0 || c->reserve > (1LL << 30))
 			return cerr(x, x->line, name, "expected a size of at most 1G, as '8M'");
@@ -424,6 +435,75 @@ parse_action(struct spool_conf_reader *x, struct spool_state *s, const char *nam
 	return 1;
 }
 
+/* reminder = DURATION TEMPLATE, which may repeat. */
+static int
+reminder_add(struct spool_conf_reader *x, struct spool_state *s, const char *name, char **w,
+    int nw)
+{
+	struct spool_reminder *rem;
+	long before;
+
+	if (nw != 2 || spool_duration_parse(w[0], &before) < 0 || !spool_name_ok(w[1]))
+		return cerr(x, x->line, name, "expected 'DURATION TEMPLATE'");
+	rem = realloc(s->reminders, (size_t)(s->nreminders + 1) * sizeof *rem);
+	if (rem == NULL)
+		return cerr(x, x->line, name, "out of memory");
+	s->reminders = rem;
+	rem = &s->reminders[s->nreminders];
+	rem->before = before;
+	rem->line = x->line;
+	if ((rem->template = strdup(w[1])) == NULL)
+		return cerr(x, x->line, name, "out of memory");
+	s->nreminders++;
+	return 1;
+}
+
+/* The keys of a state made of words: timer (10), reminder (11), gate (12), auto (13). */
+static int
+state_words_key(struct spool_conf_reader *x, int i, const char *name, const char *v)
+{
+	struct spool_state *s = &x->c->states[x->cur];
+	struct rawstate *r = &x->rs[x->cur];
+	char buf[256], *w[SPOOL_CONF_WORDS + 1];
+	int nw;
+
+	if (strlen(v) >= sizeof buf)
+		return cerr(x, x->line, name, "too long");
+	strcpy(buf, v);
+	nw = spool_conf_words(buf, w);
+	switch (i) {
+	case 10:
+		if (nw != 2)
+			return cerr(x, x->line, name, "expected 'DURATION STATE|delete'");
+		if (spool_duration_parse(w[0], &s->timer_after) < 0)
+			return cerr(x, x->line, name, "bad duration '%s'", w[0]);
+		if (strcmp(w[1], "delete") == 0)
+			s->timer_to = SPOOL_TO_DELETE;
+		else if (setref(x, &r->timer_to, w[1]) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		return 1;
+	case 11:
+		return reminder_add(x, s, name, w, nw);
+	case 12:
+		if (nw != 2)
+			return cerr(x, x->line, name, "expected 'FILE STATE'");
+		if (!spool_id_ok(w[0]))
+			return cerr(x, x->line, name, "'%s' is not a file name", w[0]);
+		if ((s->gate_file = strdup(w[0])) == NULL || setref(x, &r->gate_to, w[1]) < 0)
+			return cerr(x, x->line, name, "out of memory");
+		return 1;
+	}
+	if (nw == 4 && strcmp(w[1], "if") == 0 && strcmp(w[2], "option") == 0 &&
+	    spool_name_ok(w[3])) {
+		if ((s->auto_option = strdup(w[3])) == NULL)
+			return cerr(x, x->line, name, "out of memory");
+	} else if (nw != 1)
+		return cerr(x, x->line, name, "expected 'STATE [if option NAME]'");
+	if (setref(x, &r->auto_to, w[0]) < 0)
+		return cerr(x, x->line, name, "out of memory");
+	return 1;
+}
+
 static int
 k_state(struct spool_conf_reader *x, const char *name, const char *v)
 {
@@ -432,9 +512,9 @@ k_state(struct spool_conf_reader *x, const char *name, const char *v)
 		"gate", "auto", NULL };
 	struct spool_state *s = &x->c->states[x->cur];
 	struct rawstate *r = &x->rs[x->cur];
-	char buf[256], *w[SPOOL_CONF_WORDS + 1], where[SPOOL_NAME_MAX + 16];
+	char where[SPOOL_NAME_MAX + 16];
 	long n;
-	int i, nw;
+	int i;
 
 	snprintf(where, sizeof where, "[state %s]", s->name);
 	/* action and reminder may repeat */
@@ -482,63 +562,10 @@ k_state(struct spool_conf_reader *x, const char *name, const char *v)
 			return cerr(x, x->line, name, "expected a duration of at least 1s");
 		break;
 	case 10:
+	case 11:
 	case 12:
-		if (strlen(v) >= sizeof buf)
-			return cerr(x, x->line, name, "too long");
-		strcpy(buf, v);
-		if (spool_conf_words(buf, w) != 2)
-			return cerr(x, x->line, name, i == 10 ? "expected 'DURATION STATE|delete'" :
-			    "expected 'FILE STATE'");
-		if (i == 10) {
-			if (spool_duration_parse(w[0], &s->timer_after) < 0)
-				return cerr(x, x->line, name, "bad duration '%s'", w[0]);
-			if (strcmp(w[1], "delete") == 0)
-				s->timer_to = SPOOL_TO_DELETE;
-			else if (setref(x, &r->timer_to, w[1]) < 0)
-				return cerr(x, x->line, name, "out of memory");
-		} else {
-			if (!spool_id_ok(w[0]))
-				return cerr(x, x->line, name, "'%s' is not a file name", w[0]);
-			if ((s->gate_file = strdup(w[0])) == NULL || setref(x, &r->gate_to, w[1]) < 0)
-				return cerr(x, x->line, name, "out of memory");
-		}
-		break;
 	case 13:
-		if (strlen(v) >= sizeof buf)
-			return cerr(x, x->line, name, "too long");
-		strcpy(buf, v);
-		nw = spool_conf_words(buf, w);
-		if (nw == 4 && strcmp(w[1], "if") == 0 && strcmp(w[2], "option") == 0 &&
-		    spool_name_ok(w[3])) {
-			if ((s->auto_option = strdup(w[3])) == NULL)
-				return cerr(x, x->line, name, "out of memory");
-		} else if (nw != 1)
-			return cerr(x, x->line, name, "expected 'STATE [if option NAME]'");
-		if (setref(x, &r->auto_to, w[0]) < 0)
-			return cerr(x, x->line, name, "out of memory");
-		break;
-	case 11: {
-		struct spool_reminder *rem;
-		long before;
-
-		if (strlen(v) >= sizeof buf)
-			return cerr(x, x->line, name, "too long");
-		strcpy(buf, v);
-		nw = spool_conf_words(buf, w);
-		if (nw != 2 || spool_duration_parse(w[0], &before) < 0 || !spool_name_ok(w[1]))
-			return cerr(x, x->line, name, "expected 'DURATION TEMPLATE'");
-		rem = realloc(s->reminders, (size_t)(s->nreminders + 1) * sizeof *rem);
-		if (rem == NULL)
-			return cerr(x, x->line, name, "out of memory");
-		s->reminders = rem;
-		rem = &s->reminders[s->nreminders];
-		rem->before = before;
-		rem->line = x->line;
-		if ((rem->template = strdup(w[1])) == NULL)
-			return cerr(x, x->line, name, "out of memory");
-		s->nreminders++;
-		break;
-	}
+		return state_words_key(x, i, name, v);
 	}
 	return 1;
 }
@@ -628,6 +655,17 @@ spool_conf_key(struct spool_conf_reader *x, const char *const *keys, const char 
 }
 
 int
+spool_conf_choice(const char *v, const char *const *words)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
 spool_conf_setstr(char **dst, const char *v)
 {
 	free(*dst);
@@ -679,103 +717,108 @@ grow(void *p, int n, size_t size)
 	return realloc(p, (size_t)(n + 1) * size);
 }
 
+/* [state NAME]: a new state with its defaults. */
+static void
+state_section(struct spool_conf_reader *x, const char *sect, const char *arg)
+{
+	struct spool_conf *c = x->c;
+	struct spool_state *s;
+	struct rawstate *rs;
+	int i;
+
+	if (!spool_name_ok(arg)) {
+		cerr(x, x->line, NULL, "[%s]: '%s' is not a state name ([a-z][a-z0-9-]*)", sect,
+		    arg);
+		return;
+	}
+	if (strcmp(arg, "delete") == 0) {
+		cerr(x, x->line, NULL, "[%s]: 'delete' is reserved", sect);
+		return;
+	}
+	for (i = 0; i < c->nstates; i++)
+		if (strcmp(c->states[i].name, arg) == 0) {
+			cerr(x, x->line, NULL, "[%s]: duplicate state (first on line %d)", sect,
+			    c->states[i].line);
+			return;
+		}
+	if (c->nstates == SPOOL_STATES_MAX) {
+		cerr(x, x->line, NULL, "more than %d states", SPOOL_STATES_MAX);
+		return;
+	}
+	if ((s = grow(c->states, c->nstates, sizeof *s)) != NULL)
+		c->states = s;
+	if ((rs = grow(x->rs, c->nstates, sizeof *rs)) != NULL)
+		x->rs = rs;
+	if (s == NULL || rs == NULL) {
+		cerr(x, x->line, NULL, "out of memory");
+		return;
+	}
+	s = &c->states[c->nstates];
+	memset(s, 0, sizeof *s);
+	memset(&x->rs[c->nstates], 0, sizeof x->rs[0]);
+	strcpy(s->name, arg);
+	s->code = -1;
+	s->on_success = s->on_failure = s->timer_to = s->gate_to = s->auto_to = -1;
+	s->timer_after = -1;
+	s->timeout = 600;
+	s->backoff = 60;
+	s->line = x->line;
+	x->cur = c->nstates++;
+	x->sect = S_STATE;
+}
+
+/* [transition NAME]: a new transition, resolved once the states are known. */
+static void
+transition_section(struct spool_conf_reader *x, const char *sect, const char *arg)
+{
+	struct spool_conf *c = x->c;
+	struct spool_transition *t;
+	struct rawtrans *rt;
+	int i;
+
+	if (!spool_name_ok(arg)) {
+		cerr(x, x->line, NULL, "[%s]: '%s' is not a transition name", sect, arg);
+		return;
+	}
+	for (i = 0; i < c->ntransitions; i++)
+		if (strcmp(c->transitions[i].name, arg) == 0) {
+			cerr(x, x->line, NULL, "[%s]: duplicate transition (first on line %d)", sect,
+			    c->transitions[i].line);
+			return;
+		}
+	if ((t = grow(c->transitions, c->ntransitions, sizeof *t)) != NULL)
+		c->transitions = t;
+	if ((rt = grow(x->rt, c->ntransitions, sizeof *rt)) != NULL)
+		x->rt = rt;
+	if (t == NULL || rt == NULL) {
+		cerr(x, x->line, NULL, "out of memory");
+		return;
+	}
+	t = &c->transitions[c->ntransitions];
+	memset(t, 0, sizeof *t);
+	memset(&x->rt[c->ntransitions], 0, sizeof x->rt[0]);
+	strcpy(t->name, arg);
+	t->to = -1;
+	t->line = x->line;
+	x->cur = c->ntransitions++;
+	x->sect = S_TRANSITION;
+}
+
 static void
 section(struct spool_conf_reader *x, const char *sect)
 {
-	struct spool_conf *c = x->c;
-	const char *arg;
-	int i;
-
 	snprintf(x->sectname, sizeof x->sectname, "%s", sect);
 	x->sect = S_BAD;
 	if (strcmp(sect, "spool") == 0) {
 		if (x->have_spool++)
 			cerr(x, x->line, NULL, "[spool] given twice");
 		x->sect = S_SPOOL;
-		return;
-	}
-	if (other_section(x, sect))
-		return;
-	if (strncmp(sect, "state ", 6) == 0) {
-		struct spool_state *s;
-		struct rawstate *rs;
-
-		arg = sect + 6;
-		if (!spool_name_ok(arg)) {
-			cerr(x, x->line, NULL, "[%s]: '%s' is not a state name ([a-z][a-z0-9-]*)",
-			    sect, arg);
-			return;
-		}
-		if (strcmp(arg, "delete") == 0) {
-			cerr(x, x->line, NULL, "[%s]: 'delete' is reserved", sect);
-			return;
-		}
-		for (i = 0; i < c->nstates; i++)
-			if (strcmp(c->states[i].name, arg) == 0) {
-				cerr(x, x->line, NULL, "[%s]: duplicate state (first on line %d)", sect,
-				    c->states[i].line);
-				return;
-			}
-		if (c->nstates == SPOOL_STATES_MAX) {
-			cerr(x, x->line, NULL, "more than %d states", SPOOL_STATES_MAX);
-			return;
-		}
-		if ((s = grow(c->states, c->nstates, sizeof *s)) != NULL)
-			c->states = s;
-		if ((rs = grow(x->rs, c->nstates, sizeof *rs)) != NULL)
-			x->rs = rs;
-		if (s == NULL || rs == NULL) {
-			cerr(x, x->line, NULL, "out of memory");
-			return;
-		}
-		s = &c->states[c->nstates];
-		memset(s, 0, sizeof *s);
-		memset(&x->rs[c->nstates], 0, sizeof x->rs[0]);
-		strcpy(s->name, arg);
-		s->code = -1;
-		s->on_success = s->on_failure = s->timer_to = s->gate_to = s->auto_to = -1;
-		s->timer_after = -1;
-		s->timeout = 600;
-		s->backoff = 60;
-		s->line = x->line;
-		x->cur = c->nstates++;
-		x->sect = S_STATE;
-		return;
-	}
-	if (strncmp(sect, "transition ", 11) == 0) {
-		struct spool_transition *t;
-		struct rawtrans *rt;
-
-		arg = sect + 11;
-		if (!spool_name_ok(arg)) {
-			cerr(x, x->line, NULL, "[%s]: '%s' is not a transition name", sect, arg);
-			return;
-		}
-		for (i = 0; i < c->ntransitions; i++)
-			if (strcmp(c->transitions[i].name, arg) == 0) {
-				cerr(x, x->line, NULL, "[%s]: duplicate transition (first on line %d)",
-				    sect, c->transitions[i].line);
-				return;
-			}
-		if ((t = grow(c->transitions, c->ntransitions, sizeof *t)) != NULL)
-			c->transitions = t;
-		if ((rt = grow(x->rt, c->ntransitions, sizeof *rt)) != NULL)
-			x->rt = rt;
-		if (t == NULL || rt == NULL) {
-			cerr(x, x->line, NULL, "out of memory");
-			return;
-		}
-		t = &c->transitions[c->ntransitions];
-		memset(t, 0, sizeof *t);
-		memset(&x->rt[c->ntransitions], 0, sizeof x->rt[0]);
-		strcpy(t->name, arg);
-		t->to = -1;
-		t->line = x->line;
-		x->cur = c->ntransitions++;
-		x->sect = S_TRANSITION;
-		return;
-	}
-	unknown_section(x, sect);
+	} else if (strncmp(sect, "state ", 6) == 0)
+		state_section(x, sect, sect + 6);
+	else if (strncmp(sect, "transition ", 11) == 0)
+		transition_section(x, sect, sect + 11);
+	else if (!other_section(x, sect))
+		unknown_section(x, sect);
 }
 
 /* fgets for inih over the text in memory, watching every line. */
@@ -875,22 +918,13 @@ need_system(struct spool_conf_reader *x, int from, int to, int line, const char 
 		    x->c->states[from].name, x->c->states[to].name);
 }
 
+/* Each transition's from and to, now that every state is known. */
 static void
-check(struct spool_conf_reader *x)
+check_transitions(struct spool_conf_reader *x)
 {
 	struct spool_conf *c = x->c;
-	int i, j, always = 0;
+	int i, j;
 
-	if (!x->have_spool) {
-		cerr(x, 1, NULL, "no [spool] section");
-		return;
-	}
-	if (c->version == 0)
-		cerr(x, 1, "version", "[spool] needs version = 1");
-	if (c->workflow[0] == '\0')
-		cerr(x, 1, "workflow", "[spool] needs a workflow name");
-	if (c->nstates == 0)
-		cerr(x, 1, NULL, "no [state NAME] sections");
 	for (i = 0; i < c->ntransitions; i++) {
 		struct spool_transition *t = &c->transitions[i];
 		struct rawtrans *r = &x->rt[i];
@@ -919,6 +953,15 @@ check(struct spool_conf_reader *x)
 		if (t->from == 0 && t->to >= 0)
 			cerr(x, r->fromline, "from", "the transition starts from no state but its own target");
 	}
+}
+
+/* The entry states, of which the last one has no condition. */
+static void
+check_entries(struct spool_conf_reader *x)
+{
+	struct spool_conf *c = x->c;
+	int i, always = 0;
+
 	for (i = 0; i < c->nentries; i++) {
 		c->entries[i].state = resolve(x, &x->entry_refs[i], "entry");
 		if (always)
@@ -930,6 +973,15 @@ check(struct spool_conf_reader *x)
 	if (c->nentries == 0 || !always)
 		cerr(x, c->nentries ? c->entries[0].line : 1, "entry",
 		    "[spool] needs an entry state without a condition");
+}
+
+/* Each state's references, and the moves spoold makes on its own. */
+static void
+check_states(struct spool_conf_reader *x)
+{
+	struct spool_conf *c = x->c;
+	int i, j;
+
 	for (i = 0; i < c->nstates; i++) {
 		struct spool_state *s = &c->states[i];
 		struct rawstate *r = &x->rs[i];
@@ -965,6 +1017,27 @@ check(struct spool_conf_reader *x)
 			cerr(x, s->line, "final",
 			    "a final state has no timer, gate, auto or on_success to leave it by");
 	}
+}
+
+static void
+check(struct spool_conf_reader *x)
+{
+	struct spool_conf *c = x->c;
+	int i;
+
+	if (!x->have_spool) {
+		cerr(x, 1, NULL, "no [spool] section");
+		return;
+	}
+	if (c->version == 0)
+		cerr(x, 1, "version", "[spool] needs version = 1");
+	if (c->workflow[0] == '\0')
+		cerr(x, 1, "workflow", "[spool] needs a workflow name");
+	if (c->nstates == 0)
+		cerr(x, 1, NULL, "no [state NAME] sections");
+	check_transitions(x);
+	check_entries(x);
+	check_states(x);
 	for (i = 0; sections != NULL && sections[i] != NULL; i++)
 		if (sections[i]->check != NULL)
 			sections[i]->check(x, c);

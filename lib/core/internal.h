@@ -98,6 +98,8 @@ int spool_conf_number(const char *v, long lo, long hi, long *out);
 #define SPOOL_CONF_WORDS 32
 /* Split s (modified) into at most SPOOL_CONF_WORDS words, w[n] NULL; -1 if more. */
 int spool_conf_words(char *s, char **w);
+/* The index of v in words (NULL-terminated), or -1. */
+int spool_conf_choice(const char *v, const char *const *words);
 /* Replace *dst with a copy of v; -1 when out of memory. */
 int spool_conf_setstr(char **dst, const char *v);
 /* The readers of lib's domain layer. */

@@ -116,9 +116,7 @@ key_mail(struct spool_conf_reader *r, struct spool_conf *c, const char *name, co
 			m->port = (int)n;
 		return;
 	case 2:
-		for (t = 0; tls[t] != NULL && strcmp(v, tls[t]) != 0; t++)
-			;
-		if (tls[t] == NULL)
+		if ((t = spool_conf_choice(v, tls)) < 0)
 			spool_conf_error(r, 0, name, "expected no, yes or required");
 		else
 			m->starttls = (enum spool_starttls)t;

@@ -107,6 +107,7 @@ key_queue(struct spool_conf_reader *r, struct spool_conf *c, const char *name, c
 	struct spool_queue *q = &c->queues[c->nqueues - 1];
 	static const char *const keys[] = { "path", "chunks", "format", "window", "info",
 		NULL };
+	static const char *const formats[] = { "job", "jdf", NULL };   /* enum spool_job_format */
 	char where[SPOOL_NAME_MAX + 16];
 	int i, a, b;
 
@@ -125,12 +126,10 @@ key_queue(struct spool_conf_reader *r, struct spool_conf *c, const char *name, c
 		chunks_key(r, q, name, v);
 		break;
 	case 2:
-		if (strcmp(v, "job") == 0)
-			q->format = SPOOL_FORMAT_JOB;
-		else if (strcmp(v, "jdf") == 0)
-			q->format = SPOOL_FORMAT_JDF;
-		else
+		if ((a = spool_conf_choice(v, formats)) < 0)
 			spool_conf_error(r, 0, name, "expected job or jdf");
+		else
+			q->format = (enum spool_job_format)a;
 		break;
 	case 3:
 		if (clock_parse(v, &a) < 0 ||
