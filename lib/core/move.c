@@ -79,21 +79,103 @@ event_of(struct spool_event *ev, struct spool *sp, const char *id, int from, int
 	spool_text_fmt(ev->comment, sizeof ev->comment, "%s", m->comment != NULL ? m->comment : "");
 }
 
+/* Whether the workflow lets m's actor move the order from `from` to `to` now. */
+static int
+move_allowed(struct spool *sp, const char *id, int from, int to, const struct spool_move *m,
+    struct spool_err *err)
+{
+	const struct spool_conf *c = sp->conf;
+
+	if (from < 0 || from >= c->nstates || sp->statefd[from] < 0)
+		return failerr(err, EINVAL, "%s: no such state", id);
+	if (from == to)
+		return failerr(err, EALREADY, "%s: already in %s", id, sname(sp, to));
+	if (m->check && c->states[from].locked && m->actor != SPOOL_ACTOR_SYSTEM)
+		return failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
+	if (m->check && spool_conf_allows(c, from, to, m->actor) < 0)
+		return failerr(err, EPERM, "%s: the workflow does not let %s move it from %s to %s",
+		    id, spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
+	return 0;
+}
+
+/*
+ * The rename itself, after the history line when the move is an intent (the line goes
+ * first, and is taken back when the rename fails).  1 when the order was not in
+ * `from` (somebody moved it first), -1 on any other failure.
+ */
+static int
+move_rename(struct spool *sp, const char *id, int from, int to, const struct spool_move *m,
+    struct hlock *h, struct spool_err *err)
+{
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool_event ev;
+	int line = (m->flags & SPOOL_MOVE_INTENT) && !(m->flags & SPOOL_MOVE_NOLINE);
+	int saved;
+
+	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+	if (line) {
+		event_of(&ev, sp, id, from, to, m);
+		if (history_put(h, &ev, SPOOL_NOSYNC) < 0)
+			return seterr(err, "%s: cannot write its history: %s", id, strerror(errno));
+	}
+	if (rename_noreplace(sp->statefd[from], name, sp->statefd[to], name) == 0)
+		return 0;
+	saved = errno;
+	if (line && history_unput(h) < 0)
+		return seterr(err, "%s: cannot take back its history line: %s", id,
+		    strerror(errno));
+	if (saved == EEXIST)
+		return failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
+		    sname(sp, from), sname(sp, to));
+	if (saved != ENOENT) {
+		errno = saved;
+		return seterr(err, "%s: cannot move from %s to %s: %s", id, sname(sp, from),
+		    sname(sp, to), strerror(saved));
+	}
+	return 1;
+}
+
+/*
+ * After the rename: make the move durable and write its line.  A move that cannot be
+ * made whole is taken back, unless someone moved the order on meanwhile.
+ */
+static int
+move_record(struct spool *sp, const char *id, int from, int to, const struct spool_move *m,
+    struct hlock *h, struct spool_err *err)
+{
+	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool_event ev;
+	int saved;
+
+	event_of(&ev, sp, id, from, to, m);
+	if ((!(m->flags & SPOOL_NOSYNC) && (spool_fsync_dir(sp->statefd[to]) < 0 ||
+	    spool_fsync_dir(sp->statefd[from]) < 0)) ||
+	    history_put(h, &ev, m->flags & SPOOL_NOSYNC) < 0) {
+		saved = errno;
+		fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
+		if (rename_noreplace(sp->statefd[to], name, sp->statefd[from], name) == 0) {
+			spool_fsync_dir(sp->statefd[from]);
+			spool_fsync_dir(sp->statefd[to]);
+		}
+		errno = saved;
+		return seterr(err, "%s: cannot record the move from %s to %s: %s", id,
+		    sname(sp, from), sname(sp, to), strerror(errno));
+	}
+	return 0;
+}
+
 int
 spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move *m,
     struct spool_err *err)
 {
 	const struct spool_conf *c = sp->conf;
-	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
-	struct spool_event ev;
 	struct hlock h = { .fd = -1, .ownfd = -1 };
-	int tries, now, want = from, saved, n, r = -1;
+	int tries, now, want = from, n, r = -1;
 
 	if (!spool_id_ok(id))
 		return failerr(err, EINVAL, "'%.80s' is not an order id", id);
 	if (to < 0 || to >= c->nstates || sp->statefd[to] < 0)
 		return failerr(err, EINVAL, "%s: no such state", id);
-	fmt(name, sizeof name, "%s%s", id, ORDER_SUFFIX);
 	/*
 	 * The history stays locked from before the rename until its line is written, so
 	 * that nobody reading the history (spoold, to learn who moved an order) sees the
@@ -117,47 +199,12 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 			    n);
 			goto out;
 		}
-		if (from < 0 || from >= c->nstates || sp->statefd[from] < 0) {
-			failerr(err, EINVAL, "%s: no such state", id);
+		if (move_allowed(sp, id, from, to, m, err) < 0)
 			goto out;
-		}
-		if (from == to) {
-			failerr(err, EALREADY, "%s: already in %s", id, sname(sp, to));
+		if ((n = move_rename(sp, id, from, to, m, &h, err)) < 0)
 			goto out;
-		}
-		if (m->check && c->states[from].locked && m->actor != SPOOL_ACTOR_SYSTEM) {
-			failerr(err, EBUSY, "%s: locked while in %s", id, sname(sp, from));
-			goto out;
-		}
-		if (m->check && spool_conf_allows(c, from, to, m->actor) < 0) {
-			failerr(err, EPERM, "%s: the workflow does not let %s move it from %s to %s", id,
-			    spool_actor_name(m->actor), sname(sp, from), sname(sp, to));
-			goto out;
-		}
-		if (m->flags & SPOOL_MOVE_INTENT && !(m->flags & SPOOL_MOVE_NOLINE)) {
-			event_of(&ev, sp, id, from, to, m);
-			if (history_put(&h, &ev, SPOOL_NOSYNC) < 0) {
-				seterr(err, "%s: cannot write its history: %s", id, strerror(errno));
-				goto out;
-			}
-		}
-		if (rename_noreplace(sp->statefd[from], name, sp->statefd[to], name) == 0)
+		if (n == 0)
 			break;
-		if (m->flags & SPOOL_MOVE_INTENT && !(m->flags & SPOOL_MOVE_NOLINE) &&
-		    history_unput(&h) < 0) {
-			seterr(err, "%s: cannot take back its history line: %s", id, strerror(errno));
-			goto out;
-		}
-		if (errno == EEXIST) {
-			failerr(err, EEXIST, "%s: is in both %s and %s (run spoolctl check)", id,
-			    sname(sp, from), sname(sp, to));
-			goto out;
-		}
-		if (errno != ENOENT) {
-			seterr(err, "%s: cannot move from %s to %s: %s", id, sname(sp, from),
-			    sname(sp, to), strerror(errno));
-			goto out;
-		}
 		/* Gone from `from`: somebody else moved it, unless it is still there. */
 		if (lost_race(sp, id, &now, err) < 0 && (now != from || tries + 1 == MOVE_TRIES))
 			goto out;
@@ -168,21 +215,8 @@ spool_move(struct spool *sp, const char *id, int from, int to, struct spool_move
 		r = 0;
 		goto out;
 	}
-	event_of(&ev, sp, id, from, to, m);
-	if ((!(m->flags & SPOOL_NOSYNC) && (spool_fsync_dir(sp->statefd[to]) < 0 ||
-	    spool_fsync_dir(sp->statefd[from]) < 0)) ||
-	    history_put(&h, &ev, m->flags & SPOOL_NOSYNC) < 0) {
-		/* The move cannot be made whole: take it back, unless someone moved it on. */
-		saved = errno;
-		if (rename_noreplace(sp->statefd[to], name, sp->statefd[from], name) == 0) {
-			spool_fsync_dir(sp->statefd[from]);
-			spool_fsync_dir(sp->statefd[to]);
-		}
-		errno = saved;
-		seterr(err, "%s: cannot record the move from %s to %s: %s", id, sname(sp, from),
-		    sname(sp, to), strerror(errno));
+	if (move_record(sp, id, from, to, m, &h, err) < 0)
 		goto out;
-	}
 	m->from = from;
 	r = 0;
 out:
