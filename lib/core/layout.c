@@ -95,17 +95,76 @@ spool_init(const char *path, const char *name, const char *text, size_t len,
 	return spool_init_group(path, name, text, len, (gid_t)-1, err);
 }
 
+/*
+ * The folder of a new spool, made or opened: empty, or holding only spool folders (from
+ * an init that died), and not a spool already.  Its descriptor, or -1.
+ */
+static int
+init_folder(const char *path, struct spool_err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int root;
+
+	if (spool_sys.mkdirat(AT_FDCWD, path, DIR_MODE & 0777) < 0 && errno != EEXIST)
+		return seterr(err, "cannot create %s: %s", path, strerror(errno));
+	if ((root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return seterr(err, "cannot open %s: %s", path, strerror(errno));
+	if (fstatat(root, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		failerr(err, EEXIST, "%s is a spool already", path);
+		goto fail;
+	}
+	if ((d = opendir(path)) == NULL) {
+		seterr(err, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    !known_top(de->d_name)) {
+			closedir(d);
+			failerr(err, ENOTEMPTY, "%s is not empty (it holds '%s')", path, de->d_name);
+			goto fail;
+		}
+	closedir(d);
+	return root;
+fail:
+	close_keep(root);
+	return -1;
+}
+
+/*
+ * The spool's group and mode, set before anything is made in it: setgid passes the
+ * group on to every folder and file below, whoever makes them.
+ */
+static int
+init_group(int root, const char *path, gid_t group, struct spool_err *err)
+{
+	char gname[64];
+	struct stat st;
+	int e;
+
+	if (group == (gid_t)-1)
+		group = getegid();
+	if (fstat(root, &st) < 0 ||
+	    (st.st_gid != group && spool_sys.fchown(root, (uid_t)-1, group) < 0)) {
+		e = errno;    /* the name's look-up may change errno */
+		group_name(group, gname, sizeof gname);
+		return failerr(err, e, "cannot give %s the group %s: %s", path, gname,
+		    strerror(e));
+	}
+	if (spool_sys.fchmod(root, DIR_MODE) < 0)
+		return seterr(err, "cannot set the mode of %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int
 spool_init_group(const char *path, const char *name, const char *text, size_t len,
     gid_t group, struct spool_err *err)
 {
-	char gname[64];
 	struct spool_conf *conf = NULL;
 	struct spool_err perr;
-	struct dirent *de;
-	struct stat st;
 	char *copy;
-	DIR *d;
 	int root = -1, r = -1;
 
 	if ((copy = strndup(text, len)) == NULL)
@@ -119,49 +178,8 @@ spool_init_group(const char *path, const char *name, const char *text, size_t le
 	if (r < 0)
 		return seterr(err, "%s", perr.msg);
 	r = -1;
-	if (spool_sys.mkdirat(AT_FDCWD, path, DIR_MODE & 0777) < 0 && errno != EEXIST) {
-		seterr(err, "cannot create %s: %s", path, strerror(errno));
+	if ((root = init_folder(path, err)) < 0 || init_group(root, path, group, err) < 0)
 		goto out;
-	}
-	if ((root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		seterr(err, "cannot open %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstatat(root, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		failerr(err, EEXIST, "%s is a spool already", path);
-		goto out;
-	}
-	/* A folder that holds anything but spool folders (from an init that died) is not ours. */
-	if ((d = opendir(path)) == NULL) {
-		seterr(err, "cannot read %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    !known_top(de->d_name)) {
-			closedir(d);
-			failerr(err, ENOTEMPTY, "%s is not empty (it holds '%s')", path, de->d_name);
-			goto out;
-		}
-	closedir(d);
-	/*
-	 * The spool's group, set before anything is made in it: setgid passes it on to
-	 * every folder and file below, whoever makes them.
-	 */
-	if (group == (gid_t)-1)
-		group = getegid();
-	if (fstat(root, &st) < 0 ||
-	    (st.st_gid != group && spool_sys.fchown(root, (uid_t)-1, group) < 0)) {
-		int e = errno;    /* the name's look-up may change errno */
-
-		group_name(group, gname, sizeof gname);
-		failerr(err, e, "cannot give %s the group %s: %s", path, gname, strerror(e));
-		goto out;
-	}
-	if (spool_sys.fchmod(root, DIR_MODE) < 0) {
-		seterr(err, "cannot set the mode of %s: %s", path, strerror(errno));
-		goto out;
-	}
 	if (make_dirs(root, conf, err) < 0)
 		goto out;
 	/* The global history exists from the start, so only init ever creates it. */
