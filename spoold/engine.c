@@ -716,22 +716,18 @@ quiet(const struct spool_state *s)
 	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to < 0;
 }
 
-static void
-look(struct daemon *d, const char *id, int hint)
+/*
+ * Where the order is: l->state and its file's *sb.  0 when it is gone or in two
+ * states (that is dealt with here), so there is nothing to look at.
+ */
+static int
+find_order(struct daemon *d, struct look *l, int hint, int own, struct stat *sb)
 {
-	const struct spool_state *s;
-	struct look l = { .id = id };
-	struct spool_err err;
 	char name[SPOOL_ID_MAX + 8];
-	struct stat sb;
 	struct job *j;
-	time_t ctime;
-	int n, own = hint >= HINT_OWN;
+	int n;
 
-	d->looks++;
-	if (own)
-		hint -= HINT_OWN;
-	spool_name(SPOOL_F_ORDER_NAME, id, name, sizeof name);
+	spool_name(SPOOL_F_ORDER_NAME, l->id, name, sizeof name);
 	/*
 	 * Just moved here by spoold, to a state it only passes through: the move on
 	 * finds out itself if somebody took it meanwhile, so no need to look first.
@@ -740,45 +736,72 @@ look(struct daemon *d, const char *id, int hint)
 	 * arrival, and before a handler starts.)
 	 */
 	if (own && hint >= 0 && hint < d->conf->nstates && transit(&d->conf->states[hint])) {
-		l.state = hint;
-		l.own = 1;
-		sb.st_ctime = time(NULL);
+		l->state = hint;
+		l->own = 1;
+		sb->st_ctime = time(NULL);
 	} else if (hint >= 0 && hint < d->conf->nstates &&
-	    fstatat(spool_statefd(d->sp, hint), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode)) {
-		l.state = hint;
-		l.own = own;
+	    fstatat(spool_statefd(d->sp, hint), name, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb->st_mode)) {
+		l->state = hint;
+		l->own = own;
 	} else {
-		if ((n = spool_locate(d->sp, id, &l.state)) <= 0) {
+		if ((n = spool_locate(d->sp, l->id, &l->state)) <= 0) {
 			/* gone: removed, or mid-move and its arrival will call again */
-			if ((j = job_find(d, id)) != NULL && n == 0)
+			if ((j = job_find(d, l->id)) != NULL && n == 0)
 				job_cancel(d, j);
-			return;
+			return 0;
 		}
 		if (n > 1) {
-			two_states(d, id);
-			return;
+			two_states(d, l->id);
+			return 0;
 		}
-		if (fstatat(spool_statefd(d->sp, l.state), name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			return;
+		if (fstatat(spool_statefd(d->sp, l->state), name, sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
 	}
+	return 1;
+}
+
+/* The order's status, or none for a state it only passes through. */
+static void
+read_visit(struct daemon *d, struct look *l, time_t ctime)
+{
+	struct spool_err err;
+
+	if (transit(&d->conf->states[l->state]))
+		l->unread = 1;
+	else if (spool_status_read(d->sp, l->id, &l->st, &err) < 0) {
+		/* a status nobody can read: begin the visit again, without guessing a mover */
+		log_order(LOG_L_WARN, l->id, "%s; its visit of %s begins again", err.msg,
+		    sname(d, l->state));
+		memset(&l->st, 0, sizeof l->st);
+		snprintf(l->st.state, sizeof l->st.state, "%s", sname(d, l->state));
+		l->st.since = ctime;
+		l->dirty = 1;
+		note(d, l, "%s was unreadable; the visit begins again",
+		    SPOOL_NAME(SPOOL_F_STATUS, l->id));
+	} else
+		l->had_status = l->st.state[0] != '\0';
+}
+
+static void
+look(struct daemon *d, const char *id, int hint)
+{
+	const struct spool_state *s;
+	struct look l = { .id = id };
+	struct stat sb;
+	struct job *j;
+	time_t ctime;
+	int own = hint >= HINT_OWN;
+
+	d->looks++;
+	if (own)
+		hint -= HINT_OWN;
+	if (!find_order(d, &l, hint, own, &sb))
+		return;
 	ctime = sb.st_ctime < time(NULL) ? sb.st_ctime : time(NULL);
 	log_order(LOG_L_DEBUG, id, "look in %s", sname(d, l.state));
 	s = &d->conf->states[l.state];
-	if (transit(s))
-		l.unread = 1;
-	else if (spool_status_read(d->sp, id, &l.st, &err) < 0) {
-		/* a status nobody can read: begin the visit again, without guessing a mover */
-		log_order(LOG_L_WARN, id, "%s; its visit of %s begins again", err.msg,
-		    sname(d, l.state));
-		memset(&l.st, 0, sizeof l.st);
-		snprintf(l.st.state, sizeof l.st.state, "%s", sname(d, l.state));
-		l.st.since = ctime;
-		l.dirty = 1;
-		note(d, &l, "%s was unreadable; the visit begins again",
-		    SPOOL_NAME(SPOOL_F_STATUS, id));
-	} else
-		l.had_status = l.st.state[0] != '\0';
+	read_visit(d, &l, ctime);
 	if (strcmp(l.st.state, sname(d, l.state)) != 0) {
 		if ((j = job_find(d, id)) != NULL)
 			job_cancel(d, j);    /* it left the state its action was for */

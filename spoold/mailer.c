@@ -603,6 +603,81 @@ statuses(struct run *r, struct msg *v, int n, int started, const char *setup_err
 }
 
 /* One session for a batch; every message ends sent, deferred or failed. */
+/* A libesmtp session to the relay with spool's timeouts; 0 with r->problem set if not. */
+static int
+session_create(struct run *r, smtp_session_t *sp)
+{
+	const struct spool_mail_conf *mc = r->mc;
+	char hostport[300], buf[128];
+	smtp_session_t s;
+	int ok;
+
+	snprintf(hostport, sizeof hostport, "%s:%d", mc->relay, mc->port);
+	ok = (*sp = s = smtp_create_session()) != NULL && smtp_set_server(s, hostport) &&
+	    smtp_set_eventcb(s, event_cb, r) &&
+	    smtp_starttls_enable(s, mc->starttls == SPOOL_STARTTLS_REQUIRED ?
+	    Starttls_REQUIRED : mc->starttls == SPOOL_STARTTLS_YES ? Starttls_ENABLED :
+	    Starttls_DISABLED);
+	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
+	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
+	smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
+	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
+	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
+	if (!ok)
+		snprintf(r->problem, sizeof r->problem, "cannot set up libesmtp: %s",
+		    smtp_strerror(smtp_errno(), buf, sizeof buf));
+	return ok;
+}
+
+/* STARTTLS and AUTH as [mail] asks; 0 with r->problem set if they cannot be set up. */
+static int
+session_secure(struct run *r, smtp_session_t s, SSL_CTX **tls, auth_context_t *actx)
+{
+	const struct spool_mail_conf *mc = r->mc;
+	int ok = 1;
+
+	if (mc->starttls != SPOOL_STARTTLS_NO) {
+		/* the system's CAs; whether a failed check matters is event_cb's to say */
+		ok = (*tls = SSL_CTX_new(TLS_client_method())) != NULL &&
+		    SSL_CTX_set_min_proto_version(*tls, TLS1_2_VERSION) &&
+		    SSL_CTX_set_max_proto_version(*tls, TLS1_2_VERSION) &&
+		    SSL_CTX_set_default_verify_paths(*tls) && smtp_starttls_set_ctx(s, *tls);
+		if (!ok) {
+			snprintf(r->problem, sizeof r->problem, "cannot set up TLS");
+			return 0;
+		}
+	}
+	if (mc->user != NULL) {
+		auth_client_init();
+		ok = (*actx = auth_create_context()) != NULL &&
+		    auth_set_mechanism_flags(*actx, plain_ok(mc) ? AUTH_PLUGIN_PLAIN : 0, 0) &&
+		    auth_set_interact_cb(*actx, interact, r) && smtp_auth_set_context(s, *actx);
+		if (!ok)
+			snprintf(r->problem, sizeof r->problem, "cannot set up AUTH");
+	}
+	return ok;
+}
+
+/* The renames into sent/ become durable together, then they are told. */
+static void
+sent_told(struct run *r, struct msg *v, int n)
+{
+	int i;
+
+	if (!r->synced_sent) {
+		if (spool_fsync_dir(r->sentfd) < 0 || spool_fsync_dir(r->newfd) < 0) {
+			r->sum->errors++;
+			log_warn("outbox: fsync");
+		}
+		r->synced_sent = 1;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].outcome == O_SENT && v[i].moved) {
+			r->sum->sent++;
+			log_order(LOG_L_INFO, v[i].id, "mail %s to %s sent", v[i].name, v[i].rcpt);
+		}
+}
+
 static void
 session(struct run *r, struct msg *v, int n, const char *setup_error)
 {
@@ -610,43 +685,11 @@ session(struct run *r, struct msg *v, int n, const char *setup_error)
 	auth_context_t actx = NULL;
 	smtp_session_t s = NULL;
 	SSL_CTX *tls = NULL;
-	char hostport[300], text[WHY_MAX / 2], buf[128];
+	char text[WHY_MAX / 2], buf[128];
 	int i, ok = setup_error == NULL, started = 0;
 
 	r->problem[0] = '\0';
-	if (ok) {
-		snprintf(hostport, sizeof hostport, "%s:%d", mc->relay, mc->port);
-		ok = (s = smtp_create_session()) != NULL && smtp_set_server(s, hostport) &&
-		    smtp_set_eventcb(s, event_cb, r) &&
-		    smtp_starttls_enable(s, mc->starttls == SPOOL_STARTTLS_REQUIRED ?
-		    Starttls_REQUIRED : mc->starttls == SPOOL_STARTTLS_YES ? Starttls_ENABLED :
-		    Starttls_DISABLED);
-		smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
-		smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
-		smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
-		smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
-		smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, TIMEOUT_MS);
-		if (!ok)
-			snprintf(r->problem, sizeof r->problem, "cannot set up libesmtp: %s",
-			    smtp_strerror(smtp_errno(), buf, sizeof buf));
-	}
-	if (ok && mc->starttls != SPOOL_STARTTLS_NO) {
-		/* the system's CAs; whether a failed check matters is event_cb's to say */
-		ok = (tls = SSL_CTX_new(TLS_client_method())) != NULL &&
-		    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) &&
-		    SSL_CTX_set_max_proto_version(tls, TLS1_2_VERSION) &&
-		    SSL_CTX_set_default_verify_paths(tls) && smtp_starttls_set_ctx(s, tls);
-		if (!ok)
-			snprintf(r->problem, sizeof r->problem, "cannot set up TLS");
-	}
-	if (ok && mc->user != NULL) {
-		auth_client_init();
-		ok = (actx = auth_create_context()) != NULL &&
-		    auth_set_mechanism_flags(actx, plain_ok(mc) ? AUTH_PLUGIN_PLAIN : 0, 0) &&
-		    auth_set_interact_cb(actx, interact, r) && smtp_auth_set_context(s, actx);
-		if (!ok)
-			snprintf(r->problem, sizeof r->problem, "cannot set up AUTH");
-	}
+	ok = ok && session_create(r, &s) && session_secure(r, s, &tls, &actx);
 	for (i = 0; ok && i < n; i++) {
 		struct msg *g = &v[i];
 		ok = (g->m = smtp_add_message(s)) != NULL &&
@@ -674,19 +717,7 @@ session(struct run *r, struct msg *v, int n, const char *setup_error)
 		auth_destroy_context(actx);
 	if (mc->user != NULL && setup_error == NULL)
 		auth_client_exit();
-	/* the renames into sent/ become durable together, then they are told */
-	if (!r->synced_sent) {
-		if (spool_fsync_dir(r->sentfd) < 0 || spool_fsync_dir(r->newfd) < 0) {
-			r->sum->errors++;
-			log_warn("outbox: fsync");
-		}
-		r->synced_sent = 1;
-	}
-	for (i = 0; i < n; i++)
-		if (v[i].outcome == O_SENT && v[i].moved) {
-			r->sum->sent++;
-			log_order(LOG_L_INFO, v[i].id, "mail %s to %s sent", v[i].name, v[i].rcpt);
-		}
+	sent_told(r, v, n);
 }
 
 /* The first line of password_file; malloc'd, or NULL with why set. */
