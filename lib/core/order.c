@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,12 +31,26 @@
 /* An error of SPOOL_FIELD_MAX bytes, each escaped as at most 6 ("\\u202e") */
 #define ERROR_ESC_MAX (SPOOL_FIELD_MAX * 6)
 
+/*
+ * A key of a "key: value" file.  Most keys fill one field of the struct the file
+ * is read into, found by its offset; the others have a function of their own.
+ */
+/* KV_TEXT fills a char[SPOOL_FIELD_MAX + 1]; KV_TIME_OR_NONE takes "-" for 0 */
+enum kv_type { KV_FN, KV_INT, KV_TIME, KV_TIME_OR_NONE, KV_TEXT };
+
 struct kv_key {
 	const char *name;
 	int required;
-	int (*set)(void *obj, const char *val);
+	enum kv_type type;
+	size_t off;         /* the field, for every type but KV_FN */
+	int (*set)(void *obj, const char *val);   /* KV_FN */
 	size_t max;         /* longest value; 0 means SPOOL_FIELD_MAX */
 };
+
+#define KV_FIELD(st, key, req, type) { #key, req, type, offsetof(st, key), NULL, 0 }
+#define KV_OWN(key, req, fn, max) { #key, req, KV_FN, 0, fn, max }
+
+static int kv_set(const struct kv_key *k, void *obj, const char *val);
 
 /* Parse "MAGIC VERSION\n" then "key: value\n" lines into obj through keys[]. */
 static int
@@ -88,7 +103,7 @@ kv_parse(const char *buf, size_t len, const char *magic, long want, const struct
 		if (strlen(val) > (keys[i].max ? keys[i].max : SPOOL_FIELD_MAX) || !text_ok(val))
 			return failerr(err, EINVAL,
 			    "line %d: value of '%s' is too long or not clean UTF-8 text", lineno, line);
-		if (keys[i].set(obj, val) < 0)
+		if (kv_set(&keys[i], obj, val) < 0)
 			return failerr(err, EINVAL, "line %d: bad value for '%s': '%.64s'", lineno,
 			    line, val);
 	}
@@ -135,30 +150,6 @@ o_workflow(void *o, const char *v)
 }
 
 static int
-o_placed(void *o, const char *v)
-{
-	return spool_time_parse(v, &((struct spool_order *)o)->placed);
-}
-
-static int
-o_submitted(void *o, const char *v)
-{
-	return spool_time_parse(v, &((struct spool_order *)o)->submitted);
-}
-
-static int
-o_customer(void *o, const char *v)
-{
-	return copy_field(((struct spool_order *)o)->customer, SPOOL_FIELD_MAX + 1, v);
-}
-
-static int
-o_email(void *o, const char *v)
-{
-	return copy_field(((struct spool_order *)o)->email, SPOOL_FIELD_MAX + 1, v);
-}
-
-static int
 o_payment(void *o, const char *v)
 {
 	struct spool_order *ord = o;
@@ -170,12 +161,6 @@ o_payment(void *o, const char *v)
 	else
 		return -1;
 	return 0;
-}
-
-static int
-o_items(void *o, const char *v)
-{
-	return parse_int(v, &((struct spool_order *)o)->items);
 }
 
 static int
@@ -202,17 +187,18 @@ spool_order_has_option(const struct spool_order *o, const char *name)
 	return 0;
 }
 
+#define O(key, req, type) KV_FIELD(struct spool_order, key, req, type)
 static const struct kv_key order_keys[] = {
-	{ "id", 1, o_id, 0 },
-	{ "workflow", 1, o_workflow, 0 },
-	{ "placed", 1, o_placed, 0 },
-	{ "submitted", 1, o_submitted, 0 },
-	{ "customer", 0, o_customer, 0 },
-	{ "email", 0, o_email, 0 },
-	{ "payment", 1, o_payment, 0 },
-	{ "items", 1, o_items, 0 },
-	{ "options", 0, o_options, 0 },
-	{ NULL, 0, NULL, 0 },
+	KV_OWN(id, 1, o_id, 0),
+	KV_OWN(workflow, 1, o_workflow, 0),
+	O(placed, 1, KV_TIME),
+	O(submitted, 1, KV_TIME),
+	O(customer, 0, KV_TEXT),
+	O(email, 0, KV_TEXT),
+	KV_OWN(payment, 1, o_payment, 0),
+	O(items, 1, KV_INT),
+	KV_OWN(options, 0, o_options, 0),
+	{ NULL, 0, KV_FN, 0, NULL, 0 },
 };
 
 int
@@ -303,72 +289,32 @@ time_or_none(time_t *t, const char *v)
 }
 
 static int
+kv_set(const struct kv_key *k, void *obj, const char *v)
+{
+	void *f = (char *)obj + k->off;
+
+	switch (k->type) {
+	case KV_INT:
+		return parse_int(v, f);
+	case KV_TIME:
+		return spool_time_parse(v, f);
+	case KV_TIME_OR_NONE:
+		return time_or_none(f, v);
+	case KV_TEXT:
+		return copy_field(f, SPOOL_FIELD_MAX + 1, v);
+	case KV_FN:
+		break;
+	}
+	return k->set(obj, v);
+}
+
+static int
 s_state(void *s, const char *v)
 {
 	return name_or_none(S(s)->state, v);
 }
 
-static int
-s_since(void *s, const char *v)
-{
-	return time_or_none(&S(s)->since, v);
-}
-
-static int
-s_step(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->step);
-}
-
-static int
-s_tries(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->tries);
-}
-
-static int
-s_due(void *s, const char *v)
-{
-	return time_or_none(&S(s)->due, v);
-}
-
-static int
-s_reminded(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->reminded);
-}
-
-static int
-s_deferred(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->deferred);
-}
-
-static int
-s_attempts(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->attempts);
-}
-
-static int
-s_visits(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->visits);
-}
-
 /* The error is a handler's own words: escaped in the file, as they were in memory. */
-static int
-s_runs(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->runs);
-}
-
-static int
-s_running(void *s, const char *v)
-{
-	return parse_int(v, &S(s)->running);
-}
-
 static int
 s_error(void *s, const char *v)
 {
@@ -381,20 +327,21 @@ s_error(void *s, const char *v)
 	return 0;
 }
 
+#define ST(key, req, type) KV_FIELD(struct spool_status, key, req, type)
 static const struct kv_key status_keys[] = {
-	{ "state", 1, s_state, 0 },
-	{ "since", 0, s_since, 0 },
-	{ "step", 0, s_step, 0 },
-	{ "tries", 0, s_tries, 0 },
-	{ "due", 0, s_due, 0 },
-	{ "deferred", 0, s_deferred, 0 },
-	{ "reminded", 0, s_reminded, 0 },
-	{ "attempts", 1, s_attempts, 0 },
-	{ "visits", 0, s_visits, 0 },
-	{ "runs", 0, s_runs, 0 },
-	{ "running", 0, s_running, 0 },
-	{ "error", 0, s_error, ERROR_ESC_MAX },
-	{ NULL, 0, NULL, 0 },
+	KV_OWN(state, 1, s_state, 0),
+	ST(since, 0, KV_TIME_OR_NONE),
+	ST(step, 0, KV_INT),
+	ST(tries, 0, KV_INT),
+	ST(due, 0, KV_TIME_OR_NONE),
+	ST(deferred, 0, KV_INT),
+	ST(reminded, 0, KV_INT),
+	ST(attempts, 1, KV_INT),
+	ST(visits, 0, KV_INT),
+	ST(runs, 0, KV_INT),
+	ST(running, 0, KV_INT),
+	KV_OWN(error, 0, s_error, ERROR_ESC_MAX),
+	{ NULL, 0, KV_FN, 0, NULL, 0 },
 };
 
 int
