@@ -88,81 +88,28 @@ vlog(int prio, const char *word, const char *id, const char *fmt, va_list ap, co
 }
 
 void
-log_warn(const char *fmt, ...)
+log_order(enum log_level level, const char *id, const char *fmt, ...)
 {
-	const char *err = strerror(errno);
+	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_WARNING };
+	static const char *const word[] = { "debug: ", "", "warning: ", "warning: " };
+	const char *err = level == LOG_L_ERRNO ? strerror(errno) : NULL;
 	va_list ap;
 
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, "warning: ", NULL, fmt, ap, err);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, "warning: ", NULL, fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, "", NULL, fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (verbosity < 1)
+	if (level == LOG_L_DEBUG && verbosity < 1)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, "debug: ", NULL, fmt, ap, NULL);
+	vlog(prio[level], word[level], id, fmt, ap, err);
 	va_end(ap);
 }
 
 void
-fatal(const char *fmt, ...)
+log_fatal(int with_errno, const char *fmt, ...)
 {
-	const char *err = strerror(errno);
+	const char *err = with_errno ? strerror(errno) : NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(LOG_CRIT, "fatal: ", NULL, fmt, ap, err);
 	va_end(ap);
 	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, "fatal: ", NULL, fmt, ap, NULL);
-	va_end(ap);
-	exit(1);
-}
-
-void
-log_order(enum log_level level, const char *id, const char *fmt, ...)
-{
-	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING };
-	static const char *const word[] = { "debug: ", "", "warning: " };
-	va_list ap;
-
-	if (level == LOG_L_DEBUG && verbosity < 1)
-		return;
-	va_start(ap, fmt);
-	vlog(prio[level], word[level], id, fmt, ap, NULL);
-	va_end(ap);
 }

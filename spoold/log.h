@@ -14,16 +14,19 @@
 
 /* Where lines go: stderr with a level word, or syslog with the facility daemon. */
 void log_init(int to_syslog, int verbose);
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* + errno */
-void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));  /* + errno */
-void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* A line about an order, at a level: "ID: message". */
-enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN };
+/* A line about an order, at a level: "ID: message"; id NULL: about spoold. */
+enum log_level { LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN, LOG_L_ERRNO /* a warning + errno */ };
 void log_order(enum log_level level, const char *id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The last line, then exit(1); with_errno adds ": " and strerror(errno). */
+void log_fatal(int with_errno, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+#define log_warn(...) log_order(LOG_L_ERRNO, NULL, __VA_ARGS__)
+#define log_warnx(...) log_order(LOG_L_WARN, NULL, __VA_ARGS__)
+#define log_info(...) log_order(LOG_L_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_order(LOG_L_DEBUG, NULL, __VA_ARGS__)
+#define fatal(...) log_fatal(1, __VA_ARGS__)
+#define fatalx(...) log_fatal(0, __VA_ARGS__)
 /*
  * The text of one line into line (len bytes with the NUL): "ID: " if id is not NULL,
  * word, then the formatted message and ": err" (if not NULL), escaped by

@@ -112,11 +112,11 @@ extern const struct spool_conf_section spool_queue_section;   /* lib/print/queue
 
 /* Format into a bounded buffer; -1 with ENAMETOOLONG if it does not fit. */
 int fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
-/* Set err->msg (if err is not NULL) without disturbing errno; returns -1. */
-int seterr(struct spool_err *err, const char *f, ...) __attribute__((format(printf, 2, 3)));
-/* Set errno to errnum and err->msg; returns -1. */
+/* Set errno to errnum and err->msg (if err is not NULL); returns -1. */
 int failerr(struct spool_err *err, int errnum, const char *f, ...)
     __attribute__((format(printf, 3, 4)));
+/* Set err->msg without disturbing errno; returns -1. */
+#define seterr(err, ...) failerr(err, errno, __VA_ARGS__)
 /* Write all of buf; -1 on error (a short write sets ENOSPC). */
 int write_all(int fd, const void *buf, size_t len);
 /*

@@ -32,21 +32,6 @@ fmt(char *buf, size_t len, const char *f, ...)
 }
 
 int
-seterr(struct spool_err *err, const char *f, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	if (err != NULL) {
-		va_start(ap, f);
-		vsnprintf(err->msg, sizeof err->msg, f, ap);
-		va_end(ap);
-	}
-	errno = saved;
-	return -1;
-}
-
-int
 failerr(struct spool_err *err, int errnum, const char *f, ...)
 {
 	va_list ap;
