@@ -159,15 +159,152 @@ options(struct rd *r, xmlNodePtr n)
 	return 0;
 }
 
+/* <customer>: each field is text from outside, checked before it is kept. */
 static int
-read_order(struct rd *r, const char *buf, size_t len)
+read_customer(struct rd *r, xmlNodePtr n)
+{
+	struct spool_order *o = &r->b->order;
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
+		    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0) ||
+		    (is(c, "phone") && text(c, NULL, r->b->phone, sizeof r->b->phone) < 0))
+			return failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
+	return 0;
+}
+
+/* <billing> or <shipping>: lines past SPOOL_LINES_MAX, too long or not text are dropped. */
+static void
+read_address(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	int ship = is(n, "shipping"), *nl = ship ? &b->nshipping : &b->nbilling;
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if (is(c, "line") && *nl < SPOOL_LINES_MAX &&
+		    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
+		    SPOOL_FIELD_MAX + 1) > 0)
+			++*nl;
+}
+
+/* <item>: what order.xml says of it; its folder under items/ is read apart. */
+static int
+order_item(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	struct spool_item *it;
+	xmlNodePtr c;
+
+	if ((it = realloc(b->items, (size_t)(b->nitems + 1) * sizeof *it)) == NULL)
+		return failerr(r->err, ENOMEM, "out of memory");
+	b->items = it;
+	it = &b->items[b->nitems++];
+	memset(it, 0, sizeof *it);
+	it->complete = 1;
+	if (text(n, "id", it->id, sizeof it->id) <= 0 || !spool_id_ok(it->id) ||
+	    text(n, "product", it->product, sizeof it->product) <= 0)
+		return failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
+	it->quantity = (int)number_attr(n, "quantity", 1);
+	text(n, "price", it->price, sizeof it->price);
+	for (c = n->children; c != NULL; c = c->next) {
+		if (is(c, "title"))
+			text(c, NULL, it->title, sizeof it->title);
+		else if (is(c, "option") && options(r, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * <file>: an extra file of the bundle, kept in r->names for the folder check.  The
+ * names the order's own folder uses are refused, so a bundle cannot overwrite them.
+ */
+static int
+order_file(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	char tmp[SPOOL_FIELD_MAX + 1], **nm, role[16];
+
+	if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
+	    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
+	    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
+	    strcmp(tmp, "error") == 0 ||
+	    strcmp(tmp, DETACHED_NAME) == 0)
+		return failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
+		    tmp);
+	text(n, "role", role, sizeof role);
+	if (strcmp(role, "invoice") == 0 && b->invoice[0] == '\0')
+		fmt(b->invoice, sizeof b->invoice, "%s", tmp);
+	if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
+	    (nm[r->nnames] = strdup(tmp)) == NULL) {
+		if (nm != NULL)
+			r->names = nm;
+		return failerr(r->err, ENOMEM, "out of memory");
+	}
+	r->names = nm;
+	r->nnames++;
+	return 0;
+}
+
+/* One child of <order>; the schema has checked them all, so others are passed over. */
+static int
+order_element(struct rd *r, xmlNodePtr n)
 {
 	struct spool_bundle *b = r->b;
 	struct spool_order *o = &b->order;
 	char tmp[SPOOL_FIELD_MAX + 1];
-	xmlNodePtr root, n, c;
+
+	if (is(n, "placed")) {
+		if (text(n, NULL, tmp, sizeof tmp) <= 0 || spool_time_parse(tmp, &o->placed) < 0)
+			return failerr(r->err, EINVAL, "order.xml:%d: bad placed time", n->line);
+	} else if (is(n, "customer"))
+		return read_customer(r, n);
+	else if (is(n, "billing") || is(n, "shipping"))
+		read_address(r, n);
+	else if (is(n, "total")) {
+		text(n, NULL, b->total, sizeof b->total);
+		text(n, "currency", b->currency, sizeof b->currency);
+	} else if (is(n, "payment")) {
+		text(n, "status", tmp, sizeof tmp);
+		b->delayed = strcmp(tmp, "delayed") == 0;
+		o->payment = b->delayed ? SPOOL_DELAYED : SPOOL_PAID;
+	} else if (is(n, "option"))
+		return options(r, n);
+	else if (is(n, "item"))
+		return order_item(r, n);
+	else if (is(n, "file"))
+		return order_file(r, n);
+	return 0;
+}
+
+/* The order file holds the options as one space-separated field. */
+static int
+join_options(struct rd *r)
+{
+	struct spool_bundle *b = r->b;
+	struct spool_order *o = &b->order;
+	int i;
+
+	for (i = 0; i < b->noptions; i++) {
+		size_t used = strlen(o->options);
+		if (used + strlen(b->options[i]) + 2 > sizeof o->options)
+			return failerr(r->err, EINVAL, "order.xml: too many options");
+		snprintf(o->options + used, sizeof o->options - used, "%s%s", used ? " " : "",
+		    b->options[i]);
+	}
+	return 0;
+}
+
+static int
+read_order(struct rd *r, const char *buf, size_t len)
+{
+	struct spool_order *o = &r->b->order;
+	char tmp[SPOOL_FIELD_MAX + 1];
+	xmlNodePtr root, n;
 	xmlDocPtr doc;
-	int rc = -1, i;
+	int rc = -1;
 
 	if ((doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", r->err)) == NULL)
 		return -1;
@@ -188,98 +325,12 @@ read_order(struct rd *r, const char *buf, size_t len)
 	snprintf(o->workflow, sizeof o->workflow, "%s", r->conf->workflow);
 	o->submitted = spool_sys.time(NULL);
 	o->placed = o->submitted;
-	for (n = root->children; n != NULL; n = n->next) {
-		if (is(n, "placed")) {
-			if (text(n, NULL, tmp, sizeof tmp) <= 0 || spool_time_parse(tmp, &o->placed) < 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: bad placed time", n->line);
-				goto out;
-			}
-		} else if (is(n, "customer")) {
-			for (c = n->children; c != NULL; c = c->next)
-				if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
-				    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0) ||
-				    (is(c, "phone") && text(c, NULL, b->phone, sizeof b->phone) < 0)) {
-					failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
-					goto out;
-				}
-		} else if (is(n, "billing") || is(n, "shipping")) {
-			int ship = is(n, "shipping"), *nl = ship ? &b->nshipping : &b->nbilling;
-
-			for (c = n->children; c != NULL; c = c->next)
-				if (is(c, "line") && *nl < SPOOL_LINES_MAX &&
-				    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
-				    SPOOL_FIELD_MAX + 1) > 0)
-					++*nl;
-		} else if (is(n, "total")) {
-			text(n, NULL, b->total, sizeof b->total);
-			text(n, "currency", b->currency, sizeof b->currency);
-		} else if (is(n, "payment")) {
-			text(n, "status", tmp, sizeof tmp);
-			b->delayed = strcmp(tmp, "delayed") == 0;
-			o->payment = b->delayed ? SPOOL_DELAYED : SPOOL_PAID;
-		} else if (is(n, "option")) {
-			if (options(r, n) < 0)
-				goto out;
-		} else if (is(n, "item")) {
-			struct spool_item *it;
-
-			if ((it = realloc(b->items, (size_t)(b->nitems + 1) * sizeof *it)) == NULL) {
-				failerr(r->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			b->items = it;
-			it = &b->items[b->nitems++];
-			memset(it, 0, sizeof *it);
-			it->complete = 1;
-			if (text(n, "id", it->id, sizeof it->id) <= 0 || !spool_id_ok(it->id) ||
-			    text(n, "product", it->product, sizeof it->product) <= 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
-				goto out;
-			}
-			it->quantity = (int)number_attr(n, "quantity", 1);
-			text(n, "price", it->price, sizeof it->price);
-			for (c = n->children; c != NULL; c = c->next) {
-				if (is(c, "title"))
-					text(c, NULL, it->title, sizeof it->title);
-				else if (is(c, "option") && options(r, c) < 0)
-					goto out;
-			}
-		} else if (is(n, "file")) {
-			char **nm, role[16];
-
-			if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
-			    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
-			    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
-			    strcmp(tmp, "error") == 0 ||
-			    strcmp(tmp, DETACHED_NAME) == 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
-				    tmp);
-				goto out;
-			}
-			text(n, "role", role, sizeof role);
-			if (strcmp(role, "invoice") == 0 && b->invoice[0] == '\0')
-				fmt(b->invoice, sizeof b->invoice, "%s", tmp);
-			if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
-			    (nm[r->nnames] = strdup(tmp)) == NULL) {
-				if (nm != NULL)
-					r->names = nm;
-				failerr(r->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			r->names = nm;
-			r->nnames++;
-		}
-	}
-	o->items = b->nitems;
-	for (i = 0; i < b->noptions; i++) {
-		size_t used = strlen(o->options);
-		if (used + strlen(b->options[i]) + 2 > sizeof o->options) {
-			failerr(r->err, EINVAL, "order.xml: too many options");
+	for (n = root->children; n != NULL; n = n->next)
+		if (order_element(r, n) < 0)
 			goto out;
-		}
-		snprintf(o->options + used, sizeof o->options - used, "%s%s", used ? " " : "",
-		    b->options[i]);
-	}
+	o->items = r->b->nitems;
+	if (join_options(r) < 0)
+		goto out;
 	rc = 0;
 out:
 	xmlFreeDoc(doc);
