@@ -509,88 +509,131 @@ read_items(struct rd *r, int bfd)
 	return rc;
 }
 
-int
-spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **out,
-    struct spool_err *err)
+/* Read order.xml and keep its text: it is staged as it came, not as we print it. */
+static int
+load_order_xml(struct rd *r, int bfd)
 {
-	struct rd r = { .conf = conf, .err = err };
-	struct dirent *de;
-	char *buf = NULL;
+	char *buf;
 	size_t len;
-	int i, fd = -1, t, rc = -1, have_items = 0;
-	DIR *d = NULL;
 
-	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
-		return seterr(err, "%s", strerror(errno));
-	if (entry_type(bfd, "order.xml", "order.xml", err) < 0)
-		goto out;
-	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0) {
-		seterr(err, "order.xml: %s", errno == EFBIG ? "too big" : strerror(errno));
-		goto out;
+	if (entry_type(bfd, "order.xml", "order.xml", r->err) < 0)
+		return -1;
+	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0)
+		return seterr(r->err, "order.xml: %s",
+		    errno == EFBIG ? "too big" : strerror(errno));
+	if (read_order(r, buf, len) < 0) {
+		free(buf);
+		return -1;
 	}
-	if (read_order(&r, buf, len) < 0)
-		goto out;
-	if (add_file(r.b, "order.xml", buf, len) == NULL) {
-		seterr(err, "%s", strerror(errno));
-		goto out;
+	if (add_file(r->b, "order.xml", buf, len) == NULL) {
+		seterr(r->err, "%s", strerror(errno));
+		free(buf);
+		return -1;
 	}
-	buf = NULL;
-	if ((d = dir_open(bfd, ".")) == NULL) {
-		seterr(err, "cannot read the bundle: %s", strerror(errno));
-		goto out;
-	}
+	return 0;
+}
+
+/* The top folder holds order.xml, items/ and the files order.xml names: nothing else. */
+static int
+check_top(struct rd *r, int bfd, int *have_items)
+{
+	struct dirent *de;
+	DIR *d;
+	int i, t, rc = -1;
+
+	if ((d = dir_open(bfd, ".")) == NULL)
+		return seterr(r->err, "cannot read the bundle: %s", strerror(errno));
 	while ((de = dir_next(d)) != NULL) {
 		const char *nm = de->d_name;
 
 		if (strcmp(nm, "order.xml") == 0)
 			continue;
-		if ((t = entry_type(bfd, nm, nm, err)) < 0)
+		if ((t = entry_type(bfd, nm, nm, r->err)) < 0)
 			goto out;
 		if (strcmp(nm, "items") == 0 && t == 1) {
-			have_items = 1;
+			*have_items = 1;
 			continue;
 		}
-		for (i = 0; i < r.nnames; i++)
-			if (strcmp(r.names[i], nm) == 0)
+		for (i = 0; i < r->nnames; i++)
+			if (strcmp(r->names[i], nm) == 0)
 				break;
-		if (i == r.nnames || t != 0) {
-			failerr(err, EINVAL, "%.200s: not named in order.xml", nm);
+		if (i == r->nnames || t != 0) {
+			failerr(r->err, EINVAL, "%.200s: not named in order.xml", nm);
 			goto out;
 		}
 	}
-	for (i = 0; i < r.nnames; i++) {
-		if (entry_type(bfd, r.names[i], r.names[i], err) != 0) {
-			if (errno != ELOOP)
-				failerr(err, ENOENT, "%s: named in order.xml but missing or not a file",
-				    r.names[i]);
-			goto out;
-		}
-		if (add_file(r.b, r.names[i], NULL, 0) == NULL)
-			goto out;
-	}
-	if (have_items && conf->uploads == SPOOL_UPLOADS_NONE) {
-		failerr(err, EINVAL, "items: workflow '%s' takes no uploads", conf->workflow);
-		goto out;
-	}
-	if (have_items && read_items(&r, bfd) < 0)
-		goto out;
-	for (i = 0; i < r.b->nitems && conf->uploads == SPOOL_UPLOADS_REQUIRED; i++)
-		if (!r.b->items[i].has_upload) {
-			failerr(err, EINVAL, "items/%s/upload.xml: missing; workflow '%s' needs an upload "
-			    "for every item", r.b->items[i].id, conf->workflow);
-			goto out;
-		}
 	rc = 0;
-	*out = r.b;
-	r.b = NULL;
 out:
-	if (d != NULL)
-		closedir(d);
-	close_keep(fd);
-	free(buf);
-	for (i = 0; i < r.nnames; i++)
-		free(r.names[i]);
-	free(r.names);
+	closedir(d);
+	return rc;
+}
+
+/* Every file order.xml names must be there, a regular file: it is staged from the bundle. */
+static int
+named_files(struct rd *r, int bfd)
+{
+	int i;
+
+	for (i = 0; i < r->nnames; i++) {
+		if (entry_type(bfd, r->names[i], r->names[i], r->err) != 0) {
+			if (errno != ELOOP)
+				failerr(r->err, ENOENT,
+				    "%s: named in order.xml but missing or not a file", r->names[i]);
+			return -1;
+		}
+		if (add_file(r->b, r->names[i], NULL, 0) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* items/, as the workflow's uploads = none | optional | required allows. */
+static int
+read_uploads(struct rd *r, int bfd, int have_items)
+{
+	const struct spool_conf *conf = r->conf;
+	int i;
+
+	if (have_items && conf->uploads == SPOOL_UPLOADS_NONE)
+		return failerr(r->err, EINVAL, "items: workflow '%s' takes no uploads",
+		    conf->workflow);
+	if (have_items && read_items(r, bfd) < 0)
+		return -1;
+	for (i = 0; i < r->b->nitems && conf->uploads == SPOOL_UPLOADS_REQUIRED; i++)
+		if (!r->b->items[i].has_upload)
+			return failerr(r->err, EINVAL, "items/%s/upload.xml: missing; "
+			    "workflow '%s' needs an upload for every item", r->b->items[i].id,
+			    conf->workflow);
+	return 0;
+}
+
+/* The names read_order collected; the bundle itself is the caller's. */
+static void
+rd_free(struct rd *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+}
+
+int
+spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **out,
+    struct spool_err *err)
+{
+	struct rd r = { .conf = conf, .err = err };
+	int rc = -1, have_items = 0;
+
+	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
+		return seterr(err, "%s", strerror(errno));
+	if (load_order_xml(&r, bfd) == 0 && check_top(&r, bfd, &have_items) == 0 &&
+	    named_files(&r, bfd) == 0 && read_uploads(&r, bfd, have_items) == 0) {
+		rc = 0;
+		*out = r.b;
+		r.b = NULL;
+	}
+	rd_free(&r);
 	spool_bundle_free(r.b);
 	return rc;
 }
@@ -683,9 +726,7 @@ spool_order_load(struct spool *sp, const char *id, struct spool_bundle **out,
 	r.b = NULL;
 	rc = 0;
 out:
-	for (i = 0; i < r.nnames; i++)
-		free(r.names[i]);
-	free(r.names);
+	rd_free(&r);
 	free(buf);
 	close_keep(fd);
 	spool_bundle_free(r.b);
