@@ -827,152 +827,220 @@ stage(int bfd, int sfd, const struct spool_bundle *b, int link, struct spool_err
 	return 0;
 }
 
+/* One submission: what its phases share, and what the rollback must undo. */
+struct sub {
+	struct spool *sp;
+	struct spool_bundle *b;
+	struct spool_err *err;
+	const char *oid;
+	char bundle_id[SPOOL_ID_MAX + 1];   /* the bundle's own id, if the caller gave another */
+	char stagename[80];
+	int sfd;
+	int entry;      /* the state the order enters */
+	int staged;     /* tmp/<stagename> is ours to remove */
+	int claimed;    /* orders/<oid> is ours, and the order not yet committed */
+};
+
+/* The caller's id replaces the bundle's (a reorder's); the history keeps the old one. */
 static int
-submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
-    const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
+take_id(struct sub *s, const char *id)
 {
-	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
-	char bundle_id[SPOOL_ID_MAX + 1] = "";
-	struct spool_bundle *b = NULL;
-	struct spool_event ev;
-	struct spool_err e;
-	struct timespec placed;
-	int bfd = -1, sfd = -1, lk = -1, entry, n, where, rc = -1;
-	int staged = 0, claimed = 0;
-	const char *oid = NULL;
+	if (!spool_id_ok(id))
+		return failerr(s->err, EINVAL, "'%.80s' is not an order id", id);
+	snprintf(s->bundle_id, sizeof s->bundle_id, "%s", s->b->order.id);
+	snprintf(s->b->order.id, sizeof s->b->order.id, "%s", id);
+	return 0;
+}
 
-	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
-		return -1;
-	if (spool_bundle_readfd(bfd, sp->conf, &b, &e) < 0) {
-		seterr(err, "bundle %s: %s", bundle, e.msg);
-		goto out;
-	}
-	if (id != NULL) {
-		if (!spool_id_ok(id)) {
-			failerr(err, EINVAL, "'%.80s' is not an order id", id);
-			goto out;
-		}
-		snprintf(bundle_id, sizeof bundle_id, "%s", b->order.id);
-		snprintf(b->order.id, sizeof b->order.id, "%s", id);
-	}
-	oid = b->order.id;
-	if (out_id != NULL)
-		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", oid);
-	if ((entry = spool_entry_state(sp->conf, b)) < 0 || sp->statefd[entry] < 0) {
-		failerr(err, EINVAL, "%s: no entry state for this order", oid);
-		goto out;
-	}
-	if ((n = spool_locate(sp, oid, &where)) != 0 ||
-	    faccessat(sp->dir[SPOOL_DIR_ORDERS], oid, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		failerr(err, EEXIST, "%s: order exists already%s%s", oid, n > 0 ? " in " : "",
-		    n > 0 ? sp->conf->states[where].name : "");
-		goto out;
-	}
-	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
-	if ((n = spool_order_format(&b->order, buf, sizeof buf)) < 0) {
-		seterr(err, "%s: cannot format the order file: %s", oid, strerror(errno));
-		goto out;
-	}
-	/*
-	 * Below [spool] min_free no new order comes in (a temporary refusal): the room
-	 * left is for the orders already in the spool, which go on moving.
-	 */
-	{
-		struct spool_space room;
-		char why[SPOOL_ERR_MAX - SPOOL_ID_MAX - 8];
+/* Choose the entry state; an id in use anywhere is refused before anything is staged. */
+static int
+admit(struct sub *s)
+{
+	struct spool *sp = s->sp;
+	int n, where;
 
-		if (spool_space(sp, &room) == 0 && !spool_space_ok(sp->conf, &room, why, sizeof why)) {
-			failerr(err, ENOSPC, "%s: %s", oid, why);
-			goto out;
-		}
-	}
-	/* Held from staging to commit, so check --repair never takes our staging for stale. */
-	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
-		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));
-		goto out;
-	}
+	if ((s->entry = spool_entry_state(sp->conf, s->b)) < 0 || sp->statefd[s->entry] < 0)
+		return failerr(s->err, EINVAL, "%s: no entry state for this order", s->oid);
+	if ((n = spool_locate(sp, s->oid, &where)) != 0 ||
+	    faccessat(sp->dir[SPOOL_DIR_ORDERS], s->oid, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return failerr(s->err, EEXIST, "%s: order exists already%s%s", s->oid,
+		    n > 0 ? " in " : "", n > 0 ? sp->conf->states[where].name : "");
+	return 0;
+}
+
+/*
+ * Below [spool] min_free no new order comes in (a temporary refusal): the room
+ * left is for the orders already in the spool, which go on moving.
+ */
+static int
+check_room(const struct sub *s)
+{
+	struct spool_space room;
+	char why[SPOOL_ERR_MAX - SPOOL_ID_MAX - 8];
+
+	if (spool_space(s->sp, &room) == 0 && !spool_space_ok(s->sp->conf, &room, why, sizeof why))
+		return failerr(s->err, ENOSPC, "%s: %s", s->oid, why);
+	return 0;
+}
+
+/* Make tmp/sub.<suffix>; from the mkdir on, the rollback removes it. */
+static int
+open_stage(struct sub *s)
+{
+	int tmp = s->sp->dir[SPOOL_DIR_TMP];
+	char sfx[64];
+
 	tmp_suffix(sfx, sizeof sfx);
-	fmt(stagename, sizeof stagename, "sub.%s", sfx);
-	if (mkdir_own(sp->dir[SPOOL_DIR_TMP], stagename, SPOOL_DIR_MODE) < 0 ||
-	    (staged = 1, sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		seterr(err, "%s: cannot make tmp/%s: %s", oid, stagename, strerror(errno));
-		goto out;
-	}
-	if (stage(bfd, sfd, b, link, err) < 0)
-		goto out;
-	memset(&ev, 0, sizeof ev);
-	ev.time = b->order.submitted;
-	snprintf(ev.id, sizeof ev.id, "%s", oid);
-	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
-	snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[entry].name);
-	if (bundle_id[0] != '\0' && strcmp(bundle_id, oid) != 0)
-		snprintf(ev.comment, sizeof ev.comment, "submitted (the bundle's id is %s)",
-		    bundle_id);
+	fmt(s->stagename, sizeof s->stagename, "sub.%s", sfx);
+	if (mkdir_own(tmp, s->stagename, SPOOL_DIR_MODE) < 0 ||
+	    (s->staged = 1, s->sfd = openat(tmp, s->stagename,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return seterr(s->err, "%s: cannot make tmp/%s: %s", s->oid, s->stagename,
+		    strerror(errno));
+	return 0;
+}
+
+/* The history's first line: who submitted the order, into which state, under what id. */
+static void
+submit_event(const struct sub *s, const char *who, struct spool_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->time = s->b->order.submitted;
+	snprintf(ev->id, sizeof ev->id, "%s", s->oid);
+	snprintf(ev->actor, sizeof ev->actor, "%s", who != NULL ? who : "-");
+	snprintf(ev->to, sizeof ev->to, "%s", s->sp->conf->states[s->entry].name);
+	if (s->bundle_id[0] != '\0' && strcmp(s->bundle_id, s->oid) != 0)
+		snprintf(ev->comment, sizeof ev->comment, "submitted (the bundle's id is %s)",
+		    s->bundle_id);
 	else
-		snprintf(ev.comment, sizeof ev.comment, "submitted");
-	placed.tv_sec = b->order.placed;
+		snprintf(ev->comment, sizeof ev->comment, "submitted");
+}
+
+/* Stage the history and the order file, detached until the commit. */
+static int
+stage_order_file(const struct sub *s, const char *who, const char *buf, size_t len)
+{
+	struct spool_event ev;
+	struct timespec placed;
+
+	submit_event(s, who, &ev);
+	placed.tv_sec = s->b->order.placed;
 	placed.tv_nsec = 0;
 	/* made here with the spool's mode; the history's writer only appends to it */
-	if (create_own(sfd, "history", SPOOL_FILE_MODE) < 0 ||
-	    spool_history_append(sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
-	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
+	if (create_own(s->sfd, "history", SPOOL_FILE_MODE) < 0 ||
+	    spool_history_append(s->sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
+	    spool_publish(s->sfd, DETACHED_NAME, -1, buf, len,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC,
-	    .mtime = &placed }) < 0) {
-		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));
-		goto out;
-	}
+	    .mtime = &placed }) < 0)
+		return seterr(s->err, "%s: cannot stage the order file: %s", s->oid,
+		    strerror(errno));
+	return 0;
+}
+
+/* Make the staging durable, claim the id, and commit into the entry state. */
+static int
+commit(struct sub *s)
+{
+	char oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool *sp = s->sp;
+	const char *oid = s->oid;
+
 	/*
 	 * Everything staged becomes durable with one sync of the file system, not an
 	 * fsync per file and folder: several submits at once share the work.
 	 */
-	if (spool_sync(sp) < 0) {
-		seterr(err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
-		goto out;
-	}
+	if (spool_sync(sp) < 0)
+		return seterr(s->err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
 	/* Claim the id: only one orders/<id> can exist. */
-	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], stagename, sp->dir[SPOOL_DIR_ORDERS], oid) < 0) {
+	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], s->stagename, sp->dir[SPOOL_DIR_ORDERS],
+	    oid) < 0) {
 		if (errno == ENOTEMPTY)
 			errno = EEXIST;
-		seterr(err, "%s: %s", oid, errno == EEXIST ? "order exists already" : strerror(errno));
-		goto out;
+		return seterr(s->err, "%s: %s", oid,
+		    errno == EEXIST ? "order exists already" : strerror(errno));
 	}
-	staged = 0;
-	claimed = 1;
-	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0) {
-		seterr(err, "%s: cannot sync orders/: %s", oid, strerror(errno));
-		goto out;
-	}
+	s->staged = 0;
+	s->claimed = 1;
+	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0)
+		return seterr(s->err, "%s: cannot sync orders/: %s", oid, strerror(errno));
 	/* The commit. */
-	if (rename_noreplace(sfd, DETACHED_NAME, sp->statefd[entry], oname) < 0) {
-		seterr(err, "%s: cannot enter state %s: %s", oid, sp->conf->states[entry].name,
+	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
+	if (rename_noreplace(s->sfd, DETACHED_NAME, sp->statefd[s->entry], oname) < 0)
+		return seterr(s->err, "%s: cannot enter state %s: %s", oid,
+		    sp->conf->states[s->entry].name,
 		    errno == EEXIST ? "an order file of that id is there" : strerror(errno));
+	s->claimed = 0;
+	return 0;
+}
+
+/* A submit failed before its commit: the order never appeared, so its folder goes. */
+static void
+unstage(struct sub *s)
+{
+	struct spool *sp = s->sp;
+	int saved = errno;
+
+	if (!s->staged && !s->claimed)
+		return;
+	if (s->claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], s->oid,
+	    sp->dir[SPOOL_DIR_TMP], s->stagename) == 0)
+		s->staged = 1;
+	if (s->staged)
+		spool_rmtree(sp->dir[SPOOL_DIR_TMP], s->stagename);
+	errno = saved;
+}
+
+static int
+submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
+{
+	struct sub s = { .sp = sp, .err = err, .sfd = -1 };
+	struct spool_err e;
+	char buf[4096];
+	int bfd, lk = -1, n, rc = -1;
+
+	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
+		return -1;
+	if (spool_bundle_readfd(bfd, sp->conf, &s.b, &e) < 0) {
+		seterr(err, "bundle %s: %s", bundle, e.msg);
 		goto out;
 	}
-	claimed = 0;
+	if (id != NULL && take_id(&s, id) < 0)
+		goto out;
+	s.oid = s.b->order.id;
+	if (out_id != NULL)
+		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", s.oid);
+	if (admit(&s) < 0)
+		goto out;
+	if ((n = spool_order_format(&s.b->order, buf, sizeof buf)) < 0) {
+		seterr(err, "%s: cannot format the order file: %s", s.oid, strerror(errno));
+		goto out;
+	}
+	if (check_room(&s) < 0)
+		goto out;
+	/* Held from staging to commit, so check --repair never takes our staging for stale. */
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
+		seterr(err, "%s: cannot lock run/%s: %s", s.oid, REPAIR_LOCK, strerror(errno));
+		goto out;
+	}
+	if (open_stage(&s) < 0 || stage(bfd, s.sfd, s.b, link, err) < 0 ||
+	    stage_order_file(&s, who, buf, (size_t)n) < 0 || commit(&s) < 0)
+		goto out;
 	rc = 0;
-	if (spool_fsync_dir(sp->statefd[entry]) < 0) {
-		seterr(err, "%s: submitted, but cannot sync: %s", oid, strerror(errno));
+	if (spool_fsync_dir(sp->statefd[s.entry]) < 0) {
+		seterr(err, "%s: submitted, but cannot sync: %s", s.oid, strerror(errno));
 		rc = -1;
 	}
 	if (out_state != NULL)
-		*out_state = entry;
+		*out_state = s.entry;
 out:
-	if (rc < 0 && (staged || claimed)) {
-		int saved = errno;
-		/* Roll back: the order never appeared, so its folder goes. */
-		if (claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], oid,
-		    sp->dir[SPOOL_DIR_TMP], stagename) == 0)
-			staged = 1;
-		if (staged)
-			spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename);
-		errno = saved;
-	}
+	if (rc < 0)
+		unstage(&s);
 	if (lk >= 0)
 		repair_unlock(lk);
-	close_keep(sfd);
+	close_keep(s.sfd);
 	close_keep(bfd);
-	spool_bundle_free(b);
+	spool_bundle_free(s.b);
 	return rc;
 }
 
