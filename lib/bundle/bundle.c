@@ -159,15 +159,152 @@ options(struct rd *r, xmlNodePtr n)
 	return 0;
 }
 
+/* <customer>: each field is text from outside, checked before it is kept. */
 static int
-read_order(struct rd *r, const char *buf, size_t len)
+read_customer(struct rd *r, xmlNodePtr n)
+{
+	struct spool_order *o = &r->b->order;
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
+		    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0) ||
+		    (is(c, "phone") && text(c, NULL, r->b->phone, sizeof r->b->phone) < 0))
+			return failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
+	return 0;
+}
+
+/* <billing> or <shipping>: lines past SPOOL_LINES_MAX, too long or not text are dropped. */
+static void
+read_address(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	int ship = is(n, "shipping"), *nl = ship ? &b->nshipping : &b->nbilling;
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if (is(c, "line") && *nl < SPOOL_LINES_MAX &&
+		    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
+		    SPOOL_FIELD_MAX + 1) > 0)
+			++*nl;
+}
+
+/* <item>: what order.xml says of it; its folder under items/ is read apart. */
+static int
+order_item(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	struct spool_item *it;
+	xmlNodePtr c;
+
+	if ((it = realloc(b->items, (size_t)(b->nitems + 1) * sizeof *it)) == NULL)
+		return failerr(r->err, ENOMEM, "out of memory");
+	b->items = it;
+	it = &b->items[b->nitems++];
+	memset(it, 0, sizeof *it);
+	it->complete = 1;
+	if (text(n, "id", it->id, sizeof it->id) <= 0 || !spool_id_ok(it->id) ||
+	    text(n, "product", it->product, sizeof it->product) <= 0)
+		return failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
+	it->quantity = (int)number_attr(n, "quantity", 1);
+	text(n, "price", it->price, sizeof it->price);
+	for (c = n->children; c != NULL; c = c->next) {
+		if (is(c, "title"))
+			text(c, NULL, it->title, sizeof it->title);
+		else if (is(c, "option") && options(r, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * <file>: an extra file of the bundle, kept in r->names for the folder check.  The
+ * names the order's own folder uses are refused, so a bundle cannot overwrite them.
+ */
+static int
+order_file(struct rd *r, xmlNodePtr n)
+{
+	struct spool_bundle *b = r->b;
+	char tmp[SPOOL_FIELD_MAX + 1], **nm, role[16];
+
+	if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
+	    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
+	    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
+	    strcmp(tmp, "error") == 0 ||
+	    strcmp(tmp, DETACHED_NAME) == 0)
+		return failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
+		    tmp);
+	text(n, "role", role, sizeof role);
+	if (strcmp(role, "invoice") == 0 && b->invoice[0] == '\0')
+		fmt(b->invoice, sizeof b->invoice, "%s", tmp);
+	if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
+	    (nm[r->nnames] = strdup(tmp)) == NULL) {
+		if (nm != NULL)
+			r->names = nm;
+		return failerr(r->err, ENOMEM, "out of memory");
+	}
+	r->names = nm;
+	r->nnames++;
+	return 0;
+}
+
+/* One child of <order>; the schema has checked them all, so others are passed over. */
+static int
+order_element(struct rd *r, xmlNodePtr n)
 {
 	struct spool_bundle *b = r->b;
 	struct spool_order *o = &b->order;
 	char tmp[SPOOL_FIELD_MAX + 1];
-	xmlNodePtr root, n, c;
+
+	if (is(n, "placed")) {
+		if (text(n, NULL, tmp, sizeof tmp) <= 0 || spool_time_parse(tmp, &o->placed) < 0)
+			return failerr(r->err, EINVAL, "order.xml:%d: bad placed time", n->line);
+	} else if (is(n, "customer"))
+		return read_customer(r, n);
+	else if (is(n, "billing") || is(n, "shipping"))
+		read_address(r, n);
+	else if (is(n, "total")) {
+		text(n, NULL, b->total, sizeof b->total);
+		text(n, "currency", b->currency, sizeof b->currency);
+	} else if (is(n, "payment")) {
+		text(n, "status", tmp, sizeof tmp);
+		b->delayed = strcmp(tmp, "delayed") == 0;
+		o->payment = b->delayed ? SPOOL_DELAYED : SPOOL_PAID;
+	} else if (is(n, "option"))
+		return options(r, n);
+	else if (is(n, "item"))
+		return order_item(r, n);
+	else if (is(n, "file"))
+		return order_file(r, n);
+	return 0;
+}
+
+/* The order file holds the options as one space-separated field. */
+static int
+join_options(struct rd *r)
+{
+	struct spool_bundle *b = r->b;
+	struct spool_order *o = &b->order;
+	int i;
+
+	for (i = 0; i < b->noptions; i++) {
+		size_t used = strlen(o->options);
+		if (used + strlen(b->options[i]) + 2 > sizeof o->options)
+			return failerr(r->err, EINVAL, "order.xml: too many options");
+		snprintf(o->options + used, sizeof o->options - used, "%s%s", used ? " " : "",
+		    b->options[i]);
+	}
+	return 0;
+}
+
+static int
+read_order(struct rd *r, const char *buf, size_t len)
+{
+	struct spool_order *o = &r->b->order;
+	char tmp[SPOOL_FIELD_MAX + 1];
+	xmlNodePtr root, n;
 	xmlDocPtr doc;
-	int rc = -1, i;
+	int rc = -1;
 
 	if ((doc = xml_load(buf, len, "order.xml", XML_MAX, "schemas/order.xsd", r->err)) == NULL)
 		return -1;
@@ -188,98 +325,12 @@ read_order(struct rd *r, const char *buf, size_t len)
 	snprintf(o->workflow, sizeof o->workflow, "%s", r->conf->workflow);
 	o->submitted = spool_sys.time(NULL);
 	o->placed = o->submitted;
-	for (n = root->children; n != NULL; n = n->next) {
-		if (is(n, "placed")) {
-			if (text(n, NULL, tmp, sizeof tmp) <= 0 || spool_time_parse(tmp, &o->placed) < 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: bad placed time", n->line);
-				goto out;
-			}
-		} else if (is(n, "customer")) {
-			for (c = n->children; c != NULL; c = c->next)
-				if ((is(c, "name") && text(c, NULL, o->customer, sizeof o->customer) < 0) ||
-				    (is(c, "email") && text(c, NULL, o->email, sizeof o->email) < 0) ||
-				    (is(c, "phone") && text(c, NULL, b->phone, sizeof b->phone) < 0)) {
-					failerr(r->err, EINVAL, "order.xml:%d: bad customer field", c->line);
-					goto out;
-				}
-		} else if (is(n, "billing") || is(n, "shipping")) {
-			int ship = is(n, "shipping"), *nl = ship ? &b->nshipping : &b->nbilling;
-
-			for (c = n->children; c != NULL; c = c->next)
-				if (is(c, "line") && *nl < SPOOL_LINES_MAX &&
-				    text(c, NULL, ship ? b->shipping[*nl] : b->billing[*nl],
-				    SPOOL_FIELD_MAX + 1) > 0)
-					++*nl;
-		} else if (is(n, "total")) {
-			text(n, NULL, b->total, sizeof b->total);
-			text(n, "currency", b->currency, sizeof b->currency);
-		} else if (is(n, "payment")) {
-			text(n, "status", tmp, sizeof tmp);
-			b->delayed = strcmp(tmp, "delayed") == 0;
-			o->payment = b->delayed ? SPOOL_DELAYED : SPOOL_PAID;
-		} else if (is(n, "option")) {
-			if (options(r, n) < 0)
-				goto out;
-		} else if (is(n, "item")) {
-			struct spool_item *it;
-
-			if ((it = realloc(b->items, (size_t)(b->nitems + 1) * sizeof *it)) == NULL) {
-				failerr(r->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			b->items = it;
-			it = &b->items[b->nitems++];
-			memset(it, 0, sizeof *it);
-			it->complete = 1;
-			if (text(n, "id", it->id, sizeof it->id) <= 0 || !spool_id_ok(it->id) ||
-			    text(n, "product", it->product, sizeof it->product) <= 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
-				goto out;
-			}
-			it->quantity = (int)number_attr(n, "quantity", 1);
-			text(n, "price", it->price, sizeof it->price);
-			for (c = n->children; c != NULL; c = c->next) {
-				if (is(c, "title"))
-					text(c, NULL, it->title, sizeof it->title);
-				else if (is(c, "option") && options(r, c) < 0)
-					goto out;
-			}
-		} else if (is(n, "file")) {
-			char **nm, role[16];
-
-			if (text(n, "name", tmp, sizeof tmp) <= 0 || !spool_id_ok(tmp) ||
-			    strcmp(tmp, "order.xml") == 0 || strcmp(tmp, "items") == 0 ||
-			    strcmp(tmp, "history") == 0 || strcmp(tmp, "status") == 0 ||
-			    strcmp(tmp, "error") == 0 ||
-			    strcmp(tmp, DETACHED_NAME) == 0) {
-				failerr(r->err, EINVAL, "order.xml:%d: file name '%s' is reserved", n->line,
-				    tmp);
-				goto out;
-			}
-			text(n, "role", role, sizeof role);
-			if (strcmp(role, "invoice") == 0 && b->invoice[0] == '\0')
-				fmt(b->invoice, sizeof b->invoice, "%s", tmp);
-			if ((nm = realloc(r->names, (size_t)(r->nnames + 1) * sizeof *nm)) == NULL ||
-			    (nm[r->nnames] = strdup(tmp)) == NULL) {
-				if (nm != NULL)
-					r->names = nm;
-				failerr(r->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			r->names = nm;
-			r->nnames++;
-		}
-	}
-	o->items = b->nitems;
-	for (i = 0; i < b->noptions; i++) {
-		size_t used = strlen(o->options);
-		if (used + strlen(b->options[i]) + 2 > sizeof o->options) {
-			failerr(r->err, EINVAL, "order.xml: too many options");
+	for (n = root->children; n != NULL; n = n->next)
+		if (order_element(r, n) < 0)
 			goto out;
-		}
-		snprintf(o->options + used, sizeof o->options - used, "%s%s", used ? " " : "",
-		    b->options[i]);
-	}
+	o->items = r->b->nitems;
+	if (join_options(r) < 0)
+		goto out;
 	rc = 0;
 out:
 	xmlFreeDoc(doc);
@@ -458,88 +509,131 @@ read_items(struct rd *r, int bfd)
 	return rc;
 }
 
-int
-spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **out,
-    struct spool_err *err)
+/* Read order.xml and keep its text: it is staged as it came, not as we print it. */
+static int
+load_order_xml(struct rd *r, int bfd)
 {
-	struct rd r = { .conf = conf, .err = err };
-	struct dirent *de;
-	char *buf = NULL;
+	char *buf;
 	size_t len;
-	int i, fd = -1, t, rc = -1, have_items = 0;
-	DIR *d = NULL;
 
-	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
-		return seterr(err, "%s", strerror(errno));
-	if (entry_type(bfd, "order.xml", "order.xml", err) < 0)
-		goto out;
-	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0) {
-		seterr(err, "order.xml: %s", errno == EFBIG ? "too big" : strerror(errno));
-		goto out;
+	if (entry_type(bfd, "order.xml", "order.xml", r->err) < 0)
+		return -1;
+	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0)
+		return seterr(r->err, "order.xml: %s",
+		    errno == EFBIG ? "too big" : strerror(errno));
+	if (read_order(r, buf, len) < 0) {
+		free(buf);
+		return -1;
 	}
-	if (read_order(&r, buf, len) < 0)
-		goto out;
-	if (add_file(r.b, "order.xml", buf, len) == NULL) {
-		seterr(err, "%s", strerror(errno));
-		goto out;
+	if (add_file(r->b, "order.xml", buf, len) == NULL) {
+		seterr(r->err, "%s", strerror(errno));
+		free(buf);
+		return -1;
 	}
-	buf = NULL;
-	if ((d = dir_open(bfd, ".")) == NULL) {
-		seterr(err, "cannot read the bundle: %s", strerror(errno));
-		goto out;
-	}
+	return 0;
+}
+
+/* The top folder holds order.xml, items/ and the files order.xml names: nothing else. */
+static int
+check_top(struct rd *r, int bfd, int *have_items)
+{
+	struct dirent *de;
+	DIR *d;
+	int i, t, rc = -1;
+
+	if ((d = dir_open(bfd, ".")) == NULL)
+		return seterr(r->err, "cannot read the bundle: %s", strerror(errno));
 	while ((de = dir_next(d)) != NULL) {
 		const char *nm = de->d_name;
 
 		if (strcmp(nm, "order.xml") == 0)
 			continue;
-		if ((t = entry_type(bfd, nm, nm, err)) < 0)
+		if ((t = entry_type(bfd, nm, nm, r->err)) < 0)
 			goto out;
 		if (strcmp(nm, "items") == 0 && t == 1) {
-			have_items = 1;
+			*have_items = 1;
 			continue;
 		}
-		for (i = 0; i < r.nnames; i++)
-			if (strcmp(r.names[i], nm) == 0)
+		for (i = 0; i < r->nnames; i++)
+			if (strcmp(r->names[i], nm) == 0)
 				break;
-		if (i == r.nnames || t != 0) {
-			failerr(err, EINVAL, "%.200s: not named in order.xml", nm);
+		if (i == r->nnames || t != 0) {
+			failerr(r->err, EINVAL, "%.200s: not named in order.xml", nm);
 			goto out;
 		}
 	}
-	for (i = 0; i < r.nnames; i++) {
-		if (entry_type(bfd, r.names[i], r.names[i], err) != 0) {
-			if (errno != ELOOP)
-				failerr(err, ENOENT, "%s: named in order.xml but missing or not a file",
-				    r.names[i]);
-			goto out;
-		}
-		if (add_file(r.b, r.names[i], NULL, 0) == NULL)
-			goto out;
-	}
-	if (have_items && conf->uploads == SPOOL_UPLOADS_NONE) {
-		failerr(err, EINVAL, "items: workflow '%s' takes no uploads", conf->workflow);
-		goto out;
-	}
-	if (have_items && read_items(&r, bfd) < 0)
-		goto out;
-	for (i = 0; i < r.b->nitems && conf->uploads == SPOOL_UPLOADS_REQUIRED; i++)
-		if (!r.b->items[i].has_upload) {
-			failerr(err, EINVAL, "items/%s/upload.xml: missing; workflow '%s' needs an upload "
-			    "for every item", r.b->items[i].id, conf->workflow);
-			goto out;
-		}
 	rc = 0;
-	*out = r.b;
-	r.b = NULL;
 out:
-	if (d != NULL)
-		closedir(d);
-	close_keep(fd);
-	free(buf);
-	for (i = 0; i < r.nnames; i++)
-		free(r.names[i]);
-	free(r.names);
+	closedir(d);
+	return rc;
+}
+
+/* Every file order.xml names must be there, a regular file: it is staged from the bundle. */
+static int
+named_files(struct rd *r, int bfd)
+{
+	int i;
+
+	for (i = 0; i < r->nnames; i++) {
+		if (entry_type(bfd, r->names[i], r->names[i], r->err) != 0) {
+			if (errno != ELOOP)
+				failerr(r->err, ENOENT,
+				    "%s: named in order.xml but missing or not a file", r->names[i]);
+			return -1;
+		}
+		if (add_file(r->b, r->names[i], NULL, 0) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* items/, as the workflow's uploads = none | optional | required allows. */
+static int
+read_uploads(struct rd *r, int bfd, int have_items)
+{
+	const struct spool_conf *conf = r->conf;
+	int i;
+
+	if (have_items && conf->uploads == SPOOL_UPLOADS_NONE)
+		return failerr(r->err, EINVAL, "items: workflow '%s' takes no uploads",
+		    conf->workflow);
+	if (have_items && read_items(r, bfd) < 0)
+		return -1;
+	for (i = 0; i < r->b->nitems && conf->uploads == SPOOL_UPLOADS_REQUIRED; i++)
+		if (!r->b->items[i].has_upload)
+			return failerr(r->err, EINVAL, "items/%s/upload.xml: missing; "
+			    "workflow '%s' needs an upload for every item", r->b->items[i].id,
+			    conf->workflow);
+	return 0;
+}
+
+/* The names read_order collected; the bundle itself is the caller's. */
+static void
+rd_free(struct rd *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+}
+
+int
+spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle **out,
+    struct spool_err *err)
+{
+	struct rd r = { .conf = conf, .err = err };
+	int rc = -1, have_items = 0;
+
+	if ((r.b = calloc(1, sizeof *r.b)) == NULL)
+		return seterr(err, "%s", strerror(errno));
+	if (load_order_xml(&r, bfd) == 0 && check_top(&r, bfd, &have_items) == 0 &&
+	    named_files(&r, bfd) == 0 && read_uploads(&r, bfd, have_items) == 0) {
+		rc = 0;
+		*out = r.b;
+		r.b = NULL;
+	}
+	rd_free(&r);
 	spool_bundle_free(r.b);
 	return rc;
 }
@@ -632,9 +726,7 @@ spool_order_load(struct spool *sp, const char *id, struct spool_bundle **out,
 	r.b = NULL;
 	rc = 0;
 out:
-	for (i = 0; i < r.nnames; i++)
-		free(r.names[i]);
-	free(r.names);
+	rd_free(&r);
 	free(buf);
 	close_keep(fd);
 	spool_bundle_free(r.b);
@@ -735,152 +827,220 @@ stage(int bfd, int sfd, const struct spool_bundle *b, int link, struct spool_err
 	return 0;
 }
 
+/* One submission: what its phases share, and what the rollback must undo. */
+struct sub {
+	struct spool *sp;
+	struct spool_bundle *b;
+	struct spool_err *err;
+	const char *oid;
+	char bundle_id[SPOOL_ID_MAX + 1];   /* the bundle's own id, if the caller gave another */
+	char stagename[80];
+	int sfd;
+	int entry;      /* the state the order enters */
+	int staged;     /* tmp/<stagename> is ours to remove */
+	int claimed;    /* orders/<oid> is ours, and the order not yet committed */
+};
+
+/* The caller's id replaces the bundle's (a reorder's); the history keeps the old one. */
 static int
-submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
-    const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
+take_id(struct sub *s, const char *id)
 {
-	char stagename[80], sfx[64], oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], buf[4096];
-	char bundle_id[SPOOL_ID_MAX + 1] = "";
-	struct spool_bundle *b = NULL;
-	struct spool_event ev;
-	struct spool_err e;
-	struct timespec placed;
-	int bfd = -1, sfd = -1, lk = -1, entry, n, where, rc = -1;
-	int staged = 0, claimed = 0;
-	const char *oid = NULL;
+	if (!spool_id_ok(id))
+		return failerr(s->err, EINVAL, "'%.80s' is not an order id", id);
+	snprintf(s->bundle_id, sizeof s->bundle_id, "%s", s->b->order.id);
+	snprintf(s->b->order.id, sizeof s->b->order.id, "%s", id);
+	return 0;
+}
 
-	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
-		return -1;
-	if (spool_bundle_readfd(bfd, sp->conf, &b, &e) < 0) {
-		seterr(err, "bundle %s: %s", bundle, e.msg);
-		goto out;
-	}
-	if (id != NULL) {
-		if (!spool_id_ok(id)) {
-			failerr(err, EINVAL, "'%.80s' is not an order id", id);
-			goto out;
-		}
-		snprintf(bundle_id, sizeof bundle_id, "%s", b->order.id);
-		snprintf(b->order.id, sizeof b->order.id, "%s", id);
-	}
-	oid = b->order.id;
-	if (out_id != NULL)
-		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", oid);
-	if ((entry = spool_entry_state(sp->conf, b)) < 0 || sp->statefd[entry] < 0) {
-		failerr(err, EINVAL, "%s: no entry state for this order", oid);
-		goto out;
-	}
-	if ((n = spool_locate(sp, oid, &where)) != 0 ||
-	    faccessat(sp->dir[SPOOL_DIR_ORDERS], oid, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		failerr(err, EEXIST, "%s: order exists already%s%s", oid, n > 0 ? " in " : "",
-		    n > 0 ? sp->conf->states[where].name : "");
-		goto out;
-	}
-	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
-	if ((n = spool_order_format(&b->order, buf, sizeof buf)) < 0) {
-		seterr(err, "%s: cannot format the order file: %s", oid, strerror(errno));
-		goto out;
-	}
-	/*
-	 * Below [spool] min_free no new order comes in (a temporary refusal): the room
-	 * left is for the orders already in the spool, which go on moving.
-	 */
-	{
-		struct spool_space room;
-		char why[SPOOL_ERR_MAX - SPOOL_ID_MAX - 8];
+/* Choose the entry state; an id in use anywhere is refused before anything is staged. */
+static int
+admit(struct sub *s)
+{
+	struct spool *sp = s->sp;
+	int n, where;
 
-		if (spool_space(sp, &room) == 0 && !spool_space_ok(sp->conf, &room, why, sizeof why)) {
-			failerr(err, ENOSPC, "%s: %s", oid, why);
-			goto out;
-		}
-	}
-	/* Held from staging to commit, so check --repair never takes our staging for stale. */
-	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
-		seterr(err, "%s: cannot lock run/%s: %s", oid, REPAIR_LOCK, strerror(errno));
-		goto out;
-	}
+	if ((s->entry = spool_entry_state(sp->conf, s->b)) < 0 || sp->statefd[s->entry] < 0)
+		return failerr(s->err, EINVAL, "%s: no entry state for this order", s->oid);
+	if ((n = spool_locate(sp, s->oid, &where)) != 0 ||
+	    faccessat(sp->dir[SPOOL_DIR_ORDERS], s->oid, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return failerr(s->err, EEXIST, "%s: order exists already%s%s", s->oid,
+		    n > 0 ? " in " : "", n > 0 ? sp->conf->states[where].name : "");
+	return 0;
+}
+
+/*
+ * Below [spool] min_free no new order comes in (a temporary refusal): the room
+ * left is for the orders already in the spool, which go on moving.
+ */
+static int
+check_room(const struct sub *s)
+{
+	struct spool_space room;
+	char why[SPOOL_ERR_MAX - SPOOL_ID_MAX - 8];
+
+	if (spool_space(s->sp, &room) == 0 && !spool_space_ok(s->sp->conf, &room, why, sizeof why))
+		return failerr(s->err, ENOSPC, "%s: %s", s->oid, why);
+	return 0;
+}
+
+/* Make tmp/sub.<suffix>; from the mkdir on, the rollback removes it. */
+static int
+open_stage(struct sub *s)
+{
+	int tmp = s->sp->dir[SPOOL_DIR_TMP];
+	char sfx[64];
+
 	tmp_suffix(sfx, sizeof sfx);
-	fmt(stagename, sizeof stagename, "sub.%s", sfx);
-	if (mkdir_own(sp->dir[SPOOL_DIR_TMP], stagename, SPOOL_DIR_MODE) < 0 ||
-	    (staged = 1, sfd = openat(sp->dir[SPOOL_DIR_TMP], stagename,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		seterr(err, "%s: cannot make tmp/%s: %s", oid, stagename, strerror(errno));
-		goto out;
-	}
-	if (stage(bfd, sfd, b, link, err) < 0)
-		goto out;
-	memset(&ev, 0, sizeof ev);
-	ev.time = b->order.submitted;
-	snprintf(ev.id, sizeof ev.id, "%s", oid);
-	snprintf(ev.actor, sizeof ev.actor, "%s", who != NULL ? who : "-");
-	snprintf(ev.to, sizeof ev.to, "%s", sp->conf->states[entry].name);
-	if (bundle_id[0] != '\0' && strcmp(bundle_id, oid) != 0)
-		snprintf(ev.comment, sizeof ev.comment, "submitted (the bundle's id is %s)",
-		    bundle_id);
+	fmt(s->stagename, sizeof s->stagename, "sub.%s", sfx);
+	if (mkdir_own(tmp, s->stagename, SPOOL_DIR_MODE) < 0 ||
+	    (s->staged = 1, s->sfd = openat(tmp, s->stagename,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return seterr(s->err, "%s: cannot make tmp/%s: %s", s->oid, s->stagename,
+		    strerror(errno));
+	return 0;
+}
+
+/* The history's first line: who submitted the order, into which state, under what id. */
+static void
+submit_event(const struct sub *s, const char *who, struct spool_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->time = s->b->order.submitted;
+	snprintf(ev->id, sizeof ev->id, "%s", s->oid);
+	snprintf(ev->actor, sizeof ev->actor, "%s", who != NULL ? who : "-");
+	snprintf(ev->to, sizeof ev->to, "%s", s->sp->conf->states[s->entry].name);
+	if (s->bundle_id[0] != '\0' && strcmp(s->bundle_id, s->oid) != 0)
+		snprintf(ev->comment, sizeof ev->comment, "submitted (the bundle's id is %s)",
+		    s->bundle_id);
 	else
-		snprintf(ev.comment, sizeof ev.comment, "submitted");
-	placed.tv_sec = b->order.placed;
+		snprintf(ev->comment, sizeof ev->comment, "submitted");
+}
+
+/* Stage the history and the order file, detached until the commit. */
+static int
+stage_order_file(const struct sub *s, const char *who, const char *buf, size_t len)
+{
+	struct spool_event ev;
+	struct timespec placed;
+
+	submit_event(s, who, &ev);
+	placed.tv_sec = s->b->order.placed;
 	placed.tv_nsec = 0;
 	/* made here with the spool's mode; the history's writer only appends to it */
-	if (create_own(sfd, "history", SPOOL_FILE_MODE) < 0 ||
-	    spool_history_append(sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
-	    spool_publish(sfd, DETACHED_NAME, -1, buf, (size_t)n,
+	if (create_own(s->sfd, "history", SPOOL_FILE_MODE) < 0 ||
+	    spool_history_append(s->sfd, "history", &ev, SPOOL_NOSYNC) < 0 ||
+	    spool_publish(s->sfd, DETACHED_NAME, -1, buf, len,
 	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE | SPOOL_PUB_NOSYNC,
-	    .mtime = &placed }) < 0) {
-		seterr(err, "%s: cannot stage the order file: %s", oid, strerror(errno));
-		goto out;
-	}
+	    .mtime = &placed }) < 0)
+		return seterr(s->err, "%s: cannot stage the order file: %s", s->oid,
+		    strerror(errno));
+	return 0;
+}
+
+/* Make the staging durable, claim the id, and commit into the entry state. */
+static int
+commit(struct sub *s)
+{
+	char oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool *sp = s->sp;
+	const char *oid = s->oid;
+
 	/*
 	 * Everything staged becomes durable with one sync of the file system, not an
 	 * fsync per file and folder: several submits at once share the work.
 	 */
-	if (spool_sync(sp) < 0) {
-		seterr(err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
-		goto out;
-	}
+	if (spool_sync(sp) < 0)
+		return seterr(s->err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
 	/* Claim the id: only one orders/<id> can exist. */
-	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], stagename, sp->dir[SPOOL_DIR_ORDERS], oid) < 0) {
+	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], s->stagename, sp->dir[SPOOL_DIR_ORDERS],
+	    oid) < 0) {
 		if (errno == ENOTEMPTY)
 			errno = EEXIST;
-		seterr(err, "%s: %s", oid, errno == EEXIST ? "order exists already" : strerror(errno));
-		goto out;
+		return seterr(s->err, "%s: %s", oid,
+		    errno == EEXIST ? "order exists already" : strerror(errno));
 	}
-	staged = 0;
-	claimed = 1;
-	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0) {
-		seterr(err, "%s: cannot sync orders/: %s", oid, strerror(errno));
-		goto out;
-	}
+	s->staged = 0;
+	s->claimed = 1;
+	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0)
+		return seterr(s->err, "%s: cannot sync orders/: %s", oid, strerror(errno));
 	/* The commit. */
-	if (rename_noreplace(sfd, DETACHED_NAME, sp->statefd[entry], oname) < 0) {
-		seterr(err, "%s: cannot enter state %s: %s", oid, sp->conf->states[entry].name,
+	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
+	if (rename_noreplace(s->sfd, DETACHED_NAME, sp->statefd[s->entry], oname) < 0)
+		return seterr(s->err, "%s: cannot enter state %s: %s", oid,
+		    sp->conf->states[s->entry].name,
 		    errno == EEXIST ? "an order file of that id is there" : strerror(errno));
+	s->claimed = 0;
+	return 0;
+}
+
+/* A submit failed before its commit: the order never appeared, so its folder goes. */
+static void
+unstage(struct sub *s)
+{
+	struct spool *sp = s->sp;
+	int saved = errno;
+
+	if (!s->staged && !s->claimed)
+		return;
+	if (s->claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], s->oid,
+	    sp->dir[SPOOL_DIR_TMP], s->stagename) == 0)
+		s->staged = 1;
+	if (s->staged)
+		spool_rmtree(sp->dir[SPOOL_DIR_TMP], s->stagename);
+	errno = saved;
+}
+
+static int
+submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
+    const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
+{
+	struct sub s = { .sp = sp, .err = err, .sfd = -1 };
+	struct spool_err e;
+	char buf[4096];
+	int bfd, lk = -1, n, rc = -1;
+
+	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
+		return -1;
+	if (spool_bundle_readfd(bfd, sp->conf, &s.b, &e) < 0) {
+		seterr(err, "bundle %s: %s", bundle, e.msg);
 		goto out;
 	}
-	claimed = 0;
+	if (id != NULL && take_id(&s, id) < 0)
+		goto out;
+	s.oid = s.b->order.id;
+	if (out_id != NULL)
+		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", s.oid);
+	if (admit(&s) < 0)
+		goto out;
+	if ((n = spool_order_format(&s.b->order, buf, sizeof buf)) < 0) {
+		seterr(err, "%s: cannot format the order file: %s", s.oid, strerror(errno));
+		goto out;
+	}
+	if (check_room(&s) < 0)
+		goto out;
+	/* Held from staging to commit, so check --repair never takes our staging for stale. */
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
+		seterr(err, "%s: cannot lock run/%s: %s", s.oid, REPAIR_LOCK, strerror(errno));
+		goto out;
+	}
+	if (open_stage(&s) < 0 || stage(bfd, s.sfd, s.b, link, err) < 0 ||
+	    stage_order_file(&s, who, buf, (size_t)n) < 0 || commit(&s) < 0)
+		goto out;
 	rc = 0;
-	if (spool_fsync_dir(sp->statefd[entry]) < 0) {
-		seterr(err, "%s: submitted, but cannot sync: %s", oid, strerror(errno));
+	if (spool_fsync_dir(sp->statefd[s.entry]) < 0) {
+		seterr(err, "%s: submitted, but cannot sync: %s", s.oid, strerror(errno));
 		rc = -1;
 	}
 	if (out_state != NULL)
-		*out_state = entry;
+		*out_state = s.entry;
 out:
-	if (rc < 0 && (staged || claimed)) {
-		int saved = errno;
-		/* Roll back: the order never appeared, so its folder goes. */
-		if (claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], oid,
-		    sp->dir[SPOOL_DIR_TMP], stagename) == 0)
-			staged = 1;
-		if (staged)
-			spool_rmtree(sp->dir[SPOOL_DIR_TMP], stagename);
-		errno = saved;
-	}
+	if (rc < 0)
+		unstage(&s);
 	if (lk >= 0)
 		repair_unlock(lk);
-	close_keep(sfd);
+	close_keep(s.sfd);
 	close_keep(bfd);
-	spool_bundle_free(b);
+	spool_bundle_free(s.b);
 	return rc;
 }
 
