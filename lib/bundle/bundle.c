@@ -133,16 +133,21 @@ add_option(struct spool_bundle *b, const char *name)
 }
 
 static struct spool_bfile *
-add_file(struct spool_bundle *b, const char *path, char *data, size_t len)
+add_file(struct spool_bundle *b, const char *path, char *data, size_t len,
+    struct spool_err *err)
 {
 	struct spool_bfile *f;
 
-	if ((f = realloc(b->files, (size_t)(b->nfiles + 1) * sizeof *f)) == NULL)
+	if ((f = realloc(b->files, (size_t)(b->nfiles + 1) * sizeof *f)) == NULL) {
+		failerr(err, ENOMEM, "out of memory");
 		return NULL;
+	}
 	b->files = f;
 	f = &b->files[b->nfiles];
-	if (fmt(f->path, sizeof f->path, "%s", path) < 0)
+	if (fmt(f->path, sizeof f->path, "%s", path) < 0) {
+		failerr(err, ENAMETOOLONG, "%.80s...: the path is too long", path);
 		return NULL;
+	}
 	f->data = data;
 	f->len = len;
 	b->nfiles++;
@@ -426,11 +431,12 @@ check_pages(struct rd *r, int fd, const struct spool_item *it, const struct uplo
 		if (!u->complete && faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
 		    errno == ENOENT)
 			continue;
-		if (check_pdf(fd, name, fpath, r->err) < 0 || add_file(r->b, fpath, NULL, 0) == NULL)
+		if (check_pdf(fd, name, fpath, r->err) < 0 ||
+		    add_file(r->b, fpath, NULL, 0, r->err) == NULL)
 			return -1;
 	}
 	if ((d = dir_open(fd, ".")) == NULL)
-		return -1;
+		return seterr(r->err, "items/%s: %s", it->id, strerror(errno));
 	while ((de = dir_next(d)) != NULL) {
 		ok = strcmp(de->d_name, "upload.xml") == 0;
 		snprintf(fpath, sizeof fpath, "items/%s/%s", it->id, de->d_name);
@@ -461,10 +467,8 @@ read_item(struct rd *r, int itemsfd, struct spool_item *it)
 	if (load_upload(fd, r->b->order.id, it, &u, &buf, &len, r->err) < 0 ||
 	    check_pages(r, fd, it, &u) < 0)
 		goto out;
-	if (add_file(r->b, path, buf, len) == NULL) {
-		failerr(r->err, ENOMEM, "out of memory");
+	if (add_file(r->b, path, buf, len, r->err) == NULL)
 		goto out;
-	}
 	buf = NULL;
 	if (!it->complete)
 		r->b->incomplete = 1;
@@ -525,8 +529,7 @@ load_order_xml(struct rd *r, int bfd)
 		free(buf);
 		return -1;
 	}
-	if (add_file(r->b, "order.xml", buf, len) == NULL) {
-		seterr(r->err, "%s", strerror(errno));
+	if (add_file(r->b, "order.xml", buf, len, r->err) == NULL) {
 		free(buf);
 		return -1;
 	}
@@ -581,7 +584,7 @@ named_files(struct rd *r, int bfd)
 				    "%s: named in order.xml but missing or not a file", r->names[i]);
 			return -1;
 		}
-		if (add_file(r->b, r->names[i], NULL, 0) == NULL)
+		if (add_file(r->b, r->names[i], NULL, 0, r->err) == NULL)
 			return -1;
 	}
 	return 0;
