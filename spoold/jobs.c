@@ -20,15 +20,23 @@
 
 static void job_event(struct daemon *d, unsigned i);
 
+/* A free slot, made ready for a job of kind about id (an order, or a bundle's name). */
 static struct job *
-slot(struct daemon *d)
+slot(struct daemon *d, enum job_kind kind, const char *id, job_done_fn *done)
 {
+	struct job *j;
 	int i;
 
-	for (i = 0; i < JOBS_MAX; i++)
-		if (d->jobs[i].pid == 0)
-			return &d->jobs[i];
-	return NULL;
+	for (i = 0; i < JOBS_MAX && d->jobs[i].pid != 0; i++)
+		;
+	if (i == JOBS_MAX)
+		return NULL;
+	j = &d->jobs[i];
+	memset(j, 0, sizeof *j);
+	j->kind = kind;
+	j->done = done;
+	snprintf(j->id, sizeof j->id, "%s", id);
+	return j;
 }
 
 struct job *
@@ -119,12 +127,8 @@ job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
 	int errw = -1, pfd, i, n = 0;
 	pid_t pid, parent;
 
-	if ((j = slot(d)) == NULL)
+	if ((j = slot(d, JOB_EXEC, id, done)) == NULL)
 		return NULL;
-	memset(j, 0, sizeof *j);
-	j->kind = JOB_EXEC;
-	j->done = done;
-	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->state, sizeof j->state, "%s", s->name);
 	j->step = p->step;
 	j->visit = p->visit;
@@ -221,12 +225,8 @@ job_start_incoming(struct daemon *d, const char *name, job_done_fn *done)
 	int errw = -1, in = spool_dirfd(d->sp, SPOOL_DIR_INCOMING), code;
 	pid_t pid, parent;
 
-	if ((j = slot(d)) == NULL)
+	if ((j = slot(d, JOB_INCOMING, name, done)) == NULL)
 		return NULL;
-	memset(j, 0, sizeof *j);
-	j->kind = JOB_INCOMING;
-	j->done = done;
-	snprintf(j->id, sizeof j->id, "%s", name);
 	j->deadline = time(NULL) + 3600;
 	if ((pid = start(d, j, &errw, &parent)) < 0)
 		return NULL;

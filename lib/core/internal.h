@@ -118,7 +118,9 @@ int failerr(struct spool_err *err, int errnum, const char *f, ...)
 /* Set err->msg without disturbing errno; returns -1. */
 #define seterr(err, ...) failerr(err, errno, __VA_ARGS__)
 /* Write all of buf; -1 on error (a short write sets ENOSPC). */
-int write_all(int fd, const void *buf, size_t len);
+int write_all_at(int fd, const void *buf, size_t len, off_t off);
+/* ... at off (pwrite), or at the file's offset when off is -1. */
+#define write_all(fd, buf, len) write_all_at(fd, buf, len, -1)
 /*
  * Read a whole regular file below dirfd (no symlinks, also not on the way when name
  * is a path like "ID/status") of at most max bytes; malloc'd.

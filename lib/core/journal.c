@@ -54,20 +54,11 @@ zero_fill(int fd, off_t from, off_t to)
 {
 	static const char zeros[ZEROS];
 	size_t n;
-	ssize_t w;
 
-	while (from < to) {
+	for (; from < to; from += (off_t)n) {
 		n = (size_t)(to - from) < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
-		if ((w = spool_sys.pwrite(fd, zeros, n, from)) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (write_all_at(fd, zeros, n, from) < 0)
 			return -1;
-		}
-		if (w == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		from += w;
 	}
 	return 0;
 }

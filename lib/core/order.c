@@ -204,8 +204,8 @@ static const struct kv_key order_keys[] = {
 int
 spool_order_parse(const char *buf, size_t len, struct spool_order *o, struct spool_err *err)
 {
-	memset(o, 0, sizeof *o);
-	return kv_parse(buf, len, "spool-order", SPOOL_ORDER_VERSION, order_keys, o, err);
+	return kv_parse(buf, len, "spool-order", SPOOL_ORDER_VERSION, order_keys,
+	    memset(o, 0, sizeof *o), err);
 }
 
 int
@@ -347,8 +347,8 @@ static const struct kv_key status_keys[] = {
 int
 spool_status_parse(const char *buf, size_t len, struct spool_status *s, struct spool_err *err)
 {
-	memset(s, 0, sizeof *s);
-	return kv_parse(buf, len, "spool-status", STATUS_VERSION, status_keys, s, err);
+	return kv_parse(buf, len, "spool-status", STATUS_VERSION, status_keys,
+	    memset(s, 0, sizeof *s), err);
 }
 
 int

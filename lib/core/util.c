@@ -82,13 +82,13 @@ close_keep(int fd)
 }
 
 int
-write_all(int fd, const void *buf, size_t len)
+write_all_at(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = spool_sys.write(fd, p, len);
+		n = off < 0 ? spool_sys.write(fd, p, len) : spool_sys.pwrite(fd, p, len, off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -100,6 +100,8 @@ write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
