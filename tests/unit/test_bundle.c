@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "bundle/upload.h"
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir, *empty;
-static struct spool *sp;
+static char *empty;
 
 static int
 setup(void **state)
@@ -22,9 +22,7 @@ setup(void **state)
 	char path[4200];
 
 	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
+	fixture_spool(1763900000, "print");
 	snprintf(path, sizeof path, "%s/spool", dir);
 	empty = snapshot(path);
 	return 0;
@@ -33,10 +31,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
-	spool_unmake(sp, dir);
 	free(empty);
-	return 0;
+	return teardown_spool(state);
 }
 
 static char *

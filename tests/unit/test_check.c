@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir, root[4200];
-static struct spool *sp;
+static char root[4200];
 
 struct found {
 	int n[16];
@@ -36,19 +36,9 @@ setup(void **state)
 {
 	(void)state;
 	/* ages in tmp/ are compared with the files' real times */
-	fault_install(time(NULL));
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
+	fixture_spool(time(NULL), "print");
 	snprintf(root, sizeof root, "%s/spool", dir);
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
 	return 0;
 }
 
@@ -489,18 +479,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damage_and_repair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_link_leftover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repair_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quarantine_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_cp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_neither, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_whatever_umask, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_repair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_damage_and_repair, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_link_leftover, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_repair_lock, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_quarantine_names, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_history, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_cp, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_neither, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_whatever_umask, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_init_group, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_repair, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_symlink, setup, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

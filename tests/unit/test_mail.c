@@ -846,16 +846,6 @@ test_outbox_names(void **state)
 	assert_false(spool_outbox_name_parse("x.eml", id, &t));
 }
 
-static char *
-read_all(const char *path, size_t *len)
-{
-	char *buf;
-
-	if (read_file(AT_FDCWD, path, 1 << 22, &buf, len) < 0)
-		return NULL;
-	return buf;
-}
-
 static void
 test_outbox_put(void **state)
 {
@@ -880,7 +870,7 @@ test_outbox_put(void **state)
 	snprintf(path, sizeof path, "%s/spool/outbox/new", dir);
 	assert_int_equal(dir_count(path), 1);
 	snprintf(path, sizeof path, "%s/spool/outbox/new/%s", dir, name);
-	assert_non_null(got = read_all(path, &len));
+	assert_non_null(got = file_read(AT_FDCWD, path, &len));
 	assert_int_equal(len, strlen(msg));
 	assert_memory_equal(got, msg, len);
 	free(got);
@@ -1012,7 +1002,7 @@ test_outbox_put_faults(void **state)
 						fail_msg("site %ld (%s) failed and left a file", at,
 						    fault.hit_name);
 					only_file(newdir, path, sizeof path);
-					assert_non_null(got = read_all(path, &len));
+					assert_non_null(got = file_read(AT_FDCWD, path, &len));
 					if (len != msglen || memcmp(got, msg, len) != 0)
 						fail_msg("site %ld (%s) left %zu of %zu bytes", at,
 						    fault.hit_name, len, msglen);

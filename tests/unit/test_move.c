@@ -7,29 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
-	return 0;
-}
 
 static int
 S(const char *name)
@@ -41,10 +20,9 @@ static char *
 history(const char *id)
 {
 	char path[4200], *buf;
-	size_t len;
 
 	snprintf(path, sizeof path, "%s/spool/orders/%s/history", dir, id);
-	if (read_file(AT_FDCWD, path, 1 << 20, &buf, &len) < 0)
+	if ((buf = file_read(AT_FDCWD, path, NULL)) == NULL)
 		return strdup("");
 	return buf;
 }
@@ -268,14 +246,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_move_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_move_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_phantom_enoent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_allowed, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_move_refused, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_locked, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_lost_race, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_phantom_enoent, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_remove, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_walk, setup_order, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("move", tests, NULL, NULL);
 }

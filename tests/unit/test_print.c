@@ -12,10 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
 
 /* The shipped print workflow with these [queue] sections in place of its own. */
 static char *
@@ -43,19 +41,9 @@ setup(void **state)
 	char *conf = print_conf(queues);
 
 	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, conf);
+	fixture_spool(1763900000, conf);
 	free(conf);
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
+	fixture_order();
 	return 0;
 }
 
@@ -580,12 +568,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf_queues),
 		cmocka_unit_test(test_window),
-		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_publish_faults, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown_spool),
 	};
 
 	spool_domain_init();    /* a removed order's jobs leave the hot folders */

@@ -7,22 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir;
-static int dfd, tfd;
+static int tfd;
 
 static int
 setup(void **state)
 {
 	char p[4096];
 
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
+	setup_dir(state);
 	snprintf(p, sizeof p, "%s/tmp", dir);
 	mkdir(p, 0700);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	tfd = open(p, O_RDONLY | O_DIRECTORY);
 	return 0;
 }
@@ -30,24 +27,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
-	close(dfd);
 	close(tfd);
-	tree_rm(dir);
-	free(dir);
-	return 0;
-}
-
-static char *
-slurp(const char *name)
-{
-	char p[4096], *buf;
-	size_t len;
-
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	if (read_file(AT_FDCWD, p, 1 << 20, &buf, &len) < 0)
-		return NULL;
-	return buf;
+	return teardown_dir(state);
 }
 
 /* Entries in dir/sub ("" for dir itself). */
@@ -67,12 +48,12 @@ test_publish_whole(void **state)
 
 	(void)state;
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "hello\n", 6, NULL), 0);
-	s = slurp("a.txt");
+	s = file_read(dfd, "a.txt", NULL);
 	assert_string_equal(s, "hello\n");
 	free(s);
 	/* replace by default */
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "bye\n", 4, NULL), 0);
-	s = slurp("a.txt");
+	s = file_read(dfd, "a.txt", NULL);
 	assert_string_equal(s, "bye\n");
 	free(s);
 	/* nothing left over in tmp/ */
@@ -89,7 +70,7 @@ test_publish_noreplace(void **state)
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "one", 3, &opt), 0);
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "two", 3, &opt), -1);
 	assert_int_equal(errno, EEXIST);
-	s = slurp("b.txt");
+	s = file_read(dfd, "b.txt", NULL);
 	assert_string_equal(s, "one");
 	free(s);
 	/* no dot-file temp left in the folder: tmp/, a.txt, b.txt */
@@ -122,7 +103,7 @@ test_publish_fd(void **state)
 	fd = open(src, O_RDONLY);
 	assert_int_equal(spool_publish_fd(dfd, "d.txt", tfd, fd, NULL), 0);
 	close(fd);
-	s = slurp("d.txt");
+	s = file_read(dfd, "d.txt", NULL);
 	assert_string_equal(s, "copied data\n");
 	free(s);
 	assert_int_equal(spool_publish_fd(dfd, "e.txt", tfd, -1, NULL), -1);
@@ -144,7 +125,7 @@ test_publish_faults(void **state)
 		r = spool_publish(dfd, "f.txt", tfd, "new", 3, NULL);
 		err = errno;
 		fault_disarm();
-		s = slurp("f.txt");
+		s = file_read(dfd, "f.txt", NULL);
 		if (!fault.hit) {
 			assert_int_equal(r, 0);
 			assert_string_equal(s, "new");

@@ -16,29 +16,8 @@
 
 #include <qpdf/qpdf-c.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
-	return 0;
-}
 
 /* dir/spool/orders/1001/items/<item>/<name> */
 static char *
@@ -74,9 +53,9 @@ tmp_count(void)
 static char *
 slurp(const char *path, size_t *len)
 {
-	char *buf;
+	char *buf = file_read(AT_FDCWD, path, len);
 
-	if (read_file(AT_FDCWD, path, 64 << 20, &buf, len) < 0)
+	if (buf == NULL)
 		fail_msg("cannot read %s: %s", path, strerror(errno));
 	return buf;
 }
@@ -675,21 +654,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_stitch_example, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_chunks_listed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_deterministic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_truncated_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_garbage_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_bad_content_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_missing_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_no_symlinks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_multipage_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_blank_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_many_pages_few_fds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_upload_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_files_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_publish_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stitch_example, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_chunks_listed, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_deterministic, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_truncated_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_garbage_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_bad_content_stream, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_missing_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_no_symlinks, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_multipage_file, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_blank_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_many_pages_few_fds, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_upload_checks, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_files_limits, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_faults, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_publish_fault, setup_order, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("stitch", tests, NULL, NULL);
 }
