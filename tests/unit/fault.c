@@ -395,6 +395,22 @@ snapshot(const char *root)
 	return b.s;
 }
 
+void
+conf_refused(const char *text, const char *want)
+{
+	struct spool_conf *c = NULL;
+	struct spool_err err = { "" };
+
+	if (spool_conf_parse("t.conf", text, &c, &err) == 0) {
+		spool_conf_free(c);
+		fail_msg("parsed, but should fail with '%s':\n%s", want, text);
+	}
+	if (errno != EINVAL)
+		fail_msg("errno %d, not EINVAL, for '%s'", errno, err.msg);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("error '%s' does not say '%s'", err.msg, want);
+}
+
 int
 dir_count(const char *path)
 {

@@ -15,6 +15,11 @@
 
 #include "core/internal.h"
 
+/* A text a test gives and what the answer must say: the rows of most case tables. */
+struct text_case {
+	const char *text, *want;
+};
+
 struct fault {
 	long at;              /* fail the call with this number (1-based); 0: never */
 	long calls;           /* table calls so far */
@@ -55,6 +60,8 @@ char *file_read(int dfd, const char *path, size_t *len);
 char *snapshot(const char *root);
 /* The CIP4 JDF schema (test data outside the project, ../shared, or $JDF_XSD), or NULL. */
 const char *jdf_xsd(void);
+/* A workflow conf that spool_conf_parse must refuse (EINVAL) with an error that says want. */
+void conf_refused(const char *text, const char *want);
 /* Number of entries directly in path. */
 int dir_count(const char *path);
 

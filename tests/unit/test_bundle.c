@@ -145,9 +145,7 @@ test_malformed_xml(void **state)
 static void
 test_schema_violations(void **state)
 {
-	static const struct {
-		const char *xml, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ ORDER("1", ""), "Missing child element(s)" },
 		{ ORDER("1", ITEM1 ITEM1), "Duplicate key-sequence ['1']" },
 		{ ORDER("1", "<item id=\"1\" product=\"p\" quantity=\"0\"/>"), "quantity" },
@@ -168,7 +166,7 @@ test_schema_violations(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		order_xml(b, cases[i].xml);
+		order_xml(b, cases[i].text);
 		refused(b, NULL, cases[i].want);
 	}
 	free(b);
