@@ -411,6 +411,23 @@ conf_refused(const char *text, const char *want)
 		fail_msg("error '%s' does not say '%s'", err.msg, want);
 }
 
+struct stat
+lstat_of(const char *fmt, ...)
+{
+	struct stat st;
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (lstat(p, &st) < 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	free(p);
+	return st;
+}
+
 int
 dir_count(const char *path)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "core/internal.h"
@@ -62,6 +63,8 @@ char *snapshot(const char *root);
 const char *jdf_xsd(void);
 /* A workflow conf that spool_conf_parse must refuse (EINVAL) with an error that says want. */
 void conf_refused(const char *text, const char *want);
+/* The lstat of the path that fmt makes; the test fails if there is none. */
+struct stat lstat_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Number of entries directly in path. */
 int dir_count(const char *path);
 

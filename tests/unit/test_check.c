@@ -318,25 +318,13 @@ test_two_states_neither(void **state)
 static mode_t
 mode_of(const char *rel)
 {
-	char p[4400];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	return st.st_mode & 07777;
+	return lstat_of("%s/%s", root, rel).st_mode & 07777;
 }
 
 static gid_t
 group_of(const char *rel)
 {
-	char p[4400];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	return st.st_gid;
+	return lstat_of("%s/%s", root, rel).st_gid;
 }
 
 /*

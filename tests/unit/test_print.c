@@ -71,13 +71,7 @@ exists(const char *rel)
 static ino_t
 inode(const char *rel)
 {
-	char *p = path(rel);
-	struct stat st;
-
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", rel, strerror(errno));
-	free(p);
-	return st.st_ino;
+	return lstat_of("%s/spool/%s", dir, rel).st_ino;
 }
 
 /* The print workflow with these queues must fail to parse, with an error that says want. */
@@ -472,15 +466,7 @@ test_invoice(void **state)
 static struct stat
 st_of(const char *rel)
 {
-	struct stat st;
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, rel) < 0)
-		abort();
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	free(p);
-	return st;
+	return lstat_of("%s/%s", dir, rel);
 }
 
 /*
@@ -492,11 +478,26 @@ st_of(const char *rel)
 static void
 test_publish_modes(void **state)
 {
-	static const char *const files[] = { "share/press/1001-1-press/1001-1-content.pdf",
-		"share/press/1001-1-press/invoice.pdf", "share/press/1001-1-press/upload.xml",
-		"share/covers/1001-1-covers/1001-1-cover.pdf",
-		"share/covers/1001-1-covers/1001-1-cover.jdf", "share/info/1001-1-covers/invoice.pdf",
-		"share/info/1001-1-covers/upload.xml" };
+	/* all of group 65534 */
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} files[] = {
+		{ "share/press/1001-1-press", 02770 },
+		{ "share/covers/1001-1-covers", 02770 },
+		{ "share/info/1001-1-covers", 02770 },
+		/* job.xml: the printer edits it */
+		{ "share/press/1001-1-press/job.xml", 0660 },
+		{ "share/info/1001-1-covers/job.xml", 0660 },
+		/* the rest: it reads them */
+		{ "share/press/1001-1-press/1001-1-content.pdf", 0640 },
+		{ "share/press/1001-1-press/invoice.pdf", 0640 },
+		{ "share/press/1001-1-press/upload.xml", 0640 },
+		{ "share/covers/1001-1-covers/1001-1-cover.pdf", 0640 },
+		{ "share/covers/1001-1-covers/1001-1-cover.jdf", 0640 },
+		{ "share/info/1001-1-covers/invoice.pdf", 0640 },
+		{ "share/info/1001-1-covers/upload.xml", 0640 },
+	};
 	struct spool_pjobs js;
 	struct stat st;
 	char *q, *conf;
@@ -527,28 +528,12 @@ test_publish_modes(void **state)
 	publish_all(&js);
 	umask(old);
 	spool_pjobs_free(&js);
-	st = st_of("share/press/1001-1-press");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/covers/1001-1-covers");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/info/1001-1-covers");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	/* job.xml: the printer edits it */
-	st = st_of("share/press/1001-1-press/job.xml");
-	assert_int_equal(st.st_mode & 07777, 0660);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/info/1001-1-covers/job.xml");
-	assert_int_equal(st.st_mode & 07777, 0660);
-	assert_int_equal(st.st_gid, 65534);
-	/* the rest: it reads them */
 	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		st = st_of(files[i]);
-		if ((st.st_mode & 07777) != 0640 || st.st_gid != 65534)
-			fail_msg("%s: mode %04o group %u", files[i], (unsigned)(st.st_mode & 07777),
-			    (unsigned)st.st_gid);
+		st = st_of(files[i].path);
+		if ((st.st_mode & 07777) != files[i].mode || st.st_gid != 65534)
+			fail_msg("%s: mode %04o group %u, want %04o group 65534", files[i].path,
+			    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid,
+			    (unsigned)files[i].mode);
 	}
 	/* and in the spool, the chunks are the spool's */
 	st = st_of("spool/orders/1001/items/1/chunks");
