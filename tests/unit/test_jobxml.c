@@ -946,53 +946,54 @@ test_refuse_valid(void **state)
 static void
 test_refuse_ambiguous(void **state)
 {
+	static const struct {
+		const char *text;
+		int bad, restore;
+		const char *why;
+		const char *once; /* after the refusal, in the file exactly once */
+		const char *has;  /* and this in it */
+	} cases[] = {
+		/* two OrderStatus, one not a number: both go, the valid one comes back */
+		{ PRINTED("<OrderProductId>1</OrderProductId>\n<OrderStatus>shipped!"
+		    "</OrderStatus>\n<OrderStatus>3</OrderStatus>"), SPOOL_JOB_BAD_STATUSES,
+		    SPOOL_JOB_PROCESSING, "OrderStatus appears more than once", "<OrderStatus>",
+		    "refused=\"shipped!\"" },
+		/* no OrderStatus at all */
+		{ PRINTED("<OrderProductId>1</OrderProductId>"), SPOOL_JOB_BAD_NOSTATUS,
+		    SPOOL_JOB_QUEUED, "OrderStatus is missing", NULL, "refused=\"(none)\"" },
+		/* two OrderProductPrintStatus */
+		{ PRINTED("<OrderStatus>15</OrderStatus></OrderProductPrintStatus>\n"
+		    "<OrderProductPrintStatus><OrderStatus>3</OrderStatus>"), SPOOL_JOB_BAD_BLOCKS,
+		    SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once",
+		    "<OrderProductPrintStatus>", NULL },
+		/* none: added */
+		{ HEAD "<PrintJob><Order/></PrintJob>", SPOOL_JOB_BAD_NOBLOCK, SPOOL_JOB_QUEUED,
+		    "OrderProductPrintStatus is missing", NULL, NULL },
+	};
 	struct spool_jobxml j;
 	struct spool_err err = { "" };
+	size_t i;
 	char *s;
 
 	(void)state;
-	/* two OrderStatus, one not a number: both go, the valid one comes back */
-	put("job.xml", PRINTED("<OrderProductId>1</OrderProductId>\n<OrderStatus>shipped!"
-	    "</OrderStatus>\n<OrderStatus>3</OrderStatus>"));
-	read_ok(&j);
-	assert_int_equal(j.bad, SPOOL_JOB_BAD_STATUSES);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_PROCESSING, "OrderStatus appears more than once", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_PROCESSING);
-	s = slurp("job.xml");
-	assert_int_equal(count_of(s, "<OrderStatus>"), 1);
-	assert_non_null(strstr(s, "refused=\"shipped!\""));
-	free(s);
-	/* no OrderStatus at all */
-	put("job.xml", PRINTED("<OrderProductId>1</OrderProductId>"));
-	read_ok(&j);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderStatus is missing", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
-	s = slurp("job.xml");
-	assert_non_null(strstr(s, "refused=\"(none)\""));
-	free(s);
-	/* two OrderProductPrintStatus */
-	put("job.xml", PRINTED("<OrderStatus>15</OrderStatus></OrderProductPrintStatus>\n"
-	    "<OrderProductPrintStatus><OrderStatus>3</OrderStatus>"));
-	read_ok(&j);
-	assert_int_equal(j.bad, SPOOL_JOB_BAD_BLOCKS);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
-	s = slurp("job.xml");
-	assert_int_equal(count_of(s, "<OrderProductPrintStatus>"), 1);
-	free(s);
-	/* none: added */
-	put("job.xml", HEAD "<PrintJob><Order/></PrintJob>");
-	read_ok(&j);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus is missing", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		put("job.xml", cases[i].text);
+		read_ok(&j);
+		if ((int)j.bad != cases[i].bad)
+			fail_msg("%s: read says %d, want %d", cases[i].why, (int)j.bad, cases[i].bad);
+		if (spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
+		    j.status, cases[i].restore, cases[i].why, NULL }, &err) != 0)
+			fail_msg("%s: %s", cases[i].why, err.msg);
+		read_ok(&j);
+		if ((int)j.status != cases[i].restore)
+			fail_msg("%s: status %d, want %d", cases[i].why, (int)j.status, cases[i].restore);
+		s = slurp("job.xml");
+		if (cases[i].once != NULL && count_of(s, cases[i].once) != 1)
+			fail_msg("%s: %s not once in:\n%s", cases[i].why, cases[i].once, s);
+		if (cases[i].has != NULL && strstr(s, cases[i].has) == NULL)
+			fail_msg("%s: no %s in:\n%s", cases[i].why, cases[i].has, s);
+		free(s);
+	}
 }
 
 /* A refusal never acts on a file that is not what was read, or not safe to read. */

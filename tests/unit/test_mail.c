@@ -286,6 +286,17 @@ compose(const struct spool_mail *m, size_t *len)
 	return msg;
 }
 
+/* m composed, parsed into p, and checked as every message must pass, with its fields. */
+static char *
+compose_checked(const struct spool_mail *m, size_t *len, struct parsed *p, int with_reply_to)
+{
+	char *msg = compose(m, len);
+
+	check_message(msg, *len, p);
+	check_fields(p, with_reply_to);
+	return msg;
+}
+
 /* ---- addresses ---------------------------------------------------------- */
 
 static void
@@ -541,10 +552,8 @@ test_compose_plain(void **state)
 	size_t len, blen;
 
 	(void)state;
-	msg = compose(&m, &len);
+	msg = compose_checked(&m, &len, &p, 1);
 	assert_int_equal(strlen(msg), len);
-	check_message(msg, len, &p);
-	check_fields(&p, 1);
 	assert_string_equal(field(&p, "Date"), "Sun, 23 Nov 2025 12:13:20 +0000");
 	assert_string_equal(field(&p, "From"), "shop@example.com");
 	assert_string_equal(field(&p, "To"), "\"Ada Lovelace\" <ada@example.org>");
@@ -565,9 +574,7 @@ test_compose_plain(void **state)
 	m.to_name = NULL;
 	m.reply_to = NULL;
 	m.domain = NULL;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	assert_string_equal(field(&p, "To"), "ada@example.org");
 	assert_non_null(strstr(field(&p, "Message-ID"), "@example.com>"));
 	assert_int_equal(spool_mail_recipient(msg, len, addr, sizeof addr), 0);
@@ -606,9 +613,7 @@ test_compose_injection(void **state)
 		m.to_name = names[i];
 		m.subject = subject;
 		m.body = body;
-		msg = compose(&m, &len);
-		check_message(msg, len, &p);
-		check_fields(&p, 1);
+		msg = compose_checked(&m, &len, &p, 1);
 		for (k = 0; k < p.nfields; k++) {
 			assert_int_not_equal(strncasecmp(p.fields[k], "Bcc:", 4), 0);
 			assert_int_not_equal(strncasecmp(p.fields[k], "X-", 2), 0);
@@ -684,9 +689,7 @@ test_hostile_unicode(void **state)
 	m.to_name = evil;
 	m.subject = subject;
 	m.body = body;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	dec = words_decode(field(&p, "To"));
 	assert_false(has_unsafe(dec));
 	assert_non_null(strstr(dec, "Evegnp.exe"));
@@ -732,9 +735,7 @@ test_compose_long_and_8bit(void **state)
 	m.subject = subject;
 	m.to_name = "Zoë Ünicode-Ñame with a rather long family name that goes on";
 	m.body = body;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	dec = words_decode(field(&p, "Subject"));
 	for (i = strlen(subject); i > 0 && subject[i - 1] == ' '; i--)
 		subject[i - 1] = '\0';
