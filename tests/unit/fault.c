@@ -395,6 +395,17 @@ snapshot(const char *root)
 	return b.s;
 }
 
+struct spool_conf *
+conf_parsed(const char *name, const char *text)
+{
+	struct spool_conf *c;
+	struct spool_err err;
+
+	if (spool_conf_parse(name, text, &c, &err) < 0)
+		fail_msg("%s", err.msg);
+	return c;
+}
+
 void
 conf_refused(const char *text, const char *want)
 {

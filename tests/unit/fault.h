@@ -61,6 +61,8 @@ char *file_read(int dfd, const char *path, size_t *len);
 char *snapshot(const char *root);
 /* The CIP4 JDF schema (test data outside the project, ../shared, or $JDF_XSD), or NULL. */
 const char *jdf_xsd(void);
+/* A workflow conf (named name in errors) that must parse; the test fails if not. */
+struct spool_conf *conf_parsed(const char *name, const char *text);
 /* A workflow conf that spool_conf_parse must refuse (EINVAL) with an error that says want. */
 void conf_refused(const char *text, const char *want);
 /* The lstat of the path that fmt makes; the test fails if there is none. */

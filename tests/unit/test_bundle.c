@@ -298,17 +298,22 @@ test_symlinks_and_odd_files(void **state)
 		{ "l5", "cd '%s/items' && mv 1 ../../l5-one && ln -s ../../l5-one 1",
 		    "items/1: is a symlink" },
 		/* files nobody named */
-		{ "o1", "touch '%s/extra.txt'", "extra.txt: not named in order.xml" },
+		{ "o1", "touch '%s/extra.txt'",
+		    "extra.txt: not named in order.xml" },
 		{ "o2", "touch '%s/items/1/stray.pdf'",
 		    "items/1/stray.pdf: not named in items/1/upload.xml" },
-		{ "o3", "mkdir '%s/items/7'", "items/7: no such item in order.xml" },
+		{ "o3", "mkdir '%s/items/7'",
+		    "items/7: no such item in order.xml" },
 		{ "o4", "cd '%s/items/1' && rm page-003.pdf && mkfifo page-003.pdf",
 		    "items/1/page-003.pdf: not a regular file" },
-		{ "o5", "cd '%s/items/1' && rm page-003.pdf", "items/1/page-003.pdf: No such file" },
+		{ "o5", "cd '%s/items/1' && rm page-003.pdf",
+		    "items/1/page-003.pdf: No such file" },
 		{ "o6", "echo 'not a pdf' > '%s/items/1/page-003.pdf'",
 		    "items/1/page-003.pdf: not a PDF file" },
-		{ "o7", "rm '%s/invoice.pdf'", "invoice.pdf: named in order.xml but missing" },
-		{ "o8", "mkfifo '%s/extra'", "extra: not a regular file or folder" },
+		{ "o7", "rm '%s/invoice.pdf'",
+		    "invoice.pdf: named in order.xml but missing" },
+		{ "o8", "mkfifo '%s/extra'",
+		    "extra: not a regular file or folder" },
 	};
 	char *b, link[4200];
 
@@ -327,7 +332,8 @@ test_uploads_and_workflow(void **state)
 {
 	static const struct spoiled cases[] = {
 		/* print needs an upload for every item */
-		{ "u1", "rm -r '%s/items/2'", "items/2/upload.xml: missing" },
+		{ "u1", "rm -r '%s/items/2'",
+		    "items/2/upload.xml: missing" },
 		/* an upload.xml that belongs to another item */
 		{ "u2", "sed -i 's/item=\"2\"/item=\"1\"/' '%s/items/2/upload.xml'",
 		    "items/2/upload.xml: it is the upload of item '1'" },

@@ -54,6 +54,29 @@ check(int repair, struct found *f)
 	return spool_check(sp, repair, collect, f);
 }
 
+/* Whether root/rel is there, a symlink's target as itself. */
+static int
+there(const char *rel)
+{
+	char p[4400];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	return stat(p, &st) == 0;
+}
+
+static mode_t
+mode_of(const char *rel)
+{
+	return lstat_of("%s/%s", root, rel).st_mode & 07777;
+}
+
+static gid_t
+group_of(const char *rel)
+{
+	return lstat_of("%s/%s", root, rel).st_gid;
+}
+
 static void
 test_clean(void **state)
 {
@@ -68,8 +91,6 @@ static void
 test_damage_and_repair(void **state)
 {
 	struct found f;
-	struct stat st;
-	char p[4400];
 
 	(void)state;
 	/* an order in two states */
@@ -105,8 +126,7 @@ test_damage_and_repair(void **state)
 	assert_non_null(strstr(f.text, "two-states 1001 state/*/1001.order: in queued and failed"));
 	assert_non_null(strstr(f.text, "no-payload 7777 orders/7777: order in shipping"));
 	/* report only: nothing changed */
-	snprintf(p, sizeof p, "%s/orders/9999", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("orders/9999"));
 
 	assert_int_equal(check(1, &f), 12);
 	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 1);     /* the history's copy stays */
@@ -119,28 +139,18 @@ test_damage_and_repair(void **state)
 	assert_int_equal(f.repaired[SPOOL_P_MISSINGDIR], 2);
 	assert_int_equal(f.repaired[SPOOL_P_MODE], 1);
 	/* the orphan is kept in corrupt/ with its reason */
-	snprintf(p, sizeof p, "%s/corrupt/9999/order.xml", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/corrupt/9999.reason", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/corrupt/notes.txt", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/orders/8888", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/orders/7777/history", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/tmp/fresh", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/orders", root);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & S_IWOTH, 0);
-	snprintf(p, sizeof p, "%s/state/closed", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("corrupt/9999/order.xml"));
+	assert_true(there("corrupt/9999.reason"));
+	assert_true(there("corrupt/notes.txt"));
+	assert_false(there("orders/8888"));
+	assert_true(there("orders/7777/history"));
+	assert_true(there("tmp/fresh"));
+	assert_true(there("orders"));
+	assert_int_equal(mode_of("orders") & S_IWOTH, 0);
+	assert_true(there("state/closed"));
 
-	snprintf(p, sizeof p, "%s/state/failed/1001.order", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/corrupt/1001.order", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_false(there("state/failed/1001.order"));
+	assert_true(there("corrupt/1001.order"));
 
 	/* what is left needs a person: the ghost, the fresh swap file */
 	assert_int_equal(check(1, &f), 2);
@@ -154,8 +164,6 @@ static void
 test_link_leftover(void **state)
 {
 	struct found f;
-	struct stat st;
-	char p[4400];
 
 	(void)state;
 	assert_int_equal(sh("cd %s && ln state/queued/1001.order orders/1001/detached.order", root),
@@ -165,10 +173,8 @@ test_link_leftover(void **state)
 	assert_non_null(strstr(f.text, "beside the one in queued"));
 	assert_int_equal(check(1, &f), 1);
 	assert_int_equal(f.repaired[SPOOL_P_UNCOMMITTED], 1);
-	snprintf(p, sizeof p, "%s/orders/1001/detached.order", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/state/queued/1001.order", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_false(there("orders/1001/detached.order"));
+	assert_true(there("state/queued/1001.order"));
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -315,18 +321,6 @@ test_two_states_neither(void **state)
 	assert_int_equal(sh("test ! -e %s/run/kick", root), 0);
 }
 
-static mode_t
-mode_of(const char *rel)
-{
-	return lstat_of("%s/%s", root, rel).st_mode & 07777;
-}
-
-static gid_t
-group_of(const char *rel)
-{
-	return lstat_of("%s/%s", root, rel).st_gid;
-}
-
 /*
  * Modes come from the spool: whatever the umask, what init and submit make is
  * setgid and group rwx (folders) and group read-write (files).
@@ -396,8 +390,6 @@ static void
 test_modes_repair(void **state)
 {
 	struct found f;
-	char p[4400];
-	struct stat st;
 
 	(void)state;
 	if (geteuid() != 0)
@@ -425,8 +417,7 @@ test_modes_repair(void **state)
 	    "root"));
 	assert_non_null(strstr(f.text, "mode - outbox/sent: 1 entry is not of the spool's mode "
 	    "(m.eml, mode 0644, want 0664"));
-	snprintf(p, sizeof p, "%s/run/kick", root);
-	assert_int_equal(stat(p, &st), -1);
+	assert_false(there("run/kick"));
 
 	assert_int_equal(check(1, &f), 8);
 	assert_int_equal(f.repaired[SPOOL_P_MODE], 5);
@@ -442,7 +433,7 @@ test_modes_repair(void **state)
 	assert_int_equal(group_of("outbox/sent/m.eml"), 0);
 	assert_int_equal(mode_of("orders"), 02775);
 	assert_int_equal(mode_of("history"), 0660);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("run/kick"));
 	assert_int_equal(check(0, &f), 0);
 }
 

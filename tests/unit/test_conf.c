@@ -9,16 +9,12 @@
 static struct spool_conf *
 shipped(const char *name)
 {
-	struct spool_conf *c;
-	struct spool_err err;
 	char path[64];
 	const char *text;
 
 	snprintf(path, sizeof path, "workflows/%s.conf", name);
 	assert_non_null(text = spool_shipped(path, NULL));
-	if (spool_conf_parse(path, text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
-	return c;
+	return conf_parsed(path, text);
 }
 
 static int
@@ -247,7 +243,6 @@ static void
 test_good_config(void **state)
 {
 	struct spool_conf *c;
-	struct spool_err err;
 	const char *text = HEAD
 	    "; a comment\n"
 	    "# another\n"
@@ -255,8 +250,7 @@ test_good_config(void **state)
 	    "[transition go]\nfrom = *\nto = b\nactors = admin system\n";
 
 	(void)state;
-	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", text);
 	assert_string_equal(c->states[1].display, "Bee state");
 	assert_string_equal(c->states[0].display, "a");
 	assert_int_equal(c->transitions[0].from, 1); /* '*' minus the target itself */

@@ -506,8 +506,7 @@ test_templates_check(void **state)
 	(void)state;
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_non_null(text = spool_shipped("workflows/print.conf", NULL));
-	if (spool_conf_parse("print.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("print.conf", text);
 	if (spool_mail_templates_check(c, root, &err) < 0)
 		fail_msg("%s", err.msg);
 	snprintf(path, sizeof path, "%s/templates/purge-reminder.txt", dir);
@@ -1029,7 +1028,6 @@ static void
 test_mail_conf(void **state)
 {
 	struct spool_conf *c;
-	struct spool_err err;
 	const char *text = WF
 	    "[mail]\n"
 	    "relay = smtp.example.com\n"
@@ -1048,8 +1046,7 @@ test_mail_conf(void **state)
 	    "templates = my-templates\n";
 
 	(void)state;
-	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", text);
 	assert_string_equal(c->mail.relay, "smtp.example.com");
 	assert_int_equal(c->mail.port, 587);
 	assert_int_equal(c->mail.starttls, SPOOL_STARTTLS_REQUIRED);
@@ -1067,8 +1064,7 @@ test_mail_conf(void **state)
 	assert_int_equal(c->mail.line, 7);
 	spool_conf_free(c);
 	/* the defaults: mail off, port 25, no TLS, retry 1m, lifetime 5d */
-	if (spool_conf_parse("t.conf", WF, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", WF);
 	assert_null(c->mail.relay);
 	assert_int_equal(c->mail.port, 25);
 	assert_int_equal(c->mail.starttls, SPOOL_STARTTLS_NO);
@@ -1076,8 +1072,7 @@ test_mail_conf(void **state)
 	assert_int_equal(c->mail.lifetime, 5 * 86400);
 	assert_int_equal(c->mail.line, 0);
 	spool_conf_free(c);
-	if (spool_conf_parse("t.conf", WF "[mail]\nrelay = none\n", &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", WF "[mail]\nrelay = none\n");
 	assert_null(c->mail.relay);
 	spool_conf_free(c);
 }

@@ -93,8 +93,7 @@ test_conf_queues(void **state)
 	    "[queue b]\npath = /srv/share/b\nwindow = 23:30-00:15\n");
 
 	(void)state;
-	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", text);
 	free(text);
 	assert_int_equal(c->nqueues, 2);
 	assert_string_equal(c->queues[0].path, "hot/a");
@@ -479,10 +478,7 @@ static void
 test_publish_modes(void **state)
 {
 	/* all of group 65534 */
-	static const struct {
-		const char *path;
-		mode_t mode;
-	} files[] = {
+	static const struct { const char *path; mode_t mode; } files[] = {
 		{ "share/press/1001-1-press", 02770 },
 		{ "share/covers/1001-1-covers", 02770 },
 		{ "share/info/1001-1-covers", 02770 },
