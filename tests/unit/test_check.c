@@ -328,8 +328,24 @@ test_two_states_neither(void **state)
 static void
 test_modes_whatever_umask(void **state)
 {
+	static const struct { const char *rel; mode_t mode; } want[] = {
+		{ ".", 02770 },
+		{ "state/queued", 02770 },
+		{ "outbox/new", 02770 },
+		{ "spool.conf", 0660 },
+		{ "history", 0660 },
+		{ "run/repair.lock", 0660 },
+		{ "orders/1001", 02770 },
+		{ "orders/1001/history", 0660 },
+		{ "orders/1001/order.xml", 0660 },
+		{ "orders/1001/items", 02770 },
+		{ "orders/1001/items/1", 02770 },
+		{ "orders/1001/items/1/upload.xml", 0660 },
+		{ "state/queued/1001.order", 0660 },
+	};
 	struct found f;
-	mode_t old;
+	mode_t old, m;
+	size_t i;
 
 	(void)state;
 	spool_unmake(sp, dir);
@@ -339,19 +355,10 @@ test_modes_whatever_umask(void **state)
 	sp = spool_make(dir, "print");
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
 	umask(old);
-	assert_int_equal(mode_of("."), 02770);
-	assert_int_equal(mode_of("state/queued"), 02770);
-	assert_int_equal(mode_of("outbox/new"), 02770);
-	assert_int_equal(mode_of("spool.conf"), 0660);
-	assert_int_equal(mode_of("history"), 0660);
-	assert_int_equal(mode_of("run/repair.lock"), 0660);
-	assert_int_equal(mode_of("orders/1001"), 02770);
-	assert_int_equal(mode_of("orders/1001/history"), 0660);
-	assert_int_equal(mode_of("orders/1001/order.xml"), 0660);
-	assert_int_equal(mode_of("orders/1001/items"), 02770);
-	assert_int_equal(mode_of("orders/1001/items/1"), 02770);
-	assert_int_equal(mode_of("orders/1001/items/1/upload.xml"), 0660);
-	assert_int_equal(mode_of("state/queued/1001.order"), 0660);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++)
+		if ((m = mode_of(want[i].rel)) != want[i].mode)
+			fail_msg("%s: mode %04o, want %04o", want[i].rel, (unsigned)m,
+			    (unsigned)want[i].mode);
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -359,10 +366,13 @@ test_modes_whatever_umask(void **state)
 static void
 test_init_group(void **state)
 {
+	static const char *const in_group[] = { ".", "state/queued", "outbox/failed",
+		"orders/1001/items/1/upload.xml", "state/queued/1001.order" };
 	struct spool_err err;
 	struct found f;
 	const char *text;
-	size_t len;
+	size_t len, i;
+	gid_t g;
 
 	(void)state;
 	if (geteuid() != 0)
@@ -374,11 +384,9 @@ test_init_group(void **state)
 	assert_int_equal(spool_init_group(root, "print", text, len, 65534, &err), 0);
 	assert_int_equal(spool_open(root, 0, &sp, &err), 0);
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
-	assert_int_equal(group_of("."), 65534);
-	assert_int_equal(group_of("state/queued"), 65534);
-	assert_int_equal(group_of("outbox/failed"), 65534);
-	assert_int_equal(group_of("orders/1001/items/1/upload.xml"), 65534);
-	assert_int_equal(group_of("state/queued/1001.order"), 65534);
+	for (i = 0; i < sizeof in_group / sizeof in_group[0]; i++)
+		if ((g = group_of(in_group[i])) != 65534)
+			fail_msg("%s: group %u, want 65534", in_group[i], (unsigned)g);
 	assert_int_equal(check(0, &f), 0);
 	/* a spool there already is refused, whatever the group */
 	assert_int_equal(spool_init_group(root, "print", text, len, 0, &err), -1);

@@ -116,22 +116,30 @@ racing_rename(int a, const char *b, int c, const char *d, unsigned e)
 	return spool_sys_real.renameat2(a, b, c, d, e);
 }
 
+/* Move 1001 to state to, with racing_rename in the way: it fails with errno e and msg. */
 static void
-test_lost_race(void **state)
+lose_race(int to, int e, const char *msg)
 {
 	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = "admin:a", .check = 1 };
 	struct spool_err err;
+
+	spool_sys.renameat2 = racing_rename;
+	assert_int_equal(spool_move(sp, "1001", -1, to, &m, &err), -1);
+	spool_sys.renameat2 = spool_sys_real.renameat2;
+	assert_int_equal(errno, e);
+	assert_string_equal(err.msg, msg);
+}
+
+static void
+test_lost_race(void **state)
+{
 	char *h;
 	int st;
 
 	(void)state;
 	/* someone else moved 1001 from queued to failed first */
 	race_to = S("failed");
-	spool_sys.renameat2 = racing_rename;
-	assert_int_equal(spool_move(sp, "1001", -1, S("cancelled"), &m, &err), -1);
-	spool_sys.renameat2 = spool_sys_real.renameat2;
-	assert_int_equal(errno, EAGAIN);
-	assert_string_equal(err.msg, "1001: moved meanwhile to failed");
+	lose_race(S("cancelled"), EAGAIN, "1001: moved meanwhile to failed");
 	assert_int_equal(spool_locate(sp, "1001", &st), 1);
 	assert_int_equal(st, S("failed"));
 	h = history("1001");
@@ -139,11 +147,7 @@ test_lost_race(void **state)
 	free(h);
 	/* someone removed it */
 	race_to = -1;
-	spool_sys.renameat2 = racing_rename;
-	assert_int_equal(spool_move(sp, "1001", -1, S("queued"), &m, &err), -1);
-	spool_sys.renameat2 = spool_sys_real.renameat2;
-	assert_int_equal(errno, ENOENT);
-	assert_string_equal(err.msg, "1001: removed meanwhile");
+	lose_race(S("queued"), ENOENT, "1001: removed meanwhile");
 	assert_int_equal(spool_locate(sp, "1001", &st), 0);
 }
 

@@ -41,21 +41,26 @@ count(const char *sub)
 	return dir_count(p);
 }
 
+/* The file name in dir holds want. */
+static void
+text_is(const char *name, const char *want)
+{
+	char *s = file_read(dfd, name, NULL);
+
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void
 test_publish_whole(void **state)
 {
-	char *s;
-
 	(void)state;
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "hello\n", 6, NULL), 0);
-	s = file_read(dfd, "a.txt", NULL);
-	assert_string_equal(s, "hello\n");
-	free(s);
+	text_is("a.txt", "hello\n");
 	/* replace by default */
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "bye\n", 4, NULL), 0);
-	s = file_read(dfd, "a.txt", NULL);
-	assert_string_equal(s, "bye\n");
-	free(s);
+	text_is("a.txt", "bye\n");
 	/* nothing left over in tmp/ */
 	assert_int_equal(count("tmp"), 0);
 }
@@ -64,15 +69,12 @@ static void
 test_publish_noreplace(void **state)
 {
 	struct spool_pub opt = { .flags = SPOOL_PUB_NOREPLACE };
-	char *s;
 
 	(void)state;
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "one", 3, &opt), 0);
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "two", 3, &opt), -1);
 	assert_int_equal(errno, EEXIST);
-	s = file_read(dfd, "b.txt", NULL);
-	assert_string_equal(s, "one");
-	free(s);
+	text_is("b.txt", "one");
 	/* no dot-file temp left in the folder: tmp/, a.txt, b.txt */
 	assert_int_equal(count(""), 3);
 }
@@ -94,7 +96,7 @@ test_publish_mtime_and_mode(void **state)
 static void
 test_publish_fd(void **state)
 {
-	char src[4096], *s;
+	char src[4096];
 	int fd;
 
 	(void)state;
@@ -103,9 +105,7 @@ test_publish_fd(void **state)
 	fd = open(src, O_RDONLY);
 	assert_int_equal(spool_publish_fd(dfd, "d.txt", tfd, fd, NULL), 0);
 	close(fd);
-	s = file_read(dfd, "d.txt", NULL);
-	assert_string_equal(s, "copied data\n");
-	free(s);
+	text_is("d.txt", "copied data\n");
 	assert_int_equal(spool_publish_fd(dfd, "e.txt", tfd, -1, NULL), -1);
 	assert_int_equal(errno, EBADF);
 }
