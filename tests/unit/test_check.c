@@ -397,7 +397,23 @@ test_init_group(void **state)
 static void
 test_modes_repair(void **state)
 {
+	static const char *const said[] = {
+		/* (chmod 0755 keeps a folder's setgid bit) */
+		"mode - state/queued: mode 2755, want 2775 "
+		    "(setgid, group rwx)\n",
+		"mode - .: 1 entry is not of the spool's mode "
+		    "(history, mode 0640, want 0660 (group read-write))",
+		"mode 1001 orders/1001: 4 entries are not of the spool's "
+		    "mode",
+		"group 1001 orders/1001: 1 entry is not of the spool's group "
+		    "(order.xml, group nogroup, not the spool's group root)",
+		"group - outbox/sent: group nogroup, not the spool's group "
+		    "root",
+		"mode - outbox/sent: 1 entry is not of the spool's mode "
+		    "(m.eml, mode 0644, want 0664",
+	};
 	struct found f;
+	size_t i;
 
 	(void)state;
 	if (geteuid() != 0)
@@ -412,19 +428,9 @@ test_modes_repair(void **state)
 	/* outbox/sent itself, its file (made there after), order.xml */
 	assert_int_equal(f.n[SPOOL_P_GROUP], 3);
 	assert_int_equal(f.n[SPOOL_P_MISSINGDIR], 0);
-	/* (chmod 0755 keeps a folder's setgid bit) */
-	assert_non_null(strstr(f.text, "mode - state/queued: mode 2755, want 2775 (setgid, group "
-	    "rwx)\n"));
-	assert_non_null(strstr(f.text, "mode - .: 1 entry is not of the spool's mode (history, "
-	    "mode 0640, want 0660 (group read-write))"));
-	assert_non_null(strstr(f.text, "mode 1001 orders/1001: 4 entries are not of the spool's "
-	    "mode"));
-	assert_non_null(strstr(f.text, "group 1001 orders/1001: 1 entry is not of the spool's group "
-	    "(order.xml, group nogroup, not the spool's group root)"));
-	assert_non_null(strstr(f.text, "group - outbox/sent: group nogroup, not the spool's group "
-	    "root"));
-	assert_non_null(strstr(f.text, "mode - outbox/sent: 1 entry is not of the spool's mode "
-	    "(m.eml, mode 0644, want 0664"));
+	for (i = 0; i < sizeof said / sizeof said[0]; i++)
+		if (strstr(f.text, said[i]) == NULL)
+			fail_msg("the report does not say \"%s\":\n%s", said[i], f.text);
 	assert_false(there("run/kick"));
 
 	assert_int_equal(check(1, &f), 8);
