@@ -16,6 +16,14 @@ nonempty() {
 	if [ -s "$2" ]; then ok "$1"; else not_ok "$1 (found none)"; fi
 }
 
+# documents DESC MAN LIST BEFORE: MAN has every name N of LIST as the regex BEFORE,
+# then N, then a blank or the line's end; each check is named DESC then N
+documents() {
+	while read -r _name; do
+		has "$1$_name" "$2" "$4$_name( |$)"
+	done <"$3"
+}
+
 # every command in the table of spoolctl.c, and every option in its usage()
 sed -n '/ cmds\[\] = {/,/^};/p' spoolctl/spoolctl.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' \
     >"$T/cmds"
@@ -25,15 +33,11 @@ while read -r c; do
 	has "spoolctl(1) has $c in its synopsis" spoolctl/spoolctl.1 "^\.Cm $c$"
 done <"$T/cmds"
 sed -n '/^usage(void)/,/^}/p' spoolctl/spoolctl.c >"$T/usage"
-grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sort -u >"$T/long"
+grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sed 's/^--//' | sort -u >"$T/long"
 grep -oE -- '\[-[a-z][] ]' "$T/usage" | tr -dc 'a-z\n' | sort -u >"$T/short"
 nonempty "the long options of spoolctl's usage" "$T/long"
-while read -r o; do
-	has "spoolctl(1) documents $o" spoolctl/spoolctl.1 "Fl \\\\${o#-}( |$)"
-done <"$T/long"
-while read -r o; do
-	has "spoolctl(1) documents -$o" spoolctl/spoolctl.1 "Fl $o( |$)"
-done <"$T/short"
+documents "spoolctl(1) documents --" spoolctl/spoolctl.1 "$T/long" "Fl \\\\-"
+documents "spoolctl(1) documents -" spoolctl/spoolctl.1 "$T/short" "Fl "
 
 # every option of spoold: its usage(), its getopt string and its long options
 sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
@@ -49,12 +53,8 @@ sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
 } | sort -u >"$T/dlong"
 nonempty "the options of spoold" "$T/dshort"
 nonempty "the long options of spoold" "$T/dlong"
-while read -r o; do
-	has "spoold(8) documents -$o" spoold/spoold.8 "^\.It Fl $o( |$)"
-done <"$T/dshort"
-while read -r o; do
-	has "spoold(8) documents --$o" spoold/spoold.8 "^\.It .*Fl \\\\-$o( |$)"
-done <"$T/dlong"
+documents "spoold(8) documents -" spoold/spoold.8 "$T/dshort" "^\.It Fl "
+documents "spoold(8) documents --" spoold/spoold.8 "$T/dlong" "^\.It .*Fl \\\\-"
 has "spoold(8) shows the usage's synopsis" spoold/spoold.8 "^\.Op Fl \\\\-ready-fd Ar fd$"
 for code in 0 1 64 66 75 78; do
 	has "spoold(8) documents exit code $code" spoold/spoold.8 "^\.It $code$"
