@@ -124,6 +124,19 @@ workflow_for_tests() {
 	    "$SRCDIR/spool-layout/workflows/$1.conf" >"$3"
 }
 
+# test_spool NAME WORKFLOW [TIMEOUT]: a spool P in the folder C=$T/NAME, made from
+# $T/WORKFLOW.conf, the workflow_for_tests of WORKFLOW with its handler in
+# tests/e2e/handlers/ and, if given, the handler's timeout TIMEOUT
+test_spool() {
+	C=$T/$1
+	P=$C/spool
+	mkdir -p "$C"
+	workflow_for_tests "$2" "$SRCDIR/tests/e2e/handlers/$2-send" "$T/$2.conf"
+	[ -z "${3:-}" ] || sed -i "s/^timeout = 2s/timeout = $3/" "$T/$2.conf"
+	case $2 in [aeiou]*) _a=an ;; *) _a=a ;; esac
+	rc 0 "init $_a $2 spool" $S -d "$P" init "$T/$2.conf"
+}
+
 # KEEP=1 (see tests/run) keeps $T to look at after a failure
 trap 'kill_spoold; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 

@@ -16,6 +16,14 @@ nonempty() {
 	if [ -s "$2" ]; then ok "$1"; else not_ok "$1 (found none)"; fi
 }
 
+# documents DESC MAN LIST BEFORE: MAN has every name N of LIST as the regex BEFORE,
+# then N, then a blank or the line's end; each check is named DESC then N
+documents() {
+	while read -r _name; do
+		has "$1$_name" "$2" "$4$_name( |$)"
+	done <"$3"
+}
+
 # every command in the table of spoolctl.c, and every option in its usage()
 sed -n '/ cmds\[\] = {/,/^};/p' spoolctl/spoolctl.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' \
     >"$T/cmds"
@@ -25,15 +33,11 @@ while read -r c; do
 	has "spoolctl(1) has $c in its synopsis" spoolctl/spoolctl.1 "^\.Cm $c$"
 done <"$T/cmds"
 sed -n '/^usage(void)/,/^}/p' spoolctl/spoolctl.c >"$T/usage"
-grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sort -u >"$T/long"
+grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sed 's/^--//' | sort -u >"$T/long"
 grep -oE -- '\[-[a-z][] ]' "$T/usage" | tr -dc 'a-z\n' | sort -u >"$T/short"
 nonempty "the long options of spoolctl's usage" "$T/long"
-while read -r o; do
-	has "spoolctl(1) documents $o" spoolctl/spoolctl.1 "Fl \\\\${o#-}( |$)"
-done <"$T/long"
-while read -r o; do
-	has "spoolctl(1) documents -$o" spoolctl/spoolctl.1 "Fl $o( |$)"
-done <"$T/short"
+documents "spoolctl(1) documents --" spoolctl/spoolctl.1 "$T/long" "Fl \\\\-"
+documents "spoolctl(1) documents -" spoolctl/spoolctl.1 "$T/short" "Fl "
 
 # every option of spoold: its usage(), its getopt string and its long options
 sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
@@ -49,12 +53,8 @@ sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
 } | sort -u >"$T/dlong"
 nonempty "the options of spoold" "$T/dshort"
 nonempty "the long options of spoold" "$T/dlong"
-while read -r o; do
-	has "spoold(8) documents -$o" spoold/spoold.8 "^\.It Fl $o( |$)"
-done <"$T/dshort"
-while read -r o; do
-	has "spoold(8) documents --$o" spoold/spoold.8 "^\.It .*Fl \\\\-$o( |$)"
-done <"$T/dlong"
+documents "spoold(8) documents -" spoold/spoold.8 "$T/dshort" "^\.It Fl "
+documents "spoold(8) documents --" spoold/spoold.8 "$T/dlong" "^\.It .*Fl \\\\-"
 has "spoold(8) shows the usage's synopsis" spoold/spoold.8 "^\.Op Fl \\\\-ready-fd Ar fd$"
 for code in 0 1 64 66 75 78; do
 	has "spoold(8) documents exit code $code" spoold/spoold.8 "^\.It $code$"
@@ -63,21 +63,23 @@ has "spoold(8) names the systemd unit" spoold/spoold.8 "spoold@\.service"
 has "spoold(8) has an EXAMPLES section" spoold/spoold.8 "^\.Sh EXAMPLES$"
 has "spoold(8) has a SEE ALSO section" spoold/spoold.8 "^\.Sh SEE ALSO$"
 
-# every key in the tables of lib/core/conf.c is in spool.conf(5), and every key
-# documented there is one of them
-sed -n '/keys\[\] = {/,/};/p' lib/core/conf.c | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
+# every key in the tables of the config readers (the core's, [mail]'s and [queue]'s)
+# is in spool.conf(5), and every key documented there is one of them
+for f in lib/core/conf.c lib/mail/mailconf.c lib/print/queue.c; do
+	sed -n '/keys\[\] = {/,/};/p' "$f"
+done | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
 for k in from to actors; do echo "$k"; done >>"$T/keys"
-nonempty "the keys of lib/core/conf.c" "$T/keys"
+nonempty "the keys of the config readers" "$T/keys"
 while read -r k; do
 	has "spool.conf(5) documents $k" spool-layout/spool.conf.5 "^\.It Cm $k"
 done <"$T/keys"
 sed -n 's/^\.It Cm \([a-z_]*\) No = .*/\1/p' spool-layout/spool.conf.5 | sort -u >"$T/dockeys"
-check "spool.conf(5) documents no key that lib/core/conf.c does not know" \
+check "spool.conf(5) documents no key that the config readers do not know" \
     sh -c "sort -u '$T/keys' | comm -13 - '$T/dockeys' | grep -q . && exit 1 || exit 0"
 
 # the keys of order and status files (lib/core/order.c) are those of spool-layout(5)
 for t in order_keys status_keys; do
-	sed -n "/ $t\[\] = {/,/};/p" lib/core/order.c | grep -o '{ "[a-z]*"' | tr -dc 'a-z\n' >"$T/$t"
+	sed -n "/ $t\[\] = {/,/};/s/^\t[A-Z_]*(\([a-z]*\),.*/\1/p" lib/core/order.c >"$T/$t"
 	nonempty "the $t of lib/core/order.c" "$T/$t"
 	while read -r k; do
 		has "spool-layout(5) documents the ${t%_keys} key $k" spool-layout/spool-layout.5 \

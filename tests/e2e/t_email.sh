@@ -4,13 +4,8 @@
 # success goes to sent, failure to failed; retry goes back to pending; archive; and
 # the ten-minute rule (three seconds here) moves an item nobody completed to sent.
 . "$SRCDIR/tests/e2e/lib.sh"
-C=$T/email
-P=$C/spool
-mkdir -p "$C"
-workflow_for_tests email "$SRCDIR/tests/e2e/handlers/email-send" "$T/email.conf"
 # the handler's timeout longer than the ten-minute rule, as in the shipped file
-sed -i 's/^timeout = 2s/timeout = 20s/' "$T/email.conf"
-rc 0 "init an email spool" $S -d "$P" init "$T/email.conf"
+test_spool email email 20s
 check "spoold starts" start_spoold "$P" -v
 # -v logs every look; an order waiting for a person leaves no other trace
 looked_at() { grep -q "^$1: debug: look in " "$T/spoold.log"; }

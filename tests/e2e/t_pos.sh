@@ -3,11 +3,7 @@
 # reprocesses; temporary failures and timeouts; attempts and errors in show; moves by
 # hand, allowed or not; one spoold per spool; reload; kick; a clean stop.
 . "$SRCDIR/tests/e2e/lib.sh"
-C=$T/pos
-P=$C/spool
-mkdir -p "$C"
-workflow_for_tests pos "$SRCDIR/tests/e2e/handlers/pos-send" "$T/pos.conf"
-rc 0 "init a pos spool" $S -d "$P" init "$T/pos.conf"
+test_spool pos pos
 rc 0 "spoold -n checks the configuration" $D -d "$P" -n
 has "and says so" "$T/out" "workflow pos, 5 states, 5 transitions: configuration OK$"
 echo 3002 >"$C/fail"

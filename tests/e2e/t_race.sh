@@ -8,32 +8,16 @@
 P=$T/race
 N=1000
 SECONDS_=${RACE_SECONDS:-10}
-cat >"$T/race.conf" <<'CONF'
-[spool]
-version = 1
-workflow = race
-entry = a
-[state a]
-[state b]
-[state c]
-[state d]
-[transition to-a]
-from = *
-to = a
-actors = admin
-[transition to-b]
-from = *
-to = b
-actors = admin
-[transition to-c]
-from = *
-to = c
-actors = admin
-[transition to-d]
-from = *
-to = d
-actors = admin
-CONF
+# four states, and an admin may move an order from any one to any other
+{
+	printf '[spool]\nversion = 1\nworkflow = race\nentry = a\n'
+	for st in a b c d; do
+		printf '[state %s]\n' $st
+	done
+	for st in a b c d; do
+		printf '[transition to-%s]\nfrom = *\nto = %s\nactors = admin\n' $st $st
+	done
+} >"$T/race.conf"
 rc 0 "init the race spool" $S -d "$P" init "$T/race.conf"
 rc 0 "fill it with $N orders" "$BUILD/tests/mkspool" "$P" $N
 

@@ -1,12 +1,7 @@
 # spoold's edges: bundles renamed into incoming/, polling instead of inotify,
 # recovery at start, SIGTERM while a handler runs, systemd readiness, and usage.
 . "$SRCDIR/tests/e2e/lib.sh"
-C=$T/sd
-P=$C/spool
-mkdir -p "$C"
-workflow_for_tests pos "$SRCDIR/tests/e2e/handlers/pos-send" "$T/pos.conf"
-sed -i 's/^timeout = 2s/timeout = 30s/' "$T/pos.conf"
-rc 0 "init a pos spool" $S -d "$P" init "$T/pos.conf"
+test_spool sd pos 30s
 rc 64 "spoold without a spool is a usage error" env -u SPOOL_DIR $D
 rc 66 "spoold on no spool says so" $D -d "$T/nowhere"
 rc 78 "spoold -n on a bad spool.conf fails" sh -c "cp '$P/spool.conf' '$C/good' && echo 'x = 1' >>'$P/spool.conf' && $D -d '$P' -n; r=\$?; cp '$C/good' '$P/spool.conf'; exit \$r"

@@ -1,4 +1,4 @@
-/* Test helpers: fault injection, temporary spools and tree snapshots; see fault.h. */
+/* Test helpers: fault injection, temporary spools, shared fixtures and tree snapshots; see fault.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
 struct fault fault;
+char *dir;
+struct spool *sp;
+int dfd = -1;
 static time_t fixed_time;
 
 static int
@@ -220,15 +224,15 @@ tree_rm(const char *path)
 }
 
 struct spool *
-spool_make(const char *dir, const char *workflow)
+spool_make(const char *folder, const char *workflow)
 {
 	struct spool_err err;
-	struct spool *sp;
+	struct spool *s;
 	char path[4096], name[128];
 	const char *text;
 	size_t len;
 
-	snprintf(path, sizeof path, "%s/spool", dir);
+	snprintf(path, sizeof path, "%s/spool", folder);
 	snprintf(name, sizeof name, "workflows/%s.conf", workflow);
 	if ((text = spool_shipped(name, &len)) == NULL) {
 		/* not shipped: the text of a workflow itself */
@@ -237,37 +241,37 @@ spool_make(const char *dir, const char *workflow)
 	}
 	if (spool_init(path, name, text, len, &err) < 0)
 		fail_msg("init: %s", err.msg);
-	if (spool_open(path, 0, &sp, &err) < 0)
+	if (spool_open(path, 0, &s, &err) < 0)
 		fail_msg("open: %s", err.msg);
-	return sp;
+	return s;
 }
 
 void
-spool_unmake(struct spool *sp, char *dir)
+spool_unmake(struct spool *s, char *folder)
 {
-	spool_close(sp);
-	tree_rm(dir);
-	free(dir);
+	spool_close(s);
+	tree_rm(folder);
+	free(folder);
 }
 
 void
-submit_example(struct spool *sp, const char *dir, const char *wf, const char *id,
+submit_example(struct spool *s, const char *folder, const char *wf, const char *id,
     const char *name, const char *who)
 {
 	struct spool_err err;
-	char *b = bundle_copy(dir, wf, id, name);
+	char *b = bundle_copy(folder, wf, id, name);
 
-	if (spool_submit(sp, AT_FDCWD, b, NULL, who, NULL, NULL, &err) < 0)
+	if (spool_submit(s, AT_FDCWD, b, NULL, who, NULL, NULL, &err) < 0)
 		fail_msg("submit %s: %s", id, err.msg);
 	free(b);
 }
 
 char *
-bundle_copy(const char *dir, const char *wf, const char *id, const char *name)
+bundle_copy(const char *folder, const char *wf, const char *id, const char *name)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
+	if (asprintf(&p, "%s/%s", folder, name) < 0)
 		abort();
 	if (sh("rm -rf '%s' && cp -R spool-layout/examples/%s/%s '%s'", p, wf, id, p) != 0)
 		fail_msg("cannot copy example %s/%s", wf, id);
@@ -285,6 +289,19 @@ file_write(const char *path, const char *text)
 	if (text != NULL)
 		fputs(text, f);
 	fclose(f);
+}
+
+char *
+file_read(int at, const char *path, size_t *len)
+{
+	char *buf;
+	size_t n;
+
+	if (read_file(at, path, 64 << 20, &buf, &n) < 0)
+		return NULL;
+	if (len != NULL)
+		*len = n;
+	return buf;
 }
 
 struct buf {
@@ -379,6 +396,50 @@ snapshot(const char *root)
 	return b.s;
 }
 
+struct spool_conf *
+conf_parsed(const char *name, const char *text)
+{
+	struct spool_conf *c;
+	struct spool_err err;
+
+	if (spool_conf_parse(name, text, &c, &err) < 0)
+		fail_msg("%s", err.msg);
+	return c;
+}
+
+void
+conf_refused(const char *text, const char *want)
+{
+	struct spool_conf *c = NULL;
+	struct spool_err err = { "" };
+
+	if (spool_conf_parse("t.conf", text, &c, &err) == 0) {
+		spool_conf_free(c);
+		fail_msg("parsed, but should fail with '%s':\n%s", want, text);
+	}
+	if (errno != EINVAL)
+		fail_msg("errno %d, not EINVAL, for '%s'", errno, err.msg);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("error '%s' does not say '%s'", err.msg, want);
+}
+
+struct stat
+lstat_of(const char *fmt, ...)
+{
+	struct stat st;
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (lstat(p, &st) < 0)
+		fail_msg("%s: %s", p, strerror(errno));
+	free(p);
+	return st;
+}
+
 int
 dir_count(const char *path)
 {
@@ -403,4 +464,62 @@ jdf_xsd(void)
 	if (p == NULL)
 		p = "../shared/schemas/jdf/JDF.xsd";
 	return access(p, R_OK) == 0 ? p : NULL;
+}
+
+void
+fixture_spool(time_t t, const char *workflow)
+{
+	fault_install(t);
+	dir = tmpdir_make();
+	sp = spool_make(dir, workflow);
+}
+
+void
+fixture_order(void)
+{
+	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
+}
+
+int
+setup_order(void **state)
+{
+	(void)state;
+	fixture_spool(1763900000, "print");
+	fixture_order();
+	return 0;
+}
+
+int
+teardown_spool(void **state)
+{
+	(void)state;
+	spool_unmake(sp, dir);
+	return 0;
+}
+
+void
+fixture_dir(time_t t)
+{
+	fault_install(t);
+	dir = tmpdir_make();
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fail_msg("cannot open %s: %s", dir, strerror(errno));
+}
+
+int
+setup_dir(void **state)
+{
+	(void)state;
+	fixture_dir(1763900000);
+	return 0;
+}
+
+int
+teardown_dir(void **state)
+{
+	(void)state;
+	close(dfd);
+	tree_rm(dir);
+	free(dir);
+	return 0;
 }

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "bundle/upload.h"
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir, *empty;
-static struct spool *sp;
+static char *empty;
 
 static int
 setup(void **state)
@@ -22,9 +22,7 @@ setup(void **state)
 	char path[4200];
 
 	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
+	fixture_spool(1763900000, "print");
 	snprintf(path, sizeof path, "%s/spool", dir);
 	empty = snapshot(path);
 	return 0;
@@ -33,10 +31,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
-	spool_unmake(sp, dir);
 	free(empty);
-	return 0;
+	return teardown_spool(state);
 }
 
 static char *
@@ -149,9 +145,7 @@ test_malformed_xml(void **state)
 static void
 test_schema_violations(void **state)
 {
-	static const struct {
-		const char *xml, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ ORDER("1", ""), "Missing child element(s)" },
 		{ ORDER("1", ITEM1 ITEM1), "Duplicate key-sequence ['1']" },
 		{ ORDER("1", "<item id=\"1\" product=\"p\" quantity=\"0\"/>"), "quantity" },
@@ -172,7 +166,7 @@ test_schema_violations(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		order_xml(b, cases[i].xml);
+		order_xml(b, cases[i].text);
 		refused(b, NULL, cases[i].want);
 	}
 	free(b);
@@ -267,113 +261,100 @@ test_bad_ids(void **state)
 	free(b);
 }
 
+/* Copies of the good bundle, each spoiled by a shell command, that submit must refuse. */
+struct spoiled {
+	const char *name; /* of the copy */
+	const char *cmd;  /* %s: the copy's path */
+	const char *want; /* what the refusal says */
+};
+
+static void
+refused_spoiled(const struct spoiled *cases, size_t n)
+{
+	size_t i;
+	char *b;
+
+	for (i = 0; i < n; i++) {
+		b = good(cases[i].name);
+		if (sh(cases[i].cmd, b) != 0)
+			fail_msg("%s: cannot spoil: %s", cases[i].name, cases[i].cmd);
+		refused(b, NULL, cases[i].want);
+		free(b);
+	}
+}
+
 static void
 test_symlinks_and_odd_files(void **state)
 {
+	static const struct spoiled cases[] = {
+		{ "l1", "cd '%s' && mv order.xml real.xml && ln -s real.xml order.xml",
+		    "order.xml: is a symlink" },
+		{ "l2", "cd '%s/items/1' && rm page-002.pdf && ln -s /etc/passwd page-002.pdf",
+		    "items/1/page-002.pdf: is a symlink" },
+		{ "l3", "cd '%s' && mv items ../l3-items && ln -s ../l3-items items",
+		    "items: is a symlink" },
+		{ "l4", "cd '%s' && rm invoice.pdf && ln -s /etc/passwd invoice.pdf",
+		    "invoice.pdf: is a symlink" },
+		{ "l5", "cd '%s/items' && mv 1 ../../l5-one && ln -s ../../l5-one 1",
+		    "items/1: is a symlink" },
+		/* files nobody named */
+		{ "o1", "touch '%s/extra.txt'",
+		    "extra.txt: not named in order.xml" },
+		{ "o2", "touch '%s/items/1/stray.pdf'",
+		    "items/1/stray.pdf: not named in items/1/upload.xml" },
+		{ "o3", "mkdir '%s/items/7'",
+		    "items/7: no such item in order.xml" },
+		{ "o4", "cd '%s/items/1' && rm page-003.pdf && mkfifo page-003.pdf",
+		    "items/1/page-003.pdf: not a regular file" },
+		{ "o5", "cd '%s/items/1' && rm page-003.pdf",
+		    "items/1/page-003.pdf: No such file" },
+		{ "o6", "echo 'not a pdf' > '%s/items/1/page-003.pdf'",
+		    "items/1/page-003.pdf: not a PDF file" },
+		{ "o7", "rm '%s/invoice.pdf'",
+		    "invoice.pdf: named in order.xml but missing" },
+		{ "o8", "mkfifo '%s/extra'",
+		    "extra: not a regular file or folder" },
+	};
 	char *b, link[4200];
 
 	(void)state;
-	b = good("l1");
-	assert_int_equal(sh("cd '%s' && mv order.xml real.xml && ln -s real.xml order.xml", b), 0);
-	refused(b, NULL, "order.xml: is a symlink");
-	free(b);
-	b = good("l2");
-	assert_int_equal(sh("cd '%s/items/1' && rm page-002.pdf && ln -s /etc/passwd page-002.pdf",
-	    b), 0);
-	refused(b, NULL, "items/1/page-002.pdf: is a symlink");
-	free(b);
-	b = good("l3");
-	assert_int_equal(sh("cd '%s' && mv items ../l3-items && ln -s ../l3-items items", b), 0);
-	refused(b, NULL, "items: is a symlink");
-	free(b);
-	b = good("l4");
-	assert_int_equal(sh("cd '%s' && rm invoice.pdf && ln -s /etc/passwd invoice.pdf", b), 0);
-	refused(b, NULL, "invoice.pdf: is a symlink");
-	free(b);
-	b = good("l5");
-	assert_int_equal(sh("cd '%s/items' && mv 1 ../../l5-one && ln -s ../../l5-one 1", b), 0);
-	refused(b, NULL, "items/1: is a symlink");
-	free(b);
+	refused_spoiled(cases, sizeof cases / sizeof cases[0]);
 	/* the bundle itself a symlink */
 	b = good("l6");
 	snprintf(link, sizeof link, "%s/l6link", dir);
 	assert_int_equal(symlink(b, link), 0);
 	refused(link, NULL, "is a symlink");
 	free(b);
-	/* files nobody named */
-	b = good("o1");
-	assert_int_equal(sh("touch '%s/extra.txt'", b), 0);
-	refused(b, NULL, "extra.txt: not named in order.xml");
-	free(b);
-	b = good("o2");
-	assert_int_equal(sh("touch '%s/items/1/stray.pdf'", b), 0);
-	refused(b, NULL, "items/1/stray.pdf: not named in items/1/upload.xml");
-	free(b);
-	b = good("o3");
-	assert_int_equal(sh("mkdir '%s/items/7'", b), 0);
-	refused(b, NULL, "items/7: no such item in order.xml");
-	free(b);
-	b = good("o4");
-	assert_int_equal(sh("cd '%s/items/1' && rm page-003.pdf && mkfifo page-003.pdf", b), 0);
-	refused(b, NULL, "items/1/page-003.pdf: not a regular file");
-	free(b);
-	b = good("o5");
-	assert_int_equal(sh("cd '%s/items/1' && rm page-003.pdf", b), 0);
-	refused(b, NULL, "items/1/page-003.pdf: No such file");
-	free(b);
-	b = good("o6");
-	assert_int_equal(sh("echo 'not a pdf' > '%s/items/1/page-003.pdf'", b), 0);
-	refused(b, NULL, "items/1/page-003.pdf: not a PDF file");
-	free(b);
-	b = good("o7");
-	assert_int_equal(sh("rm '%s/invoice.pdf'", b), 0);
-	refused(b, NULL, "invoice.pdf: named in order.xml but missing");
-	free(b);
-	b = good("o8");
-	assert_int_equal(sh("mkfifo '%s/extra'", b), 0);
-	refused(b, NULL, "extra: not a regular file or folder");
-	free(b);
 }
 
 static void
 test_uploads_and_workflow(void **state)
 {
-	char *b, path[4200];
+	static const struct spoiled cases[] = {
+		/* print needs an upload for every item */
+		{ "u1", "rm -r '%s/items/2'",
+		    "items/2/upload.xml: missing" },
+		/* an upload.xml that belongs to another item */
+		{ "u2", "sed -i 's/item=\"2\"/item=\"1\"/' '%s/items/2/upload.xml'",
+		    "items/2/upload.xml: it is the upload of item '1'" },
+		/* chunk pages outside the upload */
+		{ "u3", "sed -i 's/last=\"4\"/last=\"9\"/' '%s/items/1/upload.xml'",
+		    "chunk pages 2-9 are outside 1-4" },
+		/* an upload.xml of another order */
+		{ "u5", "sed -i 's/order=\"1001\"/order=\"1002\"/' '%s/items/1/upload.xml'",
+		    "items/1/upload.xml: it is an upload of order '1002', not '1001'" },
+		/* a page number past the count */
+		{ "u4", "sed -i 's/n=\"4\"/n=\"5\"/' '%s/items/1/upload.xml'",
+		    "page 5 is outside 1-4" },
+	};
+	char *b;
 
 	(void)state;
 	/* an email order into a print spool */
 	b = bundle_copy(dir, "email", "2001", "w1");
 	refused(b, NULL, "order 2001 is for workflow 'email', this spool runs 'print'");
 	free(b);
-	/* print needs an upload for every item */
-	b = good("u1");
-	assert_int_equal(sh("rm -r '%s/items/2'", b), 0);
-	refused(b, NULL, "items/2/upload.xml: missing");
-	free(b);
-	/* an upload.xml that belongs to another item */
-	b = good("u2");
-	snprintf(path, sizeof path, "%s/items/2/upload.xml", b);
-	assert_int_equal(sh("sed -i 's/item=\"2\"/item=\"1\"/' '%s'", path), 0);
-	refused(b, NULL, "items/2/upload.xml: it is the upload of item '1'");
-	free(b);
-	/* chunk pages outside the upload */
-	b = good("u3");
-	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
-	assert_int_equal(sh("sed -i 's/last=\"4\"/last=\"9\"/' '%s'", path), 0);
-	refused(b, NULL, "chunk pages 2-9 are outside 1-4");
-	free(b);
-	/* an upload.xml of another order */
-	b = good("u5");
-	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
-	assert_int_equal(sh("sed -i 's/order=\"1001\"/order=\"1002\"/' '%s'", path), 0);
-	refused(b, NULL, "items/1/upload.xml: it is an upload of order '1002', not '1001'");
-	free(b);
-	/* a page number past the count */
-	b = good("u4");
-	snprintf(path, sizeof path, "%s/items/1/upload.xml", b);
-	assert_int_equal(sh("sed -i 's/n=\"4\"/n=\"5\"/' '%s'", path), 0);
-	refused(b, NULL, "page 5 is outside 1-4");
-	free(b);
+	refused_spoiled(cases, sizeof cases / sizeof cases[0]);
 }
 
 static void

@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir, root[4200];
-static struct spool *sp;
+static char root[4200];
 
 struct found {
 	int n[16];
@@ -36,19 +36,9 @@ setup(void **state)
 {
 	(void)state;
 	/* ages in tmp/ are compared with the files' real times */
-	fault_install(time(NULL));
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
+	fixture_spool(time(NULL), "print");
 	snprintf(root, sizeof root, "%s/spool", dir);
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
 	return 0;
 }
 
@@ -62,6 +52,29 @@ check(int repair, struct found *f)
 	if (spool_open(root, SPOOL_OPEN_LENIENT, &sp, &err) < 0)
 		fail_msg("%s", err.msg);
 	return spool_check(sp, repair, collect, f);
+}
+
+/* Whether root/rel is there, a symlink's target as itself. */
+static int
+there(const char *rel)
+{
+	char p[4400];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	return stat(p, &st) == 0;
+}
+
+static mode_t
+mode_of(const char *rel)
+{
+	return lstat_of("%s/%s", root, rel).st_mode & 07777;
+}
+
+static gid_t
+group_of(const char *rel)
+{
+	return lstat_of("%s/%s", root, rel).st_gid;
 }
 
 static void
@@ -78,8 +91,6 @@ static void
 test_damage_and_repair(void **state)
 {
 	struct found f;
-	struct stat st;
-	char p[4400];
 
 	(void)state;
 	/* an order in two states */
@@ -115,8 +126,7 @@ test_damage_and_repair(void **state)
 	assert_non_null(strstr(f.text, "two-states 1001 state/*/1001.order: in queued and failed"));
 	assert_non_null(strstr(f.text, "no-payload 7777 orders/7777: order in shipping"));
 	/* report only: nothing changed */
-	snprintf(p, sizeof p, "%s/orders/9999", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("orders/9999"));
 
 	assert_int_equal(check(1, &f), 12);
 	assert_int_equal(f.repaired[SPOOL_P_TWOSTATES], 1);     /* the history's copy stays */
@@ -129,28 +139,18 @@ test_damage_and_repair(void **state)
 	assert_int_equal(f.repaired[SPOOL_P_MISSINGDIR], 2);
 	assert_int_equal(f.repaired[SPOOL_P_MODE], 1);
 	/* the orphan is kept in corrupt/ with its reason */
-	snprintf(p, sizeof p, "%s/corrupt/9999/order.xml", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/corrupt/9999.reason", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/corrupt/notes.txt", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/orders/8888", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/orders/7777/history", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/tmp/fresh", root);
-	assert_int_equal(stat(p, &st), 0);
-	snprintf(p, sizeof p, "%s/orders", root);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & S_IWOTH, 0);
-	snprintf(p, sizeof p, "%s/state/closed", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("corrupt/9999/order.xml"));
+	assert_true(there("corrupt/9999.reason"));
+	assert_true(there("corrupt/notes.txt"));
+	assert_false(there("orders/8888"));
+	assert_true(there("orders/7777/history"));
+	assert_true(there("tmp/fresh"));
+	assert_true(there("orders"));
+	assert_int_equal(mode_of("orders") & S_IWOTH, 0);
+	assert_true(there("state/closed"));
 
-	snprintf(p, sizeof p, "%s/state/failed/1001.order", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/corrupt/1001.order", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_false(there("state/failed/1001.order"));
+	assert_true(there("corrupt/1001.order"));
 
 	/* what is left needs a person: the ghost, the fresh swap file */
 	assert_int_equal(check(1, &f), 2);
@@ -164,8 +164,6 @@ static void
 test_link_leftover(void **state)
 {
 	struct found f;
-	struct stat st;
-	char p[4400];
 
 	(void)state;
 	assert_int_equal(sh("cd %s && ln state/queued/1001.order orders/1001/detached.order", root),
@@ -175,10 +173,8 @@ test_link_leftover(void **state)
 	assert_non_null(strstr(f.text, "beside the one in queued"));
 	assert_int_equal(check(1, &f), 1);
 	assert_int_equal(f.repaired[SPOOL_P_UNCOMMITTED], 1);
-	snprintf(p, sizeof p, "%s/orders/1001/detached.order", root);
-	assert_int_equal(stat(p, &st), -1);
-	snprintf(p, sizeof p, "%s/state/queued/1001.order", root);
-	assert_int_equal(stat(p, &st), 0);
+	assert_false(there("orders/1001/detached.order"));
+	assert_true(there("state/queued/1001.order"));
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -325,30 +321,6 @@ test_two_states_neither(void **state)
 	assert_int_equal(sh("test ! -e %s/run/kick", root), 0);
 }
 
-static mode_t
-mode_of(const char *rel)
-{
-	char p[4400];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	return st.st_mode & 07777;
-}
-
-static gid_t
-group_of(const char *rel)
-{
-	char p[4400];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	return st.st_gid;
-}
-
 /*
  * Modes come from the spool: whatever the umask, what init and submit make is
  * setgid and group rwx (folders) and group read-write (files).
@@ -356,8 +328,24 @@ group_of(const char *rel)
 static void
 test_modes_whatever_umask(void **state)
 {
+	static const struct { const char *rel; mode_t mode; } want[] = {
+		{ ".", 02770 },
+		{ "state/queued", 02770 },
+		{ "outbox/new", 02770 },
+		{ "spool.conf", 0660 },
+		{ "history", 0660 },
+		{ "run/repair.lock", 0660 },
+		{ "orders/1001", 02770 },
+		{ "orders/1001/history", 0660 },
+		{ "orders/1001/order.xml", 0660 },
+		{ "orders/1001/items", 02770 },
+		{ "orders/1001/items/1", 02770 },
+		{ "orders/1001/items/1/upload.xml", 0660 },
+		{ "state/queued/1001.order", 0660 },
+	};
 	struct found f;
-	mode_t old;
+	mode_t old, m;
+	size_t i;
 
 	(void)state;
 	spool_unmake(sp, dir);
@@ -367,19 +355,10 @@ test_modes_whatever_umask(void **state)
 	sp = spool_make(dir, "print");
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
 	umask(old);
-	assert_int_equal(mode_of("."), 02770);
-	assert_int_equal(mode_of("state/queued"), 02770);
-	assert_int_equal(mode_of("outbox/new"), 02770);
-	assert_int_equal(mode_of("spool.conf"), 0660);
-	assert_int_equal(mode_of("history"), 0660);
-	assert_int_equal(mode_of("run/repair.lock"), 0660);
-	assert_int_equal(mode_of("orders/1001"), 02770);
-	assert_int_equal(mode_of("orders/1001/history"), 0660);
-	assert_int_equal(mode_of("orders/1001/order.xml"), 0660);
-	assert_int_equal(mode_of("orders/1001/items"), 02770);
-	assert_int_equal(mode_of("orders/1001/items/1"), 02770);
-	assert_int_equal(mode_of("orders/1001/items/1/upload.xml"), 0660);
-	assert_int_equal(mode_of("state/queued/1001.order"), 0660);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++)
+		if ((m = mode_of(want[i].rel)) != want[i].mode)
+			fail_msg("%s: mode %04o, want %04o", want[i].rel, (unsigned)m,
+			    (unsigned)want[i].mode);
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -387,10 +366,13 @@ test_modes_whatever_umask(void **state)
 static void
 test_init_group(void **state)
 {
+	static const char *const in_group[] = { ".", "state/queued", "outbox/failed",
+		"orders/1001/items/1/upload.xml", "state/queued/1001.order" };
 	struct spool_err err;
 	struct found f;
 	const char *text;
-	size_t len;
+	size_t len, i;
+	gid_t g;
 
 	(void)state;
 	if (geteuid() != 0)
@@ -402,11 +384,9 @@ test_init_group(void **state)
 	assert_int_equal(spool_init_group(root, "print", text, len, 65534, &err), 0);
 	assert_int_equal(spool_open(root, 0, &sp, &err), 0);
 	submit_example(sp, dir, "print", "1001", "b", "admin:t");
-	assert_int_equal(group_of("."), 65534);
-	assert_int_equal(group_of("state/queued"), 65534);
-	assert_int_equal(group_of("outbox/failed"), 65534);
-	assert_int_equal(group_of("orders/1001/items/1/upload.xml"), 65534);
-	assert_int_equal(group_of("state/queued/1001.order"), 65534);
+	for (i = 0; i < sizeof in_group / sizeof in_group[0]; i++)
+		if ((g = group_of(in_group[i])) != 65534)
+			fail_msg("%s: group %u, want 65534", in_group[i], (unsigned)g);
 	assert_int_equal(check(0, &f), 0);
 	/* a spool there already is refused, whatever the group */
 	assert_int_equal(spool_init_group(root, "print", text, len, 0, &err), -1);
@@ -417,9 +397,23 @@ test_init_group(void **state)
 static void
 test_modes_repair(void **state)
 {
+	static const char *const said[] = {
+		/* (chmod 0755 keeps a folder's setgid bit) */
+		"mode - state/queued: mode 2755, want 2775 "
+		    "(setgid, group rwx)\n",
+		"mode - .: 1 entry is not of the spool's mode "
+		    "(history, mode 0640, want 0660 (group read-write))",
+		"mode 1001 orders/1001: 4 entries are not of the spool's "
+		    "mode",
+		"group 1001 orders/1001: 1 entry is not of the spool's group "
+		    "(order.xml, group nogroup, not the spool's group root)",
+		"group - outbox/sent: group nogroup, not the spool's group "
+		    "root",
+		"mode - outbox/sent: 1 entry is not of the spool's mode "
+		    "(m.eml, mode 0644, want 0664",
+	};
 	struct found f;
-	char p[4400];
-	struct stat st;
+	size_t i;
 
 	(void)state;
 	if (geteuid() != 0)
@@ -434,21 +428,10 @@ test_modes_repair(void **state)
 	/* outbox/sent itself, its file (made there after), order.xml */
 	assert_int_equal(f.n[SPOOL_P_GROUP], 3);
 	assert_int_equal(f.n[SPOOL_P_MISSINGDIR], 0);
-	/* (chmod 0755 keeps a folder's setgid bit) */
-	assert_non_null(strstr(f.text, "mode - state/queued: mode 2755, want 2775 (setgid, group "
-	    "rwx)\n"));
-	assert_non_null(strstr(f.text, "mode - .: 1 entry is not of the spool's mode (history, "
-	    "mode 0640, want 0660 (group read-write))"));
-	assert_non_null(strstr(f.text, "mode 1001 orders/1001: 4 entries are not of the spool's "
-	    "mode"));
-	assert_non_null(strstr(f.text, "group 1001 orders/1001: 1 entry is not of the spool's group "
-	    "(order.xml, group nogroup, not the spool's group root)"));
-	assert_non_null(strstr(f.text, "group - outbox/sent: group nogroup, not the spool's group "
-	    "root"));
-	assert_non_null(strstr(f.text, "mode - outbox/sent: 1 entry is not of the spool's mode "
-	    "(m.eml, mode 0644, want 0664"));
-	snprintf(p, sizeof p, "%s/run/kick", root);
-	assert_int_equal(stat(p, &st), -1);
+	for (i = 0; i < sizeof said / sizeof said[0]; i++)
+		if (strstr(f.text, said[i]) == NULL)
+			fail_msg("the report does not say \"%s\":\n%s", said[i], f.text);
+	assert_false(there("run/kick"));
 
 	assert_int_equal(check(1, &f), 8);
 	assert_int_equal(f.repaired[SPOOL_P_MODE], 5);
@@ -464,7 +447,7 @@ test_modes_repair(void **state)
 	assert_int_equal(group_of("outbox/sent/m.eml"), 0);
 	assert_int_equal(mode_of("orders"), 02775);
 	assert_int_equal(mode_of("history"), 0660);
-	assert_int_equal(stat(p, &st), 0);
+	assert_true(there("run/kick"));
 	assert_int_equal(check(0, &f), 0);
 }
 
@@ -489,18 +472,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damage_and_repair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_link_leftover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repair_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quarantine_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_cp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states_neither, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_whatever_umask, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_repair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modes_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_damage_and_repair, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_link_leftover, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_repair_lock, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_quarantine_names, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_history, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_cp, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states_neither, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_whatever_umask, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_init_group, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_repair, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_modes_symlink, setup, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

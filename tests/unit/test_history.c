@@ -8,30 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static int dfd;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	close(dfd);
-	tree_rm(dir);
-	free(dir);
-	return 0;
-}
 
 static struct spool_event
 event(const char *id, const char *comment)
@@ -48,16 +26,6 @@ event(const char *id, const char *comment)
 	return ev;
 }
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char *buf;
-
-	if (read_file(dfd, name, 64 << 20, &buf, len) < 0)
-		return NULL;
-	return buf;
-}
-
 static void
 test_line_roundtrip(void **state)
 {
@@ -69,7 +37,7 @@ test_line_roundtrip(void **state)
 
 	(void)state;
 	assert_int_equal(spool_history_append(dfd, "h1", &ev, 0), 0);
-	buf = slurp("h1", &len);
+	buf = file_read(dfd, "h1", &len);
 	/* one line, whatever the comment held */
 	nl = strchr(buf, '\n');
 	assert_non_null(nl);
@@ -134,7 +102,7 @@ test_concurrent_appenders(void **state)
 		assert_true(wait(&status) > 0);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	buf = slurp("hc", &len);
+	buf = file_read(dfd, "hc", &len);
 	for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p = nl + 1) {
 		*nl = '\0';
 		assert_int_equal(spool_event_parse(p, &ev), 0);
@@ -166,14 +134,14 @@ test_failed_writes(void **state)
 
 	(void)state;
 	assert_int_equal(spool_history_append(dfd, "hf", &ev, 0), 0);
-	before = slurp("hf", &blen);
+	before = file_read(dfd, "hf", &blen);
 	for (e = 0; e < 2; e++)
 		for (at = 1;; at++) {
 			fault_arm(at, errs[e]);
 			fault.short_write = 1;
 			r = spool_history_append(dfd, "hf", &ev, 0);
 			fault_disarm();
-			after = slurp("hf", &alen);
+			after = file_read(dfd, "hf", &alen);
 			/* close comes after the fsync: the line is on disk whatever it says */
 			if (!fault.hit || strcmp(fault.hit_name, "close") == 0) {
 				int fd = openat(dfd, "hf", O_WRONLY);
@@ -237,5 +205,5 @@ main(void)
 		cmocka_unit_test(test_failed_writes),
 		cmocka_unit_test(test_admin_actor),
 	};
-	return cmocka_run_group_tests_name("history", tests, setup, teardown);
+	return cmocka_run_group_tests_name("history", tests, setup_dir, teardown_dir);
 }

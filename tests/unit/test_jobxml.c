@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
 #define NOW 1795172400   /* 2026-11-20T11:00:00Z: the clock of refusals */
@@ -20,8 +21,6 @@
 #define EXAMPLE_JOB "spool-layout/examples/jobs/job.xml"
 #define EXAMPLE_JDF "spool-layout/examples/jobs/1001-1-cover.jdf"
 
-static char *dir;
-static int dfd;
 
 static const char *const billing[] = { "Jane Doe", "12 Harbour Road", "Bristol BS1 4RN" };
 static const char *const shipping[] = { "Jane Doe", "c/o Harbour Café", "7 Quay St",
@@ -50,20 +49,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	fault_install(NOW);
-	dir = tmpdir_make();
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	close(dfd);
-	tree_rm(dir);
-	free(dir);
+	fixture_dir(NOW);
 	return 0;
 }
 
@@ -84,24 +70,10 @@ put(const char *name, const char *text)
 	file_write(path_of(name), text);
 }
 
-/* A file's bytes (NUL-terminated, malloc'd), or NULL. */
-static char *
-slurp_path(const char *path, size_t *lenp)
-{
-	char *buf;
-	size_t len;
-
-	if (read_file(AT_FDCWD, path, 64 << 20, &buf, &len) < 0)
-		return NULL;
-	if (lenp != NULL)
-		*lenp = len;
-	return buf;
-}
-
 static char *
 slurp(const char *name)
 {
-	return slurp_path(path_of(name), NULL);
+	return file_read(dfd, name, NULL);
 }
 
 static int
@@ -120,7 +92,7 @@ xpath(const char *path, const char *expr)
 	snprintf(out, sizeof out, "%s.xpath", path);
 	if (sh("xmllint --nonet --xpath '%s' '%s' >'%s' 2>/dev/null", expr, path, out) != 0)
 		return strdup("");
-	s = slurp_path(out, NULL);
+	s = file_read(AT_FDCWD, out, NULL);
 	assert_non_null(s);
 	n = strlen(s);
 	while (n > 0 && s[n - 1] == '\n')
@@ -329,7 +301,7 @@ test_examples(void **state)
 
 	(void)state;
 	assert_int_equal(spool_jobxml_format(&job, &buf, &len, &err), 0);
-	want = slurp_path(EXAMPLE_JOB, &wlen);
+	want = file_read(AT_FDCWD, EXAMPLE_JOB, &wlen);
 	assert_non_null(want);
 	if (len != wlen || memcmp(buf, want, len) != 0)
 		fail_msg("%s differs from what spool writes:\n%s", EXAMPLE_JOB, buf);
@@ -338,7 +310,7 @@ test_examples(void **state)
 	assert_int_equal(xmllint(JOB_XSD, EXAMPLE_JOB), 0);
 
 	assert_int_equal(spool_jdf_format(&job, 0, &buf, &len, &err), 0);
-	want = slurp_path(EXAMPLE_JDF, &wlen);
+	want = file_read(AT_FDCWD, EXAMPLE_JDF, &wlen);
 	assert_non_null(want);
 	if (len != wlen || memcmp(buf, want, len) != 0)
 		fail_msg("%s differs from what spool writes:\n%s", EXAMPLE_JDF, buf);
@@ -974,53 +946,54 @@ test_refuse_valid(void **state)
 static void
 test_refuse_ambiguous(void **state)
 {
+	static const struct {
+		const char *text;
+		int bad, restore;
+		const char *why;
+		const char *once; /* after the refusal, in the file exactly once */
+		const char *has;  /* and this in it */
+	} cases[] = {
+		/* two OrderStatus, one not a number: both go, the valid one comes back */
+		{ PRINTED("<OrderProductId>1</OrderProductId>\n<OrderStatus>shipped!"
+		    "</OrderStatus>\n<OrderStatus>3</OrderStatus>"), SPOOL_JOB_BAD_STATUSES,
+		    SPOOL_JOB_PROCESSING, "OrderStatus appears more than once", "<OrderStatus>",
+		    "refused=\"shipped!\"" },
+		/* no OrderStatus at all */
+		{ PRINTED("<OrderProductId>1</OrderProductId>"), SPOOL_JOB_BAD_NOSTATUS,
+		    SPOOL_JOB_QUEUED, "OrderStatus is missing", NULL, "refused=\"(none)\"" },
+		/* two OrderProductPrintStatus */
+		{ PRINTED("<OrderStatus>15</OrderStatus></OrderProductPrintStatus>\n"
+		    "<OrderProductPrintStatus><OrderStatus>3</OrderStatus>"), SPOOL_JOB_BAD_BLOCKS,
+		    SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once",
+		    "<OrderProductPrintStatus>", NULL },
+		/* none: added */
+		{ HEAD "<PrintJob><Order/></PrintJob>", SPOOL_JOB_BAD_NOBLOCK, SPOOL_JOB_QUEUED,
+		    "OrderProductPrintStatus is missing", NULL, NULL },
+	};
 	struct spool_jobxml j;
 	struct spool_err err = { "" };
+	size_t i;
 	char *s;
 
 	(void)state;
-	/* two OrderStatus, one not a number: both go, the valid one comes back */
-	put("job.xml", PRINTED("<OrderProductId>1</OrderProductId>\n<OrderStatus>shipped!"
-	    "</OrderStatus>\n<OrderStatus>3</OrderStatus>"));
-	read_ok(&j);
-	assert_int_equal(j.bad, SPOOL_JOB_BAD_STATUSES);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_PROCESSING, "OrderStatus appears more than once", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_PROCESSING);
-	s = slurp("job.xml");
-	assert_int_equal(count_of(s, "<OrderStatus>"), 1);
-	assert_non_null(strstr(s, "refused=\"shipped!\""));
-	free(s);
-	/* no OrderStatus at all */
-	put("job.xml", PRINTED("<OrderProductId>1</OrderProductId>"));
-	read_ok(&j);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderStatus is missing", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
-	s = slurp("job.xml");
-	assert_non_null(strstr(s, "refused=\"(none)\""));
-	free(s);
-	/* two OrderProductPrintStatus */
-	put("job.xml", PRINTED("<OrderStatus>15</OrderStatus></OrderProductPrintStatus>\n"
-	    "<OrderProductPrintStatus><OrderStatus>3</OrderStatus>"));
-	read_ok(&j);
-	assert_int_equal(j.bad, SPOOL_JOB_BAD_BLOCKS);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus appears more than once", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
-	s = slurp("job.xml");
-	assert_int_equal(count_of(s, "<OrderProductPrintStatus>"), 1);
-	free(s);
-	/* none: added */
-	put("job.xml", HEAD "<PrintJob><Order/></PrintJob>");
-	read_ok(&j);
-	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
-	    j.status, SPOOL_JOB_QUEUED, "OrderProductPrintStatus is missing", NULL }, &err), 0);
-	read_ok(&j);
-	assert_int_equal(j.status, SPOOL_JOB_QUEUED);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		put("job.xml", cases[i].text);
+		read_ok(&j);
+		if ((int)j.bad != cases[i].bad)
+			fail_msg("%s: read says %d, want %d", cases[i].why, (int)j.bad, cases[i].bad);
+		if (spool_jobxml_refuse(dfd, "job.xml", -1, &(struct spool_jobxml_refusal){
+		    j.status, cases[i].restore, cases[i].why, NULL }, &err) != 0)
+			fail_msg("%s: %s", cases[i].why, err.msg);
+		read_ok(&j);
+		if ((int)j.status != cases[i].restore)
+			fail_msg("%s: status %d, want %d", cases[i].why, (int)j.status, cases[i].restore);
+		s = slurp("job.xml");
+		if (cases[i].once != NULL && count_of(s, cases[i].once) != 1)
+			fail_msg("%s: %s not once in:\n%s", cases[i].why, cases[i].once, s);
+		if (cases[i].has != NULL && strstr(s, cases[i].has) == NULL)
+			fail_msg("%s: no %s in:\n%s", cases[i].why, cases[i].has, s);
+		free(s);
+	}
 }
 
 /* A refusal never acts on a file that is not what was read, or not safe to read. */
@@ -1051,7 +1024,7 @@ test_refuse_leaves_alone(void **state)
 	assert_int_equal(symlink(outside, path_of("job.xml")), 0);
 	assert_int_equal(spool_jobxml_refuse(dfd, "job.xml", -1, &r, &err), -1);
 	assert_int_equal(errno, ELOOP);
-	s = slurp_path(outside, NULL);
+	s = file_read(AT_FDCWD, outside, NULL);
 	assert_string_equal(s, PRINTED("<OrderStatus>3</OrderStatus>"));
 	free(s);
 	unlink(path_of("job.xml"));
@@ -1172,28 +1145,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_validates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_refuses_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_examples, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_jdf_validates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_xxe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_entity_bombs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_not_a_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_big, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_encodings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_huge_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_message_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_bad_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuse_valid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuse_ambiguous, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuse_leaves_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuse_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_write_validates, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_write_refuses_bad_values, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_examples, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_jdf_validates, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_malformed, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_truncated, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_xxe, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_entity_bombs, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_not_a_file, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_big, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_encodings, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_huge_message, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_message_text, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_bad_status, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_valid, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_ambiguous, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_leaves_alone, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_race, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_faults, setup, teardown_dir),
 	};
 
 	return cmocka_run_group_tests_name("jobxml", tests, NULL, NULL);

@@ -286,6 +286,17 @@ compose(const struct spool_mail *m, size_t *len)
 	return msg;
 }
 
+/* m composed, parsed into p, and checked as every message must pass, with its fields. */
+static char *
+compose_checked(const struct spool_mail *m, size_t *len, struct parsed *p, int with_reply_to)
+{
+	char *msg = compose(m, len);
+
+	check_message(msg, *len, p);
+	check_fields(p, with_reply_to);
+	return msg;
+}
+
 /* ---- addresses ---------------------------------------------------------- */
 
 static void
@@ -368,9 +379,7 @@ test_template_placeholders(void **state)
 static void
 test_template_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ "Subject: x\n\nline 3\n{orderid}\n", "t.txt:4: unknown placeholder {orderid}" },
 		{ "Subject: {colour}\n\nbody\n", "t.txt:1: unknown placeholder {colour}" },
 		{ "Subject: x\n\n{Order_ID}\n", "t.txt:3: unknown placeholder {Order_ID}" },
@@ -500,8 +509,7 @@ test_templates_check(void **state)
 	(void)state;
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	assert_non_null(text = spool_shipped("workflows/print.conf", NULL));
-	if (spool_conf_parse("print.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("print.conf", text);
 	if (spool_mail_templates_check(c, root, &err) < 0)
 		fail_msg("%s", err.msg);
 	snprintf(path, sizeof path, "%s/templates/purge-reminder.txt", dir);
@@ -546,10 +554,8 @@ test_compose_plain(void **state)
 	size_t len, blen;
 
 	(void)state;
-	msg = compose(&m, &len);
+	msg = compose_checked(&m, &len, &p, 1);
 	assert_int_equal(strlen(msg), len);
-	check_message(msg, len, &p);
-	check_fields(&p, 1);
 	assert_string_equal(field(&p, "Date"), "Sun, 23 Nov 2025 12:13:20 +0000");
 	assert_string_equal(field(&p, "From"), "shop@example.com");
 	assert_string_equal(field(&p, "To"), "\"Ada Lovelace\" <ada@example.org>");
@@ -570,9 +576,7 @@ test_compose_plain(void **state)
 	m.to_name = NULL;
 	m.reply_to = NULL;
 	m.domain = NULL;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	assert_string_equal(field(&p, "To"), "ada@example.org");
 	assert_non_null(strstr(field(&p, "Message-ID"), "@example.com>"));
 	assert_int_equal(spool_mail_recipient(msg, len, addr, sizeof addr), 0);
@@ -611,9 +615,7 @@ test_compose_injection(void **state)
 		m.to_name = names[i];
 		m.subject = subject;
 		m.body = body;
-		msg = compose(&m, &len);
-		check_message(msg, len, &p);
-		check_fields(&p, 1);
+		msg = compose_checked(&m, &len, &p, 1);
 		for (k = 0; k < p.nfields; k++) {
 			assert_int_not_equal(strncasecmp(p.fields[k], "Bcc:", 4), 0);
 			assert_int_not_equal(strncasecmp(p.fields[k], "X-", 2), 0);
@@ -689,9 +691,7 @@ test_hostile_unicode(void **state)
 	m.to_name = evil;
 	m.subject = subject;
 	m.body = body;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	dec = words_decode(field(&p, "To"));
 	assert_false(has_unsafe(dec));
 	assert_non_null(strstr(dec, "Evegnp.exe"));
@@ -737,9 +737,7 @@ test_compose_long_and_8bit(void **state)
 	m.subject = subject;
 	m.to_name = "Zoë Ünicode-Ñame with a rather long family name that goes on";
 	m.body = body;
-	msg = compose(&m, &len);
-	check_message(msg, len, &p);
-	check_fields(&p, 0);
+	msg = compose_checked(&m, &len, &p, 0);
 	dec = words_decode(field(&p, "Subject"));
 	for (i = strlen(subject); i > 0 && subject[i - 1] == ' '; i--)
 		subject[i - 1] = '\0';
@@ -849,16 +847,6 @@ test_outbox_names(void **state)
 	assert_false(spool_outbox_name_parse("x.eml", id, &t));
 }
 
-static char *
-read_all(const char *path, size_t *len)
-{
-	char *buf;
-
-	if (read_file(AT_FDCWD, path, 1 << 22, &buf, len) < 0)
-		return NULL;
-	return buf;
-}
-
 static void
 test_outbox_put(void **state)
 {
@@ -883,7 +871,7 @@ test_outbox_put(void **state)
 	snprintf(path, sizeof path, "%s/spool/outbox/new", dir);
 	assert_int_equal(dir_count(path), 1);
 	snprintf(path, sizeof path, "%s/spool/outbox/new/%s", dir, name);
-	assert_non_null(got = read_all(path, &len));
+	assert_non_null(got = file_read(AT_FDCWD, path, &len));
 	assert_int_equal(len, strlen(msg));
 	assert_memory_equal(got, msg, len);
 	free(got);
@@ -1015,7 +1003,7 @@ test_outbox_put_faults(void **state)
 						fail_msg("site %ld (%s) failed and left a file", at,
 						    fault.hit_name);
 					only_file(newdir, path, sizeof path);
-					assert_non_null(got = read_all(path, &len));
+					assert_non_null(got = file_read(AT_FDCWD, path, &len));
 					if (len != msglen || memcmp(got, msg, len) != 0)
 						fail_msg("site %ld (%s) left %zu of %zu bytes", at,
 						    fault.hit_name, len, msglen);
@@ -1043,7 +1031,6 @@ static void
 test_mail_conf(void **state)
 {
 	struct spool_conf *c;
-	struct spool_err err;
 	const char *text = WF
 	    "[mail]\n"
 	    "relay = smtp.example.com\n"
@@ -1062,8 +1049,7 @@ test_mail_conf(void **state)
 	    "templates = my-templates\n";
 
 	(void)state;
-	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", text);
 	assert_string_equal(c->mail->relay, "smtp.example.com");
 	assert_int_equal(c->mail->port, 587);
 	assert_int_equal(c->mail->starttls, SPOOL_STARTTLS_REQUIRED);
@@ -1081,8 +1067,7 @@ test_mail_conf(void **state)
 	assert_int_equal(c->mail->line, 7);
 	spool_conf_free(c);
 	/* the defaults: mail off, port 25, no TLS, retry 1m, lifetime 5d */
-	if (spool_conf_parse("t.conf", WF, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", WF);
 	assert_null(c->mail->relay);
 	assert_int_equal(c->mail->port, 25);
 	assert_int_equal(c->mail->starttls, SPOOL_STARTTLS_NO);
@@ -1090,8 +1075,7 @@ test_mail_conf(void **state)
 	assert_int_equal(c->mail->lifetime, 5 * 86400);
 	assert_int_equal(c->mail->line, 0);
 	spool_conf_free(c);
-	if (spool_conf_parse("t.conf", WF "[mail]\nrelay = none\n", &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", WF "[mail]\nrelay = none\n");
 	assert_null(c->mail->relay);
 	spool_conf_free(c);
 }
@@ -1099,9 +1083,7 @@ test_mail_conf(void **state)
 static void
 test_mail_conf_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ WF "[mail]\ncolour = red\n", "t.conf:8: colour: unknown key in [mail]" },
 		{ WF "[mail]\nrelay = a.b\nrelay = c.d\n", "t.conf:9: relay: given twice" },
 		{ WF "[mail]\nrelay = a b\n", "t.conf:8: relay: 'a b' is not a host" },
@@ -1129,21 +1111,11 @@ test_mail_conf_errors(void **state)
 		{ WF "[mail]\n[mail]\n", "t.conf:8: [mail] given twice (first on line 7)" },
 		{ WF "[mail]\ntemplates =\n", "t.conf:8: templates: must not be empty" },
 	};
-	struct spool_conf *c;
-	struct spool_err err;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		memset(&err, 0, sizeof err);
-		c = NULL;
-		if (spool_conf_parse("t.conf", cases[i].text, &c, &err) == 0) {
-			spool_conf_free(c);
-			fail_msg("case %zu was accepted", i);
-		}
-		if (strstr(err.msg, cases[i].want) == NULL)
-			fail_msg("case %zu: got '%s', want '%s'", i, err.msg, cases[i].want);
-	}
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		conf_refused(cases[i].text, cases[i].want);
 }
 
 int

@@ -7,29 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
-	return 0;
-}
 
 static int
 S(const char *name)
@@ -41,10 +20,9 @@ static char *
 history(const char *id)
 {
 	char path[4200], *buf;
-	size_t len;
 
 	snprintf(path, sizeof path, "%s/spool/orders/%s/history", dir, id);
-	if (read_file(AT_FDCWD, path, 1 << 20, &buf, &len) < 0)
+	if ((buf = file_read(AT_FDCWD, path, NULL)) == NULL)
 		return strdup("");
 	return buf;
 }
@@ -138,22 +116,30 @@ racing_rename(int a, const char *b, int c, const char *d, unsigned e)
 	return spool_sys_real.renameat2(a, b, c, d, e);
 }
 
+/* Move 1001 to state to, with racing_rename in the way: it fails with errno e and msg. */
 static void
-test_lost_race(void **state)
+lose_race(int to, int e, const char *msg)
 {
 	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = "admin:a", .check = 1 };
 	struct spool_err err;
+
+	spool_sys.renameat2 = racing_rename;
+	assert_int_equal(spool_move(sp, "1001", -1, to, &m, &err), -1);
+	spool_sys.renameat2 = spool_sys_real.renameat2;
+	assert_int_equal(errno, e);
+	assert_string_equal(err.msg, msg);
+}
+
+static void
+test_lost_race(void **state)
+{
 	char *h;
 	int st;
 
 	(void)state;
 	/* someone else moved 1001 from queued to failed first */
 	race_to = S("failed");
-	spool_sys.renameat2 = racing_rename;
-	assert_int_equal(spool_move(sp, "1001", -1, S("cancelled"), &m, &err), -1);
-	spool_sys.renameat2 = spool_sys_real.renameat2;
-	assert_int_equal(errno, EAGAIN);
-	assert_string_equal(err.msg, "1001: moved meanwhile to failed");
+	lose_race(S("cancelled"), EAGAIN, "1001: moved meanwhile to failed");
 	assert_int_equal(spool_locate(sp, "1001", &st), 1);
 	assert_int_equal(st, S("failed"));
 	h = history("1001");
@@ -161,11 +147,7 @@ test_lost_race(void **state)
 	free(h);
 	/* someone removed it */
 	race_to = -1;
-	spool_sys.renameat2 = racing_rename;
-	assert_int_equal(spool_move(sp, "1001", -1, S("queued"), &m, &err), -1);
-	spool_sys.renameat2 = spool_sys_real.renameat2;
-	assert_int_equal(errno, ENOENT);
-	assert_string_equal(err.msg, "1001: removed meanwhile");
+	lose_race(S("queued"), ENOENT, "1001: removed meanwhile");
 	assert_int_equal(spool_locate(sp, "1001", &st), 0);
 }
 
@@ -268,14 +250,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_move_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_move_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_phantom_enoent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_states, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_allowed, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_move_refused, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_locked, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_lost_race, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_phantom_enoent, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_two_states, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_remove, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_walk, setup_order, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("move", tests, NULL, NULL);
 }

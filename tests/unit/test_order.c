@@ -43,9 +43,7 @@ test_roundtrip(void **state)
 static void
 test_parse_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} cases[] = {
+	static const struct text_case cases[] = {
 		{ "", "empty" },
 		{ "spool-order 1\nid: 1", "not ended" },
 		{ "spool-order 2\nid: 1\n", "line 1: unsupported version 2" },

@@ -12,10 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
 
 /* The shipped print workflow with these [queue] sections in place of its own. */
 static char *
@@ -43,19 +41,9 @@ setup(void **state)
 	char *conf = print_conf(queues);
 
 	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, conf);
+	fixture_spool(1763900000, conf);
 	free(conf);
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
+	fixture_order();
 	return 0;
 }
 
@@ -83,27 +71,16 @@ exists(const char *rel)
 static ino_t
 inode(const char *rel)
 {
-	char *p = path(rel);
-	struct stat st;
-
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", rel, strerror(errno));
-	free(p);
-	return st.st_ino;
+	return lstat_of("%s/spool/%s", dir, rel).st_ino;
 }
 
-/* Parse a conf that must fail, with an error that says want. */
+/* The print workflow with these queues must fail to parse, with an error that says want. */
 static void
 conf_fails(const char *q, const char *want)
 {
-	struct spool_conf *c = NULL;
-	struct spool_err err = { "" };
 	char *text = print_conf(q);
 
-	if (spool_conf_parse("t.conf", text, &c, &err) == 0)
-		fail_msg("parsed, but should fail with '%s':\n%s", want, q);
-	if (strstr(err.msg, want) == NULL)
-		fail_msg("error '%s' does not say '%s'", err.msg, want);
+	conf_refused(text, want);
 	free(text);
 }
 
@@ -116,8 +93,7 @@ test_conf_queues(void **state)
 	    "[queue b]\npath = /srv/share/b\nwindow = 23:30-00:15\n");
 
 	(void)state;
-	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
-		fail_msg("%s", err.msg);
+	c = conf_parsed("t.conf", text);
 	free(text);
 	assert_int_equal(c->nqueues, 2);
 	assert_string_equal(c->queues[0].path, "hot/a");
@@ -489,15 +465,7 @@ test_invoice(void **state)
 static struct stat
 st_of(const char *rel)
 {
-	struct stat st;
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, rel) < 0)
-		abort();
-	if (lstat(p, &st) < 0)
-		fail_msg("%s: %s", p, strerror(errno));
-	free(p);
-	return st;
+	return lstat_of("%s/%s", dir, rel);
 }
 
 /*
@@ -509,11 +477,23 @@ st_of(const char *rel)
 static void
 test_publish_modes(void **state)
 {
-	static const char *const files[] = { "share/press/1001-1-press/1001-1-content.pdf",
-		"share/press/1001-1-press/invoice.pdf", "share/press/1001-1-press/upload.xml",
-		"share/covers/1001-1-covers/1001-1-cover.pdf",
-		"share/covers/1001-1-covers/1001-1-cover.jdf", "share/info/1001-1-covers/invoice.pdf",
-		"share/info/1001-1-covers/upload.xml" };
+	/* all of group 65534 */
+	static const struct { const char *path; mode_t mode; } files[] = {
+		{ "share/press/1001-1-press", 02770 },
+		{ "share/covers/1001-1-covers", 02770 },
+		{ "share/info/1001-1-covers", 02770 },
+		/* job.xml: the printer edits it */
+		{ "share/press/1001-1-press/job.xml", 0660 },
+		{ "share/info/1001-1-covers/job.xml", 0660 },
+		/* the rest: it reads them */
+		{ "share/press/1001-1-press/1001-1-content.pdf", 0640 },
+		{ "share/press/1001-1-press/invoice.pdf", 0640 },
+		{ "share/press/1001-1-press/upload.xml", 0640 },
+		{ "share/covers/1001-1-covers/1001-1-cover.pdf", 0640 },
+		{ "share/covers/1001-1-covers/1001-1-cover.jdf", 0640 },
+		{ "share/info/1001-1-covers/invoice.pdf", 0640 },
+		{ "share/info/1001-1-covers/upload.xml", 0640 },
+	};
 	struct spool_pjobs js;
 	struct stat st;
 	char *q, *conf;
@@ -544,28 +524,12 @@ test_publish_modes(void **state)
 	publish_all(&js);
 	umask(old);
 	spool_pjobs_free(&js);
-	st = st_of("share/press/1001-1-press");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/covers/1001-1-covers");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/info/1001-1-covers");
-	assert_int_equal(st.st_mode & 07777, 02770);
-	assert_int_equal(st.st_gid, 65534);
-	/* job.xml: the printer edits it */
-	st = st_of("share/press/1001-1-press/job.xml");
-	assert_int_equal(st.st_mode & 07777, 0660);
-	assert_int_equal(st.st_gid, 65534);
-	st = st_of("share/info/1001-1-covers/job.xml");
-	assert_int_equal(st.st_mode & 07777, 0660);
-	assert_int_equal(st.st_gid, 65534);
-	/* the rest: it reads them */
 	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		st = st_of(files[i]);
-		if ((st.st_mode & 07777) != 0640 || st.st_gid != 65534)
-			fail_msg("%s: mode %04o group %u", files[i], (unsigned)(st.st_mode & 07777),
-			    (unsigned)st.st_gid);
+		st = st_of(files[i].path);
+		if ((st.st_mode & 07777) != files[i].mode || st.st_gid != 65534)
+			fail_msg("%s: mode %04o group %u, want %04o group 65534", files[i].path,
+			    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid,
+			    (unsigned)files[i].mode);
 	}
 	/* and in the spool, the chunks are the spool's */
 	st = st_of("spool/orders/1001/items/1/chunks");
@@ -580,12 +544,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf_queues),
 		cmocka_unit_test(test_window),
-		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_publish_faults, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown_spool),
 	};
 
 	spool_domain_init();    /* a removed order's jobs leave the hot folders */

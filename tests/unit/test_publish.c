@@ -7,22 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
 
-static char *dir;
-static int dfd, tfd;
+static int tfd;
 
 static int
 setup(void **state)
 {
 	char p[4096];
 
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
+	setup_dir(state);
 	snprintf(p, sizeof p, "%s/tmp", dir);
 	mkdir(p, 0700);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	tfd = open(p, O_RDONLY | O_DIRECTORY);
 	return 0;
 }
@@ -30,24 +27,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	(void)state;
-	close(dfd);
 	close(tfd);
-	tree_rm(dir);
-	free(dir);
-	return 0;
-}
-
-static char *
-slurp(const char *name)
-{
-	char p[4096], *buf;
-	size_t len;
-
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	if (read_file(AT_FDCWD, p, 1 << 20, &buf, &len) < 0)
-		return NULL;
-	return buf;
+	return teardown_dir(state);
 }
 
 /* Entries in dir/sub ("" for dir itself). */
@@ -60,21 +41,26 @@ count(const char *sub)
 	return dir_count(p);
 }
 
+/* The file name in dir holds want. */
+static void
+text_is(const char *name, const char *want)
+{
+	char *s = file_read(dfd, name, NULL);
+
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void
 test_publish_whole(void **state)
 {
-	char *s;
-
 	(void)state;
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "hello\n", 6, NULL), 0);
-	s = slurp("a.txt");
-	assert_string_equal(s, "hello\n");
-	free(s);
+	text_is("a.txt", "hello\n");
 	/* replace by default */
 	assert_int_equal(spool_publish(dfd, "a.txt", tfd, "bye\n", 4, NULL), 0);
-	s = slurp("a.txt");
-	assert_string_equal(s, "bye\n");
-	free(s);
+	text_is("a.txt", "bye\n");
 	/* nothing left over in tmp/ */
 	assert_int_equal(count("tmp"), 0);
 }
@@ -83,15 +69,12 @@ static void
 test_publish_noreplace(void **state)
 {
 	struct spool_pub opt = { .flags = SPOOL_PUB_NOREPLACE };
-	char *s;
 
 	(void)state;
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "one", 3, &opt), 0);
 	assert_int_equal(spool_publish(dfd, "b.txt", -1, "two", 3, &opt), -1);
 	assert_int_equal(errno, EEXIST);
-	s = slurp("b.txt");
-	assert_string_equal(s, "one");
-	free(s);
+	text_is("b.txt", "one");
 	/* no dot-file temp left in the folder: tmp/, a.txt, b.txt */
 	assert_int_equal(count(""), 3);
 }
@@ -113,7 +96,7 @@ test_publish_mtime_and_mode(void **state)
 static void
 test_publish_fd(void **state)
 {
-	char src[4096], *s;
+	char src[4096];
 	int fd;
 
 	(void)state;
@@ -122,9 +105,7 @@ test_publish_fd(void **state)
 	fd = open(src, O_RDONLY);
 	assert_int_equal(spool_publish_fd(dfd, "d.txt", tfd, fd, NULL), 0);
 	close(fd);
-	s = slurp("d.txt");
-	assert_string_equal(s, "copied data\n");
-	free(s);
+	text_is("d.txt", "copied data\n");
 	assert_int_equal(spool_publish_fd(dfd, "e.txt", tfd, -1, NULL), -1);
 	assert_int_equal(errno, EBADF);
 }
@@ -144,7 +125,7 @@ test_publish_faults(void **state)
 		r = spool_publish(dfd, "f.txt", tfd, "new", 3, NULL);
 		err = errno;
 		fault_disarm();
-		s = slurp("f.txt");
+		s = file_read(dfd, "f.txt", NULL);
 		if (!fault.hit) {
 			assert_int_equal(r, 0);
 			assert_string_equal(s, "new");

@@ -16,29 +16,8 @@
 
 #include <qpdf/qpdf-c.h>
 
+#define TEST_FIXTURE
 #include "fault.h"
-
-static char *dir;
-static struct spool *sp;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	fault_install(1763900000);
-	dir = tmpdir_make();
-	sp = spool_make(dir, "print");
-	submit_example(sp, dir, "print", "1001", "b1001", "admin:test");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	spool_unmake(sp, dir);
-	return 0;
-}
 
 /* dir/spool/orders/1001/items/<item>/<name> */
 static char *
@@ -74,9 +53,9 @@ tmp_count(void)
 static char *
 slurp(const char *path, size_t *len)
 {
-	char *buf;
+	char *buf = file_read(AT_FDCWD, path, len);
 
-	if (read_file(AT_FDCWD, path, 64 << 20, &buf, len) < 0)
+	if (buf == NULL)
 		fail_msg("cannot read %s: %s", path, strerror(errno));
 	return buf;
 }
@@ -183,6 +162,19 @@ page_replace(const char *item, const char *page, const char *shell)
 
 	assert_int_equal(sh(shell, p), 0);
 	free(p);
+}
+
+/* With a page of item 1 replaced by shell, stitching it fails, saying want (if not NULL). */
+static void
+bad_page(const char *page, const char *shell, const char *want)
+{
+	struct spool_err err;
+
+	page_replace("1", page, shell);
+	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
+	if (want != NULL)
+		assert_err_has(&err, want);
+	assert_no_chunks("1");
 }
 
 static void
@@ -304,23 +296,14 @@ test_stitch_truncated_page(void **state)
 static void
 test_stitch_garbage_page(void **state)
 {
-	struct spool_err err;
-
 	(void)state;
-	page_replace("1", "page-002.pdf", "head -c 2000 /dev/urandom >'%s'");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
 	/* the first thing qpdf noticed, in its words */
-	assert_err_has(&err, "item 1: page-002.pdf: can't find PDF header");
-	assert_no_chunks("1");
+	bad_page("page-002.pdf", "head -c 2000 /dev/urandom >'%s'",
+	    "item 1: page-002.pdf: can't find PDF header");
 	/* a file that looks like a PDF for five bytes and is nothing more */
-	page_replace("1", "page-002.pdf", "printf '%%%%PDF-1.4\\ngarbage\\n' >'%s'");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "item 1: page-002.pdf: can't find startxref");
-	assert_no_chunks("1");
-	page_replace("1", "page-002.pdf", ": >'%s'");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "item 1: page-002.pdf: empty file");
-	assert_no_chunks("1");
+	bad_page("page-002.pdf", "printf '%%%%PDF-1.4\\ngarbage\\n' >'%s'",
+	    "item 1: page-002.pdf: can't find startxref");
+	bad_page("page-002.pdf", ": >'%s'", "item 1: page-002.pdf: empty file");
 }
 
 /* A page whose content stream does not inflate: it reads and writes without a word. */
@@ -377,13 +360,9 @@ test_stitch_no_symlinks(void **state)
 
 	(void)state;
 	/* a page that is a symlink, even to a page of the same item */
-	page_replace("1", "page-003.pdf", "rm '%1$s' && ln -s page-001.pdf '%1$s'");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "item 1: page-003.pdf: is a symlink");
-	assert_no_chunks("1");
-	page_replace("1", "page-003.pdf", "rm '%1$s' && ln -s /etc/passwd '%1$s'");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_no_chunks("1");
+	bad_page("page-003.pdf", "rm '%1$s' && ln -s page-001.pdf '%1$s'",
+	    "item 1: page-003.pdf: is a symlink");
+	bad_page("page-003.pdf", "rm '%1$s' && ln -s /etc/passwd '%1$s'", NULL);
 	/* chunks/ itself a symlink: nothing is written through it */
 	page_replace("2", "chunks", "ln -s /tmp '%s'");
 	assert_int_equal(spool_stitch_item(sp, "1001", "2", &err), -1);
@@ -503,49 +482,57 @@ test_stitch_many_pages_few_fds(void **state)
 static void
 test_stitch_upload_checks(void **state)
 {
+	static const struct {
+		const char *xml, *want;
+		int whole; /* want is the whole error, not a part */
+	} cases[] = {
+		/* two chunks of one kind would be one file */
+		{ "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"2\" complete=\"true\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/>"
+		  "<chunk kind=\"content\" first=\"2\" last=\"2\"/></product>"
+		  "<page n=\"1\" file=\"page-001.pdf\"/><page n=\"2\" file=\"page-002.pdf\"/></upload>",
+		  "item 1: upload.xml:1: a second chunk of kind content", 0 },
+		/* a chunk needs every one of its pages */
+		{ "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"2\" complete=\"true\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"2\"/></product>"
+		  "<page n=\"1\" file=\"page-001.pdf\"/></upload>",
+		  "item 1: upload.xml: page 2 of chunk content is not listed", 1 },
+		/* an incomplete upload is not stitched */
+		{ "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"false\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
+		  "<page n=\"1\" file=\"page-001.pdf\"/></upload>",
+		  "item 1: upload.xml: the upload is not complete", 1 },
+		/* another item's upload */
+		{ "<upload xmlns=\"urn:spool:upload:1\" item=\"2\" pages=\"1\" complete=\"true\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
+		  "<page n=\"1\" file=\"page-001.pdf\"/></upload>",
+		  "upload of item '2'", 0 },
+		/* a DOCTYPE, as anywhere */
+		{ "<!DOCTYPE upload [<!ENTITY a \"b\">]>"
+		  "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
+		  "<page n=\"1\" file=\"page-001.pdf\"/></upload>",
+		  "DOCTYPE", 0 },
+		/* a page file outside the folder: the schema's PdfName has no slash */
+		{ "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
+		  "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
+		  "<page n=\"1\" file=\"../2/page-001.pdf\"/></upload>",
+		  "item 1: ", 0 },
+	};
 	struct spool_err err;
+	size_t i;
 	char *p;
 
 	(void)state;
 	p = item_path("1", "upload.xml");
-	/* two chunks of one kind would be one file */
-	file_write(p, "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"2\" complete=\"true\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/>"
-	    "<chunk kind=\"content\" first=\"2\" last=\"2\"/></product>"
-	    "<page n=\"1\" file=\"page-001.pdf\"/><page n=\"2\" file=\"page-002.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "item 1: upload.xml:1: a second chunk of kind content");
-	/* a chunk needs every one of its pages */
-	file_write(p, "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"2\" complete=\"true\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"2\"/></product>"
-	    "<page n=\"1\" file=\"page-001.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_string_equal(err.msg, "item 1: upload.xml: page 2 of chunk content is not listed");
-	/* an incomplete upload is not stitched */
-	file_write(p, "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"false\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
-	    "<page n=\"1\" file=\"page-001.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_string_equal(err.msg, "item 1: upload.xml: the upload is not complete");
-	/* another item's upload */
-	file_write(p, "<upload xmlns=\"urn:spool:upload:1\" item=\"2\" pages=\"1\" complete=\"true\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
-	    "<page n=\"1\" file=\"page-001.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "upload of item '2'");
-	/* a DOCTYPE, as anywhere */
-	file_write(p, "<!DOCTYPE upload [<!ENTITY a \"b\">]>"
-	    "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
-	    "<page n=\"1\" file=\"page-001.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "DOCTYPE");
-	/* a page file outside the folder: the schema's PdfName has no slash */
-	file_write(p, "<upload xmlns=\"urn:spool:upload:1\" item=\"1\" pages=\"1\" complete=\"true\">"
-	    "<product id=\"x\"><chunk kind=\"content\" first=\"1\" last=\"1\"/></product>"
-	    "<page n=\"1\" file=\"../2/page-001.pdf\"/></upload>");
-	assert_int_equal(spool_stitch_item(sp, "1001", "1", &err), -1);
-	assert_err_has(&err, "item 1: ");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		file_write(p, cases[i].xml);
+		if (spool_stitch_item(sp, "1001", "1", &err) != -1)
+			fail_msg("stitched, but should fail with \"%s\"", cases[i].want);
+		if (cases[i].whole && strcmp(err.msg, cases[i].want) != 0)
+			fail_msg("error \"%s\" is not \"%s\"", err.msg, cases[i].want);
+		assert_err_has(&err, cases[i].want);
+	}
 	assert_no_chunks("1");
 	free(p);
 	/* ids are checked before any path is built */
@@ -675,21 +662,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_stitch_example, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_chunks_listed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_deterministic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_truncated_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_garbage_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_bad_content_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_missing_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_no_symlinks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_multipage_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_blank_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_many_pages_few_fds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_upload_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_files_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stitch_publish_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stitch_example, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_chunks_listed, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_deterministic, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_truncated_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_garbage_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_bad_content_stream, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_missing_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_no_symlinks, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_multipage_file, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_blank_page, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_many_pages_few_fds, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_upload_checks, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_files_limits, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_faults, setup_order, teardown_spool),
+		cmocka_unit_test_setup_teardown(test_stitch_publish_fault, setup_order, teardown_spool),
 	};
 	return cmocka_run_group_tests_name("stitch", tests, NULL, NULL);
 }
