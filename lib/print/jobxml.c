@@ -559,12 +559,26 @@ pdf_name_ok(const char *s)
 	return file_name_ok(s) && n > 4 && strcmp(s + n - 4, ".pdf") == 0;
 }
 
+/* 1 if the n lines of an address are allowed, 0 if their number is not, -1 if a line is not. */
+static int
+address_ok(const char *const *lines, int n)
+{
+	int i;
+
+	if (n < 0 || n > SPOOL_JOB_LINES_MAX || (n > 0 && lines == NULL))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!value_ok(lines[i], SPOOL_FIELD_MAX))
+			return -1;
+	return 1;
+}
+
 /* Check every value of a job; err names the first that is not allowed. */
 static int
 check_job(const struct spool_job *j, struct spool_err *err)
 {
 	const char *o = j->order_id != NULL && spool_id_ok(j->order_id) ? j->order_id : "?";
-	int i;
+	int i, r;
 
 #define BAD(what) failerr(err, EINVAL, "%s: job.xml: %s is not allowed", o, what)
 	if (!spool_id_ok(j->order_id ? j->order_id : ""))
@@ -577,18 +591,11 @@ check_job(const struct spool_job *j, struct spool_err *err)
 		return BAD("the customer's email");
 	if (j->phone != NULL && !value_ok(j->phone, SPOOL_FIELD_MAX))
 		return BAD("the customer's phone");
-	if (j->nbilling < 0 || j->nbilling > SPOOL_JOB_LINES_MAX ||
-	    (j->nbilling > 0 && j->billing == NULL))
-		return BAD("the number of billing address lines");
-	for (i = 0; i < j->nbilling; i++)
-		if (!value_ok(j->billing[i], SPOOL_FIELD_MAX))
-			return BAD("a billing address line");
-	if (j->nshipping < 0 || j->nshipping > SPOOL_JOB_LINES_MAX ||
-	    (j->nshipping > 0 && j->shipping == NULL))
-		return BAD("the number of shipping address lines");
-	for (i = 0; i < j->nshipping; i++)
-		if (!value_ok(j->shipping[i], SPOOL_FIELD_MAX))
-			return BAD("a shipping address line");
+	if ((r = address_ok(j->billing, j->nbilling)) < 1)
+		return BAD(r == 0 ? "the number of billing address lines" : "a billing address line");
+	if ((r = address_ok(j->shipping, j->nshipping)) < 1)
+		return BAD(r == 0 ? "the number of shipping address lines" :
+		    "a shipping address line");
 	if (!value_ok(j->product, SPOOL_FIELD_MAX) || j->product[0] == '\0')
 		return BAD("the product");
 	if (j->product_name != NULL && !value_ok(j->product_name, SPOOL_FIELD_MAX))
@@ -898,17 +905,30 @@ cut_chars(char *dst, size_t len, const char *s, size_t max)
 	dst[i] = '\0';
 }
 
+/*
+ * An element of a JDF pool with up to three attributes, a[] holding a name and a value
+ * for each; a NULL value leaves its attribute out.
+ */
+static xmlNodePtr
+pool_el(struct build *b, xmlNodePtr pool, const char *el, const char *const a[6])
+{
+	xmlNodePtr n = child(b, pool, el, NULL);
+	int i;
+
+	for (i = 0; i < 6; i += 2)
+		if (a[i + 1] != NULL)
+			attr(b, n, a[i], a[i + 1]);
+	return n;
+}
+
 /* A resource of a JDF ResourcePool, with its Class, ID and Status. */
 static xmlNodePtr
 resource(struct build *b, xmlNodePtr pool, const char *el, const char *class, const char *id,
     const char *status)
 {
-	xmlNodePtr n = child(b, pool, el, NULL);
+	const char *const a[6] = { "Class", class, "ID", id, "Status", status };
 
-	attr(b, n, "Class", class);
-	attr(b, n, "ID", id);
-	attr(b, n, "Status", status);
-	return n;
+	return pool_el(b, pool, el, a);
 }
 
 /* A link to a resource, and the process of the Combined node it feeds (or NULL). */
@@ -916,13 +936,97 @@ static xmlNodePtr
 link_to(struct build *b, xmlNodePtr pool, const char *el, const char *ref, const char *usage,
     const char *index)
 {
-	xmlNodePtr n = child(b, pool, el, NULL);
+	const char *const a[6] = { "rRef", ref, "Usage", usage, "CombinedProcessIndex", index };
 
-	attr(b, n, "rRef", ref);
-	attr(b, n, "Usage", usage);
-	if (index != NULL)
-		attr(b, n, "CombinedProcessIndex", index);
-	return n;
+	return pool_el(b, pool, el, a);
+}
+
+/* The JDF root's namespaces and attributes: a Combined node for chunk ch of job j. */
+static void
+jdf_node(struct build *b, xmlNodePtr root, const struct spool_job *j,
+    const struct spool_job_chunk *ch, const char *what, const char *jobid)
+{
+	char part[JDF_SHORT + 1], id[24], buf[1024], name[1024];
+	xmlNsPtr ns, xsi;
+	uint64_t h;
+
+	if ((ns = xmlNewNs(root, (const xmlChar *)JDF_NS, NULL)) == NULL ||
+	    (xsi = xmlNewNs(root, (const xmlChar *)XSI_NS, (const xmlChar *)"xsi")) == NULL ||
+	    xmlSetNsProp(root, xsi, (const xmlChar *)"type", (const xmlChar *)"Combined") == NULL)
+		b->oom = 1;
+	else
+		xmlSetNs(root, ns);
+	/* The node's ID is an XML ID (a letter first): a fingerprint of the job's chunk. */
+	h = fnv(ch->file, fnv(j->item_id, fnv(j->order_id, 0xcbf29ce484222325ULL)));
+	snprintf(id, sizeof id, "n_%016llx", (unsigned long long)h);
+	snprintf(buf, sizeof buf, "%s.%s", j->item_id, ch->kind);
+	short_string(part, sizeof part, buf);
+	snprintf(buf, sizeof buf, "Order %s, item %s, %s: %s%s%s", j->order_id, j->item_id,
+	    ch->kind, what, j->title != NULL ? ", " : "", j->title != NULL ? j->title : "");
+	attr(b, root, "ID", id);
+	attr(b, root, "Type", "Combined");
+	attr(b, root, "Types", "Interpreting Rendering DigitalPrinting");
+	attr(b, root, "Status", "Waiting");
+	attr(b, root, "Version", "1.9");
+	attr(b, root, "MaxVersion", "1.9");
+	attr(b, root, "JobID", jobid);
+	attr(b, root, "JobPartID", part);
+	cut_chars(name, sizeof name, buf, JDF_LONG);
+	attr(b, root, "DescriptiveName", name);
+}
+
+/* The ResourcePool: the customer, the PDF to print, the processes' parameters, the output. */
+static void
+jdf_resources(struct build *b, xmlNodePtr rp, const struct spool_job *j,
+    const struct spool_job_chunk *ch, const char *what, const char *jobid)
+{
+	char buf[1024], name[1024], num[32];
+	xmlNodePtr n;
+
+	n = resource(b, rp, "CustomerInfo", "Parameter", "r_customer", "Available");
+	attr(b, n, "CustomerOrderID", jobid);
+	cut_chars(name, sizeof name, j->title != NULL ? j->title : what, JDF_LONG);
+	attr(b, n, "CustomerJobName", name);
+	n = resource(b, rp, "RunList", "Parameter", "r_document", "Available");
+	if (ch->pages > 0) {
+		snprintf(num, sizeof num, "%d", ch->pages);
+		attr(b, n, "NPage", num);
+	}
+	n = child(b, child(b, n, "LayoutElement", NULL), "FileSpec", NULL);
+	attr(b, n, "MimeType", "application/pdf");
+	/*
+	 * A relative URL: the file name, which is an id and so needs no escaping, resolved
+	 * against the ticket's own location (RFC 3986), that is, in the hot folder.
+	 */
+	attr(b, n, "URL", ch->file);
+	resource(b, rp, "InterpretingParams", "Parameter", "r_interpreting", "Available");
+	resource(b, rp, "RenderingParams", "Parameter", "r_rendering", "Available");
+	resource(b, rp, "DigitalPrintingParams", "Parameter", "r_printing", "Available");
+	n = resource(b, rp, "Component", "Quantity", "r_output", "Unavailable");
+	attr(b, n, "ComponentType", j->parts > 1 ? "PartialProduct" : "FinalProduct");
+	snprintf(buf, sizeof buf, "%s (%s)", what, ch->kind);
+	cut_chars(name, sizeof name, buf, JDF_LONG);
+	attr(b, n, "DescriptiveName", name);
+}
+
+/* The ResourceLinkPool, which ties each resource to its process. */
+static void
+jdf_links(struct build *b, xmlNodePtr lp, const struct spool_job *j)
+{
+	char num[32];
+	xmlNodePtr n;
+
+	/* CombinedProcessIndex: 0 Interpreting, 1 Rendering, 2 DigitalPrinting. */
+	link_to(b, lp, "CustomerInfoLink", "r_customer", "Input", NULL);
+	link_to(b, lp, "RunListLink", "r_document", "Input", "0");
+	link_to(b, lp, "InterpretingParamsLink", "r_interpreting", "Input", "0");
+	link_to(b, lp, "RenderingParamsLink", "r_rendering", "Input", "1");
+	link_to(b, lp, "DigitalPrintingParamsLink", "r_printing", "Input", "2");
+	/* The quantity: the planned amount is the link's, the copies to print. */
+	n = link_to(b, lp, "ComponentLink", "r_output", "Output", NULL);
+	snprintf(num, sizeof num, "%d", j->quantity);
+	attr(b, n, "Amount", num);
+	attr(b, n, "CombinedProcessIndex", "2");
 }
 
 static xmlDocPtr
@@ -930,77 +1034,16 @@ jdf_doc(const struct spool_job *j, int k)
 {
 	const struct spool_job_chunk *ch = &j->chunks[k];
 	const char *what = j->product_name != NULL ? j->product_name : j->product;
-	char jobid[JDF_SHORT + 1], part[JDF_SHORT + 1], id[24], buf[1024], name[1024], num[32];
+	char jobid[JDF_SHORT + 1];
 	struct build b = { .oom = 0 };
-	xmlNodePtr root, rp, n, lp;
-	xmlNsPtr ns, xsi;
-	uint64_t h;
+	xmlNodePtr root;
 
 	if ((root = new_root(&b, "JDF")) == NULL)
 		return NULL;
-	if ((ns = xmlNewNs(root, (const xmlChar *)JDF_NS, NULL)) == NULL ||
-	    (xsi = xmlNewNs(root, (const xmlChar *)XSI_NS, (const xmlChar *)"xsi")) == NULL ||
-	    xmlSetNsProp(root, xsi, (const xmlChar *)"type", (const xmlChar *)"Combined") == NULL)
-		b.oom = 1;
-	else
-		xmlSetNs(root, ns);
-	/* The node's ID is an XML ID (a letter first): a fingerprint of the job's chunk. */
-	h = fnv(ch->file, fnv(j->item_id, fnv(j->order_id, 0xcbf29ce484222325ULL)));
-	snprintf(id, sizeof id, "n_%016llx", (unsigned long long)h);
 	short_string(jobid, sizeof jobid, j->order_id);
-	snprintf(buf, sizeof buf, "%s.%s", j->item_id, ch->kind);
-	short_string(part, sizeof part, buf);
-	snprintf(buf, sizeof buf, "Order %s, item %s, %s: %s%s%s", j->order_id, j->item_id,
-	    ch->kind, what, j->title != NULL ? ", " : "", j->title != NULL ? j->title : "");
-	attr(&b, root, "ID", id);
-	attr(&b, root, "Type", "Combined");
-	attr(&b, root, "Types", "Interpreting Rendering DigitalPrinting");
-	attr(&b, root, "Status", "Waiting");
-	attr(&b, root, "Version", "1.9");
-	attr(&b, root, "MaxVersion", "1.9");
-	attr(&b, root, "JobID", jobid);
-	attr(&b, root, "JobPartID", part);
-	cut_chars(name, sizeof name, buf, JDF_LONG);
-	attr(&b, root, "DescriptiveName", name);
-
-	rp = child(&b, root, "ResourcePool", NULL);
-	n = resource(&b, rp, "CustomerInfo", "Parameter", "r_customer", "Available");
-	attr(&b, n, "CustomerOrderID", jobid);
-	cut_chars(name, sizeof name, j->title != NULL ? j->title : what, JDF_LONG);
-	attr(&b, n, "CustomerJobName", name);
-	n = resource(&b, rp, "RunList", "Parameter", "r_document", "Available");
-	if (ch->pages > 0) {
-		snprintf(num, sizeof num, "%d", ch->pages);
-		attr(&b, n, "NPage", num);
-	}
-	n = child(&b, child(&b, n, "LayoutElement", NULL), "FileSpec", NULL);
-	attr(&b, n, "MimeType", "application/pdf");
-	/*
-	 * A relative URL: the file name, which is an id and so needs no escaping, resolved
-	 * against the ticket's own location (RFC 3986), that is, in the hot folder.
-	 */
-	attr(&b, n, "URL", ch->file);
-	resource(&b, rp, "InterpretingParams", "Parameter", "r_interpreting", "Available");
-	resource(&b, rp, "RenderingParams", "Parameter", "r_rendering", "Available");
-	resource(&b, rp, "DigitalPrintingParams", "Parameter", "r_printing", "Available");
-	n = resource(&b, rp, "Component", "Quantity", "r_output", "Unavailable");
-	attr(&b, n, "ComponentType", j->parts > 1 ? "PartialProduct" : "FinalProduct");
-	snprintf(buf, sizeof buf, "%s (%s)", what, ch->kind);
-	cut_chars(name, sizeof name, buf, JDF_LONG);
-	attr(&b, n, "DescriptiveName", name);
-
-	/* CombinedProcessIndex: 0 Interpreting, 1 Rendering, 2 DigitalPrinting. */
-	lp = child(&b, root, "ResourceLinkPool", NULL);
-	link_to(&b, lp, "CustomerInfoLink", "r_customer", "Input", NULL);
-	link_to(&b, lp, "RunListLink", "r_document", "Input", "0");
-	link_to(&b, lp, "InterpretingParamsLink", "r_interpreting", "Input", "0");
-	link_to(&b, lp, "RenderingParamsLink", "r_rendering", "Input", "1");
-	link_to(&b, lp, "DigitalPrintingParamsLink", "r_printing", "Input", "2");
-	/* The quantity: the planned amount is the link's, the copies to print. */
-	n = link_to(&b, lp, "ComponentLink", "r_output", "Output", NULL);
-	snprintf(num, sizeof num, "%d", j->quantity);
-	attr(&b, n, "Amount", num);
-	attr(&b, n, "CombinedProcessIndex", "2");
+	jdf_node(&b, root, j, ch, what, jobid);
+	jdf_resources(&b, child(&b, root, "ResourcePool", NULL), j, ch, what, jobid);
+	jdf_links(&b, child(&b, root, "ResourceLinkPool", NULL), j);
 	if (b.oom) {
 		xmlFreeDoc(b.doc);
 		return NULL;
@@ -1067,19 +1110,20 @@ indent_before(xmlNodePtr n)
 	return n->prev->content;
 }
 
-/* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
-static int
-mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
-    const struct spool_jobxml_refusal *r)
+/*
+ * Leave one OrderProductPrintStatus, *blockp (made when NULL), with one OrderStatus,
+ * and set that to code.  The OrderStatus, or NULL when out of memory.
+ */
+static xmlNodePtr
+one_status(xmlNodePtr root, xmlNodePtr *blockp, int code)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc), n, next, st = NULL, last = NULL, e, t;
-	const xmlChar *indent;
-	char num[32], when[32], why[SPOOL_ERR_MAX];
-	struct clean c;
+	xmlNodePtr block = *blockp, n, next, st = NULL;
+	char num[32];
 
 	if (block == NULL &&
-	    (block = xmlNewChild(root, NULL, (const xmlChar *)"OrderProductPrintStatus", NULL)) == NULL)
-		return -1;
+	    (block = *blockp = xmlNewChild(root, NULL, (const xmlChar *)"OrderProductPrintStatus",
+	    NULL)) == NULL)
+		return NULL;
 	/* Only one OrderProductPrintStatus and one OrderStatus may stay. */
 	for (n = block->next; n != NULL; n = next) {
 		next = n->next;
@@ -1093,44 +1137,82 @@ mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
 		else if (is_el(n, "OrderStatus"))
 			st = n;
 	}
-	snprintf(num, sizeof num, "%d", r->restore);
+	snprintf(num, sizeof num, "%d", code);
 	if (st == NULL) {
 		if ((st = xmlNewChild(block, NULL, (const xmlChar *)"OrderStatus", NULL)) == NULL)
-			return -1;
+			return NULL;
 	}
 	/* Digits only, so xmlNodeSetContent has no markup to read in them. */
 	xmlNodeSetContent(st, (const xmlChar *)num);
-	if (r->note != NULL) {
-		/* the shop's own message replaces the printer's, as text */
-		for (n = block->children; n != NULL; n = next) {
-			next = n->next;
-			if (is_el(n, "OrderStatusMessage"))
-				unlink_free(n);
-		}
-		clean_init(&c, why, sizeof why);
-		clean_text(&c, (const unsigned char *)r->note, 0);
-		if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)"OrderStatusMessage", NULL)) == NULL)
-			return -1;
-		if ((t = xmlNewDocText(doc, (const xmlChar *)why)) == NULL || xmlAddChild(e, t) == NULL ||
-		    xmlAddNextSibling(st, e) == NULL) {
-			xmlFreeNode(e);
-			return -1;
-		}
-		indent = indent_before(st);
-		if (indent != NULL && ((t = xmlNewDocText(doc, indent)) == NULL ||
-		    xmlAddPrevSibling(e, t) == NULL))
-			return -1;
-		return 0;
+	return st;
+}
+
+/* A new element holding text, cleaned as the printer's is; NULL when out of memory. */
+static xmlNodePtr
+text_el(xmlDocPtr doc, const char *name, const char *text)
+{
+	char buf[SPOOL_ERR_MAX];
+	struct clean c;
+	xmlNodePtr e, t;
+
+	clean_init(&c, buf, sizeof buf);
+	clean_text(&c, (const unsigned char *)text, 0);
+	if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)name, NULL)) == NULL)
+		return NULL;
+	if ((t = xmlNewDocText(doc, (const xmlChar *)buf)) == NULL || xmlAddChild(e, t) == NULL) {
+		xmlFreeNode(e);
+		return NULL;
 	}
+	return e;
+}
+
+/* Indent e, placed somewhere after st, with the white space that indents st. */
+static int
+indent_like(xmlDocPtr doc, xmlNodePtr e, xmlNodePtr st)
+{
+	const xmlChar *indent = indent_before(st);
+	xmlNodePtr t;
+
+	if (indent != NULL && ((t = xmlNewDocText(doc, indent)) == NULL ||
+	    xmlAddPrevSibling(e, t) == NULL))
+		return -1;
+	return 0;
+}
+
+/* The shop's own message replaces the printer's, as text, right after OrderStatus st. */
+static int
+put_note(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, const char *note)
+{
+	xmlNodePtr n, next, e;
+
+	for (n = block->children; n != NULL; n = next) {
+		next = n->next;
+		if (is_el(n, "OrderStatusMessage"))
+			unlink_free(n);
+	}
+	if ((e = text_el(doc, "OrderStatusMessage", note)) == NULL)
+		return -1;
+	if (xmlAddNextSibling(st, e) == NULL) {
+		xmlFreeNode(e);
+		return -1;
+	}
+	return indent_like(doc, e, st);
+}
+
+/* OrderStatusError: why the status was refused, which one, and when. */
+static int
+put_error(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, const struct spool_jobxml *cur,
+    const char *why)
+{
+	xmlNodePtr n, last = NULL, e;
+	char when[32];
+
 	for (n = block->children; n != NULL; n = n->next)
 		if (n->type == XML_ELEMENT_NODE)
 			last = n;
-	if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)"OrderStatusError", NULL)) == NULL)
+	if ((e = text_el(doc, "OrderStatusError", why)) == NULL)
 		return -1;
-	clean_init(&c, why, sizeof why);
-	clean_text(&c, (const unsigned char *)r->why, 0);
-	if ((t = xmlNewDocText(doc, (const xmlChar *)why)) == NULL || xmlAddChild(e, t) == NULL ||
-	    xmlNewProp(e, (const xmlChar *)"refused",
+	if (xmlNewProp(e, (const xmlChar *)"refused",
 	    (const xmlChar *)(cur->bad == SPOOL_JOB_BAD_NOSTATUS ? "(none)" : cur->status_text)) == NULL ||
 	    xmlNewProp(e, (const xmlChar *)"time",
 	    (const xmlChar *)spool_time_fmt(spool_sys.time(NULL), when, sizeof when)) == NULL) {
@@ -1138,22 +1220,32 @@ mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
 		return -1;
 	}
 	/* After the last element, indented like OrderStatus (text nodes added merge). */
-	indent = indent_before(st);
 	if (last == NULL) {
 		if (xmlAddChild(block, e) == NULL) {
 			xmlFreeNode(e);
 			return -1;
 		}
-	} else {
-		if (xmlAddNextSibling(last, e) == NULL) {
-			xmlFreeNode(e);
-			return -1;
-		}
-		if (indent != NULL && ((t = xmlNewDocText(doc, indent)) == NULL ||
-		    xmlAddPrevSibling(e, t) == NULL))
-			return -1;
+		return 0;
 	}
-	return 0;
+	if (xmlAddNextSibling(last, e) == NULL) {
+		xmlFreeNode(e);
+		return -1;
+	}
+	return indent_like(doc, e, st);
+}
+
+/* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
+static int
+mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
+    const struct spool_jobxml_refusal *r)
+{
+	xmlNodePtr st;
+
+	if ((st = one_status(xmlDocGetRootElement(doc), &block, r->restore)) == NULL)
+		return -1;
+	if (r->note != NULL)
+		return put_note(doc, block, st, r->note);
+	return put_error(doc, block, st, cur, r->why);
 }
 
 int

@@ -52,6 +52,16 @@ pjob_add(struct spool_pjobs *js)
 	return &v[js->n++];
 }
 
+/* Free a filler's scratch and return rc; on failure js is emptied, never left half. */
+static int
+pjobs_end(struct spool_pjobs *js, void *scratch, int rc)
+{
+	free(scratch);
+	if (rc < 0)
+		spool_pjobs_free(js);
+	return rc;
+}
+
 int
 spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
     struct spool_err *err)
@@ -59,7 +69,7 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 	char path[SPOOL_ID_MAX + 8], *buf, *line, *next, queue[SPOOL_NAME_MAX + 1];
 	struct spool_pjob *j;
 	size_t len;
-	int n, lineno = 0;
+	int n, lineno = 0, rc = -1;
 
 	memset(js, 0, sizeof *js);
 	fmt(path, sizeof path, "%s/%s", id, JOBS_FILE);
@@ -72,7 +82,7 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 		next = memchr(line, '\n', (size_t)(buf + len - line));
 		if (next == NULL) {
 			failerr(err, EINVAL, "%s: orders/%s: line %d: no line end", id, path, lineno + 1);
-			goto bad;
+			goto out;
 		}
 		*next++ = '\0';
 		lineno++;
@@ -80,31 +90,28 @@ spool_pjobs_read(struct spool *sp, const char *id, struct spool_pjobs *js,
 			if (sscanf(line, "visit %d%n", &js->visit, &n) != 1 || line[n] != '\0' ||
 			    js->visit < 0) {
 				failerr(err, EINVAL, "%s: orders/%s: line 1: expected 'visit N'", id, path);
-				goto bad;
+				goto out;
 			}
 			continue;
 		}
 		if ((j = pjob_add(js)) == NULL) {
 			seterr(err, "%s: orders/%s: %s", id, path, strerror(errno));
-			goto bad;
+			goto out;
 		}
 		n = 0;
 		if (sscanf(line, "%64s %32s %64s %d %47s%n", j->name, queue, j->item, &j->status,
 		    j->seen, &n) != 5 || line[n] != '\0' || !spool_id_ok(j->name) || !spool_id_ok(j->item) ||
 		    (j->status != 0 && spool_job_status_name(j->status) == NULL)) {
 			failerr(err, EINVAL, "%s: orders/%s: line %d: bad job", id, path, lineno);
-			goto bad;
+			goto out;
 		}
 		for (j->queue = sp->conf->nqueues - 1; j->queue >= 0; j->queue--)
 			if (strcmp(sp->conf->queues[j->queue].name, queue) == 0)
 				break;
 	}
-	free(buf);
-	return 0;
-bad:
-	free(buf);
-	spool_pjobs_free(js);
-	return -1;
+	rc = 0;
+out:
+	return pjobs_end(js, buf, rc);
 }
 
 int
@@ -143,7 +150,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 	struct spool_item *items = NULL;
 	struct spool_chunk *chunks;
 	struct spool_pjob *j;
-	int n, nc, i, k, q, have;
+	int n, nc, i, k, q, have, rc = -1;
 
 	memset(js, 0, sizeof *js);
 	js->visit = visit;
@@ -153,7 +160,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 		if (!items[i].has_upload)
 			continue;
 		if (spool_item_chunks(sp, id, items[i].id, &chunks, &nc, err) < 0)
-			goto fail;
+			goto out;
 		/* one job per queue the item's chunks go to, in the order of the queues */
 		for (q = 0; q < c->nqueues; q++) {
 			for (have = 0, k = 0; k < nc && !have; k++)
@@ -163,7 +170,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 			if ((j = pjob_add(js)) == NULL) {
 				free(chunks);
 				seterr(err, "%s: too many print jobs: %s", id, strerror(errno));
-				goto fail;
+				goto out;
 			}
 			if (fmt(j->name, sizeof j->name, "%s-%s-%s", id, items[i].id,
 			    c->queues[q].name) < 0 || !spool_id_ok(j->name)) {
@@ -171,7 +178,7 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 				failerr(err, ENAMETOOLONG, "%s: item %s: the job's name %s-%s-%s is too "
 				    "long for a folder name (%d characters)", id, items[i].id, id,
 				    items[i].id, c->queues[q].name, SPOOL_ID_MAX);
-				goto fail;
+				goto out;
 			}
 			snprintf(j->item, sizeof j->item, "%s", items[i].id);
 			snprintf(j->seen, sizeof j->seen, "-");
@@ -182,16 +189,13 @@ spool_pjobs_plan(struct spool *sp, const char *id, int visit, struct spool_pjobs
 				failerr(err, EINVAL, "%s: item %s: no [queue] takes chunks of kind '%s'",
 				    id, items[i].id, chunks[k].kind);
 				free(chunks);
-				goto fail;
+				goto out;
 			}
 		free(chunks);
 	}
-	free(items);
-	return 0;
-fail:
-	free(items);
-	spool_pjobs_free(js);
-	return -1;
+	rc = 0;
+out:
+	return pjobs_end(js, items, rc);
 }
 
 /* ---- hot folders ----------------------------------------------------------- */
@@ -320,157 +324,232 @@ stage_dir(int hotfd, const char *stage, struct spool_err *err)
 	return fd;
 }
 
+/* A job on its way into the hot folders: what it is made of, and what it holds open. */
+struct hotjob {
+	struct spool *sp;
+	const char *id;
+	const struct spool_pjob *pj;
+	const struct spool_queue *q;
+	struct spool_bundle *b;
+	const struct spool_item *it;    /* pj's item in b */
+	struct spool_chunk *chunks;     /* the item's chunks, in every queue */
+	int nc;
+	int ofd;                        /* orders/<id>, which the files are copied from */
+	int hotfd, infofd;              /* the queue's hot folder; its InfoBaseFolder, or -1 */
+	int pfd, ifd;                   /* the staged folders: the PDFs', the info files' */
+	char stage[SPOOL_JOBNAME_MAX + 8];
+	struct spool_job job;           /* the ticket: it points into the arrays below */
+	struct spool_job_chunk jc[SPOOL_JOB_CHUNKS_MAX];
+	char files[SPOOL_JOB_CHUNKS_MAX][SPOOL_ID_MAX + 1];
+	const char *billing[SPOOL_LINES_MAX], *shipping[SPOOL_LINES_MAX];
+};
+
+/* Whether the job stands in the hot folder(s) already; half a job is taken away. */
+static int
+published(int hotfd, int infofd, const char *name)
+{
+	struct stat st;
+
+	/* published before a crash cut the record short: it stands */
+	if (fstatat(hotfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (infofd < 0 || fstatat(infofd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	/* half a job: its job.xml never appeared, so no printer has it */
+	spool_rmtree(hotfd, name);
+	return 0;
+}
+
+/* Read the order and the item's chunks, and open the order's folder to copy from. */
+static int
+hotjob_load(struct hotjob *h, struct spool_err *err)
+{
+	const struct spool_pjob *pj = h->pj;
+	int i;
+
+	if (spool_order_load(h->sp, h->id, &h->b, err) < 0 ||
+	    spool_item_chunks(h->sp, h->id, pj->item, &h->chunks, &h->nc, err) < 0)
+		return -1;
+	/* the order's id in spool, which a submit may have given it over the bundle's */
+	snprintf(h->b->order.id, sizeof h->b->order.id, "%s", h->id);
+	for (i = 0; i < h->b->nitems; i++)
+		if (strcmp(h->b->items[i].id, pj->item) == 0)
+			h->it = &h->b->items[i];
+	if (h->it == NULL)
+		return failerr(err, ENOENT, "%s: job %s: no item %s in order.xml", h->id, pj->name,
+		    pj->item);
+	if ((h->ofd = open_payload(h->sp, h->id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", h->id, h->id, strerror(errno));
+	return 0;
+}
+
+/* The item's chunks that go to the job's queue, and the names their PDFs take. */
+static int
+hotjob_chunks(struct hotjob *h, struct spool_err *err)
+{
+	const struct spool_chunk *c;
+	int i, k;
+
+	for (i = 0, k = 0; i < h->nc; i++) {
+		c = &h->chunks[i];
+		if (spool_queue_route(h->sp->conf, c->kind) != h->pj->queue)
+			continue;
+		if (k == SPOOL_JOB_CHUNKS_MAX)
+			return failerr(err, E2BIG, "%s: job %s: over %d chunks", h->id, h->pj->name,
+			    SPOOL_JOB_CHUNKS_MAX);
+		if (fmt(h->files[k], sizeof h->files[k], "%s-%s-%s.pdf", h->id, h->pj->item,
+		    c->kind) < 0 || !spool_id_ok(h->files[k]))
+			fmt(h->files[k], sizeof h->files[k], "%s.pdf", c->kind);
+		h->jc[k].file = h->files[k];
+		h->jc[k].kind = c->kind;
+		h->jc[k].pages = c->last - c->first + 1;
+		k++;
+	}
+	h->job.chunks = h->jc;
+	h->job.nchunks = k;
+	/* the item's chunks in all queues, this one's and the others' */
+	h->job.parts = h->nc;
+	return 0;
+}
+
+/* The rest of the ticket: the order's and the item's values. */
+static void
+hotjob_ticket(struct hotjob *h)
+{
+	const struct spool_bundle *b = h->b;
+	const struct spool_item *it = h->it;
+	struct spool_job *job = &h->job;
+	int i;
+
+	job->order_id = h->id;
+	job->item_id = h->pj->item;
+	job->placed = b->order.placed;
+	job->customer = b->order.customer;
+	job->email = b->order.email;
+	job->phone = b->phone[0] != '\0' ? b->phone : NULL;
+	for (i = 0; i < b->nbilling; i++)
+		h->billing[i] = b->billing[i];
+	for (i = 0; i < b->nshipping; i++)
+		h->shipping[i] = b->shipping[i];
+	job->billing = h->billing;
+	job->nbilling = b->nbilling;
+	job->shipping = h->shipping;
+	job->nshipping = b->nshipping;
+	job->product = it->product;
+	job->product_name = it->product_name[0] != '\0' ? it->product_name : NULL;
+	job->title = it->title[0] != '\0' ? it->title : NULL;
+	job->quantity = it->quantity;
+	job->invoice = "invoice.pdf";
+	job->upload = "upload.xml";
+	job->status = SPOOL_JOB_QUEUED;
+}
+
+/* Stage the job's folders: the PDFs (and JDF tickets) first, job.xml last. */
+static int
+hotjob_stage(struct hotjob *h, struct spool_err *err)
+{
+	const struct spool_pub ticket_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = JOB_FILE_MODE };
+	const struct spool_pub job_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = SPOOL_FILE_MODE };
+	const struct spool_queue *q = h->q;
+	char src[SPOOL_ID_MAX * 2 + 64], ticket[SPOOL_ID_MAX + 8];
+	int i;
+
+	if ((h->pfd = stage_dir(h->hotfd, h->stage, err)) < 0)
+		return -1;
+	for (i = 0; i < h->job.nchunks; i++) {
+		fmt(src, sizeof src, "items/%s/" SPOOL_CHUNKS_DIR "/%s.pdf", h->pj->item, h->jc[i].kind);
+		if (copy_in(h->ofd, src, h->pfd, h->files[i], err) < 0)
+			return -1;
+	}
+	/* the info files: beside the PDFs, or in the InfoBaseFolder */
+	if (q->info != NULL) {
+		if ((h->ifd = stage_dir(h->infofd, h->stage, err)) < 0)
+			return -1;
+	} else
+		h->ifd = h->pfd;
+	/* the shop's invoice, or one rendered from the order */
+	if (h->b->invoice[0] != '\0' ? copy_in(h->ofd, h->b->invoice, h->ifd, "invoice.pdf", err) < 0 :
+	    invoice_render(h->b, h->ifd, "invoice.pdf", JOB_FILE_MODE, err) < 0)
+		return -1;
+	fmt(src, sizeof src, "items/%s/upload.xml", h->pj->item);
+	if (copy_in(h->ofd, src, h->ifd, "upload.xml", err) < 0)
+		return -1;
+	if (q->format == SPOOL_FORMAT_JDF)
+		for (i = 0; i < h->job.nchunks; i++) {
+			fmt(ticket, sizeof ticket, "%.*s.jdf", (int)strlen(h->files[i]) - 4, h->files[i]);
+			if (spool_jdf_write(h->pfd, ticket, -1, &h->job, i, &ticket_pub, err) < 0)
+				return -1;
+		}
+	if ((q->format == SPOOL_FORMAT_JOB || q->info != NULL) &&
+	    spool_jobxml_write(h->ifd, "job.xml", -1, &h->job, &job_pub, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Close what h holds, and return rc; a job that failed leaves no staged folder. */
+static int
+hotjob_end(struct hotjob *h, int rc)
+{
+	int saved = errno;
+
+	if (rc < 0) {
+		if (h->pfd >= 0)
+			spool_rmtree(h->hotfd, h->stage);
+		if (h->ifd >= 0 && h->ifd != h->pfd)
+			spool_rmtree(h->infofd, h->stage);
+	}
+	if (h->ifd >= 0 && h->ifd != h->pfd)
+		close(h->ifd);
+	if (h->pfd >= 0)
+		close(h->pfd);
+	if (h->infofd >= 0)
+		close(h->infofd);
+	if (h->hotfd >= 0)
+		close(h->hotfd);
+	close_keep(h->ofd);
+	free(h->chunks);
+	spool_bundle_free(h->b);
+	errno = saved;
+	return rc;
+}
+
 int
 spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj,
     struct spool_err *err)
 {
-	const struct spool_queue *q;
-	const struct spool_pub ticket_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = JOB_FILE_MODE };
-	const struct spool_pub job_pub = { .flags = SPOOL_PUB_NOSYNCDIR, .mode = SPOOL_FILE_MODE };
-	struct spool_job_chunk jc[SPOOL_JOB_CHUNKS_MAX];
-	char files[SPOOL_JOB_CHUNKS_MAX][SPOOL_ID_MAX + 1], src[SPOOL_ID_MAX * 2 + 64];
-	char stage[SPOOL_JOBNAME_MAX + 8], ticket[SPOOL_ID_MAX + 8];
-	const char *billing[SPOOL_LINES_MAX], *shipping[SPOOL_LINES_MAX];
-	struct spool_bundle *b = NULL;
-	struct spool_chunk *chunks = NULL;
-	struct spool_item *it = NULL;
-	struct spool_job job;
-	struct stat st;
-	int ofd = -1, hotfd = -1, infofd = -1, pfd = -1, ifd = -1, nc, i, k, parts, rc = -1, saved;
+	struct hotjob h;
+	int rc = -1;
 
 	if (pj->queue < 0)
 		return failerr(err, ENOENT, "%s: job %s: its queue is not in spool.conf", id, pj->name);
-	q = &sp->conf->queues[pj->queue];
-	if ((hotfd = open_hot(sp, q, 0, 1, err)) < 0)
+	memset(&h, 0, sizeof h);
+	h.sp = sp;
+	h.id = id;
+	h.pj = pj;
+	h.q = &sp->conf->queues[pj->queue];
+	h.ofd = h.hotfd = h.infofd = h.pfd = h.ifd = -1;
+	fmt(h.stage, sizeof h.stage, ".%s.tmp", pj->name);
+	if ((h.hotfd = open_hot(sp, h.q, 0, 1, err)) < 0)
 		return -1;
-	if ((infofd = q->info != NULL ? open_hot(sp, q, 1, 1, err) : -1) < 0 && q->info != NULL)
+	if (h.q->info != NULL && (h.infofd = open_hot(sp, h.q, 1, 1, err)) < 0)
 		goto out;
-	/* published before a crash cut the record short: it stands */
-	if (fstatat(hotfd, pj->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (q->info == NULL || fstatat(infofd, pj->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			rc = 0;
-			goto out;
-		}
-		/* half a job: its job.xml never appeared, so no printer has it */
-		spool_rmtree(hotfd, pj->name);
-	}
-	if (spool_order_load(sp, id, &b, err) < 0 ||
-	    spool_item_chunks(sp, id, pj->item, &chunks, &nc, err) < 0)
-		goto out;
-	/* the order's id in spool, which a submit may have given it over the bundle's */
-	snprintf(b->order.id, sizeof b->order.id, "%s", id);
-	for (i = 0; i < b->nitems; i++)
-		if (strcmp(b->items[i].id, pj->item) == 0)
-			it = &b->items[i];
-	if (it == NULL) {
-		failerr(err, ENOENT, "%s: job %s: no item %s in order.xml", id, pj->name, pj->item);
+	if (published(h.hotfd, h.infofd, pj->name)) {
+		rc = 0;
 		goto out;
 	}
-	if ((ofd = open_payload(sp, id)) < 0) {
-		seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	if (hotjob_load(&h, err) < 0 || hotjob_chunks(&h, err) < 0)
 		goto out;
-	}
-	memset(&job, 0, sizeof job);
-	for (i = 0, k = 0, parts = 0; i < nc; i++) {
-		parts++;
-		if (spool_queue_route(sp->conf, chunks[i].kind) != pj->queue)
-			continue;
-		if (k == SPOOL_JOB_CHUNKS_MAX) {
-			failerr(err, E2BIG, "%s: job %s: over %d chunks", id, pj->name,
-			    SPOOL_JOB_CHUNKS_MAX);
-			goto out;
-		}
-		if (fmt(files[k], sizeof files[k], "%s-%s-%s.pdf", id, pj->item, chunks[i].kind) < 0 ||
-		    !spool_id_ok(files[k]))
-			fmt(files[k], sizeof files[k], "%s.pdf", chunks[i].kind);
-		jc[k].file = files[k];
-		jc[k].kind = chunks[i].kind;
-		jc[k].pages = chunks[i].last - chunks[i].first + 1;
-		k++;
-	}
-	job.order_id = id;
-	job.item_id = pj->item;
-	job.placed = b->order.placed;
-	job.customer = b->order.customer;
-	job.email = b->order.email;
-	job.phone = b->phone[0] != '\0' ? b->phone : NULL;
-	for (i = 0; i < b->nbilling; i++)
-		billing[i] = b->billing[i];
-	for (i = 0; i < b->nshipping; i++)
-		shipping[i] = b->shipping[i];
-	job.billing = billing;
-	job.nbilling = b->nbilling;
-	job.shipping = shipping;
-	job.nshipping = b->nshipping;
-	job.product = it->product;
-	job.product_name = it->product_name[0] != '\0' ? it->product_name : NULL;
-	job.title = it->title[0] != '\0' ? it->title : NULL;
-	job.quantity = it->quantity;
-	job.chunks = jc;
-	job.nchunks = k;
-	job.parts = parts;
-	job.invoice = "invoice.pdf";
-	job.upload = "upload.xml";
-	job.status = SPOOL_JOB_QUEUED;
-
-	/* The PDFs (and JDF tickets) first. */
-	fmt(stage, sizeof stage, ".%s.tmp", pj->name);
-	if ((pfd = stage_dir(hotfd, stage, err)) < 0)
-		goto out;
-	for (i = 0; i < k; i++) {
-		fmt(src, sizeof src, "items/%s/" SPOOL_CHUNKS_DIR "/%s.pdf", pj->item, jc[i].kind);
-		if (copy_in(ofd, src, pfd, files[i], err) < 0)
-			goto out;
-	}
-	/* the info files: beside the PDFs, or in the InfoBaseFolder */
-	if (q->info != NULL) {
-		if ((ifd = stage_dir(infofd, stage, err)) < 0)
-			goto out;
-	} else
-		ifd = pfd;
-	/* the shop's invoice, or one rendered from the order */
-	if (b->invoice[0] != '\0' ? copy_in(ofd, b->invoice, ifd, "invoice.pdf", err) < 0 :
-	    invoice_render(b, ifd, "invoice.pdf", JOB_FILE_MODE, err) < 0)
-		goto out;
-	fmt(src, sizeof src, "items/%s/upload.xml", pj->item);
-	if (copy_in(ofd, src, ifd, "upload.xml", err) < 0)
-		goto out;
-	if (q->format == SPOOL_FORMAT_JDF)
-		for (i = 0; i < k; i++) {
-			fmt(ticket, sizeof ticket, "%.*s.jdf", (int)strlen(files[i]) - 4, files[i]);
-			if (spool_jdf_write(pfd, ticket, -1, &job, i, &ticket_pub, err) < 0)
-				goto out;
-		}
-	if ((q->format == SPOOL_FORMAT_JOB || q->info != NULL) &&
-	    spool_jobxml_write(ifd, "job.xml", -1, &job, &job_pub, err) < 0)
+	hotjob_ticket(&h);
+	if (hotjob_stage(&h, err) < 0)
 		goto out;
 	/* the PDFs' folder, then the one with job.xml: a ticket never names what is not there */
-	if (commit(hotfd, stage, pj->name, err) < 0)
+	if (commit(h.hotfd, h.stage, pj->name, err) < 0)
 		goto out;
-	if (q->info != NULL && commit(infofd, stage, pj->name, err) < 0)
+	if (h.q->info != NULL && commit(h.infofd, h.stage, pj->name, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	saved = errno;
-	if (rc < 0) {
-		if (pfd >= 0)
-			spool_rmtree(hotfd, stage);
-		if (ifd >= 0 && ifd != pfd)
-			spool_rmtree(infofd, stage);
-	}
-	if (ifd >= 0 && ifd != pfd)
-		close(ifd);
-	if (pfd >= 0)
-		close(pfd);
-	if (infofd >= 0)
-		close(infofd);
-	if (hotfd >= 0)
-		close(hotfd);
-	close_keep(ofd);
-	free(chunks);
-	spool_bundle_free(b);
-	errno = saved;
-	return rc;
+	return hotjob_end(&h, rc);
 }
 
 /* Remove at/name/file for every file whose name ends in sfx but invoice.pdf, which stays. */

@@ -254,6 +254,60 @@ add_file(qpdf_data out, int dirfd, const char *name, struct input *in,
 	return 0;
 }
 
+/* Fail with the first input qpdf complained about; 0 when none did. */
+static int
+inputs_fail(const struct input *in, const char *const *names, int n, struct spool_err *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (qpdf_troubled(in[i].q))
+			return qpdf_fail(in[i].q, names[i], err);
+	return 0;
+}
+
+/* Write out, with the pages of the inputs added, into memory. */
+static int
+stitch_write(qpdf_data out, const struct input *in, const char *const *names, int n,
+    int version, int extension, const char *outname, struct spool_err *err)
+{
+	char vbuf[16];
+
+	/* The newest input's version, so no feature of a page is cut off by the header. */
+	snprintf(vbuf, sizeof vbuf, "%d.%d", version / 100, version % 100);
+	if (qpdf_init_write_memory(out) & QPDF_ERRORS)
+		return qpdf_fail(out, outname, err);
+	qpdf_set_deterministic_ID(out, QPDF_TRUE);
+	qpdf_set_minimum_pdf_version_and_extension(out, vbuf, extension);
+	if (qpdf_troubled(out) || (qpdf_write(out) & QPDF_ERRORS) || qpdf_troubled(out)) {
+		/* A stream of a page that does not read shows in its own file first. */
+		if (inputs_fail(in, names, n, err) < 0)
+			return -1;
+		return qpdf_fail(out, outname, err);
+	}
+	return inputs_fail(in, names, n, err);
+}
+
+/* Drop what qpdf still holds, so it prints nothing, and let go of out and the inputs. */
+static void
+stitch_free(qpdf_data out, struct input *in, int n)
+{
+	int i, saved = errno;
+
+	qpdf_drain(out);
+	qpdf_cleanup(&out);
+	for (i = 0; i < n; i++) {
+		if (in[i].q != NULL) {
+			qpdf_drain(in[i].q);
+			qpdf_cleanup(&in[i].q);
+		}
+		if (in[i].map != NULL)
+			munmap(in[i].map, in[i].len);
+	}
+	free(in);
+	errno = saved;
+}
+
 int
 spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
     const char *outname, int tmpfd, struct spool_stitch *stp, struct spool_err *err)
@@ -263,7 +317,6 @@ spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
 	struct input *in = NULL;
 	qpdf_data out = NULL;
 	int i, rc = -1, version = 103, extension = 0;
-	char vbuf[16];
 
 	st->pages = 0;
 	st->bytes = 0;
@@ -291,29 +344,8 @@ spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
 		if (add_file(out, dirfd, names[i], &in[i], st, &budget, &version, &extension,
 		    err) < 0)
 			goto out;
-	/* The newest input's version, so no feature of a page is cut off by the header. */
-	snprintf(vbuf, sizeof vbuf, "%d.%d", version / 100, version % 100);
-	if (qpdf_init_write_memory(out) & QPDF_ERRORS) {
-		qpdf_fail(out, outname, err);
+	if (stitch_write(out, in, names, n, version, extension, outname, err) < 0)
 		goto out;
-	}
-	qpdf_set_deterministic_ID(out, QPDF_TRUE);
-	qpdf_set_minimum_pdf_version_and_extension(out, vbuf, extension);
-	if (qpdf_troubled(out) || (qpdf_write(out) & QPDF_ERRORS) || qpdf_troubled(out)) {
-		/* A stream of a page that does not read shows in its own file first. */
-		for (i = 0; i < n; i++)
-			if (qpdf_troubled(in[i].q)) {
-				qpdf_fail(in[i].q, names[i], err);
-				goto out;
-			}
-		qpdf_fail(out, outname, err);
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (qpdf_troubled(in[i].q)) {
-			qpdf_fail(in[i].q, names[i], err);
-			goto out;
-		}
 	st->bytes = qpdf_get_buffer_length(out);
 	if (spool_publish(outdirfd, outname, tmpfd, qpdf_get_buffer(out), st->bytes, NULL) < 0) {
 		seterr(err, "%s: cannot publish: %s", outname, strerror(errno));
@@ -321,22 +353,7 @@ spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
 	}
 	rc = 0;
 out:
-	{
-		int saved = errno;
-
-		qpdf_drain(out);
-		qpdf_cleanup(&out);
-		for (i = 0; i < n; i++) {
-			if (in[i].q != NULL) {
-				qpdf_drain(in[i].q);
-				qpdf_cleanup(&in[i].q);
-			}
-			if (in[i].map != NULL)
-				munmap(in[i].map, in[i].len);
-		}
-		free(in);
-		errno = saved;
-	}
+	stitch_free(out, in, n);
 	return rc;
 }
 
@@ -504,21 +521,14 @@ spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
 	return invoice_render(b, dirfd, name, SPOOL_FILE_MODE, err);
 }
 
-int
-invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
-    struct spool_err *err)
+/* The invoice's page as a PDF content stream in buf: the order, its items, the total. */
+static size_t
+invoice_text(const struct spool_bundle *b, char *buf, size_t cap)
 {
-	static const char page_dict[] = "<< /Type /Page /MediaBox [0 0 595 842] /Resources "
-	    "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-	    "/Encoding /WinAnsiEncoding >> >> >> >>";
-	char when[32], line[SPOOL_FIELD_MAX * 3 + 128], *buf;
-	size_t cap = 64 * 1024, len = 0;
-	qpdf_data q;
-	qpdf_oh page, st;
-	int i, rc = -1;
+	char when[32], line[SPOOL_FIELD_MAX * 3 + 128];
+	size_t len = 0;
+	int i;
 
-	if ((buf = malloc(cap)) == NULL)
-		return failerr(err, ENOMEM, "%s: out of memory", name);
 	/* 60 lines at most fit the page: the items are cut short past that */
 	len += (size_t)snprintf(buf, cap, "BT /F1 16 Tf 56 780 Td 20 TL\n");
 	snprintf(line, sizeof line, "Invoice for order %s", b->order.id);
@@ -551,13 +561,20 @@ invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t
 		pdf_text(buf, cap, &len, line);
 	}
 	len += (size_t)snprintf(buf + len, cap - len, "ET\n");
+	return len;
+}
 
-	if ((q = qpdf_quiet()) == NULL) {
-		free(buf);
-		return failerr(err, ENOMEM, "%s: out of memory", name);
-	}
+/* Make q a one-page PDF, in memory, whose page shows buf; -1 when qpdf fails. */
+static int
+invoice_pdf(qpdf_data q, const char *buf, size_t len)
+{
+	static const char page_dict[] = "<< /Type /Page /MediaBox [0 0 595 842] /Resources "
+	    "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+	    "/Encoding /WinAnsiEncoding >> >> >> >>";
+	qpdf_oh page, st;
+
 	if (qpdf_empty_pdf(q) & QPDF_ERRORS)
-		goto fail;
+		return -1;
 	page = qpdf_oh_parse(q, page_dict);
 	st = qpdf_oh_new_stream(q);
 	qpdf_oh_replace_stream_data(q, st, (const unsigned char *)buf, len, qpdf_oh_new_null(q),
@@ -566,20 +583,36 @@ invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t
 	page = qpdf_make_indirect_object(q, page);
 	if ((qpdf_add_page(q, q, page, QPDF_FALSE) & QPDF_ERRORS) ||
 	    (qpdf_init_write_memory(q) & QPDF_ERRORS))
-		goto fail;
+		return -1;
 	qpdf_set_deterministic_ID(q, QPDF_TRUE);
 	if ((qpdf_write(q) & QPDF_ERRORS) || qpdf_troubled(q))
-		goto fail;
-	if (spool_publish(dirfd, name, -1, qpdf_get_buffer(q), qpdf_get_buffer_length(q),
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR, .mode = mode }) < 0) {
-		seterr(err, "%s: cannot publish: %s", name, strerror(errno));
-		goto out;
+		return -1;
+	return 0;
+}
+
+int
+invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
+    struct spool_err *err)
+{
+	char *buf;
+	size_t cap = 64 * 1024, len;
+	qpdf_data q;
+	int rc = -1;
+
+	if ((buf = malloc(cap)) == NULL)
+		return failerr(err, ENOMEM, "%s: out of memory", name);
+	len = invoice_text(b, buf, cap);
+	if ((q = qpdf_quiet()) == NULL) {
+		free(buf);
+		return failerr(err, ENOMEM, "%s: out of memory", name);
 	}
-	rc = 0;
-	goto out;
-fail:
-	qpdf_fail(q, name, err);
-out:
+	if (invoice_pdf(q, buf, len) < 0)
+		qpdf_fail(q, name, err);
+	else if (spool_publish(dirfd, name, -1, qpdf_get_buffer(q), qpdf_get_buffer_length(q),
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNCDIR, .mode = mode }) < 0)
+		seterr(err, "%s: cannot publish: %s", name, strerror(errno));
+	else
+		rc = 0;
 	qpdf_drain(q);
 	qpdf_cleanup(&q);
 	free(buf);
