@@ -126,6 +126,11 @@ int write_all_at(int fd, const void *buf, size_t len, off_t off);
  * is a path like "ID/status") of at most max bytes; malloc'd.
  */
 int read_file(int dirfd, const char *name, size_t max, char **buf, size_t *len);
+/*
+ * Read an open file of size bytes to its end, NUL-terminated and malloc'd; -1 with
+ * EFBIG when it is, or grows while read to, over max bytes.  fd stays open.
+ */
+int read_fd(int fd, size_t size, size_t max, char **buf, size_t *len);
 /* A directory stream on at/name ("." for at itself), never through a symlink. */
 DIR *dir_open(int at, const char *name);
 /* The next entry of d that is not "." or "..", or NULL at the end. */

@@ -107,12 +107,54 @@ write_all_at(int fd, const void *buf, size_t len, off_t off)
 }
 
 int
+read_fd(int fd, size_t size, size_t max, char **out, size_t *outlen)
+{
+	char *buf, *nb;
+	size_t len = 0, cap = size + 1;
+	ssize_t n;
+
+	if (size > max) {
+		errno = EFBIG;
+		return -1;
+	}
+	if ((buf = malloc(cap + 1)) == NULL)
+		return -1;
+	/* The file may grow while we read; reading one byte past max tells us. */
+	for (;;) {
+		n = spool_sys.read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			errno = EFBIG;
+			n = -1;
+			break;
+		}
+		if (len == cap) {
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				n = -1;
+				break;
+			}
+			buf = nb;
+		}
+	}
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int
 read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap;
-	ssize_t n;
 	int fd;
 
 	if (dirfd != AT_FDCWD && strchr(name, '/') != NULL)
@@ -127,43 +169,11 @@ read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
 		errno = EINVAL;
 		goto fail;
 	}
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
+	if (read_fd(fd, (size_t)st.st_size, max, out, outlen) < 0)
 		goto fail;
-	}
-	cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap + 1)) == NULL)
-		goto fail;
-	/* The file may grow while we read; reading one byte past max tells us. */
-	for (;;) {
-		n = spool_sys.read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			errno = EFBIG;
-			goto fail;
-		}
-		if (len == cap) {
-			char *nb;
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			if ((nb = realloc(buf, cap + 1)) == NULL)
-				goto fail;
-			buf = nb;
-		}
-	}
-	buf[len] = '\0';
 	spool_sys.close(fd);
-	*out = buf;
-	*outlen = len;
 	return 0;
 fail:
-	free(buf);
 	close_keep(fd);
 	return -1;
 }

@@ -439,9 +439,6 @@ load(int dirfd, const char *name, char **bufp, size_t *lenp, struct stat *st,
     struct spool_err *err)
 {
 	struct stat pre;
-	size_t len = 0, cap;
-	char *buf = NULL;
-	ssize_t n;
 	int fd;
 
 	if (!file_name_ok(name))
@@ -469,35 +466,17 @@ load(int dirfd, const char *name, char **bufp, size_t *lenp, struct stat *st,
 		    S_ISREG(st->st_mode) ? "over the size limit" : "not a regular file");
 		goto fail;
 	}
-	/* One byte more than the file has: if that fills, the file grew while we read. */
-	cap = (size_t)st->st_size + 1;
-	if ((buf = malloc(cap + 1)) == NULL) {
-		seterr(err, "%s: %s", name, strerror(errno));
-		goto fail;
-	}
-	while (len < cap) {
-		n = spool_sys.read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
+	/* read to the size seen: a byte more means the file grew while we read */
+	if (read_fd(fd, (size_t)st->st_size, (size_t)st->st_size, bufp, lenp) < 0) {
+		if (errno == EFBIG)
+			failerr(err, EAGAIN, "%s: it grew while being read; read it again", name);
+		else
 			seterr(err, "%s: %s", name, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len == cap) {
-		failerr(err, EAGAIN, "%s: it grew while being read; read it again", name);
 		goto fail;
 	}
-	buf[len] = '\0';
 	spool_sys.close(fd);
-	*bufp = buf;
-	*lenp = len;
 	return 0;
 fail:
-	free(buf);
 	close_keep(fd);
 	return -1;
 }

@@ -55,9 +55,37 @@ f_close(int fd)
 	return spool_sys_real.close(fd);
 }
 
+static ssize_t f_read(int fd, void *b, size_t n);
+
+static const char *grow_path;
+static size_t grow_n;
+
+void
+grow_on_read(const char *path, size_t n)
+{
+	grow_path = path;
+	grow_n = n;
+	spool_sys.read = f_read;
+}
+
 static ssize_t
 f_read(int fd, void *b, size_t n)
 {
+	char x[4096];
+	size_t k;
+	int gfd;
+
+	if (grow_path != NULL) {
+		gfd = open(grow_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		assert_true(gfd >= 0);
+		memset(x, 'x', sizeof x);
+		for (; grow_n > 0; grow_n -= k) {
+			k = grow_n < sizeof x ? grow_n : sizeof x;
+			assert_int_equal(write(gfd, x, k), (ssize_t)k);
+		}
+		close(gfd);
+		grow_path = NULL;
+	}
 	return failing("read") ? -1 : spool_sys_real.read(fd, b, n);
 }
 

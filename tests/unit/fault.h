@@ -37,6 +37,9 @@ extern struct fault fault;
 void fault_install(time_t t);   /* and spool_domain_init */
 void fault_arm(long at, int err);
 void fault_disarm(void);
+/* The next read through the table first appends n bytes to path: a file that grows
+ * while it is read. */
+void grow_on_read(const char *path, size_t n);
 
 /* A fresh directory under $TMPDIR (or /tmp); malloc'd path. */
 char *tmpdir_make(void);

@@ -555,6 +555,19 @@ test_read_not_a_file(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A printer's editor still saving while spoold reads: refused, to be read again. */
+static void
+test_read_grows(void **state)
+{
+	struct spool_jobxml j;
+
+	(void)state;
+	put("job.xml", PRINTED("<OrderStatus>15</OrderStatus>"));
+	read_ok(&j);
+	grow_on_read(path_of("job.xml"), 100);
+	read_fails("grown", EAGAIN, "it grew while being read; read it again");
+}
+
 static void
 test_read_big(void **state)
 {
@@ -1146,6 +1159,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_read_grows, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_write_validates, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_write_refuses_bad_values, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_examples, setup, teardown_dir),

@@ -1,5 +1,8 @@
 /* Unit tests: the name grammars, time and duration parsing, text checks, escaping. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fault.h"
@@ -17,6 +20,35 @@ grammar(int (*ok)(const char *), const char *const *good, size_t ngood,
 	for (i = 0; i < nbad; i++)
 		if (ok(bad[i]))
 			fail_msg("'%s' is taken", bad[i] != NULL ? bad[i] : "(null)");
+}
+
+/* read_file takes a file that grows while it is read, up to its limit, and no further. */
+static void
+test_read_file_grows(void **state)
+{
+	char *dir = tmpdir_make(), path[4200], *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/f", dir);
+	file_write(path, "0123456789");
+	grow_on_read(path, 10000);
+	assert_int_equal(read_file(AT_FDCWD, path, 20000, &buf, &len), 0);
+	assert_int_equal(len, 10010);
+	assert_int_equal(strlen(buf), 10010);
+	assert_memory_equal(buf, "0123456789xxxx", 14);
+	free(buf);
+	/* 10010 bytes when it is opened, 20010 once read: over 15000 on the way */
+	grow_on_read(path, 10000);
+	assert_int_equal(read_file(AT_FDCWD, path, 15000, &buf, &len), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(read_file(AT_FDCWD, path, 20009, &buf, &len), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(read_file(AT_FDCWD, path, 20010, &buf, &len), 0);
+	assert_int_equal(len, 20010);
+	free(buf);
+	tree_rm(dir);
+	free(dir);
 }
 
 static void
@@ -192,6 +224,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_file_grows),
 		cmocka_unit_test(test_id_grammar),
 		cmocka_unit_test(test_name_grammar),
 		cmocka_unit_test(test_time),
