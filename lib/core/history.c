@@ -321,34 +321,30 @@ field(char *dst, size_t len, char *src, int kind)
 int
 spool_event_parse(const char *line, struct spool_event *ev)
 {
-	char buf[LINE_MAX_LEN], *f[6], *save = NULL, *p;
-	int n = 0;
+	char buf[LINE_MAX_LEN], *f[6], *p = buf;
+	int n, ok = strlen(line) < sizeof buf;
 
-	if (strlen(line) >= sizeof buf)
-		goto bad;
-	strcpy(buf, line);
 	memset(ev, 0, sizeof *ev);
-	for (p = buf; n < 6; n++) {
+	if (ok)
+		strcpy(buf, line);
+	/* six fields split at tabs; the comment, last, has no tab of its own */
+	for (n = 0; ok && n < 5; n++) {
 		f[n] = p;
-		if (n == 5)
-			break;
 		if ((p = strchr(p, '\t')) == NULL)
-			goto bad;
-		*p++ = '\0';
+			ok = 0;
+		else
+			*p++ = '\0';
 	}
-	(void)save;
-	if (strchr(f[5], '\t') != NULL || spool_time_parse(f[0], &ev->time) < 0)
-		goto bad;
-	if (field(ev->id, sizeof ev->id, f[1], NAME) < 0 ||
-	    field(ev->actor, sizeof ev->actor, f[2], ACTOR) < 0 ||
-	    field(ev->from, sizeof ev->from, f[3], NAME) < 0 ||
-	    field(ev->to, sizeof ev->to, f[4], NAME) < 0 ||
-	    field(ev->comment, sizeof ev->comment, f[5], COMMENT) < 0)
-		goto bad;
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
+	f[5] = p;
+	ok = ok && strchr(f[5], '\t') == NULL && spool_time_parse(f[0], &ev->time) == 0 &&
+	    field(ev->id, sizeof ev->id, f[1], NAME) == 0 &&
+	    field(ev->actor, sizeof ev->actor, f[2], ACTOR) == 0 &&
+	    field(ev->from, sizeof ev->from, f[3], NAME) == 0 &&
+	    field(ev->to, sizeof ev->to, f[4], NAME) == 0 &&
+	    field(ev->comment, sizeof ev->comment, f[5], COMMENT) == 0;
+	if (!ok)
+		errno = EINVAL;
+	return ok ? 0 : -1;
 }
 
 int

@@ -155,7 +155,7 @@ int
 read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
 {
 	struct stat st;
-	int fd;
+	int fd, r;
 
 	if (dirfd != AT_FDCWD && strchr(name, '/') != NULL)
 		fd = spool_sys.openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
@@ -164,18 +164,13 @@ read_file(int dirfd, const char *name, size_t max, char **out, size_t *outlen)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if (read_fd(fd, (size_t)st.st_size, max, out, outlen) < 0)
-		goto fail;
-	spool_sys.close(fd);
-	return 0;
-fail:
+		r = -1;
+	else if (!S_ISREG(st.st_mode))
+		r = failerr(NULL, EINVAL, "not a regular file");
+	else
+		r = read_fd(fd, (size_t)st.st_size, max, out, outlen);
 	close_keep(fd);
-	return -1;
+	return r;
 }
 
 void

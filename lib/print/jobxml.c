@@ -439,7 +439,7 @@ load(int dirfd, const char *name, char **bufp, size_t *lenp, struct stat *st,
     struct spool_err *err)
 {
 	struct stat pre;
-	int fd;
+	int fd, r;
 
 	if (!file_name_ok(name))
 		return failerr(err, EINVAL, "'%.80s' is not a plain file name", name);
@@ -457,28 +457,18 @@ load(int dirfd, const char *name, char **bufp, size_t *lenp, struct stat *st,
 	if (fd < 0)
 		return seterr(err, "%s: %s", name,
 		    errno == ELOOP ? "is a symlink, which spool never follows" : strerror(errno));
-	if (fstat(fd, st) < 0) {
-		seterr(err, "%s: %s", name, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st->st_mode) || st->st_size > SPOOL_JOBXML_MAX) {
-		failerr(err, S_ISREG(st->st_mode) ? EFBIG : EINVAL, "%s: %s", name,
+	if (fstat(fd, st) < 0)
+		r = seterr(err, "%s: %s", name, strerror(errno));
+	else if (!S_ISREG(st->st_mode) || st->st_size > SPOOL_JOBXML_MAX)
+		r = failerr(err, S_ISREG(st->st_mode) ? EFBIG : EINVAL, "%s: %s", name,
 		    S_ISREG(st->st_mode) ? "over the size limit" : "not a regular file");
-		goto fail;
-	}
 	/* read to the size seen: a byte more means the file grew while we read */
-	if (read_fd(fd, (size_t)st->st_size, (size_t)st->st_size, bufp, lenp) < 0) {
-		if (errno == EFBIG)
-			failerr(err, EAGAIN, "%s: it grew while being read; read it again", name);
-		else
-			seterr(err, "%s: %s", name, strerror(errno));
-		goto fail;
-	}
-	spool_sys.close(fd);
-	return 0;
-fail:
+	else if ((r = read_fd(fd, (size_t)st->st_size, (size_t)st->st_size, bufp, lenp)) < 0)
+		r = errno == EFBIG ?
+		    failerr(err, EAGAIN, "%s: it grew while being read; read it again", name) :
+		    seterr(err, "%s: %s", name, strerror(errno));
 	close_keep(fd);
-	return -1;
+	return r;
 }
 
 int
