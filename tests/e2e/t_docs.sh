@@ -63,10 +63,11 @@ has "spoold(8) names the systemd unit" spoold/spoold.8 "spoold@\.service"
 has "spoold(8) has an EXAMPLES section" spoold/spoold.8 "^\.Sh EXAMPLES$"
 has "spoold(8) has a SEE ALSO section" spoold/spoold.8 "^\.Sh SEE ALSO$"
 
-# every key in the tables of the config readers (the core's, [mail]'s and [queue]'s)
-# is in spool.conf(5), and every key documented there is one of them
-for f in lib/core/conf.c lib/mail/mailconf.c lib/print/queue.c; do
-	sed -n '/keys\[\] = {/,/};/p' "$f"
+# every key in the tables of the config readers (the core's, and the sections the
+# domain reads: a table named keys[] in any file of lib/) is in spool.conf(5), and
+# every key documented there is one of them
+for f in lib/*/*.c; do
+	sed -n '/[^_]keys\[\] = {/,/};/p' "$f"
 done | grep -o '"[a-z_]*"' | tr -d '"' | sort -u >"$T/keys"
 for k in from to actors; do echo "$k"; done >>"$T/keys"
 nonempty "the keys of the config readers" "$T/keys"
