@@ -47,7 +47,7 @@ B = build
 SANFLAGS =
 endif
 
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -fPIC $(WARN) $(DEPS_CFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DSPOOL_VERSION='"$(VERSION)"' -fPIC $(WARN) $(DEPS_CFLAGS) $(SANFLAGS) $(CFLAGS) -Ilib
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # libspool in layers, arrows only going down (ARCHITECTURE.md): the core knows the

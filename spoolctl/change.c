@@ -23,7 +23,7 @@ cmd_submit(int argc, char **argv)
 	struct spool *sp;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "i:", opts, NULL)) != -1)
+	while ((c = cmd_getopt(argc, argv, "i:", opts)) != -1)
 		if (c == 'i')
 			want = optarg;
 		else
@@ -52,7 +52,7 @@ comment_flag(int argc, char **argv)
 	int c;
 
 	comment_opt = NULL;
-	while ((c = getopt(argc, argv, "m:")) != -1)
+	while ((c = cmd_getopt(argc, argv, "m:", NULL)) != -1)
 		if (c == 'm')
 			comment_opt = optarg;
 		else

@@ -108,7 +108,7 @@ ls_opts(int argc, char **argv, struct ls *l)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:S:U:q:jl", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "s:S:U:q:jl", opts)) != -1) {
 		switch (c) {
 		case 's':
 			if (l->nstates == SPOOL_STATES_MAX)

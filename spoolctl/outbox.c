@@ -176,7 +176,7 @@ outbox_purge(struct spool *sp, int argc, char **argv)
 	size_t b;
 	char **v;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+	while ((c = cmd_getopt(argc, argv, "", opts)) != -1)
 		switch (c) {
 		case 'f':
 			which = 2;

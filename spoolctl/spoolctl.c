@@ -24,28 +24,115 @@ const char *spooldir;
 char who[SPOOL_FIELD_MAX];
 static struct spool *cur;   /* the open spool, closed by die() */
 
+/*
+ * The commands and their help: a synopsis line each for `spoolctl --help`, and a few
+ * lines more for `spoolctl help CMD` and `spoolctl CMD --help`.  spoolctl(1) says the
+ * same at length.
+ */
+static const struct cmd {
+	const char *name;
+	cmd_fn *fn;
+	const char *synopsis;
+	const char *text;
+} cmds[] = {
+	{ "init", cmd_init, "init WORKFLOW [--group GROUP]",
+	    "Make a spool at -d SPOOL from a shipped workflow (print, email, pos) or a\n"
+	    "spool.conf file.  --group: the group that shares it (default: yours).\n" },
+	{ "submit", cmd_submit, "submit BUNDLE [--id ID]",
+	    "Check a bundle folder (order.xml, items/) and enter it; prints the order's id.\n"
+	    "--id: the id to give it, instead of order.xml's.\n" },
+	{ "ls", cmd_ls, "ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]",
+	    "List orders: id, state, placed.  --state may repeat; dates are YYYY-MM-DD,\n"
+	    "a UTC time, or a duration back from now (7d); --search looks in the id,\n"
+	    "customer and email; -l adds the customer and the time in the state.\n" },
+	{ "show", cmd_show, "show ID [--json]",
+	    "One order: its state, items, attempts, files, jobs and history.\n" },
+	{ "history", cmd_history, "history ID [--json]", "An order's history lines.\n" },
+	{ "mv", cmd_mv, "mv ID... STATE [-m COMMENT]",
+	    "Move orders to STATE (a name or a status code), if the workflow lets the\n"
+	    "admin.  -m: a comment for the history.\n" },
+	{ "do", cmd_do, "do TRANSITION ID... [-m COMMENT]",
+	    "Take a named transition of the workflow (also: spoolctl TRANSITION ID...).\n" },
+	{ "rm", cmd_rm, "rm ID[/ITEM]... [-m COMMENT]",
+	    "Remove orders, or single items, with their PDFs everywhere, the hot folders\n"
+	    "included.  -m: a comment for the history.\n" },
+	{ "check", cmd_check, "check [--repair] [--json]",
+	    "Find damage (an order in two states, a missing status, stray files, modes);\n"
+	    "--repair mends what has one right answer and reports the rest.\n" },
+	{ "stats", cmd_stats, "stats [--json]", "Count and oldest age per state.\n" },
+	{ "workflow", cmd_workflow, "workflow [--json]",
+	    "The states and transitions of this spool's workflow.\n" },
+	{ "kick", cmd_kick, "kick", "Ask spoold to rescan the spool now.\n" },
+	{ "outbox", cmd_outbox,
+	    "outbox [ls [--json] | retry NAME... | purge [--failed|--all] [--older DURATION]]",
+	    "The spooled mails: ls shows new (with the due time), sent and failed; retry\n"
+	    "sends a failed or deferred mail again now; purge deletes sent mails (with\n"
+	    "--failed the failed ones, with --all both), older than --older if given.\n" },
+	{ "help", NULL, "help [COMMAND]", "This help, or a command's.\n" },
+};
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+static const struct cmd *curcmd;   /* the command being run, for its usage line */
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* --help: the whole list, or one command's, on stdout. */
+static int
+help(const struct cmd *c)
+{
+	size_t i;
+
+	if (c != NULL) {
+		printf("usage: spoolctl [-d SPOOL] %s\n\n%s", c->synopsis, c->text);
+		return 0;
+	}
+	printf("usage: spoolctl [-d SPOOL] COMMAND [ARGS]\n"
+	    "       spoolctl [-d SPOOL] TRANSITION ID... [-m COMMENT]\n"
+	    "       spoolctl --help | --version\n\ncommands:\n");
+	for (i = 0; i < NCMDS; i++)
+		printf("  %s\n", cmds[i].synopsis);
+	printf("\nA workflow's transitions are commands too.  SPOOL defaults to $SPOOL_DIR.\n"
+	    "spoolctl help COMMAND says more of one; spoolctl(1) says it all.\n");
+	return 0;
+}
+
 void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: spoolctl [-d SPOOL] COMMAND [ARGS]\n"
-	    "  init WORKFLOW [--group GROUP]     make a spool (print, email, pos, or a file)\n"
-	    "  submit BUNDLE [--id ID]           check a bundle and enter it; prints the id\n"
-	    "  ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]\n"
-	    "  show ID [--json]                  an order: state, items, attempts, files, history\n"
-	    "  history ID [--json]\n"
-	    "  mv ID... STATE [-m COMMENT]       move, if the workflow lets the admin\n"
-	    "  do TRANSITION ID... [-m COMMENT]  take a named transition (or: TRANSITION ID...)\n"
-	    "  rm ID[/ITEM]... [-m COMMENT]      remove orders (or items) and their PDFs everywhere\n"
-	    "  check [--repair] [--json]         find (and mend) damage\n"
-	    "  stats [--json]                    count and oldest age per state\n"
-	    "  workflow [--json]                 the states and transitions of this spool\n"
-	    "  kick                              ask spoold to rescan the spool now\n"
-	    "  outbox [ls [--json]]              the spooled mails: new (with due time), sent, failed\n"
-	    "  outbox retry NAME...              send a failed or deferred mail again now\n"
-	    "  outbox purge [--failed|--all] [--older DURATION]  delete sent (failed) mails\n"
-	    "SPOOL defaults to $SPOOL_DIR.  See spoolctl(1).\n");
-	exit(SPOOL_EX_USAGE);
+	if (curcmd != NULL)
+		die(SPOOL_EX_USAGE, "usage: spoolctl %s (see spoolctl help %s)", curcmd->synopsis,
+		    curcmd->name);
+	die(SPOOL_EX_USAGE, "usage: spoolctl [-d SPOOL] COMMAND [ARGS] (see spoolctl --help)");
+}
+
+int
+cmd_getopt(int argc, char **argv, const char *shorts, const struct option *longs)
+{
+	char spec[32];
+	int c;
+
+	opterr = 0;
+	snprintf(spec, sizeof spec, ":%s", shorts);
+	c = getopt_long(argc, argv, spec, longs != NULL ? longs : (const struct option[]){ { 0 } },
+	    NULL);
+	if (c == '?' && optopt != 0)
+		die(SPOOL_EX_USAGE, "%s: unknown option '-%c' (see spoolctl help %s)", argv[0],
+		    optopt, argv[0]);
+	if (c == '?')
+		die(SPOOL_EX_USAGE, "%s: unknown option '%s' (see spoolctl help %s)", argv[0],
+		    argv[optind - 1], argv[0]);
+	if (c == ':')
+		die(SPOOL_EX_USAGE, "%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+	return c;
 }
 
 /*
@@ -195,7 +282,7 @@ json_flag(int argc, char **argv, int *json)
 	int c;
 
 	*json = 0;
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1)
+	while ((c = cmd_getopt(argc, argv, "j", opts)) != -1)
 		if (c == 'j')
 			*json = 1;
 		else
@@ -209,54 +296,88 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static const struct {
-	const char *name;
-	cmd_fn *fn;
-} cmds[] = {
-	{ "init", cmd_init }, { "submit", cmd_submit }, { "ls", cmd_ls }, { "show", cmd_show },
-	{ "history", cmd_history }, { "mv", cmd_mv }, { "do", cmd_do }, { "rm", cmd_rm },
-	{ "check", cmd_check }, { "stats", cmd_stats }, { "workflow", cmd_workflow },
-	{ "kick", cmd_kick }, { "outbox", cmd_outbox },
-};
+
+/* Whether a command's arguments ask for its help (before a "--"). */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* spoolctl's own options, before the command; returns the command's index in argv. */
+static int
+main_opts(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { 0 } };
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:d:hV", opts, NULL)) != -1)
+		switch (c) {
+		case 'd':
+			spooldir = optarg;
+			break;
+		case 'h':
+			exit(help(NULL));
+		case 'V':
+			printf("spoolctl %s\n", SPOOL_VERSION);
+			exit(0);
+		case ':':
+			die(SPOOL_EX_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				die(SPOOL_EX_USAGE, "unknown option '-%c' (see spoolctl --help)", optopt);
+			die(SPOOL_EX_USAGE, "unknown option '%s' (see spoolctl --help)",
+			    argv[optind - 1]);
+		}
+	return optind;
+}
 
 int
 main(int argc, char **argv)
 {
 	struct spool *sp;
-	size_t i;
 	int c, rc;
 
 	spool_domain_init();
 	spooldir = getenv("SPOOL_DIR");
 	if (spooldir != NULL && spooldir[0] == '\0')
 		spooldir = NULL;
-	while ((c = getopt(argc, argv, "+d:h")) != -1)
-		switch (c) {
-		case 'd':
-			spooldir = optarg;
-			break;
-		default:
-			usage();
-		}
-	argc -= optind;
-	argv += optind;
+	c = main_opts(argc, argv);
+	argc -= c;
+	argv += c;
 	if (argc < 1)
 		usage();
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 2 || (argc == 2 && (curcmd = cmd_find(argv[1])) == NULL))
+			die(SPOOL_EX_USAGE, "help: unknown command '%.80s' (see spoolctl --help)",
+			    argv[1]);
+		return help(curcmd);
+	}
+	curcmd = cmd_find(argv[0]);
+	if (wants_help(argc, argv))
+		return help(curcmd != NULL ? curcmd : cmd_find("do"));
 	spool_admin_actor(who, sizeof who);
 	/* GNU getopt starts afresh on the command's own arguments only with optind 0. */
 	optind = 0;
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[0], cmds[i].name) == 0) {
-			rc = cmds[i].fn(argc, argv);
-			if (fflush(stdout) != 0 && rc == 0)
-				rc = SPOOL_EX_FAIL;
-			return rc;
-		}
+	if (curcmd != NULL) {
+		rc = curcmd->fn(argc, argv);
+		if (fflush(stdout) != 0 && rc == 0)
+			rc = SPOOL_EX_FAIL;
+		return rc;
+	}
 	/* The workflow's transitions are verbs too: `spoolctl schedule 1001`. */
 	sp = open_spool();
 	if (spool_conf_transition(spool_conf(sp), argv[0]) < 0)
 		die(SPOOL_EX_USAGE, "unknown command '%.80s' (and not a transition of workflow %s)",
 		    argv[0], spool_conf(sp)->workflow);
+	curcmd = cmd_find("do");
 	c = comment_flag(argc, argv);
 	rc = run_transition(sp, argv[0], argc, argv, c);
 	close_spool();

@@ -6,6 +6,7 @@
 #ifndef SPOOLCTL_H
 #define SPOOLCTL_H
 
+#include <getopt.h>
 #include <time.h>
 
 #include "json.h"
@@ -15,7 +16,13 @@ extern const char *progname;
 extern const char *spooldir;        /* -d SPOOL or $SPOOL_DIR; NULL if neither */
 extern char who[SPOOL_FIELD_MAX];   /* the admin, as history records the actor */
 
+/* The running command's usage in one line on stderr, exit 64. */
 void usage(void) __attribute__((noreturn));
+/*
+ * getopt_long for a command's options (longs may be NULL), which refuses an unknown
+ * option or a missing value in one line naming it, exit 64.
+ */
+int cmd_getopt(int argc, char **argv, const char *shorts, const struct option *longs);
 /* One escaped line on stderr, "spoolctl: ..."; die also closes the spool and exits. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

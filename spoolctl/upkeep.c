@@ -40,7 +40,7 @@ cmd_init(int argc, char **argv)
 	FILE *f;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "g:", opts, NULL)) != -1)
+	while ((c = cmd_getopt(argc, argv, "g:", opts)) != -1)
 		if (c == 'g')
 			group = group_arg(optarg);
 		else
@@ -112,7 +112,7 @@ cmd_check(int argc, char **argv)
 	struct json j;
 	int c, json = 0, repair = 0, n;
 
-	while ((c = getopt_long(argc, argv, "rj", opts, NULL)) != -1)
+	while ((c = cmd_getopt(argc, argv, "rj", opts)) != -1)
 		if (c == 'r')
 			repair = 1;
 		else if (c == 'j')

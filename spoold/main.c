@@ -24,12 +24,84 @@
 #define LOOKS_PER_TURN 1024
 #define STOP_GRACE 10
 
-static void
-usage(void)
+#define SYNOPSIS "spoold [-nsv] [-d SPOOL] [--poll SECONDS] [--ready-fd FD]"
+
+/* A usage error: one line on stderr that names what is wrong, exit 64. */
+static void __attribute__((noreturn))
+usage(const char *what, const char *arg)
 {
-	fprintf(stderr, "usage: spoold [-nsv] [-d SPOOL] [--poll SECONDS] [--ready-fd FD]\n"
-	    "SPOOL defaults to $SPOOL_DIR.  See spoold(8).\n");
+	fprintf(stderr, "spoold: %s%s%s%s (usage: " SYNOPSIS ")\n", what,
+	    arg != NULL ? " '" : "", arg != NULL ? arg : "", arg != NULL ? "'" : "");
 	exit(SPOOL_EX_USAGE);
+}
+
+static void __attribute__((noreturn))
+help(void)
+{
+	printf("usage: " SYNOPSIS "\n"
+	    "       spoold --help | --version\n\n"
+	    "  -d SPOOL           the spool (default: $SPOOL_DIR)\n"
+	    "  -n, --check        check spool.conf and the templates, then exit\n"
+	    "  -p, --poll SECONDS look every SECONDS instead of watching with inotify\n"
+	    "  -r, --ready-fd FD  write a line to FD once ready, then close it\n"
+	    "  -s, --syslog       log to syslog instead of stderr\n"
+	    "  -v, --verbose      log each look too (twice: more)\n\n"
+	    "See spoold(8).\n");
+	exit(0);
+}
+
+/* The command line into d, *spool, *check and *syslog_; a usage error exits. */
+static void
+parse_opts(int argc, char **argv, struct daemon *d, const char **spool, int *check,
+    int *syslog_)
+{
+	static const struct option opts[] = {
+		{ "poll", required_argument, NULL, 'p' }, { "ready-fd", required_argument, NULL, 'r' },
+		{ "syslog", no_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { 0 }
+	};
+	char opt[3] = "-?";
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:hnp:r:svV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			*spool = optarg;
+			break;
+		case 'h':
+			help();
+		case 'n':
+			*check = 1;
+			break;
+		case 'p':
+			if ((d->poll = atoi(optarg)) < 1)
+				usage("--poll takes a number of seconds, not", optarg);
+			break;
+		case 'r':
+			d->ready_fd = atoi(optarg);
+			break;
+		case 's':
+			*syslog_ = 1;
+			break;
+		case 'v':
+			d->verbose++;
+			break;
+		case 'V':
+			printf("spoold %s\n", SPOOL_VERSION);
+			exit(0);
+		case ':':
+			usage("a value is missing for", argv[optind - 1]);
+		default:
+			opt[1] = (char)optopt;
+			usage("unknown option", optopt != 0 ? opt : argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument", argv[optind]);
+	if (*spool == NULL || (*spool)[0] == '\0')
+		usage("no spool: give -d SPOOL or set SPOOL_DIR", NULL);
 }
 
 static void
@@ -261,48 +333,17 @@ setup(struct daemon *d)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "poll", required_argument, NULL, 'p' }, { "ready-fd", required_argument, NULL, 'r' },
-		{ "syslog", no_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
-		{ "check", no_argument, NULL, 'n' }, { 0 }
-	};
 	static struct daemon d;
 	char path[PATH_MAX];
 	const char *spool = getenv("SPOOL_DIR");
-	int c, check = 0, syslog_ = 0, code = 1;
+	int check = 0, syslog_ = 0, code = 1;
 
 	spool_domain_init();
 	d.ready_fd = -1;
 	d.lockfd = -1;
 	/* what the lower parts let the higher ones do */
 	d.hooks = (struct hooks){ .look = engine_look, .synced = synced, .mail_done = mail_done };
-	while ((c = getopt_long(argc, argv, "d:np:r:sv", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			spool = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'p':
-			if ((d.poll = atoi(optarg)) < 1)
-				usage();
-			break;
-		case 'r':
-			d.ready_fd = atoi(optarg);
-			break;
-		case 's':
-			syslog_ = 1;
-			break;
-		case 'v':
-			d.verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || spool == NULL || spool[0] == '\0')
-		usage();
+	parse_opts(argc, argv, &d, &spool, &check, &syslog_);
 	log_init(syslog_, d.verbose);
 	if (realpath(spool, path) == NULL) {
 		log_warn("no spool at %s", spool);

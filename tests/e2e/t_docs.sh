@@ -32,15 +32,19 @@ while read -r c; do
 	has "spoolctl(1) documents $c" spoolctl/spoolctl.1 "^\.It Cm $c( |$)"
 	has "spoolctl(1) has $c in its synopsis" spoolctl/spoolctl.1 "^\.Cm $c$"
 done <"$T/cmds"
-sed -n '/^usage(void)/,/^}/p' spoolctl/spoolctl.c >"$T/usage"
-grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sed 's/^--//' | sort -u >"$T/long"
+# (the synopses in the command table, and spoolctl's own options before the command)
+sed -n '/ cmds\[\] = {/,/^};/p' spoolctl/spoolctl.c >"$T/usage"
+{
+	grep -oE -- '--[a-z][a-z-]+' "$T/usage" | sed 's/^--//'
+	sed -n '/^main_opts(/,/^}/p' spoolctl/spoolctl.c | grep -oE '\{ "[a-z-]+"' | tr -dc 'a-z\n-'
+} | sort -u >"$T/long"
 grep -oE -- '\[-[a-z][] ]' "$T/usage" | tr -dc 'a-z\n' | sort -u >"$T/short"
 nonempty "the long options of spoolctl's usage" "$T/long"
 documents "spoolctl(1) documents --" spoolctl/spoolctl.1 "$T/long" "Fl \\\\-"
 documents "spoolctl(1) documents -" spoolctl/spoolctl.1 "$T/short" "Fl "
 
-# every option of spoold: its usage(), its getopt string and its long options
-sed -n '/^usage(void)/,/^}/p' spoold/main.c >"$T/dusage"
+# every option of spoold: its synopsis, its getopt string and its long options
+grep '^#define SYNOPSIS' spoold/main.c >"$T/dusage"
 {
 	grep -oE -- '\[-[a-z]+[] ]' "$T/dusage" | tr -dc 'a-z\n'
 	grep -oE 'getopt_long\(argc, argv, "[^"]*"' spoold/main.c | sed 's/.*"\(.*\)"/\1/' |
