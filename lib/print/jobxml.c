@@ -32,6 +32,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
+#include <libxml/xmlsave.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
@@ -1337,6 +1338,84 @@ put_error(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, const struct spool_job
 	return indent_like(doc, e, st);
 }
 
+/*
+ * How a printer's file was written, so that it is written back the same way: its
+ * byte-order mark and XML declaration (kept as bytes, with the blanks after them),
+ * its encoding, and CRLF line ends, which a Windows editor writes and the parser
+ * turns into LF.
+ */
+struct style {
+	size_t prolog;      /* bytes at the start kept as they are */
+	int crlf;           /* its first line ends in CRLF */
+	const char *enc;    /* the encoding its declaration names, or UTF-8 */
+};
+
+static void
+style_of(const char *buf, size_t len, xmlDocPtr doc, struct style *st)
+{
+	const char *end, *nl;
+	size_t n = 0;
+
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		n = 3;
+	if (len - n >= 6 && memcmp(buf + n, "<?xml", 5) == 0 &&
+	    (end = memmem(buf + n, len - n, "?>", 2)) != NULL) {
+		n = (size_t)(end - buf) + 2;
+		while (n < len && (buf[n] == ' ' || buf[n] == '\t' || buf[n] == '\r' ||
+		    buf[n] == '\n'))
+			n++;
+	}
+	st->prolog = n;
+	nl = memchr(buf, '\n', len);
+	st->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
+	st->enc = doc->encoding != NULL ? (const char *)doc->encoding : "UTF-8";
+}
+
+/*
+ * doc as the printer's file was: its prolog bytes, then the document without a
+ * declaration in its encoding, LF made CRLF if it had them.  A CR of its own never
+ * reaches the output raw (the serializer writes it as &#13;), so none doubles.
+ */
+static int
+dump_as(xmlDocPtr doc, const char *orig, const struct style *st, char **out, size_t *outlen,
+    struct spool_err *err)
+{
+	xmlBufferPtr xb;
+	xmlSaveCtxtPtr sc;
+	const char *body;
+	size_t blen, i, n, lfs = 0;
+	char *res;
+
+	if ((xb = xmlBufferCreate()) == NULL ||
+	    (sc = xmlSaveToBuffer(xb, st->enc, XML_SAVE_NO_DECL)) == NULL) {
+		xmlBufferFree(xb);
+		return failerr(err, ENOMEM, "cannot write it in %s", st->enc);
+	}
+	if (xmlSaveDoc(sc, doc) < 0 || xmlSaveClose(sc) < 0) {
+		xmlBufferFree(xb);
+		return failerr(err, EINVAL, "cannot write it in %s", st->enc);
+	}
+	body = (const char *)xmlBufferContent(xb);
+	blen = (size_t)xmlBufferLength(xb);
+	for (i = 0; st->crlf && i < blen; i++)
+		lfs += body[i] == '\n' && (i == 0 || body[i - 1] != '\r');
+	if ((res = malloc(st->prolog + blen + lfs + 1)) == NULL) {
+		xmlBufferFree(xb);
+		return failerr(err, ENOMEM, "out of memory");
+	}
+	memcpy(res, orig, st->prolog);
+	for (n = st->prolog, i = 0; i < blen; i++) {
+		if (st->crlf && body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+			res[n++] = '\r';
+		res[n++] = body[i];
+	}
+	res[n] = '\0';
+	xmlBufferFree(xb);
+	*out = res;
+	*outlen = n;
+	return 0;
+}
+
 /* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
 static int
 mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
@@ -1356,6 +1435,7 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err)
 {
 	struct spool_jobxml cur, check;
+	struct style st;
 	xmlNodePtr block;
 	xmlDocPtr doc;
 	char *res = NULL;
@@ -1381,8 +1461,9 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
 		failerr(err, ENOMEM, "%s: out of memory", name);
 		goto fail;
 	}
-	/* The printer's formatting stays as it was. */
-	if (dump(doc, 0, &res, &rlen, err) < 0)
+	/* The printer's formatting stays as it was, and its prolog, encoding and line ends. */
+	style_of(buf, len, doc, &st);
+	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
 		goto fail;
 	xmlFreeDoc(doc);
 	doc = NULL;
@@ -1414,9 +1495,17 @@ changed(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_sec != b->st_ctim.tv_sec || a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
 }
 
-int
-spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
-    const struct spool_jobxml_refusal *r, struct spool_err *err)
+/* Write a printer's file back changed: buf, len and name in, *out (or NULL: no change). */
+typedef int (*mender)(const char *buf, size_t len, const char *name, const void *arg,
+    char **out, size_t *outlen, struct spool_err *err);
+
+static int refuse_fn(const char *buf, size_t len, const char *name, const void *arg,
+    char **out, size_t *outlen, struct spool_err *err);
+
+/* Read dirfd/name, mend it, and publish the result unless the file changed meanwhile. */
+static int
+rewrite(int dirfd, const char *name, int tmpfd, mender fn, const void *arg,
+    struct spool_err *err)
 {
 	struct spool_pub pub = { .flags = 0 };
 	struct stat st, now;
@@ -1426,15 +1515,20 @@ spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 
 	if (load(dirfd, name, &buf, &len, &st, err) < 0)
 		return -1;
-	if (spool_jobxml_refuse_buf(buf, len, name, r, &out, &olen, err) < 0)
+	if (fn(buf, len, name, arg, &out, &olen, err) < 0)
 		goto out;
+	if (out == NULL) {
+		rc = 0;
+		goto out;
+	}
 	/*
 	 * The printer may have saved again meanwhile: then its file wins, and the caller
 	 * reads it again.  (A save that starts after this look and before the rename
 	 * below is lost; the window is the length of one fsync.)
 	 */
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || changed(&st, &now)) {
-		failerr(err, EAGAIN, "%s: changed while being refused: read it again", name);
+		failerr(err, EAGAIN, "%s: changed while being %s: read it again", name,
+		    fn == refuse_fn ? "refused" : "cleared of its error");
 		goto out;
 	}
 	/* the printer's own bits, but never fewer than its group needs to edit it again */
@@ -1443,9 +1537,102 @@ spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 		seterr(err, "%s: cannot write it back: %s", name, strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = 1;
 out:
 	free(buf);
 	free(out);
 	return rc;
+}
+
+static int
+refuse_fn(const char *buf, size_t len, const char *name, const void *arg, char **out,
+    size_t *outlen, struct spool_err *err)
+{
+	return spool_jobxml_refuse_buf(buf, len, name, arg, out, outlen, err);
+}
+
+int
+spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
+    const struct spool_jobxml_refusal *r, struct spool_err *err)
+{
+	return rewrite(dirfd, name, tmpfd, refuse_fn, r, err) < 0 ? -1 : 0;
+}
+
+/* Remove OrderStatusError from block, with the blanks that indent it; how many went. */
+static int
+drop_errors(xmlNodePtr block)
+{
+	xmlNodePtr n, next;
+	int k = 0;
+
+	for (n = block->children; n != NULL; n = next) {
+		next = n->next;
+		if (!is_el(n, "OrderStatusError"))
+			continue;
+		if (indent_before(n) != NULL)
+			unlink_free(n->prev);
+		unlink_free(n);
+		k++;
+	}
+	return k;
+}
+
+int
+spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
+    char **out, size_t *outlen, struct spool_err *err)
+{
+	struct spool_jobxml cur, check;
+	struct style st;
+	xmlNodePtr block;
+	xmlDocPtr doc;
+	char *res = NULL;
+	size_t rlen;
+
+	*out = NULL;
+	*outlen = 0;
+	if (name == NULL)
+		name = "job.xml";
+	if ((doc = safe_parse(buf, len, name, err)) == NULL)
+		return -1;
+	if (extract(doc, name, &cur, &block, err) < 0)
+		goto fail;
+	if (cur.status != status) {
+		failerr(err, EAGAIN, "%s: OrderStatus is now '%s', not the accepted one: read it "
+		    "again", name, cur.status_text);
+		goto fail;
+	}
+	if (block == NULL || drop_errors(block) == 0) {
+		xmlFreeDoc(doc);
+		return 0;
+	}
+	style_of(buf, len, doc, &st);
+	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
+		goto fail;
+	xmlFreeDoc(doc);
+	doc = NULL;
+	if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != status) {
+		failerr(err, EINVAL, "%s: cannot write the status back", name);
+		goto fail;
+	}
+	*out = res;
+	*outlen = rlen;
+	return 0;
+fail:
+	free(res);
+	xmlFreeDoc(doc);
+	return -1;
+}
+
+static int
+accept_fn(const char *buf, size_t len, const char *name, const void *arg, char **out,
+    size_t *outlen, struct spool_err *err)
+{
+	return spool_jobxml_accept_buf(buf, len, name, *(const int *)arg, out, outlen, err);
+}
+
+int
+spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
+    struct spool_err *err)
+{
+	return rewrite(dirfd, name, tmpfd, accept_fn, &status, err);
 }

@@ -185,5 +185,21 @@ int spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 /* The same on a document in memory: *out is malloc'd (free it). */
 int spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err);
+/*
+ * A status was accepted: take spool's own OrderStatusError, which an earlier refusal
+ * left, out of the printer's job.xml, so that it no longer says something is wrong.
+ * 1 when it was removed and the file written back, 0 when there was none (the file
+ * is not touched), -1/EAGAIN when the file no longer says status or changed meanwhile.
+ *
+ * Both this and spool_jobxml_refuse write the file back as the printer wrote it: its
+ * byte-order mark and XML declaration as they were, in the encoding it names, with
+ * CRLF line ends if it had them; the rest is libxml2's serialization of what was read
+ * (attributes in double quotes, character references as characters).
+ */
+int spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
+    struct spool_err *err);
+/* The same on a document in memory: *out is malloc'd, or NULL when there was none. */
+int spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
+    char **out, size_t *outlen, struct spool_err *err);
 
 #endif

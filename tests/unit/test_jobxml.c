@@ -1061,6 +1061,91 @@ test_refuse_valid(void **state)
 	free(buf);
 }
 
+/* A job.xml as a Windows editor saves it: a byte-order mark, CRLF, its own declaration. */
+#define WIN_HEAD "\xef\xbb\xbf<?xml version='1.0' encoding='utf-8' standalone='yes'?>\r\n"
+#define WIN_BODY(status, tail) "<PrintJob version=\"1\">\r\n" \
+	"  <!-- edited in Notepad -->\r\n" \
+	"  <Order>\r\n    <OrderId>1001</OrderId>\r\n  </Order>\r\n" \
+	"  <OrderProductPrintStatus>\r\n    <OrderProductId>1</OrderProductId>\r\n" \
+	"    <OrderStatus>" status "</OrderStatus>\r\n" \
+	"    <OrderStatusMessage>Caf\xc3\xa9 press<br/>line two</OrderStatusMessage>" tail "\r\n" \
+	"  </OrderProductPrintStatus>\r\n</PrintJob>\r\n"
+#define WIN_ERROR "\r\n    <OrderStatusError refused=\"99\" time=\"2026-11-20T11:00:00Z\">" \
+	"OrderStatus 99 is not a status</OrderStatusError>"
+
+/* A refusal keeps the BOM, the declaration and CRLF: only the changed element differs. */
+static void
+test_refuse_keeps_style(void **state)
+{
+	static const char in[] = WIN_HEAD WIN_BODY("99", "");
+	static const char want[] = WIN_HEAD WIN_BODY("15", WIN_ERROR);
+	struct spool_err err = { "" };
+	char *out;
+	size_t olen;
+
+	(void)state;
+	if (spool_jobxml_refuse_buf(in, sizeof in - 1, "job.xml", &(struct spool_jobxml_refusal){
+	    99, SPOOL_JOB_PROCESSING, "OrderStatus 99 is not a status", NULL }, &out, &olen,
+	    &err) < 0)
+		fail_msg("refuse: %s", err.msg);
+	if (olen != sizeof want - 1 || memcmp(out, want, olen) != 0)
+		fail_msg("refused, it is\n%s\nwant\n%s", out, want);
+	free(out);
+	/* LF stays LF, no BOM stays none, and a declaration without encoding stays so */
+	{
+		static const char lf[] = "<?xml version=\"1.0\"?>\n<PrintJob><OrderProductPrintStatus>"
+		    "<OrderStatus>99</OrderStatus></OrderProductPrintStatus></PrintJob>\n";
+		if (spool_jobxml_refuse_buf(lf, sizeof lf - 1, "job.xml",
+		    &(struct spool_jobxml_refusal){ 99, SPOOL_JOB_QUEUED, "no", NULL }, &out, &olen,
+		    &err) < 0)
+			fail_msg("refuse: %s", err.msg);
+		assert_int_equal(strncmp(out, "<?xml version=\"1.0\"?>\n<PrintJob>", 32), 0);
+		assert_null(strchr(out, '\r'));
+		free(out);
+	}
+}
+
+/* A later valid status: the error element goes, everything else stays byte for byte. */
+static void
+test_accept_clears_error(void **state)
+{
+	static const char stale[] = WIN_HEAD WIN_BODY("3", WIN_ERROR);
+	static const char want[] = WIN_HEAD WIN_BODY("3", "");
+	struct spool_err err = { "" };
+	struct stat st;
+	char *out, *back;
+	size_t olen;
+	ino_t ino;
+
+	(void)state;
+	if (spool_jobxml_accept_buf(stale, sizeof stale - 1, "job.xml", SPOOL_JOB_SHIPPING, &out,
+	    &olen, &err) < 0)
+		fail_msg("accept: %s", err.msg);
+	assert_non_null(out);
+	if (olen != sizeof want - 1 || memcmp(out, want, olen) != 0)
+		fail_msg("accepted, it is\n%s\nwant\n%s", out, want);
+	free(out);
+	/* nothing to clear: nothing written */
+	assert_int_equal(spool_jobxml_accept_buf(want, sizeof want - 1, "job.xml",
+	    SPOOL_JOB_SHIPPING, &out, &olen, &err), 0);
+	assert_null(out);
+	/* a file that says another status by now is left alone */
+	assert_int_equal(spool_jobxml_accept_buf(stale, sizeof stale - 1, "job.xml",
+	    SPOOL_JOB_PROCESSING, &out, &olen, &err), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* on disk: replaced whole, then left alone when clean */
+	put("job.xml", stale);
+	assert_int_equal(spool_jobxml_accept(dfd, "job.xml", -1, SPOOL_JOB_SHIPPING, &err), 1);
+	back = slurp("job.xml");
+	assert_string_equal(back, want);
+	free(back);
+	assert_int_equal(fstatat(dfd, "job.xml", &st, 0), 0);
+	ino = st.st_ino;
+	assert_int_equal(spool_jobxml_accept(dfd, "job.xml", -1, SPOOL_JOB_SHIPPING, &err), 0);
+	assert_int_equal(fstatat(dfd, "job.xml", &st, 0), 0);
+	assert_int_equal(st.st_ino, ino);
+}
+
 static void
 test_refuse_ambiguous(void **state)
 {
@@ -1270,6 +1355,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_examples, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_jdf_validates, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_jdf_ids, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_keeps_style, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_accept_clears_error, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_jdf_media, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_malformed, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_truncated, setup, teardown_dir),
