@@ -12,7 +12,7 @@ spool_domain_init(void)
 {
 	/* in the order spool.conf(5) lists them, which messages follow */
 	static const struct spool_conf_section *const sections[] = { &spool_queue_section,
-		&spool_mail_section, NULL };
+		&spool_product_section, &spool_mail_section, NULL };
 
 	spool_conf_sections(sections);
 	spool_on_remove(spool_order_unpublish);

@@ -330,6 +330,24 @@ refuse(struct daemon *d, const char *id, const char *sname, int fd, struct spool
 	    "stays %d: %s", j->item, j->name, jx->status_text, j->status, why);
 }
 
+/*
+ * A status accepted: spool's error element from an earlier refusal leaves the
+ * printer's file, which is otherwise written back as it was.  A file that changed
+ * meanwhile is the printer's newer word: it keeps the element until the next status.
+ */
+static void
+clear_error(struct daemon *d, const char *id, int fd, struct spool_pjob *j)
+{
+	struct spool_err err;
+	int r;
+
+	if ((r = spool_jobxml_accept(fd, "job.xml", -1, j->status, &err)) > 0)
+		reseen(d->sp, j);
+	else if (r < 0 && errno != EAGAIN)
+		log_order(LOG_L_WARN, id, "job %s: its old error element stays: %s", j->name,
+		    err.msg);
+}
+
 /* Read one job's job.xml if it changed; 1 if j changed (status or seen). */
 static int
 read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob *j,
@@ -389,6 +407,7 @@ read_job(struct daemon *d, const char *id, int state, int idx, struct spool_pjob
 		log_order(LOG_L_INFO, id, "job %s: the printer says %s", j->name,
 		    spool_job_status_name(jx.status));
 		j->status = jx.status;
+		clear_error(d, id, fd, j);
 		if (jx.status == SPOOL_JOB_FAILED) {
 			char key[32];
 			int to = spool_conf_code(d->conf, SPOOL_JOB_FAILED);

@@ -44,6 +44,7 @@ struct spool {
 	int *statefd;             /* one per state of conf, -1 if missing */
 	struct spool_conf *conf;
 	char path[4096];
+	char uuid[SPOOL_UUID_LEN + 1];   /* the spool's id once read, or "" */
 };
 
 /* Data compiled in from spool-layout/ by mk/embed: shipped workflows and schemas. */
@@ -105,8 +106,10 @@ int spool_conf_setstr(char **dst, const char *v);
 /* The readers of lib's domain layer. */
 extern const struct spool_conf_section spool_mail_section;    /* lib/mail/mailconf.c */
 extern const struct spool_conf_section spool_queue_section;   /* lib/print/queue.c */
+extern const struct spool_conf_section spool_product_section; /* lib/print/queue.c */
 
 #define ORDER_SUFFIX ".order"
+#define SPOOL_ID_FILE "spool-id"         /* SPOOL_F_SPOOL_ID, at the spool's top */
 #define DETACHED_NAME "detached.order"   /* an order file inside orders/<id>/ */
 #define REPAIR_LOCK "repair.lock"
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +61,8 @@ known_top(const char *name)
 	for (i = 1; i < SPOOL_DIR_COUNT; i++)
 		if (strcmp(spool_dir_names[i], name) == 0)
 			return 1;
-	return strcmp(name, "history") == 0;
+	return strcmp(name, "history") == 0 ||
+	    strcmp(name, SPOOL_ID_FILE) == 0;
 }
 
 /* Make every folder of conf below root; used by init and by check --repair. */
@@ -85,6 +87,96 @@ make_dirs(int root, const struct spool_conf *conf, struct spool_err *err)
 			return seterr(err, "cannot create %s: %s", path, strerror(errno));
 		}
 	close(sfd);
+	return 0;
+}
+
+/* Whether s is a UUID as uuid_make writes it: lower-case hex in 8-4-4-4-12. */
+static int
+uuid_ok(const char *s)
+{
+	int i;
+
+	for (i = 0; i < SPOOL_UUID_LEN; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
+		    !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+/* A random UUID, version 4, with its line end; -1 when the kernel has no randomness. */
+static int
+uuid_make(char out[SPOOL_UUID_LEN + 2])
+{
+	unsigned char r[16];
+	size_t i, n = 0;
+
+	/* a spool id made from a guessable source would not keep spools apart */
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return -1;
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	for (i = 0; i < sizeof r; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		snprintf(out + n, 3, "%02x", r[i]);
+		n += 2;
+	}
+	out[n++] = '\n';
+	out[n] = '\0';
+	return 0;
+}
+
+/* Publish a new spool-id in root unless one is there (EEXIST then). */
+static int
+uuid_publish(int root)
+{
+	char line[SPOOL_UUID_LEN + 2];
+
+	if (uuid_make(line) < 0)
+		return -1;
+	return spool_publish(root, SPOOL_ID_FILE, -1, line, strlen(line),
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOREPLACE, .mode = SPOOL_FILE_MODE });
+}
+
+/* Read spool-id from root into out: -1/ENOENT when missing, EINVAL when not a UUID. */
+static int
+uuid_read(int root, char out[SPOOL_UUID_LEN + 1])
+{
+	char *buf;
+	size_t len;
+	int r = 0;
+
+	if (read_file(root, SPOOL_ID_FILE, 64, &buf, &len) < 0)
+		return -1;
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len != SPOOL_UUID_LEN || !uuid_ok(buf)) {
+		errno = EINVAL;
+		r = -1;
+	} else
+		memcpy(out, buf, SPOOL_UUID_LEN + 1);
+	free(buf);
+	return r;
+}
+
+int
+spool_uuid(struct spool *sp, char out[SPOOL_UUID_LEN + 1], struct spool_err *err)
+{
+	int root = sp->dir[SPOOL_DIR_ROOT], r;
+
+	if (sp->uuid[0] == '\0') {
+		/* a spool from before spool-id: made now, and whoever comes second reads it */
+		if ((r = uuid_read(root, sp->uuid)) < 0 && errno == ENOENT &&
+		    (uuid_publish(root) == 0 || errno == EEXIST))
+			r = uuid_read(root, sp->uuid);
+		if (r < 0) {
+			sp->uuid[0] = '\0';
+			return seterr(err, "%s/%s: %s", sp->path, SPOOL_ID_FILE,
+			    errno == EINVAL ? "not a UUID (a spool's id: see spool-layout(5))" :
+			    strerror(errno));
+		}
+	}
+	memcpy(out, sp->uuid, SPOOL_UUID_LEN + 1);
 	return 0;
 }
 
@@ -185,6 +277,12 @@ spool_init_group(const char *path, const char *name, const char *text, size_t le
 	/* The global history exists from the start, so only init ever creates it. */
 	if (spool_publish(root, "history", -1, "", 0, NULL) < 0) {
 		seterr(err, "cannot write %s/history: %s", path, strerror(errno));
+		goto out;
+	}
+	/* Its id, for what it names outside; an init that died may have made it. */
+	if (uuid_publish(root) < 0 && errno != EEXIST) {
+		seterr(err, "cannot write %s/%s: %s", path, SPOOL_ID_FILE,
+		    strerror(errno));
 		goto out;
 	}
 	/* spool.conf comes last: its presence says the spool is complete. */

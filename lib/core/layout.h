@@ -32,6 +32,15 @@ int spool_open(const char *path, int flags, struct spool **sp, struct spool_err 
 void spool_close(struct spool *sp);
 const struct spool_conf *spool_conf(const struct spool *sp);
 const char *spool_path(const struct spool *sp);
+/*
+ * The spool's id: a random UUID (RFC 9562 version 4, lower case, SPOOL_UUID_LEN
+ * characters) that spoolctl init writes into spool-id at the spool's top, so that
+ * what a spool names for the world outside (JDF tickets) never collides with what
+ * another spool names.  A spool made before spool-id existed gets one on first need,
+ * published without replacing, so that two programs asking at once agree.
+ */
+#define SPOOL_UUID_LEN 36
+int spool_uuid(struct spool *sp, char out[SPOOL_UUID_LEN + 1], struct spool_err *err);
 /* Check folders, file system and modes; one line per problem via the callback. */
 int spool_validate(struct spool *sp, void (*report)(void *, const char *), void *arg);
 

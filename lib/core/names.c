@@ -35,6 +35,8 @@ static const struct {
 	[SPOOL_F_MAILER_LOCK] = { SPOOL_DIR_RUN, NULL, "mailer.lock", NULL },
 	[SPOOL_F_JOURNAL] = { SPOOL_DIR_RUN, NULL, "journal", NULL },
 	[SPOOL_F_RESERVE] = { SPOOL_DIR_RUN, NULL, "reserve", NULL },
+	/* a bare name, as the spool's top is no folder of spool_dir_names but "." */
+	[SPOOL_F_SPOOL_ID] = { -1, NULL, NULL, SPOOL_ID_FILE },
 };
 
 const char *

@@ -30,6 +30,7 @@ enum spool_file {
 	SPOOL_F_MAILER_LOCK,  /* run/mailer.lock */
 	SPOOL_F_JOURNAL,      /* run/journal */
 	SPOOL_F_RESERVE,      /* run/reserve */
+	SPOOL_F_SPOOL_ID,     /* spool-id: the spool's UUID, at its top */
 };
 #define SPOOL_PATH_MAX 512    /* enough for any name above with an id or a file name */
 

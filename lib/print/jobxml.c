@@ -32,6 +32,7 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
+#include <libxml/xmlsave.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
@@ -910,14 +911,57 @@ link_to(struct build *b, xmlNodePtr pool, const char *el, const char *ref, const
 	return pool_el(b, pool, el, a);
 }
 
+/*
+ * What one ticket names: its node's ID, which its resources' IDs start with, its
+ * JobID, and whether it has a LayoutPreparation process (first of the Combined node).
+ */
+struct jdf_ids {
+	char node[51], job[JDF_SHORT + 1];   /* node: "s", 32 digits, "_", 16 digits */
+	int layout;
+};
+
+/* ID: the node's ID, then an underscore and what; at most 63 characters. */
+static void
+res_id(char *dst, size_t len, const struct jdf_ids *ids, const char *what)
+{
+	snprintf(dst, len, "%s_%s", ids->node, what);
+}
+
+/*
+ * The node's ID is an XML ID (a letter first): the spool's id, which no other spool
+ * has, and a fingerprint of the job's chunk, which no other chunk of the spool has.
+ * JobID is the order's id and the spool's, cut to a shortString.
+ */
+static void
+jdf_ids(struct jdf_ids *ids, const struct spool_job *j, const struct spool_job_chunk *ch)
+{
+	char hex[33], buf[SPOOL_ID_MAX + 64];
+	uint64_t h;
+	size_t i, n = 0;
+
+	h = fnv(ch->file, fnv(j->item_id, fnv(j->order_id, 0xcbf29ce484222325ULL)));
+	if (j->spool_id == NULL) {
+		snprintf(ids->node, sizeof ids->node, "n_%016llx", (unsigned long long)h);
+		short_string(ids->job, sizeof ids->job, j->order_id);
+	} else {
+		for (i = 0; j->spool_id[i] != '\0' && n < 32; i++)
+			if (j->spool_id[i] != '-')
+				hex[n++] = j->spool_id[i];
+		hex[n] = '\0';
+		snprintf(ids->node, sizeof ids->node, "s%s_%016llx", hex, (unsigned long long)h);
+		snprintf(buf, sizeof buf, "%s.%s", j->order_id, j->spool_id);
+		short_string(ids->job, sizeof ids->job, buf);
+	}
+	ids->layout = j->media != NULL && j->media->sides != SPOOL_SIDES_UNSET;
+}
+
 /* The JDF root's namespaces and attributes: a Combined node for chunk ch of job j. */
 static void
 jdf_node(struct build *b, xmlNodePtr root, const struct spool_job *j,
-    const struct spool_job_chunk *ch, const char *what, const char *jobid)
+    const struct spool_job_chunk *ch, const char *what, const struct jdf_ids *ids)
 {
-	char part[JDF_SHORT + 1], id[24], buf[1024], name[1024];
+	char part[JDF_SHORT + 1], buf[1024], name[1024];
 	xmlNsPtr ns, xsi;
-	uint64_t h;
 
 	if ((ns = xmlNewNs(root, (const xmlChar *)JDF_NS, NULL)) == NULL ||
 	    (xsi = xmlNewNs(root, (const xmlChar *)XSI_NS, (const xmlChar *)"xsi")) == NULL ||
@@ -925,77 +969,168 @@ jdf_node(struct build *b, xmlNodePtr root, const struct spool_job *j,
 		b->oom = 1;
 	else
 		xmlSetNs(root, ns);
-	/* The node's ID is an XML ID (a letter first): a fingerprint of the job's chunk. */
-	h = fnv(ch->file, fnv(j->item_id, fnv(j->order_id, 0xcbf29ce484222325ULL)));
-	snprintf(id, sizeof id, "n_%016llx", (unsigned long long)h);
 	snprintf(buf, sizeof buf, "%s.%s", j->item_id, ch->kind);
 	short_string(part, sizeof part, buf);
 	snprintf(buf, sizeof buf, "Order %s, item %s, %s: %s%s%s", j->order_id, j->item_id,
 	    ch->kind, what, j->title != NULL ? ", " : "", j->title != NULL ? j->title : "");
-	attr(b, root, "ID", id);
+	attr(b, root, "ID", ids->node);
 	attr(b, root, "Type", "Combined");
-	attr(b, root, "Types", "Interpreting Rendering DigitalPrinting");
+	attr(b, root, "Types", ids->layout ? "LayoutPreparation Interpreting Rendering "
+	    "DigitalPrinting" : "Interpreting Rendering DigitalPrinting");
 	attr(b, root, "Status", "Waiting");
 	attr(b, root, "Version", "1.9");
 	attr(b, root, "MaxVersion", "1.9");
-	attr(b, root, "JobID", jobid);
+	attr(b, root, "JobID", ids->job);
 	attr(b, root, "JobPartID", part);
 	cut_chars(name, sizeof name, buf, JDF_LONG);
 	attr(b, root, "DescriptiveName", name);
 }
 
+/*
+ * A file name as a relative URI reference (RFC 3986): every byte but the unreserved
+ * ones percent-encoded, so that a name with a blank or a '%' still resolves to itself.
+ */
+static void
+uri_ref(char *dst, size_t len, const char *name)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)name;
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 4 < len; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_' || *s == '~')
+			dst[n++] = (char)*s;
+		else {
+			dst[n++] = '%';
+			dst[n++] = hexd[*s >> 4];
+			dst[n++] = hexd[*s & 15];
+		}
+	dst[n] = '\0';
+}
+
+/* Millimetres as JDF's points (1/72 inch), with two decimals at most. */
+static void
+points(char *dst, size_t len, double mm)
+{
+	size_t n;
+
+	snprintf(dst, len, "%.2f", mm * 72.0 / 25.4);
+	n = strlen(dst);
+	while (n > 0 && dst[n - 1] == '0')
+		dst[--n] = '\0';
+	if (n > 0 && dst[n - 1] == '.')
+		dst[--n] = '\0';
+}
+
+/* The product's Media and LayoutPreparationParams, as far as spool.conf says them. */
+static void
+jdf_media(struct build *b, xmlNodePtr rp, const struct spool_job *j,
+    const struct jdf_ids *ids)
+{
+	/* JDF's Sides for LayoutPreparationParams (eSides2_): the back's flip axis */
+	static const char *const sides[] = { [SPOOL_SIDES_ONE] = "OneSidedFront",
+		[SPOOL_SIDES_LONG] = "TwoSidedFlipY", [SPOOL_SIDES_SHORT] = "TwoSidedFlipX" };
+	const struct spool_product *m = j->media;
+	char id[JDF_SHORT + 1], w[32], h[32], dim[80], num[32];
+	xmlNodePtr n;
+
+	res_id(id, sizeof id, ids, "media");
+	n = resource(b, rp, "Media", "Consumable", id, "Available");
+	if (m->width > 0) {
+		points(w, sizeof w, m->width);
+		points(h, sizeof h, m->height);
+		snprintf(dim, sizeof dim, "%s %s", w, h);
+		attr(b, n, "Dimension", dim);
+	}
+	if (m->type != NULL)
+		attr(b, n, "MediaType", m->type);
+	if (m->weight > 0) {
+		snprintf(num, sizeof num, "%d", m->weight);
+		attr(b, n, "Weight", num);
+	}
+	if (ids->layout) {
+		res_id(id, sizeof id, ids, "layout");
+		n = resource(b, rp, "LayoutPreparationParams", "Parameter", id, "Available");
+		attr(b, n, "Sides", sides[m->sides]);
+	}
+}
+
 /* The ResourcePool: the customer, the PDF to print, the processes' parameters, the output. */
 static void
 jdf_resources(struct build *b, xmlNodePtr rp, const struct spool_job *j,
-    const struct spool_job_chunk *ch, const char *what, const char *jobid)
+    const struct spool_job_chunk *ch, const char *what, const struct jdf_ids *ids)
 {
-	char buf[1024], name[1024], num[32];
+	char buf[1024], name[1024], num[32], id[JDF_SHORT + 1], url[SPOOL_ID_MAX * 3 + 1];
 	xmlNodePtr n;
 
-	n = resource(b, rp, "CustomerInfo", "Parameter", "r_customer", "Available");
-	attr(b, n, "CustomerOrderID", jobid);
+	res_id(id, sizeof id, ids, "customer");
+	n = resource(b, rp, "CustomerInfo", "Parameter", id, "Available");
+	short_string(buf, sizeof buf, j->order_id);
+	attr(b, n, "CustomerOrderID", buf);
 	cut_chars(name, sizeof name, j->title != NULL ? j->title : what, JDF_LONG);
 	attr(b, n, "CustomerJobName", name);
-	n = resource(b, rp, "RunList", "Parameter", "r_document", "Available");
+	res_id(id, sizeof id, ids, "document");
+	n = resource(b, rp, "RunList", "Parameter", id, "Available");
 	if (ch->pages > 0) {
 		snprintf(num, sizeof num, "%d", ch->pages);
 		attr(b, n, "NPage", num);
 	}
 	n = child(b, child(b, n, "LayoutElement", NULL), "FileSpec", NULL);
 	attr(b, n, "MimeType", "application/pdf");
-	/*
-	 * A relative URL: the file name, which is an id and so needs no escaping, resolved
-	 * against the ticket's own location (RFC 3986), that is, in the hot folder.
-	 */
-	attr(b, n, "URL", ch->file);
-	resource(b, rp, "InterpretingParams", "Parameter", "r_interpreting", "Available");
-	resource(b, rp, "RenderingParams", "Parameter", "r_rendering", "Available");
-	resource(b, rp, "DigitalPrintingParams", "Parameter", "r_printing", "Available");
-	n = resource(b, rp, "Component", "Quantity", "r_output", "Unavailable");
+	/* resolved against the ticket's own location (RFC 3986): the PDF beside it */
+	uri_ref(url, sizeof url, ch->file);
+	attr(b, n, "URL", url);
+	if (j->media != NULL)
+		jdf_media(b, rp, j, ids);
+	res_id(id, sizeof id, ids, "interpreting");
+	resource(b, rp, "InterpretingParams", "Parameter", id, "Available");
+	res_id(id, sizeof id, ids, "rendering");
+	resource(b, rp, "RenderingParams", "Parameter", id, "Available");
+	res_id(id, sizeof id, ids, "printing");
+	resource(b, rp, "DigitalPrintingParams", "Parameter", id, "Available");
+	res_id(id, sizeof id, ids, "output");
+	n = resource(b, rp, "Component", "Quantity", id, "Unavailable");
 	attr(b, n, "ComponentType", j->parts > 1 ? "PartialProduct" : "FinalProduct");
 	snprintf(buf, sizeof buf, "%s (%s)", what, ch->kind);
 	cut_chars(name, sizeof name, buf, JDF_LONG);
 	attr(b, n, "DescriptiveName", name);
 }
 
+/* A link to the resource ID ids->node_what, for the process at index (-1: none). */
+static xmlNodePtr
+link_id(struct build *b, xmlNodePtr lp, const char *el, const struct jdf_ids *ids,
+    const char *what, const char *usage, int index)
+{
+	char id[JDF_SHORT + 1], num[16];
+
+	res_id(id, sizeof id, ids, what);
+	snprintf(num, sizeof num, "%d", index);
+	return link_to(b, lp, el, id, usage, index >= 0 ? num : NULL);
+}
+
 /* The ResourceLinkPool, which ties each resource to its process. */
 static void
-jdf_links(struct build *b, xmlNodePtr lp, const struct spool_job *j)
+jdf_links(struct build *b, xmlNodePtr lp, const struct spool_job *j, const struct jdf_ids *ids)
 {
+	/* CombinedProcessIndex: [LayoutPreparation,] Interpreting, Rendering, DigitalPrinting */
+	const int l = ids->layout, interp = l, rend = l + 1, print = l + 2;
 	char num[32];
 	xmlNodePtr n;
 
-	/* CombinedProcessIndex: 0 Interpreting, 1 Rendering, 2 DigitalPrinting. */
-	link_to(b, lp, "CustomerInfoLink", "r_customer", "Input", NULL);
-	link_to(b, lp, "RunListLink", "r_document", "Input", "0");
-	link_to(b, lp, "InterpretingParamsLink", "r_interpreting", "Input", "0");
-	link_to(b, lp, "RenderingParamsLink", "r_rendering", "Input", "1");
-	link_to(b, lp, "DigitalPrintingParamsLink", "r_printing", "Input", "2");
+	link_id(b, lp, "CustomerInfoLink", ids, "customer", "Input", -1);
+	if (l)
+		link_id(b, lp, "LayoutPreparationParamsLink", ids, "layout", "Input", 0);
+	link_id(b, lp, "RunListLink", ids, "document", "Input", interp);
+	if (j->media != NULL)
+		link_id(b, lp, "MediaLink", ids, "media", "Input", print);
+	link_id(b, lp, "InterpretingParamsLink", ids, "interpreting", "Input", interp);
+	link_id(b, lp, "RenderingParamsLink", ids, "rendering", "Input", rend);
+	link_id(b, lp, "DigitalPrintingParamsLink", ids, "printing", "Input", print);
 	/* The quantity: the planned amount is the link's, the copies to print. */
-	n = link_to(b, lp, "ComponentLink", "r_output", "Output", NULL);
+	n = link_id(b, lp, "ComponentLink", ids, "output", "Output", print);
 	snprintf(num, sizeof num, "%d", j->quantity);
 	attr(b, n, "Amount", num);
-	attr(b, n, "CombinedProcessIndex", "2");
 }
 
 static xmlDocPtr
@@ -1003,16 +1138,16 @@ jdf_doc(const struct spool_job *j, int k)
 {
 	const struct spool_job_chunk *ch = &j->chunks[k];
 	const char *what = j->product_name != NULL ? j->product_name : j->product;
-	char jobid[JDF_SHORT + 1];
 	struct build b = { .oom = 0 };
+	struct jdf_ids ids;
 	xmlNodePtr root;
 
 	if ((root = new_root(&b, "JDF")) == NULL)
 		return NULL;
-	short_string(jobid, sizeof jobid, j->order_id);
-	jdf_node(&b, root, j, ch, what, jobid);
-	jdf_resources(&b, child(&b, root, "ResourcePool", NULL), j, ch, what, jobid);
-	jdf_links(&b, child(&b, root, "ResourceLinkPool", NULL), j);
+	jdf_ids(&ids, j, ch);
+	jdf_node(&b, root, j, ch, what, &ids);
+	jdf_resources(&b, child(&b, root, "ResourcePool", NULL), j, ch, what, &ids);
+	jdf_links(&b, child(&b, root, "ResourceLinkPool", NULL), j, &ids);
 	if (b.oom) {
 		xmlFreeDoc(b.doc);
 		return NULL;
@@ -1203,6 +1338,84 @@ put_error(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, const struct spool_job
 	return indent_like(doc, e, st);
 }
 
+/*
+ * How a printer's file was written, so that it is written back the same way: its
+ * byte-order mark and XML declaration (kept as bytes, with the blanks after them),
+ * its encoding, and CRLF line ends, which a Windows editor writes and the parser
+ * turns into LF.
+ */
+struct style {
+	size_t prolog;      /* bytes at the start kept as they are */
+	int crlf;           /* its first line ends in CRLF */
+	const char *enc;    /* the encoding its declaration names, or UTF-8 */
+};
+
+static void
+style_of(const char *buf, size_t len, xmlDocPtr doc, struct style *st)
+{
+	const char *end, *nl;
+	size_t n = 0;
+
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		n = 3;
+	if (len - n >= 6 && memcmp(buf + n, "<?xml", 5) == 0 &&
+	    (end = memmem(buf + n, len - n, "?>", 2)) != NULL) {
+		n = (size_t)(end - buf) + 2;
+		while (n < len && (buf[n] == ' ' || buf[n] == '\t' || buf[n] == '\r' ||
+		    buf[n] == '\n'))
+			n++;
+	}
+	st->prolog = n;
+	nl = memchr(buf, '\n', len);
+	st->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
+	st->enc = doc->encoding != NULL ? (const char *)doc->encoding : "UTF-8";
+}
+
+/*
+ * doc as the printer's file was: its prolog bytes, then the document without a
+ * declaration in its encoding, LF made CRLF if it had them.  A CR of its own never
+ * reaches the output raw (the serializer writes it as &#13;), so none doubles.
+ */
+static int
+dump_as(xmlDocPtr doc, const char *orig, const struct style *st, char **out, size_t *outlen,
+    struct spool_err *err)
+{
+	xmlBufferPtr xb;
+	xmlSaveCtxtPtr sc;
+	const char *body;
+	size_t blen, i, n, lfs = 0;
+	char *res;
+
+	if ((xb = xmlBufferCreate()) == NULL ||
+	    (sc = xmlSaveToBuffer(xb, st->enc, XML_SAVE_NO_DECL)) == NULL) {
+		xmlBufferFree(xb);
+		return failerr(err, ENOMEM, "cannot write it in %s", st->enc);
+	}
+	if (xmlSaveDoc(sc, doc) < 0 || xmlSaveClose(sc) < 0) {
+		xmlBufferFree(xb);
+		return failerr(err, EINVAL, "cannot write it in %s", st->enc);
+	}
+	body = (const char *)xmlBufferContent(xb);
+	blen = (size_t)xmlBufferLength(xb);
+	for (i = 0; st->crlf && i < blen; i++)
+		lfs += body[i] == '\n' && (i == 0 || body[i - 1] != '\r');
+	if ((res = malloc(st->prolog + blen + lfs + 1)) == NULL) {
+		xmlBufferFree(xb);
+		return failerr(err, ENOMEM, "out of memory");
+	}
+	memcpy(res, orig, st->prolog);
+	for (n = st->prolog, i = 0; i < blen; i++) {
+		if (st->crlf && body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+			res[n++] = '\r';
+		res[n++] = body[i];
+	}
+	res[n] = '\0';
+	xmlBufferFree(xb);
+	*out = res;
+	*outlen = n;
+	return 0;
+}
+
 /* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
 static int
 mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
@@ -1222,6 +1435,7 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err)
 {
 	struct spool_jobxml cur, check;
+	struct style st;
 	xmlNodePtr block;
 	xmlDocPtr doc;
 	char *res = NULL;
@@ -1247,8 +1461,9 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
 		failerr(err, ENOMEM, "%s: out of memory", name);
 		goto fail;
 	}
-	/* The printer's formatting stays as it was. */
-	if (dump(doc, 0, &res, &rlen, err) < 0)
+	/* The printer's formatting stays as it was, and its prolog, encoding and line ends. */
+	style_of(buf, len, doc, &st);
+	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
 		goto fail;
 	xmlFreeDoc(doc);
 	doc = NULL;
@@ -1280,9 +1495,17 @@ changed(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_sec != b->st_ctim.tv_sec || a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
 }
 
-int
-spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
-    const struct spool_jobxml_refusal *r, struct spool_err *err)
+/* Write a printer's file back changed: buf, len and name in, *out (or NULL: no change). */
+typedef int (*mender)(const char *buf, size_t len, const char *name, const void *arg,
+    char **out, size_t *outlen, struct spool_err *err);
+
+static int refuse_fn(const char *buf, size_t len, const char *name, const void *arg,
+    char **out, size_t *outlen, struct spool_err *err);
+
+/* Read dirfd/name, mend it, and publish the result unless the file changed meanwhile. */
+static int
+rewrite(int dirfd, const char *name, int tmpfd, mender fn, const void *arg,
+    struct spool_err *err)
 {
 	struct spool_pub pub = { .flags = 0 };
 	struct stat st, now;
@@ -1292,15 +1515,20 @@ spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 
 	if (load(dirfd, name, &buf, &len, &st, err) < 0)
 		return -1;
-	if (spool_jobxml_refuse_buf(buf, len, name, r, &out, &olen, err) < 0)
+	if (fn(buf, len, name, arg, &out, &olen, err) < 0)
 		goto out;
+	if (out == NULL) {
+		rc = 0;
+		goto out;
+	}
 	/*
 	 * The printer may have saved again meanwhile: then its file wins, and the caller
 	 * reads it again.  (A save that starts after this look and before the rename
 	 * below is lost; the window is the length of one fsync.)
 	 */
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || changed(&st, &now)) {
-		failerr(err, EAGAIN, "%s: changed while being refused: read it again", name);
+		failerr(err, EAGAIN, "%s: changed while being %s: read it again", name,
+		    fn == refuse_fn ? "refused" : "cleared of its error");
 		goto out;
 	}
 	/* the printer's own bits, but never fewer than its group needs to edit it again */
@@ -1309,9 +1537,102 @@ spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 		seterr(err, "%s: cannot write it back: %s", name, strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = 1;
 out:
 	free(buf);
 	free(out);
 	return rc;
+}
+
+static int
+refuse_fn(const char *buf, size_t len, const char *name, const void *arg, char **out,
+    size_t *outlen, struct spool_err *err)
+{
+	return spool_jobxml_refuse_buf(buf, len, name, arg, out, outlen, err);
+}
+
+int
+spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
+    const struct spool_jobxml_refusal *r, struct spool_err *err)
+{
+	return rewrite(dirfd, name, tmpfd, refuse_fn, r, err) < 0 ? -1 : 0;
+}
+
+/* Remove OrderStatusError from block, with the blanks that indent it; how many went. */
+static int
+drop_errors(xmlNodePtr block)
+{
+	xmlNodePtr n, next;
+	int k = 0;
+
+	for (n = block->children; n != NULL; n = next) {
+		next = n->next;
+		if (!is_el(n, "OrderStatusError"))
+			continue;
+		if (indent_before(n) != NULL)
+			unlink_free(n->prev);
+		unlink_free(n);
+		k++;
+	}
+	return k;
+}
+
+int
+spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
+    char **out, size_t *outlen, struct spool_err *err)
+{
+	struct spool_jobxml cur, check;
+	struct style st;
+	xmlNodePtr block;
+	xmlDocPtr doc;
+	char *res = NULL;
+	size_t rlen;
+
+	*out = NULL;
+	*outlen = 0;
+	if (name == NULL)
+		name = "job.xml";
+	if ((doc = safe_parse(buf, len, name, err)) == NULL)
+		return -1;
+	if (extract(doc, name, &cur, &block, err) < 0)
+		goto fail;
+	if (cur.status != status) {
+		failerr(err, EAGAIN, "%s: OrderStatus is now '%s', not the accepted one: read it "
+		    "again", name, cur.status_text);
+		goto fail;
+	}
+	if (block == NULL || drop_errors(block) == 0) {
+		xmlFreeDoc(doc);
+		return 0;
+	}
+	style_of(buf, len, doc, &st);
+	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
+		goto fail;
+	xmlFreeDoc(doc);
+	doc = NULL;
+	if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != status) {
+		failerr(err, EINVAL, "%s: cannot write the status back", name);
+		goto fail;
+	}
+	*out = res;
+	*outlen = rlen;
+	return 0;
+fail:
+	free(res);
+	xmlFreeDoc(doc);
+	return -1;
+}
+
+static int
+accept_fn(const char *buf, size_t len, const char *name, const void *arg, char **out,
+    size_t *outlen, struct spool_err *err)
+{
+	return spool_jobxml_accept_buf(buf, len, name, *(const int *)arg, out, outlen, err);
+}
+
+int
+spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
+    struct spool_err *err)
+{
+	return rewrite(dirfd, name, tmpfd, accept_fn, &status, err);
 }

@@ -7,6 +7,7 @@
 
 #include "../core/base.h"
 #include "../core/publish.h"
+#include "queue.h"
 
 /* ---- print jobs: job.xml and JDF tickets in hot folders ---------------- */
 
@@ -69,6 +70,9 @@ struct spool_job {
 	const char *upload;            /* the copy of upload.xml's name, or NULL */
 	int status;                    /* OrderStatus: SPOOL_JOB_QUEUED when first published */
 	const char *message;           /* OrderStatusMessage, LF between lines, or NULL */
+	const char *spool_id;          /* JDF: the spool's id (spool_uuid), which makes the
+	                                  ticket's IDs unique across spools; or NULL */
+	const struct spool_product *media;  /* JDF: the product's media and sides, or NULL */
 };
 
 /*
@@ -88,8 +92,12 @@ int spool_jobxml_write(int dirfd, const char *name, int tmpfd, const struct spoo
 /*
  * A JDF 1.9 ticket for job->chunks[chunk]: a Combined node of Interpreting, Rendering
  * and DigitalPrinting whose RunList names the PDF by a relative URL (the file name,
- * resolved against the ticket's own location, so it holds wherever the RIP mounts the
- * hot folder) and whose output ComponentLink has Amount = job->quantity.
+ * percent-encoded, resolved against the ticket's own location, so it holds wherever
+ * the RIP mounts the hot folder) and whose output ComponentLink has Amount =
+ * job->quantity.  With job->media, a Media resource (Dimension in points, Weight,
+ * MediaType) feeds DigitalPrinting, and its sides a LayoutPreparation process's
+ * LayoutPreparationParams Sides.  With job->spool_id, the node's ID, its resources'
+ * IDs and JobID hold the spool's id, so no two spools' tickets share one.
  */
 int spool_jdf_format(const struct spool_job *job, int chunk, char **buf, size_t *len,
     struct spool_err *err);
@@ -177,5 +185,21 @@ int spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
 /* The same on a document in memory: *out is malloc'd (free it). */
 int spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err);
+/*
+ * A status was accepted: take spool's own OrderStatusError, which an earlier refusal
+ * left, out of the printer's job.xml, so that it no longer says something is wrong.
+ * 1 when it was removed and the file written back, 0 when there was none (the file
+ * is not touched), -1/EAGAIN when the file no longer says status or changed meanwhile.
+ *
+ * Both this and spool_jobxml_refuse write the file back as the printer wrote it: its
+ * byte-order mark and XML declaration as they were, in the encoding it names, with
+ * CRLF line ends if it had them; the rest is libxml2's serialization of what was read
+ * (attributes in double quotes, character references as characters).
+ */
+int spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
+    struct spool_err *err);
+/* The same on a document in memory: *out is malloc'd, or NULL when there was none. */
+int spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
+    char **out, size_t *outlen, struct spool_err *err);
 
 #endif

@@ -338,6 +338,7 @@ struct hotjob {
 	int hotfd, infofd;              /* the queue's hot folder; its InfoBaseFolder, or -1 */
 	int pfd, ifd;                   /* the staged folders: the PDFs', the info files' */
 	char stage[SPOOL_JOBNAME_MAX + 8];
+	char uuid[SPOOL_UUID_LEN + 1];  /* the spool's id, which the JDF tickets hold */
 	struct spool_job job;           /* the ticket: it points into the arrays below */
 	struct spool_job_chunk jc[SPOOL_JOB_CHUNKS_MAX];
 	char files[SPOOL_JOB_CHUNKS_MAX][SPOOL_ID_MAX + 1];
@@ -442,6 +443,8 @@ hotjob_ticket(struct hotjob *h)
 	job->invoice = "invoice.pdf";
 	job->upload = "upload.xml";
 	job->status = SPOOL_JOB_QUEUED;
+	job->spool_id = h->uuid;
+	job->media = spool_product_find(h->sp->conf, it->product);
 }
 
 /* Stage the job's folders: the PDFs (and JDF tickets) first, job.xml last. */
@@ -461,7 +464,7 @@ hotjob_stage(struct hotjob *h, struct spool_err *err)
 		if (copy_in(h->ofd, src, h->pfd, h->files[i], err) < 0)
 			return -1;
 	}
-	/* the info files: beside the PDFs, or in the InfoBaseFolder */
+	/* the info files: beside the PDFs, or in the InfoBaseFolder (a JDF queue's always) */
 	if (q->info != NULL) {
 		if ((h->ifd = stage_dir(h->infofd, h->stage, err)) < 0)
 			return -1;
@@ -537,7 +540,8 @@ spool_pjob_publish(struct spool *sp, const char *id, const struct spool_pjob *pj
 		rc = 0;
 		goto out;
 	}
-	if (hotjob_load(&h, err) < 0 || hotjob_chunks(&h, err) < 0)
+	if (hotjob_load(&h, err) < 0 || hotjob_chunks(&h, err) < 0 ||
+	    spool_uuid(sp, h.uuid, err) < 0)
 		goto out;
 	hotjob_ticket(&h);
 	if (hotjob_stage(&h, err) < 0)

@@ -1,7 +1,8 @@
 /*
  * The [queue NAME] sections of spool.conf: the hot folders that printers and RIPs
- * read, and which chunk kinds go to each.  The core's config reader hands them to
- * this file through its section table (spool_conf_sections).
+ * read, and which chunk kinds go to each; and the [product NAME] sections: the media
+ * each product is printed on, for the JDF tickets.  The core's config reader hands
+ * them to this file through its section table (spool_conf_sections).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,16 +144,35 @@ key_queue(struct spool_conf_reader *r, struct spool_conf *c, const char *name, c
 	}
 }
 
-/* A queue's defaults: hot/NAME, and every chunk kind. */
+/*
+ * A queue's defaults: hot/NAME, and every chunk kind.  A RIP reads every file of its
+ * hot folder, so a JDF queue's info files go elsewhere: to PATH-info beside a
+ * folder in the spool, and to a folder the admin names for one outside it, which
+ * spool does not make.
+ */
 static void
 defaults(struct spool_conf_reader *r, struct spool_queue *q)
 {
 	char def[SPOOL_NAME_MAX + 8];
+	size_t n;
 
 	if (q->path == NULL) {
 		snprintf(def, sizeof def, "hot/%s", q->name);
 		if ((q->path = strdup(def)) == NULL)
 			spool_conf_error(r, q->line, NULL, "out of memory");
+	}
+	if (q->format == SPOOL_FORMAT_JDF && q->info == NULL && q->path != NULL) {
+		n = strlen(q->path);
+		while (n > 1 && q->path[n - 1] == '/')
+			n--;
+		if (q->path[0] == '/')
+			spool_conf_error(r, q->line, "info", "[queue %s]: format = jdf with a path "
+			    "outside the spool needs info = FOLDER, where job.xml, invoice.pdf and "
+			    "upload.xml go: a RIP's hot folder gets only tickets and PDFs", q->name);
+		else if ((q->info = malloc(n + 6)) == NULL)
+			spool_conf_error(r, q->line, NULL, "out of memory");
+		else
+			snprintf(q->info, n + 6, "%.*s-info", (int)n, q->path);
 	}
 	if (q->nchunks == 0 && ((q->chunks = calloc(1, sizeof *q->chunks)) == NULL ||
 	    (q->chunks[q->nchunks++] = strdup("*")) == NULL))
@@ -234,4 +254,153 @@ const struct spool_conf_section spool_queue_section = {
 	.key = key_queue,
 	.check = check_queues,
 	.free = free_queues,
+};
+
+/* ---- [product NAME] ------------------------------------------------------- */
+
+/* The paper sizes a shop names, in millimetres (ISO 216), portrait. */
+static const struct {
+	const char *name;
+	int w, h;
+} sizes[] = {
+	{ "A0", 841, 1189 }, { "A1", 594, 841 }, { "A2", 420, 594 }, { "A3", 297, 420 },
+	{ "A4", 210, 297 }, { "A5", 148, 210 }, { "A6", 105, 148 },
+	{ "B4", 250, 353 }, { "B5", 176, 250 }, { "SRA3", 320, 450 }, { "SRA4", 225, 320 },
+};
+
+/* media_size: a name of sizes[] or WxH in millimetres (decimals allowed). */
+static int
+size_parse(const char *v, double *w, double *h)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		if (strcmp(v, sizes[i].name) == 0) {
+			*w = sizes[i].w;
+			*h = sizes[i].h;
+			return 0;
+		}
+	if (v[0] < '0' || v[0] > '9' || sscanf(v, "%lfx%lf%n", w, h, &n) != 2 ||
+	    v[n] != '\0' || *w < 1 || *h < 1 || *w > 10000 || *h > 10000)
+		return -1;
+	return 0;
+}
+
+/* media_type: JDF's MediaType values, which a RIP knows. */
+static const char *const media_types[] = { "Paper", "Transparency", "Film", "Plate",
+	"Vinyl", "Board", "CorrugatedBoard", "Other", NULL };
+static const char *const sides_words[] = { "one-sided", "two-sided-long-edge",
+	"two-sided-short-edge", NULL };
+
+static void
+open_product(struct spool_conf_reader *r, struct spool_conf *c, const char *arg)
+{
+	struct spool_product *p;
+	int i;
+
+	if (!spool_id_ok(arg)) {
+		spool_conf_error(r, 0, NULL, "[product %s]: '%s' is not a product as order.xml "
+		    "names it (letters, digits, '-', '_', '.')", arg, arg);
+		return;
+	}
+	for (i = 0; i < c->nproducts; i++)
+		if (strcmp(c->products[i].name, arg) == 0) {
+			spool_conf_error(r, 0, NULL, "[product %s]: duplicate product (first on "
+			    "line %d)", arg, c->products[i].line);
+			return;
+		}
+	if ((p = realloc(c->products, (size_t)(c->nproducts + 1) * sizeof *p)) == NULL) {
+		spool_conf_error(r, 0, NULL, "out of memory");
+		return;
+	}
+	c->products = p;
+	p = &c->products[c->nproducts];
+	memset(p, 0, sizeof *p);
+	if ((p->name = strdup(arg)) == NULL) {
+		spool_conf_error(r, 0, NULL, "out of memory");
+		return;
+	}
+	p->line = spool_conf_line(r);
+	c->nproducts++;
+}
+
+static void
+key_product(struct spool_conf_reader *r, struct spool_conf *c, const char *name,
+    const char *v)
+{
+	static const char *const keys[] = { "media_size", "media_weight", "media_type",
+		"sides", NULL };
+	struct spool_product *p;
+	char where[SPOOL_ID_MAX + 16];
+	long n;
+	int i;
+
+	/* keys after a header that was refused have nothing to go to */
+	if (c->nproducts == 0)
+		return;
+	p = &c->products[c->nproducts - 1];
+	snprintf(where, sizeof where, "[product %s]", p->name);
+	if ((i = spool_conf_key(r, keys, name, &p->seen, where)) < 0)
+		return;
+	switch (i) {
+	case 0:
+		if (size_parse(v, &p->width, &p->height) < 0)
+			spool_conf_error(r, 0, name, "expected A0 to A6, B4, B5, SRA3, SRA4, or "
+			    "WIDTHxHEIGHT in millimetres");
+		break;
+	case 1:
+		if (spool_conf_number(v, 1, 5000, &n) < 0)
+			spool_conf_error(r, 0, name, "expected grams per square metre, 1 to 5000");
+		else
+			p->weight = (int)n;
+		break;
+	case 2:
+		if ((n = spool_conf_choice(v, media_types)) < 0)
+			spool_conf_error(r, 0, name, "expected Paper, Transparency, Film, Plate, "
+			    "Vinyl, Board, CorrugatedBoard or Other");
+		else if (spool_conf_setstr(&p->type, v) < 0)
+			spool_conf_error(r, 0, name, "out of memory");
+		break;
+	case 3:
+		if ((n = spool_conf_choice(v, sides_words)) < 0)
+			spool_conf_error(r, 0, name, "expected one-sided, two-sided-long-edge or "
+			    "two-sided-short-edge");
+		else
+			p->sides = (enum spool_sides)(n + 1);
+		break;
+	}
+}
+
+static void
+free_products(struct spool_conf *c)
+{
+	int i;
+
+	for (i = 0; i < c->nproducts; i++) {
+		free(c->products[i].name);
+		free(c->products[i].type);
+	}
+	free(c->products);
+	c->products = NULL;
+	c->nproducts = 0;
+}
+
+const struct spool_product *
+spool_product_find(const struct spool_conf *c, const char *product)
+{
+	int i;
+
+	for (i = 0; product != NULL && i < c->nproducts; i++)
+		if (strcmp(c->products[i].name, product) == 0)
+			return &c->products[i];
+	return NULL;
+}
+
+const struct spool_conf_section spool_product_section = {
+	.name = "product",
+	.named = 1,
+	.open = open_product,
+	.key = key_product,
+	.free = free_products,
 };

@@ -30,6 +30,33 @@ struct spool_queue {
 	unsigned seen;        /* the keys given, while the file is read */
 };
 
+/* A product's sides: how its sheets are printed (spool.conf's sides key). */
+enum spool_sides {
+	SPOOL_SIDES_UNSET,      /* not said: the RIP decides */
+	SPOOL_SIDES_ONE,        /* one-sided */
+	SPOOL_SIDES_LONG,       /* two-sided-long-edge: the back turns on the long edge */
+	SPOOL_SIDES_SHORT,      /* two-sided-short-edge */
+};
+
+/*
+ * A [product NAME] section: the media a product (an order.xml item's product
+ * attribute, NAME) is printed on, which JDF tickets carry to the RIP.
+ * conf->products holds them; a value not given is 0, NULL or SPOOL_SIDES_UNSET.
+ */
+struct spool_product {
+	char *name;
+	double width, height; /* media_size in millimetres */
+	int weight;           /* media_weight in g/m2 */
+	char *type;           /* media_type: a JDF MediaType, such as Paper */
+	enum spool_sides sides;
+	int line;
+	unsigned seen;
+};
+
+/* The [product NAME] section of product, or NULL. */
+const struct spool_product *spool_product_find(const struct spool_conf *conf,
+    const char *product);
+
 /* The queue a chunk kind is routed to, or -1. */
 int spool_queue_route(const struct spool_conf *conf, const char *kind);
 

@@ -30,6 +30,11 @@ static const struct spool_job_chunk chunks[] = {
 	{ "1001-1-content.pdf", "content", 3 },
 };
 
+/* photobook-a4's [product] section in spool-layout/workflows/print.conf */
+static const struct spool_product photobook = { .name = "photobook-a4", .width = 297,
+	.height = 210, .weight = 170, .type = "Paper", .sides = SPOOL_SIDES_LONG };
+#define SPOOL_ID "5f1c2a9e-7b3d-4e8a-9c41-0d2e6f7a8b19"
+
 /* The job of spool-layout/examples/print/1001, item 1, as the examples show it. */
 static struct spool_job
 example(void)
@@ -41,6 +46,7 @@ example(void)
 		.product = "photobook-a4", .product_name = "Photo book A4 landscape",
 		.title = "Holiday 2026", .quantity = 1, .chunks = chunks, .nchunks = 2, .parts = 2,
 		.invoice = "invoice.pdf", .upload = "upload.xml", .status = SPOOL_JOB_QUEUED,
+		.spool_id = SPOOL_ID, .media = &photobook,
 	};
 	return j;
 }
@@ -354,8 +360,107 @@ check_jdf(const char *name, const struct spool_job *job, int chunk)
 	assert_string_equal(v, "Combined");
 	free(v);
 	v = xpath(path_of(name), "string(/*/@Types)");
-	assert_string_equal(v, "Interpreting Rendering DigitalPrinting");
+	assert_string_equal(v, job->media != NULL && job->media->sides != SPOOL_SIDES_UNSET ?
+	    "LayoutPreparation Interpreting Rendering DigitalPrinting" :
+	    "Interpreting Rendering DigitalPrinting");
 	free(v);
+}
+
+/* The value of expr over the ticket name, compared with want. */
+static void
+jdf_is(const char *name, const char *expr, const char *want)
+{
+	char *v = xpath(path_of(name), expr);
+
+	if (strcmp(v, want) != 0)
+		fail_msg("%s: %s is '%s', want '%s'", name, expr, v, want);
+	free(v);
+}
+
+/* Every ID and JobID of two tickets, one line each: "a.jdf" then "b.jdf". */
+static char *
+jdf_ids_of(const char *name)
+{
+	char out[4200];
+
+	snprintf(out, sizeof out, "%s.ids", path_of(name));
+	if (sh("xmllint --nonet --xpath '//@ID | /*/@JobID' '%s' | tr ' ' '\\n' | grep . "
+	    "| sort >'%s'", path_of(name), out) != 0)
+		fail_msg("cannot list the IDs of %s", name);
+	return strdup(out);
+}
+
+/* Two spools publish the same order: no ID of one ticket is in the other. */
+static void
+test_jdf_ids(void **state)
+{
+	struct spool_job job = example();
+	char *a, *b;
+
+	(void)state;
+	if (jdf_xsd() == NULL)
+		skip();
+	check_jdf("a.jdf", &job, 0);
+	job.spool_id = "0b7e4c1d-2f3a-4b5c-8d6e-7f8091a2b3c4";
+	check_jdf("b.jdf", &job, 0);
+	a = jdf_ids_of("a.jdf");
+	b = jdf_ids_of("b.jdf");
+	/* 9 IDs and the JobID each, all different (comm -12: the lines both have) */
+	assert_int_equal(sh("test $(wc -l <'%s') -eq 10 && test $(sort -u '%s' | wc -l) -eq 10", a,
+	    a), 0);
+	assert_int_equal(sh("test -z \"$(comm -12 '%s' '%s')\"", a, b), 0);
+	/* every ID within JDF's 63 characters (the schema says so too) */
+	assert_int_equal(sh("awk -F'\"' 'length($2) > 63 { exit 1 }' '%s'", a), 0);
+	free(a);
+	free(b);
+	/* and the same spool and order, another chunk: another node */
+	check_jdf("c.jdf", &job, 1);
+	jdf_is("c.jdf", "string(/*/@JobID)", "1001.0b7e4c1d-2f3a-4b5c-8d6e-7f8091a2b3c4");
+	assert_int_equal(sh("test \"$(xmllint --xpath 'string(/*/@ID)' '%s')\" != "
+	    "\"$(xmllint --xpath 'string(/*/@ID)' '%s')\"", path_of("b.jdf"), path_of("c.jdf")), 0);
+}
+
+#define RES(el, at) "string(//*[local-name()=\"" el "\"]/@" at ")"
+
+/* Media and Sides come from the product's section, and are left out without one. */
+static void
+test_jdf_media(void **state)
+{
+	struct spool_product flyer = { .name = "flyer-a5", .width = 148, .height = 210,
+		.weight = 135, .sides = SPOOL_SIDES_SHORT };
+	struct spool_job job = example();
+
+	(void)state;
+	if (jdf_xsd() == NULL)
+		skip();
+	check_jdf("photo.jdf", &job, 1);
+	/* A4 landscape, 297 x 210 mm, in points */
+	jdf_is("photo.jdf", RES("Media", "Dimension"), "841.89 595.28");
+	jdf_is("photo.jdf", RES("Media", "Weight"), "170");
+	jdf_is("photo.jdf", RES("Media", "MediaType"), "Paper");
+	jdf_is("photo.jdf", RES("LayoutPreparationParams", "Sides"), "TwoSidedFlipY");
+	/* the links name the resources, and each goes to its process */
+	jdf_is("photo.jdf", "count(//*[local-name()=\"MediaLink\"][@CombinedProcessIndex=3])", "1");
+	jdf_is("photo.jdf", "count(//*[local-name()=\"LayoutPreparationParamsLink\"]"
+	    "[@CombinedProcessIndex=0])", "1");
+	jdf_is("photo.jdf", "count(//@rRef[not(. = //@ID)])", "0");
+	job.media = &flyer;
+	check_jdf("flyer.jdf", &job, 0);
+	jdf_is("flyer.jdf", RES("Media", "Dimension"), "419.53 595.28");
+	jdf_is("flyer.jdf", RES("Media", "MediaType"), "");
+	jdf_is("flyer.jdf", RES("LayoutPreparationParams", "Sides"), "TwoSidedFlipX");
+	flyer.sides = SPOOL_SIDES_UNSET;
+	flyer.width = flyer.height = 0;
+	check_jdf("nosides.jdf", &job, 0);
+	jdf_is("nosides.jdf", "count(//*[local-name()=\"LayoutPreparationParams\"])", "0");
+	jdf_is("nosides.jdf", RES("Media", "Dimension"), "");
+	jdf_is("nosides.jdf", RES("Media", "Weight"), "135");
+	/* a product without a section: no Media, no Sides, and still valid */
+	job.media = NULL;
+	check_jdf("plain.jdf", &job, 0);
+	jdf_is("plain.jdf", "count(//*[local-name()=\"Media\"] | //*[local-name()="
+	    "\"MediaLink\"] | //*[local-name()=\"LayoutPreparationParams\"])", "0");
+	jdf_is("plain.jdf", "count(//@rRef[not(. = //@ID)])", "0");
 }
 
 static void
@@ -956,6 +1061,91 @@ test_refuse_valid(void **state)
 	free(buf);
 }
 
+/* A job.xml as a Windows editor saves it: a byte-order mark, CRLF, its own declaration. */
+#define WIN_HEAD "\xef\xbb\xbf<?xml version='1.0' encoding='utf-8' standalone='yes'?>\r\n"
+#define WIN_BODY(status, tail) "<PrintJob version=\"1\">\r\n" \
+	"  <!-- edited in Notepad -->\r\n" \
+	"  <Order>\r\n    <OrderId>1001</OrderId>\r\n  </Order>\r\n" \
+	"  <OrderProductPrintStatus>\r\n    <OrderProductId>1</OrderProductId>\r\n" \
+	"    <OrderStatus>" status "</OrderStatus>\r\n" \
+	"    <OrderStatusMessage>Caf\xc3\xa9 press<br/>line two</OrderStatusMessage>" tail "\r\n" \
+	"  </OrderProductPrintStatus>\r\n</PrintJob>\r\n"
+#define WIN_ERROR "\r\n    <OrderStatusError refused=\"99\" time=\"2026-11-20T11:00:00Z\">" \
+	"OrderStatus 99 is not a status</OrderStatusError>"
+
+/* A refusal keeps the BOM, the declaration and CRLF: only the changed element differs. */
+static void
+test_refuse_keeps_style(void **state)
+{
+	static const char in[] = WIN_HEAD WIN_BODY("99", "");
+	static const char want[] = WIN_HEAD WIN_BODY("15", WIN_ERROR);
+	struct spool_err err = { "" };
+	char *out;
+	size_t olen;
+
+	(void)state;
+	if (spool_jobxml_refuse_buf(in, sizeof in - 1, "job.xml", &(struct spool_jobxml_refusal){
+	    99, SPOOL_JOB_PROCESSING, "OrderStatus 99 is not a status", NULL }, &out, &olen,
+	    &err) < 0)
+		fail_msg("refuse: %s", err.msg);
+	if (olen != sizeof want - 1 || memcmp(out, want, olen) != 0)
+		fail_msg("refused, it is\n%s\nwant\n%s", out, want);
+	free(out);
+	/* LF stays LF, no BOM stays none, and a declaration without encoding stays so */
+	{
+		static const char lf[] = "<?xml version=\"1.0\"?>\n<PrintJob><OrderProductPrintStatus>"
+		    "<OrderStatus>99</OrderStatus></OrderProductPrintStatus></PrintJob>\n";
+		if (spool_jobxml_refuse_buf(lf, sizeof lf - 1, "job.xml",
+		    &(struct spool_jobxml_refusal){ 99, SPOOL_JOB_QUEUED, "no", NULL }, &out, &olen,
+		    &err) < 0)
+			fail_msg("refuse: %s", err.msg);
+		assert_int_equal(strncmp(out, "<?xml version=\"1.0\"?>\n<PrintJob>", 32), 0);
+		assert_null(strchr(out, '\r'));
+		free(out);
+	}
+}
+
+/* A later valid status: the error element goes, everything else stays byte for byte. */
+static void
+test_accept_clears_error(void **state)
+{
+	static const char stale[] = WIN_HEAD WIN_BODY("3", WIN_ERROR);
+	static const char want[] = WIN_HEAD WIN_BODY("3", "");
+	struct spool_err err = { "" };
+	struct stat st;
+	char *out, *back;
+	size_t olen;
+	ino_t ino;
+
+	(void)state;
+	if (spool_jobxml_accept_buf(stale, sizeof stale - 1, "job.xml", SPOOL_JOB_SHIPPING, &out,
+	    &olen, &err) < 0)
+		fail_msg("accept: %s", err.msg);
+	assert_non_null(out);
+	if (olen != sizeof want - 1 || memcmp(out, want, olen) != 0)
+		fail_msg("accepted, it is\n%s\nwant\n%s", out, want);
+	free(out);
+	/* nothing to clear: nothing written */
+	assert_int_equal(spool_jobxml_accept_buf(want, sizeof want - 1, "job.xml",
+	    SPOOL_JOB_SHIPPING, &out, &olen, &err), 0);
+	assert_null(out);
+	/* a file that says another status by now is left alone */
+	assert_int_equal(spool_jobxml_accept_buf(stale, sizeof stale - 1, "job.xml",
+	    SPOOL_JOB_PROCESSING, &out, &olen, &err), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* on disk: replaced whole, then left alone when clean */
+	put("job.xml", stale);
+	assert_int_equal(spool_jobxml_accept(dfd, "job.xml", -1, SPOOL_JOB_SHIPPING, &err), 1);
+	back = slurp("job.xml");
+	assert_string_equal(back, want);
+	free(back);
+	assert_int_equal(fstatat(dfd, "job.xml", &st, 0), 0);
+	ino = st.st_ino;
+	assert_int_equal(spool_jobxml_accept(dfd, "job.xml", -1, SPOOL_JOB_SHIPPING, &err), 0);
+	assert_int_equal(fstatat(dfd, "job.xml", &st, 0), 0);
+	assert_int_equal(st.st_ino, ino);
+}
+
 static void
 test_refuse_ambiguous(void **state)
 {
@@ -1164,6 +1354,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_refuses_bad_values, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_examples, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_jdf_validates, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_jdf_ids, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_refuse_keeps_style, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_accept_clears_error, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_jdf_media, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_malformed, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_truncated, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_read_xxe, setup, teardown_dir),

@@ -124,6 +124,48 @@ test_conf_queues(void **state)
 	conf_fails("[queue A]\n", "not a queue name");
 	conf_fails("[queue a]\n[queue a]\n", "duplicate queue");
 	conf_fails("[queue a]\nchunks = Cover\n", "'Cover' is not a chunk kind");
+	/* a jdf queue's info files never go to the RIP: PATH-info, or named outside */
+	text = print_conf("[queue a]\nformat = jdf\n[queue b]\npath = rip/b/\nformat = jdf\n"
+	    "chunks = cover\n[queue c]\npath = /srv/rip\nformat = jdf\ninfo = /srv/info\n"
+	    "chunks = content\n");
+	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(text);
+	assert_string_equal(c->queues[0].info, "hot/a-info");
+	assert_string_equal(c->queues[1].info, "rip/b-info");
+	assert_string_equal(c->queues[2].info, "/srv/info");
+	spool_conf_free(c);
+	conf_fails("[queue a]\npath = /srv/rip\nformat = jdf\n", "needs info = FOLDER");
+	/* products: their media, and what is not one */
+	text = print_conf("[queue a]\n[product test-book]\nmedia_size = 297x210\n"
+	    "media_weight = 170\nmedia_type = Paper\nsides = two-sided-long-edge\n"
+	    "[product test-flyer]\nmedia_size = A5\n");
+	if (spool_conf_parse("t.conf", text, &c, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(text);
+	{
+		const struct spool_product *p = spool_product_find(c, "test-book");
+		assert_non_null(p);
+		assert_true(p->width == 297 && p->height == 210 && p->weight == 170);
+		assert_string_equal(p->type, "Paper");
+		assert_int_equal(p->sides, SPOOL_SIDES_LONG);
+		p = spool_product_find(c, "test-flyer");
+		assert_true(p->width == 148 && p->height == 210 && p->weight == 0);
+		assert_null(p->type);
+		assert_int_equal(p->sides, SPOOL_SIDES_UNSET);
+		assert_null(spool_product_find(c, "no-such"));
+		/* the shipped workflow's */
+		assert_non_null(spool_product_find(c, "poster-a2"));
+	}
+	spool_conf_free(c);
+	conf_fails("[queue a]\n[product x]\nmedia_size = Letter\n", "expected A0 to A6");
+	conf_fails("[queue a]\n[product x]\nmedia_size = 0x10\n", "WIDTHxHEIGHT");
+	conf_fails("[queue a]\n[product x]\nmedia_weight = heavy\n", "grams per square");
+	conf_fails("[queue a]\n[product x]\nmedia_type = paper\n", "expected Paper");
+	conf_fails("[queue a]\n[product x]\nsides = duplex\n", "expected one-sided");
+	conf_fails("[queue a]\n[product x]\ncolour = red\n", "unknown key in [product x]");
+	conf_fails("[queue a]\n[product x]\n[product x]\n", "duplicate product");
+	conf_fails("[queue a]\n[product a/b]\n", "not a product");
 	/* a workflow that publishes needs somewhere to publish to */
 	text = print_conf("");
 	assert_int_equal(spool_conf_parse("t.conf", text, &c, &err), -1);
@@ -247,6 +289,12 @@ test_publish(void **state)
 		    "1001-1-covers/1001-1-cover.jdf' 2>/dev/null", q, dir), 0);
 	else
 		print_message("the JDF schema is not in ../shared/schemas/jdf: not validated\n");
+	/* the RIP's folder: tickets and PDFs only; the JobID holds the spool's id */
+	assert_int_equal(sh("cd '%s/spool/hot/covers/1001-1-covers' && test -z \"$(ls -A | "
+	    "grep -Ev '\\.(jdf|pdf)$')\"", dir), 0);
+	assert_int_equal(sh("cd '%s/spool' && grep -Eqx '[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}' "
+	    "spool-id && test \"$(xmllint --xpath 'string(/*/@JobID)' hot/covers/1001-1-covers/"
+	    "1001-1-cover.jdf)\" = \"1001.$(cat spool-id)\"", dir), 0);
 	/* published before a crash cut the record short: it stands as it is */
 	{
 		ino_t before = inode("hot/press/1001-1-press/job.xml");
