@@ -80,7 +80,8 @@ headers "$m" >"$T/h"
 check "no Bcc header" sh -c "! grep -qi '^bcc:' '$T/h'"
 has "one recipient in the envelope" "$m" "^X-Smtpd-Envelope: from=<shop@print.example> to=<jane.doe@example.com>[[:space:]]*$"
 check "every header line is a known one or a fold" sh -c "! grep -Ev '^(Date|From|To|Reply-To|Subject|Message-ID|MIME-Version|Content-Type|Content-Transfer-Encoding|Auto-Submitted): |^[ \t]' '$T/h' | grep -q ."
-mailcheck "and the parsed mail is whole, with no line over 78" "$m" --html
+mailcheck "and the parsed mail is whole, with no line over 78, the comment told in its body" "$m" \
+    --html --has "forged"
 check "no line over 78 characters" sh -c "! awk 'length > 79' '$m' | grep -q ."
 
 # ---- a printer fails an item: the admin's mail names the order and its customer ----
