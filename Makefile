@@ -65,7 +65,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/embed.o
 EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
 	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
-	templates/printer-failed.txt templates/stitch-failed.txt
+	templates/printer-failed.txt templates/stitch-failed.txt templates/status.html
 CTL_SRC = spoolctl/spoolctl.c spoolctl/json.c spoolctl/list.c spoolctl/show.c \
 	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)

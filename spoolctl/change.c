@@ -44,20 +44,44 @@ cmd_submit(int argc, char **argv)
 }
 
 static const char *comment_opt;
+static int tell_opt;    /* --tell-customer: the comment is for the customer too */
 
-/* Parse -m COMMENT anywhere; leaves the operands in argv[optind..]. */
+/* Parse -m COMMENT and --tell-customer anywhere; leaves the operands in argv[optind..]. */
 int
 comment_flag(int argc, char **argv)
 {
+	static const struct option opts[] = { { "tell-customer", no_argument, NULL, 't' },
+		{ 0 } };
 	int c;
 
 	comment_opt = NULL;
-	while ((c = cmd_getopt(argc, argv, "m:", NULL)) != -1)
+	tell_opt = 0;
+	while ((c = cmd_getopt(argc, argv, "m:", opts)) != -1)
 		if (c == 'm')
 			comment_opt = optarg;
+		else if (c == 't')
+			tell_opt = 1;
 		else
 			usage();
+	if (tell_opt && (comment_opt == NULL || comment_opt[0] == '\0'))
+		die(SPOOL_EX_USAGE, "--tell-customer needs -m COMMENT");
 	return optind;
+}
+
+/*
+ * Before a move: say in orders/<id>/tell whether its comment is for the customer, or
+ * remove what an earlier move left there.  A missing order is the move's to report.
+ */
+static int
+tell(struct spool *sp, const char *id, int to)
+{
+	struct spool_err err;
+
+	if (spool_mail_tell_put(sp, id, spool_conf(sp)->states[to].name,
+	    tell_opt ? comment_opt : NULL, &err) == 0 || errno == ENOENT)
+		return 0;
+	warnx_("%s", err.msg);
+	return excode(errno);
 }
 
 /* Move one order; returns its exit code. */
@@ -67,7 +91,7 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 	const struct spool_conf *conf = spool_conf(sp);
 	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = who, .check = 1 };
 	struct spool_err err;
-	int from = -1;
+	int from = -1, r;
 
 	m.comment = comment_opt;
 	if (!id_arg(id))
@@ -98,6 +122,8 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 			return SPOOL_EX_REFUSED;
 		}
 	}
+	if ((r = tell(sp, id, to)) != 0)
+		return r;
 	if (spool_move(sp, id, from, to, &m, &err) < 0) {
 		if (errno == EALREADY) {
 			warnx_("%s", err.msg);
@@ -166,7 +192,7 @@ cmd_rm(int argc, char **argv)
 	int i, r, rc = 0;
 
 	i = comment_flag(argc, argv);
-	if (i >= argc)
+	if (i >= argc || tell_opt)
 		usage();
 	sp = open_spool();
 	for (; i < argc; i++) {

@@ -48,11 +48,13 @@ static const struct cmd {
 	{ "show", cmd_show, "show ID [--json]",
 	    "One order: its state, items, attempts, files, jobs and history.\n" },
 	{ "history", cmd_history, "history ID [--json]", "An order's history lines.\n" },
-	{ "mv", cmd_mv, "mv ID... STATE [-m COMMENT]",
+	{ "mv", cmd_mv, "mv ID... STATE [-m COMMENT [--tell-customer]]",
 	    "Move orders to STATE (a name or a status code), if the workflow lets the\n"
-	    "admin.  -m: a comment for the history.\n" },
-	{ "do", cmd_do, "do TRANSITION ID... [-m COMMENT]",
-	    "Take a named transition of the workflow (also: spoolctl TRANSITION ID...).\n" },
+	    "admin.  -m: a comment for the history, which reaches the customer's mail\n"
+	    "only with --tell-customer.\n" },
+	{ "do", cmd_do, "do TRANSITION ID... [-m COMMENT [--tell-customer]]",
+	    "Take a named transition of the workflow (also: spoolctl TRANSITION ID...).\n"
+	    "-m and --tell-customer as for mv.\n" },
 	{ "rm", cmd_rm, "rm ID[/ITEM]... [-m COMMENT]",
 	    "Remove orders, or single items, with their PDFs everywhere, the hot folders\n"
 	    "included.  -m: a comment for the history.\n" },

@@ -500,6 +500,10 @@ act_notify(struct daemon *d, struct look *l, const struct spool_state *s,
 	if (spool_history_last(d->sp, l->id, &last) == 0 && strcmp(last.to, s->name) == 0 &&
 	    strcmp(last.from, s->name) != 0 && last.comment[0] != '\0')
 		msg = last.comment;
+	/* history is internal: the customer hears a comment only if the admin said so */
+	if (strcmp(a->argv[1], "customer") == 0)
+		msg = msg == last.comment && spool_mail_tell_get(d->sp, l->id, s->name, msg) ?
+		    msg : "";
 	/* the event: this visit (its number, and since) of this state, this step */
 	snprintf(key, sizeof key, "%s-v%d-n%d", s->name, l->st.visits, l->st.step);
 	if ((r = notify(d, l->id, l->state, a->argv[0], a->argv[1], msg, NULL, l->st.since,

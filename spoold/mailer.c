@@ -36,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -602,18 +604,52 @@ statuses(struct run *r, struct msg *v, int n, int started, const char *setup_err
 	}
 }
 
+/*
+ * This host's fully qualified name: what getaddrinfo gives as the canonical name of
+ * gethostname's, else gethostname's itself.  Looked up once per process: it may ask
+ * DNS, and notify asks for it at every mail.
+ */
+static const char *
+fqdn(void)
+{
+	static char name[256];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_CANONNAME }, *ai;
+
+	if (name[0] != '\0')
+		return name;
+	if (gethostname(name, sizeof name) < 0 || name[0] == '\0')
+		snprintf(name, sizeof name, "localhost");
+	name[sizeof name - 1] = '\0';
+	if (strchr(name, '.') == NULL && getaddrinfo(name, NULL, &hints, &ai) == 0) {
+		if (ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
+		    strlen(ai->ai_canonname) < sizeof name)
+			snprintf(name, sizeof name, "%s", ai->ai_canonname);
+		freeaddrinfo(ai);
+	}
+	return name;
+}
+
+void
+mail_hostname(const struct spool_mail_conf *mc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", mc->helo != NULL ? mc->helo : fqdn());
+}
+
 /* One session for a batch; every message ends sent, deferred or failed. */
 /* A libesmtp session to the relay with spool's timeouts; 0 with r->problem set if not. */
 static int
 session_create(struct run *r, smtp_session_t *sp)
 {
 	const struct spool_mail_conf *mc = r->mc;
-	char hostport[300], buf[128];
+	char hostport[300], buf[128], host[256];
 	smtp_session_t s;
 	int ok;
 
 	snprintf(hostport, sizeof hostport, "%s:%d", mc->relay, mc->port);
+	mail_hostname(mc, host, sizeof host);
+	/* libesmtp would say the bare host name (uname's) in EHLO: RFC 5321 wants the FQDN */
 	ok = (*sp = s = smtp_create_session()) != NULL && smtp_set_server(s, hostport) &&
+	    smtp_set_hostname(s, host) &&
 	    smtp_set_eventcb(s, event_cb, r) &&
 	    smtp_starttls_enable(s, mc->starttls == SPOOL_STARTTLS_REQUIRED ?
 	    Starttls_REQUIRED : mc->starttls == SPOOL_STARTTLS_YES ? Starttls_ENABLED :

@@ -30,6 +30,12 @@ struct mailer_summary {
 int mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
     struct mailer_summary *sum);
 
+/*
+ * The name this host gives in EHLO and on the right of Message-IDs (when [mail]
+ * domain is not set): [mail] helo, else the host's fully qualified name.
+ */
+void mail_hostname(const struct spool_mail_conf *mc, char *buf, size_t len);
+
 /* How many messages wait in outbox/new/ (newfd), and when the first is due (0: none). */
 time_t mailer_next_due(int newfd, int *left);
 

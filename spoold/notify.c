@@ -29,39 +29,81 @@
 
 #define MAIL_RETRY_SPAWN 10   /* seconds before trying again when fork fails */
 
-/* The items' ids, comma-separated, bounded: {item_id} (OrderProductID). */
+/* What a mail tells of the order besides its id: from orders/<id>/order.xml. */
+struct about {
+	char items[SPOOL_FIELD_MAX + 1];     /* the items' ids, comma-separated: {item_id} */
+	char email[SPOOL_FIELD_MAX + 1];     /* {customer_email} */
+	char billing[SPOOL_LINES_MAX * (SPOOL_FIELD_MAX + 1)];   /* {customer_address} */
+	char shipping[SPOOL_LINES_MAX * (SPOOL_FIELD_MAX + 1)];  /* {shipping_address} */
+	char url[1024], order_url[1024];     /* {details_url}, {order_url} */
+};
+
+/* An address's lines, one per line, bounded. */
 static void
-item_ids(struct daemon *d, const char *id, char *buf, size_t len)
+address(char *buf, size_t len, char lines[][SPOOL_FIELD_MAX + 1], int n)
 {
-	struct spool_item *items;
-	struct spool_err err;
 	size_t used = 0;
-	int n, i;
+	int i;
 
 	buf[0] = '\0';
-	if (spool_items_read(d->sp, id, &items, &n, &err) < 0)
-		return;
-	for (i = 0; i < n && used + strlen(items[i].id) + 3 < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
-		    items[i].id);
-	free(items);
+	for (i = 0; i < n && used + strlen(lines[i]) + 2 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? "\n" : "",
+		    lines[i]);
 }
 
-/* Who gets a mail to the audience, and the order (o) it tells of; -1: nobody (why). */
+/* Fill a from the order's bundle (what cannot be read stays empty) and the URLs. */
+static void
+order_about(struct daemon *d, const char *id, const char *item, struct about *a)
+{
+	const struct spool_mail_conf *mc = d->conf->mail;
+	struct spool_bundle *b;
+	struct spool_err err;
+	size_t used = 0;
+	const char *one;
+	int i;
+
+	memset(a, 0, sizeof *a);
+	if (spool_order_load(d->sp, id, &b, &err) == 0) {
+		for (i = 0; item == NULL && i < b->nitems &&
+		    used + strlen(b->items[i].id) + 3 < sizeof a->items; i++)
+			used += (size_t)snprintf(a->items + used, sizeof a->items - used, "%s%s",
+			    i > 0 ? ", " : "", b->items[i].id);
+		snprintf(a->email, sizeof a->email, "%s", b->order.email);
+		address(a->billing, sizeof a->billing, b->billing, b->nbilling);
+		address(a->shipping, sizeof a->shipping, b->shipping, b->nshipping);
+		spool_bundle_free(b);
+	}
+	if (item != NULL)
+		snprintf(a->items, sizeof a->items, "%s", item);
+	one = strchr(a->items, ',') == NULL && a->items[0] != '\0' ? a->items : NULL;
+	if (mc->details_url != NULL &&
+	    spool_mail_url(mc->details_url, id, one, a->url, sizeof a->url) < 0)
+		a->url[0] = '\0';
+	if (mc->order_url != NULL &&
+	    spool_mail_url(mc->order_url, id, one, a->order_url, sizeof a->order_url) < 0)
+		a->order_url[0] = '\0';
+}
+
+/*
+ * Who gets a mail to the audience, and the order (o) it tells of; -1: nobody (why).
+ * state may be where the order goes rather than where it is (a printer's failure is
+ * told before the move): the order file is read from where the order is.
+ */
 static int
 recipient(struct daemon *d, const char *id, int state, const char *audience,
     struct spool_order *o, const char **to, const char **to_name, char *why, size_t whylen)
 {
 	const struct spool_mail_conf *mc = d->conf->mail;
 	struct spool_err err;
+	int at;
 
-	/* the customer's name is for the admin's mails too; the address only for theirs */
-	if (spool_order_read(d->sp, id, state, o, &err) < 0) {
+	if (spool_order_read(d->sp, id, state, o, &err) < 0 &&
+	    (spool_locate(d->sp, id, &at) != 1 || spool_order_read(d->sp, id, at, o, &err) < 0)) {
 		if (strcmp(audience, "customer") == 0) {
 			snprintf(why, whylen, "%s", err.msg);
 			return -1;
 		}
-		o->customer[0] = '\0';
+		o->customer[0] = o->email[0] = '\0';
 	}
 	if (strcmp(audience, "customer") == 0) {
 		*to = o->email;
@@ -80,6 +122,38 @@ recipient(struct daemon *d, const char *id, int state, const char *audience,
 	return 0;
 }
 
+/* Render template tmpl (and its HTML part, if it has one) and compose the message. */
+static int
+compose(struct daemon *d, const char *tmpl, const struct spool_mail_var *vars, size_t nvars,
+    const char *to, const char *to_name, char **msg, size_t *mlen, struct spool_err *err)
+{
+	const struct spool_mail_conf *mc = d->conf->mail;
+	char *text = NULL, *html = NULL, *subject = NULL, *body = NULL, *hbody = NULL;
+	char where[512], host[256];
+	size_t len, hlen;
+	int r = -1, rootfd = spool_dirfd(d->sp, SPOOL_DIR_ROOT), h;
+
+	if (spool_mail_template_read(d->conf, rootfd, tmpl, &text, &len, where, sizeof where,
+	    err) < 0 ||
+	    spool_mail_render(where, text, len, vars, nvars, &subject, &body, err) < 0 ||
+	    (h = spool_mail_html_read(d->conf, rootfd, tmpl, &html, &hlen, where, sizeof where,
+	    err)) < 0 ||
+	    (h == 1 && spool_mail_render_html(where, html, hlen, vars, nvars, &hbody, err) < 0))
+		goto out;
+	mail_hostname(mc, host, sizeof host);
+	r = spool_mail_compose(&(struct spool_mail){ .from = mc->from, .to = to,
+	    .to_name = to_name, .reply_to = mc->reply_to, .subject = subject, .body = body,
+	    .html = hbody, .date = time(NULL), .domain = mc->domain != NULL ? mc->domain : host },
+	    msg, mlen, err);
+out:
+	free(text);
+	free(html);
+	free(subject);
+	free(body);
+	free(hbody);
+	return r;
+}
+
 int
 notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,
     const char *message, const char *item, time_t when, const char *key, char *why,
@@ -87,14 +161,14 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 {
 	const struct spool_mail_conf *mc = d->conf->mail;
 	const struct spool_state *s = &d->conf->states[state];
-	char items[SPOOL_FIELD_MAX + 1], url[1024], code[16], where[512];
-	char name[SPOOL_OUTBOX_NAME_MAX];
-	char *text = NULL, *subject = NULL, *body = NULL, *msg = NULL;
+	char code[16], name[SPOOL_OUTBOX_NAME_MAX];
 	const char *to, *to_name = NULL;
 	struct spool_order o;
 	struct spool_err err;
-	size_t len, mlen;
-	int r = -1;
+	struct about *a;
+	char *msg = NULL;
+	size_t mlen;
+	int r;
 
 	if (wfailed(d))
 		return -2;
@@ -104,58 +178,51 @@ notify(struct daemon *d, const char *id, int state, const char *tmpl, const char
 	}
 	if (recipient(d, id, state, audience, &o, &to, &to_name, why, whylen) < 0)
 		return -1;
-	if (item != NULL)
-		snprintf(items, sizeof items, "%s", item);
-	else
-		item_ids(d, id, items, sizeof items);
-	url[0] = '\0';
-	if (mc->details_url != NULL &&
-	    spool_mail_url(mc->details_url, id, strchr(items, ',') == NULL && items[0] != '\0' ?
-	    items : NULL, url, sizeof url) < 0)
-		url[0] = '\0';
+	if ((a = malloc(sizeof *a)) == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	order_about(d, id, item, a);
+	if (a->email[0] == '\0')
+		snprintf(a->email, sizeof a->email, "%s", o.email);
 	if (s->code >= 0)
 		snprintf(code, sizeof code, "%d", s->code);
 	else
 		code[0] = '\0';
 	{
 		const struct spool_mail_var vars[] = {
-			{ "order_id", id }, { "item_id", items }, { "status", s->display },
-			{ "code", code }, { "message", message }, { "details_url", url },
-			{ "customer", o.customer },
+			{ "order_id", id }, { "item_id", a->items }, { "status", s->display },
+			{ "code", code }, { "message", message }, { "details_url", a->url },
+			{ "customer", o.customer }, { "customer_email", a->email },
+			{ "customer_address", a->billing }, { "shipping_address", a->shipping },
+			{ "order_url", a->order_url },
 		};
-		if (spool_mail_template_read(d->conf, spool_dirfd(d->sp, SPOOL_DIR_ROOT), tmpl,
-		    &text, &len, where, sizeof where, &err) < 0 ||
-		    spool_mail_render(where, text, len, vars, sizeof vars / sizeof vars[0], &subject,
-		    &body, &err) < 0 ||
-		    spool_mail_compose(&(struct spool_mail){ .from = mc->from, .to = to,
-		    .to_name = to_name, .reply_to = mc->reply_to, .subject = subject, .body = body,
-		    .date = time(NULL), .domain = mc->domain }, &msg, &mlen, &err) < 0) {
-			snprintf(why, whylen, "%s", err.msg);
-			r = -1;
-			goto out;
-		}
-		if ((r = spool_outbox_put_once(d->sp, id, when, key, msg, mlen, name, sizeof name,
-		    &err)) < 0) {
-			snprintf(why, whylen, "%s", err.msg);
-			/* a name it cannot make is for good; anything else, a write to do again */
-			r = errno == EINVAL || errno == ENAMETOOLONG ? -1 :
-			    wfail(d, errno, "%s (mail %s to the %s)",
-			    SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL), tmpl, audience) - 1;
-			goto out;
-		}
+		r = compose(d, tmpl, vars, sizeof vars / sizeof vars[0], to, to_name, &msg, &mlen,
+		    &err);
 	}
+	free(a);
+	if (r < 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return -1;
+	}
+	if ((r = spool_outbox_put_once(d->sp, id, when, key, msg, mlen, name, sizeof name,
+	    &err)) < 0) {
+		int e = errno;
+
+		snprintf(why, whylen, "%s", err.msg);
+		free(msg);
+		/* a name it cannot make is for good; anything else, a write to do again */
+		return e == EINVAL || e == ENAMETOOLONG ? -1 :
+		    wfail(d, e, "%s (mail %s to the %s)",
+		    SPOOL_NAME(SPOOL_F_OUTBOX_NEW, NULL), tmpl, audience) - 1;
+	}
+	free(msg);
 	/* the same event told again (its notify ran again after a crash): one mail */
 	snprintf(why, whylen, "mail %s to the %s <%s> %s %s", tmpl, audience, to,
 	    r == 1 ? "was queued already as" : "queued as", SPOOL_NAME(SPOOL_F_OUTBOX_NEW, name));
 	d->mail_wanted = 1;
 	d->mail_gen = d->sync_gen + 1;    /* the next sync covers what led to it */
-	r = 0;
-out:
-	free(text);
-	free(subject);
-	free(body);
-	free(msg);
-	return r;
+	return 0;
 }
 
 /* The earliest due time in outbox/new/, or 0: what the mailer's own survey says. */

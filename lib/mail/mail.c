@@ -122,6 +122,7 @@ enum clean {
 	CLEAN_LINE,   /* one line: every control character becomes a space */
 	CLEAN_TEXT,   /* lines: LF and tab stay, CR and other control characters go */
 	CLEAN_HTML,   /* as CLEAN_TEXT, and <br> variants become LF */
+	CLEAN_ESCAPE, /* as CLEAN_HTML, then escaped for an HTML body, LF as <br> */
 };
 
 /* Append s (n bytes) to b, cleaned; invalid UTF-8 becomes U+FFFD in every mode. */
@@ -160,8 +161,11 @@ clean(struct mbuf *b, const char *s, size_t n, enum clean mode)
 /* ---- templates ---------------------------------------------------------- */
 
 static const char *const placeholders[] = {
-	"order_id", "item_id", "status", "code", "message", "details_url", "customer", NULL,
+	"order_id", "item_id", "status", "code", "message", "details_url", "customer",
+	"customer_email", "customer_address", "shipping_address", "order_url", NULL,
 };
+#define PLACEHOLDERS "order_id item_id status code message details_url customer " \
+	"customer_email customer_address shipping_address order_url"
 
 static int
 placeholder_known(const char *name, size_t n)
@@ -184,6 +188,29 @@ lookup(const struct spool_mail_var *vars, size_t nvars, const char *name, size_t
 		    memcmp(vars[i].name, name, n) == 0)
 			return vars[i].value != NULL ? vars[i].value : "";
 	return "";
+}
+
+/* Append a value to an HTML body: cleaned, its markup characters escaped, LF as <br>. */
+static void
+html_value(struct mbuf *b, const char *v)
+{
+	struct mbuf t = { .max = SPOOL_MAIL_MAX };
+	size_t i;
+
+	clean(&t, v, strlen(v), CLEAN_HTML);
+	for (i = 0; i < t.n; i++)
+		switch (t.s[i]) {
+		case '&': mb_str(b, "&amp;"); break;
+		case '<': mb_str(b, "&lt;"); break;
+		case '>': mb_str(b, "&gt;"); break;
+		case '"': mb_str(b, "&quot;"); break;
+		case '\'': mb_str(b, "&#39;"); break;
+		case '\n': mb_str(b, "<br>\n"); break;
+		default: mb_char(b, t.s[i]);
+		}
+	if (t.err && !b->err)
+		b->err = t.err;
+	free(t.s);
 }
 
 /*
@@ -215,10 +242,12 @@ expand(struct mbuf *b, const char *file, const char *p, const char *end, int lin
 				    line);
 			if (!placeholder_known(p + 1, (size_t)(q - p - 1)))
 				return failerr(err, EINVAL, "%s:%d: unknown placeholder {%.*s} (known: "
-				    "order_id item_id status code message details_url customer)", file,
-				    line, (int)(q - p - 1), p + 1);
+				    PLACEHOLDERS ")", file, line, (int)(q - p - 1), p + 1);
 			v = lookup(vars, nvars, p + 1, (size_t)(q - p - 1));
-			clean(b, v, strlen(v), mode);
+			if (mode == CLEAN_ESCAPE)
+				html_value(b, v);
+			else
+				clean(b, v, strlen(v), mode);
 			p = q + 1;
 		} else if (*p == '}') {
 			return failerr(err, EINVAL, "%s:%d: a '}' that ends no placeholder "
@@ -319,8 +348,38 @@ spool_mail_template_check(const char *file, const char *text, size_t len,
 }
 
 int
-spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *name,
-    char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err)
+spool_mail_render_html(const char *file, const char *text, size_t len,
+    const struct spool_mail_var *vars, size_t nvars, char **html, struct spool_err *err)
+{
+	struct mbuf b = { .max = SPOOL_MAIL_MAX };
+	size_t i, k;
+
+	if (len > TEMPLATE_MAX)
+		return failerr(err, EFBIG, "%s: longer than %d bytes", file, TEMPLATE_MAX);
+	if (template_text_ok(file, text, len, err) < 0)
+		return -1;
+	if (expand(&b, file, text, text + len, 1, vars, nvars, CLEAN_ESCAPE, err) < 0) {
+		free(b.s);
+		return -1;
+	}
+	if (mb_done(&b, html, NULL) < 0)
+		return seterr(err, "%s: %s", file, strerror(errno));
+	/* CR before LF goes: the composer makes every line end CRLF */
+	for (i = k = 0; (*html)[i] != '\0'; i++)
+		if (!((*html)[i] == '\r' && (*html)[i + 1] == '\n'))
+			(*html)[k++] = (*html)[i];
+	(*html)[k] = '\0';
+	return 0;
+}
+
+/*
+ * Read NAME.EXT from [mail] templates, the spool's templates/ or the shipped ones;
+ * 1 when it is nowhere and optional, else as spool_mail_template_read.
+ */
+static int
+template_read(const struct spool_conf *c, int rootfd, const char *name, const char *ext,
+    int optional, char **text, size_t *len, char *where, size_t wherelen,
+    struct spool_err *err)
 {
 	const char *dir = c->mail->templates != NULL ? c->mail->templates : "templates";
 	char file[SPOOL_NAME_MAX + 16], shipped[SPOOL_NAME_MAX + 32];
@@ -330,7 +389,7 @@ spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *nam
 
 	if (!spool_name_ok(name))
 		return failerr(err, EINVAL, "'%.64s' is not a template name", name);
-	fmt(file, sizeof file, "%s.txt", name);
+	fmt(file, sizeof file, "%s.%s", name, ext);
 	/* [mail] templates is the admin's choice and may be a symlink; templates/ is ours */
 	dfd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    (c->mail->templates != NULL ? 0 : O_NOFOLLOW));
@@ -338,6 +397,15 @@ spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *nam
 		return seterr(err, "templates folder %s: %s", dir, strerror(errno));
 	if (dfd >= 0) {
 		r = read_file(dfd, file, TEMPLATE_MAX, text, len);
+		/* an HTML part goes with its text part: none beside a text of the admin's */
+		if (r < 0 && errno == ENOENT && optional) {
+			fmt(shipped, sizeof shipped, "%s.txt", name);
+			if (faccessat(dfd, shipped, F_OK, 0) == 0) {
+				close_keep(dfd);
+				return 1;
+			}
+			errno = ENOENT;
+		}
 		close_keep(dfd);
 		if (r == 0) {
 			if (memchr(*text, '\0', *len) != NULL) {
@@ -352,7 +420,9 @@ spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *nam
 			return seterr(err, "%s/%s: %s", dir, file, strerror(errno));
 	}
 	fmt(shipped, sizeof shipped, "templates/%s", file);
-	if ((data = spool_shipped(shipped, &n)) == NULL)
+	if ((data = spool_shipped(shipped, &n)) == NULL && optional)
+		return 1;
+	if (data == NULL)
 		return failerr(err, ENOENT, "no template %s in %s or among the shipped ones", file,
 		    dir);
 	if ((*text = malloc(n + 1)) == NULL)
@@ -364,6 +434,22 @@ spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *nam
 	return 0;
 }
 
+int
+spool_mail_template_read(const struct spool_conf *c, int rootfd, const char *name,
+    char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err)
+{
+	return template_read(c, rootfd, name, "txt", 0, text, len, where, wherelen, err);
+}
+
+int
+spool_mail_html_read(const struct spool_conf *c, int rootfd, const char *name,
+    char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err)
+{
+	int r = template_read(c, rootfd, name, "html", 1, text, len, where, wherelen, err);
+
+	return r < 0 ? -1 : r == 0 ? 1 : 0;
+}
+
 static int
 check_one(const struct spool_conf *c, int rootfd, const char *name, struct spool_err *err)
 {
@@ -371,10 +457,19 @@ check_one(const struct spool_conf *c, int rootfd, const char *name, struct spool
 	size_t len;
 	int r;
 
+	char *html;
+
 	if (spool_mail_template_read(c, rootfd, name, &text, &len, where, sizeof where, err) < 0)
 		return -1;
 	r = spool_mail_template_check(where, text, len, err);
 	free(text);
+	if (r < 0 || (r = spool_mail_html_read(c, rootfd, name, &text, &len, where,
+	    sizeof where, err)) <= 0)
+		return r;
+	r = spool_mail_render_html(where, text, len, NULL, 0, &html, err);
+	free(text);
+	if (r == 0)
+		free(html);
 	return r;
 }
 
@@ -672,6 +767,36 @@ put_body(struct mbuf *b, const char *text)
 	free(t.s);
 }
 
+/*
+ * The boundary of multipart/alternative: "=_" never occurs in quoted-printable text
+ * (a '=' there is always followed by two hex digits), so no part can contain it.
+ */
+#define BOUNDARY "=_spool-alternative"
+#define PART_TEXT "Content-Type: text/plain; charset=UTF-8\r\n" \
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+
+/* The MIME headers and the body: plain text alone, or it and the HTML alternative. */
+static void
+put_mime(struct mbuf *b, const char *text, const char *html)
+{
+	mb_str(b, "MIME-Version: 1.0\r\n");
+	if (html == NULL) {
+		mb_str(b, PART_TEXT "Auto-Submitted: auto-generated\r\n\r\n");
+		put_body(b, text);
+		return;
+	}
+	mb_str(b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n"
+	    "Auto-Submitted: auto-generated\r\n\r\n"
+	    "--" BOUNDARY "\r\n" PART_TEXT "\r\n");
+	/* the plain part first: a reader shows the last part it can, RFC 2046 5.1.4 */
+	put_body(b, text);
+	mb_str(b, "--" BOUNDARY "\r\n"
+	    "Content-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	put_body(b, html);
+	mb_str(b, "--" BOUNDARY "--\r\n");
+}
+
 int
 spool_mail_compose(const struct spool_mail *m, char **msg, size_t *len,
     struct spool_err *err)
@@ -721,12 +846,7 @@ spool_mail_compose(const struct spool_mail *m, char **msg, size_t *len,
 		field_encoded(&f, subject);
 	field_end(&f);
 	put_message_id(&b, domain);
-	mb_str(&b, "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n"
-	    "Auto-Submitted: auto-generated\r\n"
-	    "\r\n");
-	put_body(&b, m->body != NULL ? m->body : "");
+	put_mime(&b, m->body != NULL ? m->body : "", m->html);
 	free(subject);
 	free(name);
 	if (mb_done(&b, msg, len) < 0)
@@ -797,6 +917,64 @@ spool_mail_recipient(const char *msg, size_t len, char *addr, size_t addrlen)
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+/* ---- what the customer may hear ---------------------------------------- */
+
+#define TELL_NAME "tell"
+
+int
+spool_mail_tell_put(struct spool *sp, const char *id, const char *state,
+    const char *comment, struct spool_err *err)
+{
+	char buf[SPOOL_NAME_MAX + SPOOL_COMMENT_MAX + 4], text[SPOOL_COMMENT_MAX + 1];
+	int fd, r;
+
+	if (!spool_id_ok(id) || (comment != NULL && !spool_name_ok(state)))
+		return failerr(err, EINVAL, "tell: not an order id or a state");
+	if ((fd = open_payload(sp, id)) < 0)
+		return seterr(err, "%s: cannot open orders/%s: %s", id, id, strerror(errno));
+	if (comment == NULL) {
+		/* gone for good before the move it must not go with */
+		r = spool_sys.unlinkat(fd, TELL_NAME, 0);
+		if (r == 0)
+			r = spool_sys.fsync(fd);
+		else if (errno == ENOENT)
+			r = 0;
+	} else {
+		/* the comment as the history line will keep it, so the two compare */
+		spool_text_fmt(text, sizeof text, "%s", comment);
+		r = fmt(buf, sizeof buf, "%s\n%s", state, text);
+		if (r >= 0)
+			r = spool_publish(fd, TELL_NAME, sp->dir[SPOOL_DIR_TMP], buf, strlen(buf),
+			    NULL);
+	}
+	if (r < 0)
+		seterr(err, "%s: orders/%s/%s: %s", id, id, TELL_NAME, strerror(errno));
+	close_keep(fd);
+	return r < 0 ? -1 : 0;
+}
+
+int
+spool_mail_tell_get(struct spool *sp, const char *id, const char *state,
+    const char *comment)
+{
+	char *buf, *nl;
+	size_t len, n = strlen(state);
+	int fd, r;
+
+	if (!spool_id_ok(id) || (fd = open_payload(sp, id)) < 0)
+		return 0;
+	r = read_file(fd, TELL_NAME, SPOOL_NAME_MAX + SPOOL_COMMENT_MAX + 4, &buf, &len);
+	close_keep(fd);
+	if (r < 0)
+		return 0;
+	nl = memchr(buf, '\n', len);
+	r = nl != NULL && (size_t)(nl - buf) == n && memcmp(buf, state, n) == 0 &&
+	    len - n - 1 == strlen(comment) && memcmp(nl + 1, comment, len - n - 1) == 0 &&
+	    comment[0] != '\0';
+	free(buf);
+	return r;
 }
 
 /* ---- the outbox --------------------------------------------------------- */

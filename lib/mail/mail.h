@@ -32,7 +32,8 @@ struct spool_mail_var {
 /*
  * Render a template: its first line is "Subject: ...", then an empty line, then the
  * body.  Placeholders are {order_id} {item_id} {status} {code} {message}
- * {details_url} {customer}; {{ and }} are literal braces.  Any other brace is an
+ * {details_url} {customer} {customer_email} {customer_address} {shipping_address}
+ * {order_url}; {{ and }} are literal braces.  Any other brace is an
  * error "FILE:LINE: ..." (file names the template in errors).  A placeholder with no
  * value in vars renders empty.  Values are hostile: invalid UTF-8 becomes U+FFFD; in
  * the subject every control character becomes a space; in the body <br>, <br/> and
@@ -42,6 +43,13 @@ struct spool_mail_var {
 int spool_mail_render(const char *file, const char *text, size_t len,
     const struct spool_mail_var *vars, size_t nvars, char **subject, char **body,
     struct spool_err *err);
+/*
+ * Render an HTML template (NAME.html: the body alone, no Subject line) with the same
+ * placeholders; values are cleaned as in a body, then &<>"' are escaped and a line
+ * end becomes <br>.  *html is malloc'd, LF line ends.
+ */
+int spool_mail_render_html(const char *file, const char *text, size_t len,
+    const struct spool_mail_var *vars, size_t nvars, char **html, struct spool_err *err);
 /* Check a template's form and placeholders, as spool_mail_render does. */
 int spool_mail_template_check(const char *file, const char *text, size_t len,
     struct spool_err *err);
@@ -53,6 +61,12 @@ int spool_mail_template_check(const char *file, const char *text, size_t len,
  */
 int spool_mail_template_read(const struct spool_conf *conf, int rootfd, const char *name,
     char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err);
+/*
+ * The HTML part of template NAME (NAME.html), from where its text part is: 1 read
+ * (as spool_mail_template_read), 0 it has none, -1 error.
+ */
+int spool_mail_html_read(const struct spool_conf *conf, int rootfd, const char *name,
+    char **text, size_t *len, char *where, size_t wherelen, struct spool_err *err);
 /* Read and check every template the workflow names (notify actions and reminders). */
 int spool_mail_templates_check(const struct spool_conf *conf, int rootfd,
     struct spool_err *err);
@@ -63,6 +77,20 @@ int spool_mail_templates_check(const struct spool_conf *conf, int rootfd,
 int spool_mail_url(const char *tmpl, const char *order_id, const char *item_id, char *buf,
     size_t len);
 
+/*
+ * An admin's comment reaches the customer only when the admin says so: before the
+ * move, spoolctl records it in orders/<id>/tell as "STATE\nCOMMENT" (the comment as
+ * the history line keeps it), or removes that file (comment NULL).  A customer's mail
+ * on arrival in a state carries the arrival's comment only when spool_mail_tell_get
+ * finds the same state and the same comment there, so a file left by a move that
+ * never happened (a crash between the two) tells nothing of another move.
+ */
+int spool_mail_tell_put(struct spool *sp, const char *id, const char *state,
+    const char *comment, struct spool_err *err);
+/* 1 if orders/<id>/tell says that comment, on arrival in state, is for the customer. */
+int spool_mail_tell_get(struct spool *sp, const char *id, const char *state,
+    const char *comment);
+
 /* A notification to compose.  Addresses must pass spool_mail_addr_ok. */
 struct spool_mail {
 	const char *from;
@@ -71,6 +99,7 @@ struct spool_mail {
 	const char *reply_to;  /* or NULL */
 	const char *subject;   /* UTF-8; cleaned again here */
 	const char *body;      /* UTF-8 with LF or CRLF line ends; cleaned again here */
+	const char *html;      /* an HTML alternative (UTF-8), or NULL; cleaned again here */
 	time_t date;
 	const char *domain;    /* the right side of the Message-ID; NULL: from's domain */
 };
@@ -78,8 +107,9 @@ struct spool_mail {
 /*
  * Compose one whole message with CRLF line ends: Date, From, To, Reply-To, Subject
  * (RFC 2047 encoded-words when it is not short plain ASCII), a unique Message-ID,
- * MIME-Version, Content-Type text/plain UTF-8, quoted-printable body.  *msg is
- * malloc'd (free it) and NUL-terminated; *len is its length.
+ * MIME-Version, Content-Type text/plain UTF-8, quoted-printable body; with html, a
+ * multipart/alternative of the plain text first and the HTML, each quoted-printable.
+ * *msg is malloc'd (free it) and NUL-terminated; *len is its length.
  */
 int spool_mail_compose(const struct spool_mail *m, char **msg, size_t *len,
     struct spool_err *err);

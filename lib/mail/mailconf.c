@@ -77,16 +77,16 @@ string_key(struct spool_conf_reader *r, struct spool_mail_conf *m, int i, const 
 {
 	char **const dst[] = { &m->relay, NULL, NULL, &m->user, &m->password_file, &m->from,
 		&m->reply_to, &m->admin, &m->superuser, &m->details_url, &m->domain, NULL, NULL,
-		&m->templates };
+		&m->templates, &m->order_url, &m->helo };
 
-	if ((i == 0 || i == 10) && !host_ok(v))
+	if ((i == 0 || i == 10 || i == 15) && !host_ok(v))
 		spool_conf_error(r, 0, name, "'%s' is not a %s", v,
-		    i == 0 ? "host name or address" : "domain");
+		    i == 0 ? "host name or address" : i == 10 ? "domain" : "host name");
 	else if ((i == 3 || i == 4 || i == 13) && v[0] == '\0')
 		spool_conf_error(r, 0, name, "must not be empty");
 	else if (i >= 5 && i <= 8 && !spool_mail_addr_ok(v))
 		spool_conf_error(r, 0, name, "'%s' is not a plain address (local@domain)", v);
-	else if (i == 9 && !url_ok(v))
+	else if ((i == 9 || i == 14) && !url_ok(v))
 		spool_conf_error(r, 0, name, "expected a URL of printable characters with "
 		    "{order_id} (and maybe {item_id}), no blanks or other braces");
 	else
@@ -100,7 +100,7 @@ key_mail(struct spool_conf_reader *r, struct spool_conf *c, const char *name, co
 	struct spool_mail_conf *m = c->mail;
 	static const char *const keys[] = { "relay", "port", "starttls", "user",
 		"password_file", "from", "reply_to", "admin", "superuser", "details_url", "domain",
-		"retry", "lifetime", "templates", NULL };
+		"retry", "lifetime", "templates", "order_url", "helo", NULL };
 	static const char *const tls[] = { "no", "yes", "required", NULL };
 	char **dst;
 	long n;
@@ -180,6 +180,8 @@ free_mail(struct spool_conf *c)
 	free(m->details_url);
 	free(m->domain);
 	free(m->templates);
+	free(m->order_url);
+	free(m->helo);
 	free(m);
 	c->mail = NULL;
 }

@@ -31,6 +31,8 @@ struct spool_mail_conf {
 	long retry;           /* seconds before the first retry (60); doubles to 1h */
 	long lifetime;        /* seconds before an undelivered mail fails (5d) */
 	char *templates;      /* a folder of TEMPLATE.txt overriding the shipped ones */
+	char *order_url;      /* the order in the back office: URL template, {order_id} */
+	char *helo;           /* the name said in EHLO and Message-IDs; NULL: the FQDN */
 	int line;             /* the line of [mail], 0 when there is none */
 	unsigned seen;        /* the keys given, while the file is read */
 };

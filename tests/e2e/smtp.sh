@@ -27,9 +27,21 @@ count_for() { mails_for "$1" | wc -l; }
 # arrived SUBJECT: a mail with that subject (a basic regex) is there
 arrived() { grep -l "^Subject: $1" "$M"/*.eml 2>/dev/null | grep -q .; }
 first() { grep -l "^Subject: $1" "$M"/*.eml | head -1; }
-# a mail's headers, and its body decoded from quoted-printable
+# a mail's headers, and its plain-text body decoded from quoted-printable
 headers() { sed -n '2,/^\r\{0,1\}$/p' "$1" | tr -d '\r'; }
-body() { $PY -c 'import email, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb")); print(m.get_payload(decode=True).decode())' "$1"; }
+body() { $PY -c 'import email, email.policy, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default); print(m.get_body(preferencelist=("plain",)).get_content(), end="")' "$1"; }
+# mailcheck DESC FILE [ARGS]: the mail, parsed by Python's email package, is as
+# tests/e2e/mailcheck.py ARGS says; what does not hold is shown
+mailcheck() {
+	_d=$1
+	shift
+	if $PY "$SRCDIR/tests/e2e/mailcheck.py" "$@" >"$T/mailcheck" 2>&1; then
+		ok "$_d"
+	else
+		not_ok "$_d"
+		sed 's/^/#   /' "$T/mailcheck" | head -8
+	fi
+}
 
 mail_conf() { # spool.conf with a [mail] section for this server
 	cat "$1"
@@ -43,6 +55,8 @@ reply_to = help@print.example
 admin = admin@print.example
 superuser = root@print.example
 details_url = https://shop.print.example/orders/{order_id}
+order_url = https://office.print.example/orders/{order_id}
+helo = mail.print.example
 retry = 1s
 lifetime = 1h
 EOF

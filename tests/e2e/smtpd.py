@@ -7,7 +7,8 @@ smtpd.py --port N --dir DIR [--ready FILE] [--tempfail-file F] [--max-seconds S]
 Listens on 127.0.0.1 only.  Each message it accepts appears whole in DIR as
 NNNNNN.eml (written under a dot-name, then renamed), its first line recording the
 envelope:  "X-Smtpd-Envelope: from=<a> to=<b>,<c>"  (and " tls" when the session
-used STARTTLS), followed by the message as received.  While the file F exists
+used STARTTLS), followed by the message as received; .NNNNNN.helo beside it (a
+dot-name, which readers of DIR skip) holds the name the client gave in EHLO or HELO.  While the file F exists
 every message is answered 451; a recipient containing "reject" is refused with
 550.  With --auth-user, AUTH PLAIN and LOGIN are offered over plain text and
 required.  With --tls-cert, STARTTLS is offered.  Once it listens it writes the
@@ -59,6 +60,9 @@ class Handler:
             f.write(head.encode("ascii", "replace") + data)
             f.flush()
             os.fsync(f.fileno())
+        # the name the client gave in EHLO (or HELO), beside the message
+        with open(os.path.join(self.outdir, ".%06d.helo" % n), "w") as f:
+            f.write("%s\n" % (session.host_name or ""))
         os.rename(tmp, os.path.join(self.outdir, "%06d.eml" % n))
         return "250 2.0.0 OK queued as %06d" % n
 

@@ -183,8 +183,15 @@ check_print() {
 		nobytes "$_l: mail '$subj': no raw U+202E as sent" "$m" '\342\200\256'
 		body "$m" >"$T/b"
 		clean "$_l: mail '$subj': its decoded body is valid UTF-8, no control or bidi character" "$T/b" tab
-		fixed "$_l: mail '$subj': the body has the printer's words" "$T/b" 'CSI2J DEL gnp.exe sep'
-		has "$_l: mail '$subj': and shows where the message was cut" "$T/b" '€\.\.\.$'
+		case $subj in
+		Printer*)
+			fixed "$_l: mail '$subj': the body has the printer's words" "$T/b" 'CSI2J DEL gnp.exe sep'
+			has "$_l: mail '$subj': and shows where the message was cut" "$T/b" '€\.\.\.$' ;;
+		*)
+			# history is internal: the customer hears nothing of what the printer said
+			check "$_l: mail '$subj': the customer's has none of the printer's words" \
+			    sh -c "! grep -q 'Paper jam' '$T/b'" ;;
+		esac
 	done
 }
 

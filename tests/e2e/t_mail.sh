@@ -25,8 +25,11 @@ has "from the shop" "$T/h" "^From: shop@print.example$"
 has "with Reply-To" "$T/h" "^Reply-To: help@print.example$"
 has "a subject with the order and its status" "$T/h" "^Subject: Your order 1001: Queued$"
 has "a Date" "$T/h" "^Date: [A-Z][a-z][a-z], [0-9]+ [A-Z][a-z][a-z] 20[0-9][0-9] [0-9:]+ [+-][0-9]{4}$"
-has "a Message-ID" "$T/h" "^Message-ID: <[^ @>]+@print.example>$"
-has "MIME, UTF-8, quoted-printable" "$T/h" "^Content-Type: text/plain; charset=UTF-8$"
+has "a Message-ID under the [mail] helo name" "$T/h" "^Message-ID: <[^ @>]+@mail.print.example>$"
+has "MIME: plain text and HTML alternatives" "$T/h" '^Content-Type: multipart/alternative; boundary="=_spool-alternative"$'
+mailcheck "read by Python's email package: Date, Message-ID, MIME, charsets, plain text then HTML, EHLO as [mail] helo" \
+    "$m" --domain mail.print.example --subject "Your order 1001: Queued" --html --helo mail.print.example \
+    --has "Jane Doe" --has "https://shop.print.example/orders/1001"
 has "the envelope names the customer alone" "$m" "^X-Smtpd-Envelope: from=<shop@print.example> to=<jane.doe@example.com>[[:space:]]*$"
 body "$m" >"$T/b"
 has "the body says hello to her" "$T/b" "^Hello Jane Doe,$"
@@ -36,15 +39,22 @@ has "records the mail queued" "$T/out" "mail status to the customer <jane.doe@ex
 rc 0 "outbox ls" $S -d "$P" outbox ls
 has "shows it sent" "$T/out" "^sent +1001 "
 
-rc 0 "the printer takes it (admin moves it to processing)" $S -d "$P" mv 1001 processing -m "on press 2"
+# the admin's comments are internal unless the admin says they are for the customer
+rc 0 "the printer takes it (admin moves it to processing, an internal note)" $S -d "$P" mv 1001 processing -m "internal note: press 2 jams"
 until_ "the customer hears: Processing" 20 arrived "Your order 1001: Processing"
 m=$(first "Your order 1001: Processing")
-body "$m" >"$T/b"
-has "with what the mover wrote" "$T/b" "^on press 2$"
+mailcheck "the customer's mail does not carry the admin's comment" "$m" --html --lacks "internal note"
+has "the comment is in the history" "$P/orders/1001/history" "processing	internal note: press 2 jams$"
+rc 64 "--tell-customer needs -m" $S -d "$P" mv 1001 shipping --tell-customer
 
 # shipping: the files are purged after 8s here, with reminders 6s and 4s before
-rc 0 "shipping" $S -d "$P" mv 1001 shipping
+rc 0 "shipping, with a comment for the customer" $S -d "$P" mv 1001 shipping -m "Your parcel leaves today." --tell-customer
 until_ "two purge reminders, then the mail that it is closed" 40 arrived "Your order 1001: Order closed"
+m=$(first "Your order 1001: Shipping")
+mailcheck "with --tell-customer the comment is in both parts of the mail" "$m" --html --has "Your parcel leaves today."
+m=$(first "Your order 1001: Order closed")
+mailcheck "a comment told once is not told with the next move, nor the timer's line" "$m" --html \
+    --lacks "Your parcel leaves today." --lacks "after 8s"
 check "two reminders came before it" test "$(grep -l '^Subject: Your order 1001: the print files will be deleted soon' "$M"/*.eml | wc -l)" -eq 2
 rc 0 "history 1001" $S -d "$P" history 1001
 has "records the reminders" "$T/out" "reminder purge-reminder, 6s before the timer"
@@ -61,14 +71,63 @@ check "and nothing was queued for it" sh -c "! ls '$P/outbox/new' '$P/outbox/sen
 # hostile text: CR/LF from an admin's comment cannot add a header
 rc 0 "submit 1002" $S -d "$P" submit --id 1102 "$EX/print/1001"
 until_ "1102 queued and mailed" 20 arrived "Your order 1102: Queued"
-rc 0 "a comment with CR/LF and a Bcc line" $S -d "$P" mv 1102 processing -m "$(printf 'ok\r\nBcc: evil@attacker.example\r\n\r\nforged')"
+has "its history says the bundle's id" "$P/orders/1102/history" "submitted \(the bundle's id is 1001\)"
+mailcheck "the customer's Queued mail does not quote the history" "$(first "Your order 1102: Queued")" --lacks "bundle's id" --lacks "submitted"
+rc 0 "a comment for the customer with CR/LF and a Bcc line" $S -d "$P" mv 1102 processing --tell-customer -m "$(printf 'ok\r\nBcc: evil@attacker.example\r\n\r\nforged')"
 until_ "the mail arrives" 20 arrived "Your order 1102: Processing"
 m=$(first "Your order 1102: Processing")
 headers "$m" >"$T/h"
 check "no Bcc header" sh -c "! grep -qi '^bcc:' '$T/h'"
 has "one recipient in the envelope" "$m" "^X-Smtpd-Envelope: from=<shop@print.example> to=<jane.doe@example.com>[[:space:]]*$"
 check "every header line is a known one or a fold" sh -c "! grep -Ev '^(Date|From|To|Reply-To|Subject|Message-ID|MIME-Version|Content-Type|Content-Transfer-Encoding|Auto-Submitted): |^[ \t]' '$T/h' | grep -q ."
+mailcheck "and the parsed mail is whole, with no line over 78, the comment told in its body" "$m" \
+    --html --has "forged"
 check "no line over 78 characters" sh -c "! awk 'length > 79' '$m' | grep -q ."
+
+# ---- a printer fails an item: the admin's mail names the order and its customer ----
+mkdir -p "$T/zoe"
+cp -R "$EX/print/1001/." "$T/zoe/"
+sed -i -e 's|<name>Jane Doe</name>|<name>Zoë Ünal-Ødegård</name>|' \
+    -e 's|<line>12 Harbour Road</line>|<line>12 Hafenstraße</line>|' "$T/zoe/order.xml"
+rc 0 "submit 1103 (a customer whose name is not ASCII)" $S -d "$P" submit --id 1103 "$T/zoe"
+until_ "its jobs are in the hot folders" 60 test -f "$P/hot/press/1103-1-press/job.xml"
+$PY - "$P/hot/press/1103-1-press/job.xml" <<'PYEOF'
+import os, re, sys
+path = sys.argv[1]
+doc = open(path, 'rb').read().decode('utf-8')
+doc = re.sub(r'<OrderStatusMessage>.*?</OrderStatusMessage>', '', doc, flags=re.S)
+doc = re.sub(r'<OrderStatus>[0-9]*</OrderStatus>', '<OrderStatus>10</OrderStatus>'
+             '<OrderStatusMessage>Paper jam in tray 2</OrderStatusMessage>', doc, count=1)
+tmp = os.path.join(os.path.dirname(path), '.job.xml.printer')
+open(tmp, 'wb').write(doc.encode('utf-8'))
+os.rename(tmp, path)
+PYEOF
+until_ "the admin gets the printer-failure mail" 30 arrived "Printer failure: order 1103"
+m=$(first "Printer failure: order 1103")
+has "to the admin" "$m" "^X-Smtpd-Envelope: from=<shop@print.example> to=<admin@print.example>[[:space:]]*$"
+mailcheck "it names the order, the item, the customer (name, address), the printer's message, the order's link" \
+    "$m" --subject "Printer failure: order 1103, item 1" --no-html --domain mail.print.example \
+    --has "order 1103, item 1" --has "Zoë Ünal-Ødegård <jane.doe@example.com>" \
+    --has "12 Hafenstraße" --has "Bristol BS1 4RN" --has "Paper jam in tray 2" \
+    --has "The order in the back office: https://office.print.example/orders/1103" \
+    --lacks "(customer: )"
+until_ "the customer hears it failed" 30 arrived "Your order 1103: PDF/Printing failed"
+m=$(first "Your order 1103: PDF/Printing failed")
+mailcheck "the customer's mail does not quote the printer" "$m" --html --lacks "Paper jam"
+headers "$m" >"$T/h"
+has "her name in To is RFC 2047 encoded" "$T/h" "^To: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <jane.doe@example.com>$"
+$PY -c 'import email, email.policy, sys; m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default); a = m["To"].addresses[0]; sys.exit(0 if (a.display_name, a.addr_spec) == ("Zoë Ünal-Ødegård", "jane.doe@example.com") else 1)' "$m"
+check "and decodes to her name exactly" test $? -eq 0
+
+# a template of the spool's own, with a subject that is not ASCII and no HTML part
+mkdir -p "$P/templates"
+printf 'Subject: Ihre Bestellung {order_id}: {status} – Grüße\n\nHallo {customer},\n\nStatus: {status}.\n' >"$P/templates/status.txt"
+rc 0 "submit 1104" $S -d "$P" submit --id 1104 "$T/zoe"
+until_ "the mail from the spool's template arrives" 20 arrived "=?UTF-8?B?"
+m=$(grep -l "^Subject: =?UTF-8?B?" "$M"/*.eml | head -1)
+mailcheck "its subject decodes exactly; plain text alone, as the template has no HTML" "$m" \
+    --subject "Ihre Bestellung 1104: Queued – Grüße" --no-html --has "Hallo Zoë Ünal-Ødegård,"
+rm -r "$P/templates"
 check "spoold stops" stop_spoold
 
 # ---- the email workflow: a failed send tells the superuser ----

@@ -589,6 +589,132 @@ test_compose_plain(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* The HTML part: values escaped, line ends as <br>, the same placeholders checked. */
+static void
+test_render_html(void **state)
+{
+	static const char tmpl[] = "<p>Hello {customer},</p>\r\n<p>{message}</p>\n"
+	    "<a href=\"{order_url}\">{order_id}</a> {{x}}\n";
+	const struct spool_mail_var vars[] = {
+		{ "customer", "Zoë <b>\"&\" 'x'</b>" }, { "message", "one<br/>two\nthree\x01" },
+		{ "order_url", "https://o.example/1001?a=1&b=2" }, { "order_id", "1001" },
+	};
+	struct spool_err err;
+	char *html, *subject, *body;
+
+	(void)state;
+	if (spool_mail_render_html("t.html", tmpl, strlen(tmpl), vars, 4, &html, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(html, "<p>Hello Zoë &lt;b&gt;&quot;&amp;&quot; &#39;x&#39;&lt;/b&gt;,"
+	    "</p>\n<p>one<br>\ntwo<br>\nthree</p>\n"
+	    "<a href=\"https://o.example/1001?a=1&amp;b=2\">1001</a> {x}\n");
+	free(html);
+	assert_int_equal(spool_mail_render_html("t.html", "<p>{total}</p>", 14, vars, 4, &html,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, "t.html:1: unknown placeholder {total}"));
+	assert_int_equal(spool_mail_render_html("t.html", "a\x01", 2, NULL, 0, &html, &err), -1);
+	/* the new placeholders of the text part */
+	{
+		const struct spool_mail_var v2[] = { { "customer_email", "a@b.c" },
+			{ "customer_address", "12 Road\nTown" }, { "shipping_address", "c/o X" },
+			{ "order_url", "https://o/1" } };
+		static const char t2[] = "Subject: {customer_email}\n\n{customer_address}|"
+		    "{shipping_address}|{order_url}\n";
+		if (spool_mail_render("t.txt", t2, strlen(t2), v2, 4, &subject, &body, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(subject, "a@b.c");
+		assert_string_equal(body, "12 Road\nTown|c/o X|https://o/1\n");
+		free(subject);
+		free(body);
+	}
+}
+
+/* With an HTML part: multipart/alternative, the plain text first, both 7-bit. */
+static void
+test_compose_html(void **state)
+{
+	struct spool_mail m = { .from = "shop@example.com", .to = "ada@example.org",
+		.to_name = "Zoë", .subject = "Grüße: order 1001", .body = "Hello Zoë,\n.\n",
+		.html = "<p>Hello Zoë,</p>\n<p>=_spool-alternative</p>\n", .date = T0,
+		.domain = "mail.example.com" };
+	const char *b1, *b2, *end;
+	struct parsed p;
+	size_t len, n;
+	char *msg, *body;
+
+	(void)state;
+	msg = compose(&m, &len);
+	check_message(msg, len, &p);
+	assert_string_equal(field(&p, "MIME-Version"), "1.0");
+	assert_string_equal(field(&p, "Content-Type"),
+	    "multipart/alternative; boundary=\"=_spool-alternative\"");
+	assert_null(field(&p, "Content-Transfer-Encoding"));
+	assert_string_equal(field(&p, "Subject"), "=?UTF-8?B?R3LDvMOfZTogb3JkZXIgMTAwMQ==?=");
+	b1 = strstr(p.body, "--=_spool-alternative\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	b2 = strstr(p.body, "--=_spool-alternative\r\nContent-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	end = strstr(p.body, "--=_spool-alternative--\r\n");
+	assert_true(b1 == p.body && b2 != NULL && end != NULL && b1 < b2 && b2 < end);
+	assert_string_equal(end, "--=_spool-alternative--\r\n");
+	/* the boundary is nowhere else: quoted-printable writes '=' as =3D */
+	assert_null(strstr(b1 + 2, "--=_spool-alternative\r\nContent-Type: text/plain"));
+	n = strlen("--=_spool-alternative\r\nContent-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	body = qp_decode(b2 + n, (size_t)(end - b2 - n), &len);
+	assert_string_equal(body, "<p>Hello Zoë,</p>\n<p>=_spool-alternative</p>\n");
+	free(body);
+	parsed_free(&p);
+	free(msg);
+}
+
+/* orders/<id>/tell: the comment of one arrival, for the customer; nothing else. */
+static void
+test_tell(void **state)
+{
+	char *dir = tmpdir_make(), path[4300];
+	struct spool_err err;
+	struct spool *sp;
+
+	(void)state;
+	fault_install(T0);
+	sp = spool_make(dir, "pos");
+	snprintf(path, sizeof path, "%s/spool/orders/3001", dir);
+	assert_int_equal(mkdir(path, 0770), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "done", "x"), 0);
+	/* the comment as a history line keeps it, whatever its bytes, compares equal */
+	if (spool_mail_tell_put(sp, "3001", "done", "Ready\r\nBcc: e@x\x01\xff", &err) < 0)
+		fail_msg("%s", err.msg);
+	{
+		struct spool_event ev = { .time = T0, .id = "3001", .actor = "admin",
+			.from = "paid", .to = "done" }, back;
+		char line[8192];
+
+		spool_text_fmt(ev.comment, sizeof ev.comment, "%s", "Ready\r\nBcc: e@x\x01\xff");
+		assert_true(spool_event_format(&ev, line, sizeof line) > 0);
+		line[strcspn(line, "\n")] = '\0';
+		assert_int_equal(spool_event_parse(line, &back), 0);
+		assert_int_equal(spool_mail_tell_get(sp, "3001", "done", back.comment), 1);
+	}
+	assert_int_equal(spool_mail_tell_put(sp, "3001", "done", "Ready to collect", &err), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "done", "Ready to collect"), 1);
+	/* another state, another comment, an empty one: not told */
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "paid", "Ready to collect"), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "done", "Ready"), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "done", ""), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3002", "done", "Ready to collect"), 0);
+	/* a move without it removes it, twice is fine */
+	assert_int_equal(spool_mail_tell_put(sp, "3001", "done", NULL, &err), 0);
+	assert_int_equal(spool_mail_tell_get(sp, "3001", "done", "Ready to collect"), 0);
+	assert_int_equal(spool_mail_tell_put(sp, "3001", "done", NULL, &err), 0);
+	/* no order, no file: ENOENT, which spoolctl leaves to the move to report */
+	assert_int_equal(spool_mail_tell_put(sp, "3002", "done", "x", &err), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(spool_mail_tell_put(sp, "../x", "done", "x", &err), -1);
+	assert_int_equal(errno, EINVAL);
+	spool_unmake(sp, dir);
+}
+
 /* CR/LF in a customer's name, in a subject and in a message add no header. */
 static void
 test_compose_injection(void **state)
@@ -1046,7 +1172,9 @@ test_mail_conf(void **state)
 	    "domain = mail.example.com\n"
 	    "retry = 30s\n"
 	    "lifetime = 2d\n"
-	    "templates = my-templates\n";
+	    "templates = my-templates\n"
+	    "order_url = https://office.example.com/orders/{order_id}\n"
+	    "helo = mx1.example.com\n";
 
 	(void)state;
 	c = conf_parsed("t.conf", text);
@@ -1064,6 +1192,8 @@ test_mail_conf(void **state)
 	assert_int_equal(c->mail->retry, 30);
 	assert_int_equal(c->mail->lifetime, 2 * 86400);
 	assert_string_equal(c->mail->templates, "my-templates");
+	assert_string_equal(c->mail->order_url, "https://office.example.com/orders/{order_id}");
+	assert_string_equal(c->mail->helo, "mx1.example.com");
 	assert_int_equal(c->mail->line, 7);
 	spool_conf_free(c);
 	/* the defaults: mail off, port 25, no TLS, retry 1m, lifetime 5d */
@@ -1110,6 +1240,8 @@ test_mail_conf_errors(void **state)
 		    "t.conf:7: action: notify superuser needs [mail] superuser" },
 		{ WF "[mail]\n[mail]\n", "t.conf:8: [mail] given twice (first on line 7)" },
 		{ WF "[mail]\ntemplates =\n", "t.conf:8: templates: must not be empty" },
+		{ WF "[mail]\norder_url = https://x/orders\n", "t.conf:8: order_url: expected" },
+		{ WF "[mail]\nhelo = mx_1\n", "t.conf:8: helo: 'mx_1' is not a host name" },
 	};
 	size_t i;
 
@@ -1131,6 +1263,9 @@ main(void)
 		cmocka_unit_test(test_details_url),
 		cmocka_unit_test(test_compose_plain),
 		cmocka_unit_test(test_compose_injection),
+		cmocka_unit_test(test_render_html),
+		cmocka_unit_test(test_compose_html),
+		cmocka_unit_test(test_tell),
 		cmocka_unit_test(test_compose_long_and_8bit),
 		cmocka_unit_test(test_hostile_unicode),
 		cmocka_unit_test(test_message_id_unique),
