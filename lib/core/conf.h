@@ -92,6 +92,7 @@ enum spool_uploads { SPOOL_UPLOADS_NONE, SPOOL_UPLOADS_OPTIONAL, SPOOL_UPLOADS_R
 /* Sections that a layer above reads (spool_conf_sections); their types are theirs. */
 struct spool_mail_conf;     /* [mail]: lib/mail/mailconf.h */
 struct spool_queue;         /* [queue NAME]: lib/print/queue.h */
+struct spool_shop;          /* [shop]: lib/print/invoice.h */
 
 struct spool_conf {
 	char *path;
@@ -113,6 +114,7 @@ struct spool_conf {
 	struct spool_mail_conf *mail;   /* the [mail] reader's; NULL without spool_domain_init */
 	struct spool_queue *queues;     /* ... by the [queue NAME] reader */
 	int nqueues;
+	struct spool_shop *shop;        /* ... by the [shop] reader; NULL without [shop] */
 };
 
 #define SPOOL_MIN_FREE (100LL << 20)   /* [spool] min_free: 100M 5% */

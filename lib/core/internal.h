@@ -105,6 +105,7 @@ int spool_conf_setstr(char **dst, const char *v);
 /* The readers of lib's domain layer. */
 extern const struct spool_conf_section spool_mail_section;    /* lib/mail/mailconf.c */
 extern const struct spool_conf_section spool_queue_section;   /* lib/print/queue.c */
+extern const struct spool_conf_section spool_shop_section;    /* lib/print/shop.c */
 
 #define ORDER_SUFFIX ".order"
 #define DETACHED_NAME "detached.order"   /* an order file inside orders/<id>/ */
@@ -194,9 +195,12 @@ int mkdir_own(int dirfd, const char *name, mode_t mode);
 int create_own(int dirfd, const char *name, mode_t mode);
 /* The name of a group ("spool"), or its number when it has none; into buf. */
 const char *group_name(gid_t gid, char *buf, size_t len);
-/* spool_invoice_render, publishing the invoice with this mode (0640 in a hot folder). */
-int invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
-    struct spool_err *err);
+/*
+ * spool_invoice_render with the shop of sp's [shop] and its logo beneath the spool,
+ * publishing the invoice with this mode (0640 in a hot folder).
+ */
+int invoice_render(struct spool *sp, const struct spool_bundle *b, int dirfd, const char *name,
+    mode_t mode, struct spool_err *err);
 #define KICK_NAME "kick"     /* run/kick: spoold rescans when it appears */
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
 int repair_lock(struct spool *sp, int how);
