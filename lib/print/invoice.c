@@ -49,7 +49,8 @@
 #define LEFT 50.0
 #define RIGHT (PAGE_W - 50.0)
 #define TOP 48.0
-#define FOOT (PAGE_H - 40.0)          /* the footer's top line */
+#define FOOT (PAGE_H - 40.0)          /* the footer's top line, unless it is long */
+#define BOTTOM (PAGE_H - 28.0)        /* ... and the lowest its lines reach */
 #define PAD 4.0                       /* inside a table cell */
 
 /* the table's columns: the right edges of quantity, unit price and amount */
@@ -79,7 +80,8 @@ struct inv {
 	int draw;          /* 0: measure only, to count the pages */
 	int page, pages;   /* the page being laid out (from 1), and how many there are */
 	double y;
-	double row_min;    /* the bottom a row may reach: above the footer */
+	double foot;       /* the footer's top line */
+	double row_max;    /* the lowest a row may reach: above the footer */
 };
 
 /* ---- text ----------------------------------------------------------------------- */
@@ -304,35 +306,36 @@ logo_draw(struct inv *v, double x, double y, double w, double h)
 /* ---- the page ------------------------------------------------------------------- */
 
 /* The footer of every page: the shop's footer lines, and "page N of M". */
-static void
+static double
 footer(struct inv *v)
 {
 	char buf[SPOOL_ID_MAX + 64];
-	double y = FOOT;
 	const struct spool_shop *s = v->shop;
+	double y = v->foot;
 	int i;
 
 	rule(v, LEFT, RIGHT, y - 4, 0.5, 0.6);
 	snprintf(buf, sizeof buf, "Invoice %s \xc2\xb7 page %d of %d", v->b->order.id, v->page,
 	    v->pages);
-	text(v, LEFT, y, RIGHT - LEFT, F_SMALL, A_RIGHT, 0.35, buf);
+	text(v, LEFT + 340, y, RIGHT - LEFT - 340, F_SMALL, A_RIGHT, 0.35, buf);
 	for (i = 0; s != NULL && i < s->nfooter; i++)
 		y += text(v, LEFT, y, 330, F_SMALL, A_LEFT, 0.35, s->footer[i]);
+	return y - v->foot;
 }
 
-/* The bottom a row may reach: above the footer, which grows with the shop's lines. */
-static double
-row_limit(struct inv *v)
+/* Where the footer starts, so that its lines end above BOTTOM, and rows end above it. */
+static void
+footer_place(struct inv *v)
 {
-	const struct spool_shop *s = v->shop;
-	double h = 0;
-	int draw = v->draw, i;
+	double h;
+	int draw = v->draw;
 
 	v->draw = 0;
-	for (i = 0; s != NULL && i < s->nfooter; i++)
-		h += text(v, LEFT, 0, 330, F_SMALL, A_LEFT, 0, s->footer[i]);
+	v->foot = 0;
+	h = footer(v);
 	v->draw = draw;
-	return FOOT - (h > 12 ? h - 12 : 0) - 12;
+	v->foot = BOTTOM - h < FOOT ? BOTTOM - h : FOOT;
+	v->row_max = v->foot - 12;
 }
 
 /* The top of the first page: the shop, the title, the addresses, the order. */
@@ -500,13 +503,13 @@ layout(struct inv *v)
 	int i, rows = 0;
 
 	v->page = 1;
-	v->row_min = row_limit(v);
+	footer_place(v);
 	first_top(v);
 	table_head(v);
 	for (i = 0; i < b->nitems; i++) {
 		h = item_row(v, &b->items[i], 0);
 		/* a row that does not fit starts the next page, under the header again */
-		if (v->y + h > v->row_min && rows > 0) {
+		if (v->y + h > v->row_max && rows > 0) {
 			next_page(v);
 			table_head(v);
 			rows = 0;
@@ -516,7 +519,7 @@ layout(struct inv *v)
 		rows++;
 		rule(v, LEFT, RIGHT, v->y, 0.3, 0.75);
 	}
-	if (v->y + totals(v, 0) > v->row_min)
+	if (v->y + totals(v, 0) > v->row_max)
 		next_page(v);
 	v->y += totals(v, 1);
 	footer(v);

@@ -416,11 +416,17 @@ test_invoice_unsafe(void **state)
 	spool_bundle_free(b);
 }
 
-/* A long order: the table runs over pages, its header on each, no row lost or split. */
+/*
+ * A long order: the table runs over pages, its header on each, no row lost or split,
+ * and the shop's eight footer lines on every page, above its bottom edge.
+ */
 static void
 test_invoice_pages(void **state)
 {
-	struct spool_invoice inv = { .shop = &shop, .rootfd = AT_FDCWD };
+	static const struct spool_shop tall = { .name = "Harbour Prints", .footer = { "footer 1",
+		"footer 2", "footer 3", "footer 4", "footer 5", "footer 6", "footer 7",
+		"footer 8: the last line" }, .nfooter = 8 };
+	struct spool_invoice inv = { .shop = &tall, .rootfd = AT_FDCWD };
 	struct spool_bundle *b;
 	char *body = NULL, *t, re[64], val[32];
 	size_t len = 0;
@@ -463,6 +469,7 @@ test_invoice_pages(void **state)
 		rows += i;
 		snprintf(re, sizeof re, "page %d of %d", p, inv.pages);
 		assert_true(has_line("long.pdf", re));
+		assert_true(has_line("long.pdf", "^ *footer 8: the last line *$"));
 		if (p > 1)
 			assert_true(has_line("long.pdf", "Invoice 4711 \\(continued\\)"));
 	}
