@@ -39,6 +39,7 @@
 #include "bundle/bundle.h"
 #include "print/queue.h"
 #include "print/stitch.h"
+#include "print/invoice.h"
 #include "print/jobxml.h"
 #include "print/print.h"
 #include "mail/mailconf.h"

@@ -92,6 +92,36 @@ text(xmlNodePtr n, const char *attr, char *dst, size_t len)
 	return r;
 }
 
+/*
+ * An amount (xs:decimal, whose blanks the schema collapses) from an attribute or the
+ * text of an element, without those blanks; 0 if absent, -1 if it is not one.
+ */
+static int
+amount(xmlNodePtr n, const char *attr, char *dst, size_t len)
+{
+	xmlChar *v = attr != NULL ? xmlGetProp(n, (const xmlChar *)attr) : xmlNodeGetContent(n);
+	const char *p = (const char *)v;
+	long long cents;
+	size_t k;
+	int r = -1;
+
+	dst[0] = '\0';
+	if (v == NULL)
+		return 0;
+	p += strspn(p, " \t\n\r");
+	for (k = strlen(p); k > 0 && strchr(" \t\n\r", p[k - 1]) != NULL; k--)
+		;
+	if (k < len) {
+		memcpy(dst, p, k);
+		dst[k] = '\0';
+		r = spool_money_parse(dst, &cents) == 0 ? 1 : -1;
+	}
+	if (r < 0)
+		dst[0] = '\0';
+	xmlFree(v);
+	return r;
+}
+
 static long
 number_attr(xmlNodePtr n, const char *attr, long dflt)
 {
@@ -212,7 +242,8 @@ order_item(struct rd *r, xmlNodePtr n)
 	    text(n, "product", it->product, sizeof it->product) <= 0)
 		return failerr(r->err, EINVAL, "order.xml:%d: bad item", n->line);
 	it->quantity = (int)number_attr(n, "quantity", 1);
-	text(n, "price", it->price, sizeof it->price);
+	if (amount(n, "price", it->price, sizeof it->price) < 0)
+		return failerr(r->err, EINVAL, "order.xml:%d: item %s: bad price", n->line, it->id);
 	for (c = n->children; c != NULL; c = c->next) {
 		if (is(c, "title"))
 			text(c, NULL, it->title, sizeof it->title);
@@ -269,8 +300,16 @@ order_element(struct rd *r, xmlNodePtr n)
 	else if (is(n, "billing") || is(n, "shipping"))
 		read_address(r, n);
 	else if (is(n, "total")) {
-		text(n, NULL, b->total, sizeof b->total);
+		if (amount(n, NULL, b->total, sizeof b->total) < 0)
+			return failerr(r->err, EINVAL, "order.xml:%d: bad total", n->line);
 		text(n, "currency", b->currency, sizeof b->currency);
+	} else if (is(n, "tax")) {
+		if (amount(n, NULL, b->tax, sizeof b->tax) < 0 ||
+		    text(n, "rate", b->tax_rate, sizeof b->tax_rate) < 0 ||
+		    text(n, "name", b->tax_name, sizeof b->tax_name) < 0)
+			return failerr(r->err, EINVAL, "order.xml:%d: bad tax", n->line);
+		text(n, "included", tmp, sizeof tmp);
+		b->tax_included = strcmp(tmp, "true") == 0 || strcmp(tmp, "1") == 0;
 	} else if (is(n, "payment")) {
 		text(n, "status", tmp, sizeof tmp);
 		b->delayed = strcmp(tmp, "delayed") == 0;
@@ -517,6 +556,7 @@ read_items(struct rd *r, int bfd)
 static int
 load_order_xml(struct rd *r, int bfd)
 {
+	struct spool_amounts sums;
 	char *buf;
 	size_t len;
 
@@ -525,7 +565,8 @@ load_order_xml(struct rd *r, int bfd)
 	if (read_file(bfd, "order.xml", XML_MAX, &buf, &len) < 0)
 		return seterr(r->err, "order.xml: %s",
 		    errno == EFBIG ? "too big" : strerror(errno));
-	if (read_order(r, buf, len) < 0) {
+	/* the amounts add up: an invoice never contradicts its lines */
+	if (read_order(r, buf, len) < 0 || spool_order_amounts(r->b, &sums, r->err) < 0) {
 		free(buf);
 		return -1;
 	}

@@ -16,7 +16,7 @@ struct spool_item {
 	char product_name[SPOOL_FIELD_MAX + 1];  /* from upload.xml, or "" */
 	char title[SPOOL_FIELD_MAX + 1];
 	int quantity;
-	char price[24];     /* as order.xml gives it ("39.90"), or "" */
+	char price[24];     /* the unit price, as order.xml gives it ("39.90"), or "" */
 	int pages;          /* pages listed in its upload.xml, or 0 */
 	int complete;       /* its upload is complete (1 when there is no upload) */
 	int has_upload;
@@ -47,6 +47,10 @@ struct spool_bundle {
 	char invoice[SPOOL_ID_MAX + 1];  /* the order's file of role invoice, or "" */
 	char total[24];                  /* <total>, or "" */
 	char currency[4];                /* its currency ("EUR"), or "" */
+	char tax[24];                    /* <tax>, or "" */
+	char tax_rate[16];               /* its rate in percent ("20"), or "" */
+	char tax_name[SPOOL_FIELD_MAX + 1]; /* its name ("VAT"), or "" */
+	int tax_included;                /* the prices include it */
 	int delayed;
 	int incomplete;
 	struct spool_item *items;
@@ -81,6 +85,36 @@ int spool_items_read(struct spool *sp, const char *id, struct spool_item **items
  */
 int spool_order_load(struct spool *sp, const char *id, struct spool_bundle **b,
     struct spool_err *err);
+/* ---- amounts ------------------------------------------------------------ */
+
+/*
+ * An amount of order.xml (a decimal at least 0 with at most two decimal places:
+ * "39.90", "5", "0.5") in cents, with no floating point; -1 when s is not one or is
+ * over SPOOL_MONEY_MAX.
+ */
+#define SPOOL_MONEY_MAX 99999999999999LL   /* 999999999999.99 */
+int spool_money_parse(const char *s, long long *cents);
+/* cents as "1234.50", into buf; returns buf. */
+const char *spool_money_fmt(long long cents, char *buf, size_t len);
+/* An item's line total, quantity x its unit price, in cents; -1 without a price. */
+long long spool_item_amount(const struct spool_item *it);
+
+/* What an order costs, in cents (see lib/bundle/money.c). */
+struct spool_amounts {
+	int priced;          /* every item has a price */
+	long long subtotal;  /* the sum of the line totals of the items with a price */
+	long long tax;       /* <tax>, or -1 */
+	long long total;     /* <total>; when every item is priced and there is none, the
+	                        lines plus the tax (unless included); otherwise -1 */
+};
+/*
+ * The amounts of b.  -1 when one is not an amount or the sums pass SPOOL_MONEY_MAX, or
+ * when every item has a price and <total> is not the sum of the lines plus the tax
+ * (the tax included in the prices: the sum of the lines): err says which figures.
+ */
+int spool_order_amounts(const struct spool_bundle *b, struct spool_amounts *a,
+    struct spool_err *err);
+
 /* The state a new order enters, from the workflow's entry rules. */
 int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *b);
 

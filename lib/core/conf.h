@@ -93,6 +93,7 @@ enum spool_uploads { SPOOL_UPLOADS_NONE, SPOOL_UPLOADS_OPTIONAL, SPOOL_UPLOADS_R
 struct spool_mail_conf;     /* [mail]: lib/mail/mailconf.h */
 struct spool_queue;         /* [queue NAME]: lib/print/queue.h */
 struct spool_product;       /* [product NAME]: lib/print/queue.h */
+struct spool_shop;          /* [shop]: lib/print/invoice.h */
 
 struct spool_conf {
 	char *path;
@@ -116,6 +117,7 @@ struct spool_conf {
 	int nqueues;
 	struct spool_product *products; /* ... by the [product NAME] reader */
 	int nproducts;
+	struct spool_shop *shop;        /* ... by the [shop] reader; NULL without [shop] */
 };
 
 #define SPOOL_MIN_FREE (100LL << 20)   /* [spool] min_free: 100M 5% */

@@ -107,6 +107,7 @@ int spool_conf_setstr(char **dst, const char *v);
 extern const struct spool_conf_section spool_mail_section;    /* lib/mail/mailconf.c */
 extern const struct spool_conf_section spool_queue_section;   /* lib/print/queue.c */
 extern const struct spool_conf_section spool_product_section; /* lib/print/queue.c */
+extern const struct spool_conf_section spool_shop_section;    /* lib/print/shop.c */
 
 #define ORDER_SUFFIX ".order"
 #define SPOOL_ID_FILE "spool-id"         /* SPOOL_F_SPOOL_ID, at the spool's top */
@@ -197,9 +198,12 @@ int mkdir_own(int dirfd, const char *name, mode_t mode);
 int create_own(int dirfd, const char *name, mode_t mode);
 /* The name of a group ("spool"), or its number when it has none; into buf. */
 const char *group_name(gid_t gid, char *buf, size_t len);
-/* spool_invoice_render, publishing the invoice with this mode (0640 in a hot folder). */
-int invoice_render(const struct spool_bundle *b, int dirfd, const char *name, mode_t mode,
-    struct spool_err *err);
+/*
+ * spool_invoice_render with the shop of sp's [shop] and its logo beneath the spool,
+ * publishing the invoice with this mode (0640 in a hot folder).
+ */
+int invoice_render(struct spool *sp, const struct spool_bundle *b, int dirfd, const char *name,
+    mode_t mode, struct spool_err *err);
 #define KICK_NAME "kick"     /* run/kick: spoold rescans when it appears */
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
 int repair_lock(struct spool *sp, int how);

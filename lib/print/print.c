@@ -472,7 +472,7 @@ hotjob_stage(struct hotjob *h, struct spool_err *err)
 		h->ifd = h->pfd;
 	/* the shop's invoice, or one rendered from the order */
 	if (h->b->invoice[0] != '\0' ? copy_in(h->ofd, h->b->invoice, h->ifd, "invoice.pdf", err) < 0 :
-	    invoice_render(h->b, h->ifd, "invoice.pdf", JOB_FILE_MODE, err) < 0)
+	    invoice_render(h->sp, h->b, h->ifd, "invoice.pdf", JOB_FILE_MODE, err) < 0)
 		return -1;
 	fmt(src, sizeof src, "items/%s/upload.xml", h->pj->item);
 	if (copy_in(h->ofd, src, h->ifd, "upload.xml", err) < 0)

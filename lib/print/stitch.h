@@ -1,6 +1,6 @@
 /*
- * libspool: stitching uploaded pages into printable chunks, and invoices.  Included by
- * spool.h; see there for the error contract.
+ * libspool: stitching uploaded pages into printable chunks.  Included by spool.h; see
+ * there for the error contract.
  */
 #ifndef SPOOL_PRINT_STITCH_H
 #define SPOOL_PRINT_STITCH_H
@@ -50,14 +50,6 @@ int spool_stitch_files(int dirfd, const char *const *names, int n, int outdirfd,
  * (a chunk stitched earlier in the call, or by an earlier call, is removed).
  */
 int spool_stitch_item(struct spool *sp, const char *id, const char *item,
-    struct spool_err *err);
-/*
- * An invoice for an order that came without one: one A4 page of text (the order, the
- * customer, billing address, items with quantity and price, the total) in the
- * standard Helvetica font, made with libqpdf and published as dirfd/name.  Text
- * outside Latin-1 shows as "?".  The same order gives the same bytes.
- */
-int spool_invoice_render(const struct spool_bundle *b, int dirfd, const char *name,
     struct spool_err *err);
 /*
  * The chunks (struct spool_chunk, in bundle.h) of an item's product from its upload.xml,

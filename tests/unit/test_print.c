@@ -469,46 +469,6 @@ test_copy(void **state)
 	assert_true(exists("state/unpaid/1001-r7.order"));
 }
 
-static void
-test_invoice(void **state)
-{
-	struct spool_bundle b;
-	struct spool_item it = { .id = "7", .product = "poster-a2", .title = "Sunset (big) \\ \xe6\x97\xa5",
-		.quantity = 2, .price = "5.00" };
-	struct spool_err err;
-	int fd;
-
-	(void)state;
-	memset(&b, 0, sizeof b);
-	strcpy(b.order.id, "4711");
-	strcpy(b.order.customer, "Tom\xc3\xa1s (\xc3\x9c) \xe2\x80\xae");
-	strcpy(b.order.email, "t@example.org");
-	strcpy(b.billing[0], "Calle 1");
-	b.nbilling = 1;
-	b.items = &it;
-	b.nitems = 1;
-	strcpy(b.total, "10.00");
-	strcpy(b.currency, "EUR");
-	assert_true((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
-	if (spool_invoice_render(&b, fd, "invoice.pdf", &err) < 0)
-		fail_msg("%s", err.msg);
-	close(fd);
-	assert_int_equal(sh("qpdf --check '%s/invoice.pdf' >/dev/null", dir), 0);
-	assert_int_equal(sh("qpdf --stream-data=uncompress '%s/invoice.pdf' '%s/q.pdf'", dir, dir), 0);
-	/* parentheses and backslashes escaped, Latin-1 in octal, the rest as ? */
-	assert_int_equal(sh("grep -aq '(Invoice for order 4711) Tj' '%s/q.pdf'", dir), 0);
-	assert_int_equal(sh("grep -aqF '(Tom\\341s \\(\\334\\) ?) Tj' '%s/q.pdf'", dir), 0);
-	assert_int_equal(sh("grep -aqF '(Item 7: 2 x poster-a2 \"Sunset \\(big\\) \\\\ ?\", 5.00 EUR) Tj' "
-	    "'%s/q.pdf'", dir), 0);
-	assert_int_equal(sh("grep -aq '(Total: 10.00 EUR) Tj' '%s/q.pdf'", dir), 0);
-	/* the same order, the same bytes */
-	assert_int_equal(sh("cp '%s/invoice.pdf' '%s/first.pdf'", dir, dir), 0);
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(spool_invoice_render(&b, fd, "invoice.pdf", &err), 0);
-	close(fd);
-	assert_int_equal(sh("cmp -s '%s/invoice.pdf' '%s/first.pdf'", dir, dir), 0);
-}
-
 /* st of a path below dir */
 static struct stat
 st_of(const char *rel)
@@ -597,7 +557,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish_modes, setup, teardown_spool),
 		cmocka_unit_test_setup_teardown(test_stop_purge_remove, setup, teardown_spool),
 		cmocka_unit_test_setup_teardown(test_copy, setup, teardown_spool),
-		cmocka_unit_test_setup_teardown(test_invoice, setup, teardown_spool),
 	};
 
 	spool_domain_init();    /* a removed order's jobs leave the hot folders */
