@@ -19,6 +19,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share/spool
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SYSTEMDUNITDIR ?= $(LIBDIR)/systemd/system
 
@@ -256,6 +257,8 @@ install: all
 	install -m 644 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/
 	install -m 644 spoold/spoold.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 spoolctl/spoolctl.bash $(DESTDIR)$(COMPLETIONDIR)/spoolctl
 
 # make fuzz: the libFuzzer target for the job.xml reader, built with clang under ASan
 # and UBSan, run for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus/.

@@ -7,7 +7,8 @@ for f in bin/spoolctl sbin/spoold share/man/man8/spoold.8 lib/systemd/system/spo
 	share/spool/examples/handlers/pos-send lib/libspool.a lib/libspool.so.0 lib/libspool.so include/spool.h \
 	lib/pkgconfig/libspool.pc share/man/man1/spoolctl.1 share/man/man5/spool-layout.5 \
 	share/man/man5/spool.conf.5 share/spool/workflows/print.conf share/spool/schemas/order.xsd \
-	share/spool/examples/print/1001/order.xml share/spool/examples/smb.conf.example; do
+	share/spool/examples/print/1001/order.xml share/spool/examples/smb.conf.example \
+	share/bash-completion/completions/spoolctl; do
 	check "installs $f" test -e "$pre/$f"
 done
 rc 0 "DESTDIR stages the same tree" make -C "$SRCDIR" -s install PREFIX=/usr DESTDIR="$T/dest"
