@@ -389,7 +389,9 @@ walk(const char *root, const char *rel, char ***lines, size_t *n)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
-		if (strcmp(sub, "tmp") == 0 || strcmp(sub, "run") == 0)
+		/* spool-id is random by design: two spools never share one */
+		if (strcmp(sub, "tmp") == 0 || strcmp(sub, "run") == 0 ||
+		    strcmp(sub, spool_basename(SPOOL_F_SPOOL_ID)) == 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", root, sub);
 		if (lstat(path, &st) < 0)
