@@ -1416,6 +1416,39 @@ dump_as(xmlDocPtr doc, const char *orig, const struct style *st, char **out, siz
 	return 0;
 }
 
+/*
+ * doc (freed here) as the bytes of the printer's file buf: its formatting as it was, and
+ * its prolog, encoding and line ends.  Never hand out what we could not read ourselves:
+ * the result must parse, with OrderStatus want.  big and bad say why not, in errors.
+ */
+static int
+write_back(xmlDocPtr doc, const char *buf, size_t len, const char *name, int want,
+    const char *big, const char *bad, char **out, size_t *outlen, struct spool_err *err)
+{
+	struct spool_jobxml check;
+	struct style st;
+	char *res;
+	size_t rlen;
+	int r;
+
+	style_of(buf, len, doc, &st);
+	r = dump_as(doc, buf, &st, &res, &rlen, err);
+	xmlFreeDoc(doc);
+	if (r < 0)
+		return -1;
+	if (rlen > SPOOL_JOBXML_MAX)
+		r = failerr(err, EFBIG, "%s: %s over %d bytes", name, big, SPOOL_JOBXML_MAX);
+	else if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != want)
+		r = failerr(err, EINVAL, "%s: %s", name, bad);
+	if (r < 0) {
+		free(res);
+		return -1;
+	}
+	*out = res;
+	*outlen = rlen;
+	return 0;
+}
+
 /* Put the refusal into doc, whose first OrderProductPrintStatus is block (or NULL). */
 static int
 mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
@@ -1434,12 +1467,9 @@ int
 spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
     const struct spool_jobxml_refusal *r, char **out, size_t *outlen, struct spool_err *err)
 {
-	struct spool_jobxml cur, check;
-	struct style st;
+	struct spool_jobxml cur;
 	xmlNodePtr block;
 	xmlDocPtr doc;
-	char *res = NULL;
-	size_t rlen;
 
 	if (name == NULL)
 		name = "job.xml";
@@ -1461,27 +1491,9 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
 		failerr(err, ENOMEM, "%s: out of memory", name);
 		goto fail;
 	}
-	/* The printer's formatting stays as it was, and its prolog, encoding and line ends. */
-	style_of(buf, len, doc, &st);
-	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
-		goto fail;
-	xmlFreeDoc(doc);
-	doc = NULL;
-	if (rlen > SPOOL_JOBXML_MAX) {
-		failerr(err, EFBIG, "%s: with the error element it would be over %d bytes", name,
-		    SPOOL_JOBXML_MAX);
-		goto fail;
-	}
-	/* Never write back what we could not read ourselves. */
-	if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != r->restore) {
-		failerr(err, EINVAL, "%s: cannot write a valid status back", name);
-		goto fail;
-	}
-	*out = res;
-	*outlen = rlen;
-	return 0;
+	return write_back(doc, buf, len, name, r->restore, "with the error element it would be",
+	    "cannot write a valid status back", out, outlen, err);
 fail:
-	free(res);
 	xmlFreeDoc(doc);
 	return -1;
 }
@@ -1581,12 +1593,9 @@ int
 spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
     char **out, size_t *outlen, struct spool_err *err)
 {
-	struct spool_jobxml cur, check;
-	struct style st;
+	struct spool_jobxml cur;
 	xmlNodePtr block;
 	xmlDocPtr doc;
-	char *res = NULL;
-	size_t rlen;
 
 	*out = NULL;
 	*outlen = 0;
@@ -1605,20 +1614,9 @@ spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int statu
 		xmlFreeDoc(doc);
 		return 0;
 	}
-	style_of(buf, len, doc, &st);
-	if (dump_as(doc, buf, &st, &res, &rlen, err) < 0)
-		goto fail;
-	xmlFreeDoc(doc);
-	doc = NULL;
-	if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != status) {
-		failerr(err, EINVAL, "%s: cannot write the status back", name);
-		goto fail;
-	}
-	*out = res;
-	*outlen = rlen;
-	return 0;
+	return write_back(doc, buf, len, name, status, "written back it would be",
+	    "cannot write the status back", out, outlen, err);
 fail:
-	free(res);
 	xmlFreeDoc(doc);
 	return -1;
 }
