@@ -160,21 +160,21 @@ clean(struct mbuf *b, const char *s, size_t n, enum clean mode)
 
 /* ---- templates ---------------------------------------------------------- */
 
-static const char *const placeholders[] = {
-	"order_id", "item_id", "status", "code", "message", "details_url", "customer",
-	"customer_email", "customer_address", "shipping_address", "order_url", NULL,
-};
+/* The placeholders a template may use, one list for the check and its message. */
 #define PLACEHOLDERS "order_id item_id status code message details_url customer " \
 	"customer_email customer_address shipping_address order_url"
 
 static int
 placeholder_known(const char *name, size_t n)
 {
-	int i;
+	const char *p;
+	size_t k;
 
-	for (i = 0; placeholders[i] != NULL; i++)
-		if (strlen(placeholders[i]) == n && memcmp(placeholders[i], name, n) == 0)
+	for (p = PLACEHOLDERS; *p != '\0'; p += k + (p[k] == ' ')) {
+		k = strcspn(p, " ");
+		if (k == n && memcmp(p, name, n) == 0)
 			return 1;
+	}
 	return 0;
 }
 
