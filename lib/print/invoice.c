@@ -172,12 +172,6 @@ rule(struct inv *v, double x0, double x1, double y, double width, double g)
 	cairo_stroke(v->cr);
 }
 
-static const char *
-money(long long cents, char *buf, size_t len)
-{
-	return spool_money_fmt(cents, buf, len);
-}
-
 /* A tax rate as the order gives it ("19", "8.810"), shown short: "19%", "8.81%". */
 static void
 rate_fmt(const char *r, char *buf, size_t len)
@@ -449,9 +443,9 @@ item_row(struct inv *v, const struct spool_item *it, int draw)
 	text(v, COL_QTY - QTY_W, y, QTY_W - PAD, F_BODY, A_RIGHT, 0, q);
 	if (it->price[0] != '\0' && spool_money_parse(it->price, &cents) == 0) {
 		text(v, COL_QTY, y, COL_UNIT - COL_QTY - PAD, F_BODY, A_RIGHT, 0,
-		    money(cents, unit, sizeof unit));
+		    spool_money_fmt(cents, unit, sizeof unit));
 		text(v, COL_UNIT, y, COL_AMOUNT - COL_UNIT - PAD, F_BODY, A_RIGHT, 0,
-		    money(spool_item_amount(it), line, sizeof line));
+		    spool_money_fmt(spool_item_amount(it), line, sizeof line));
 	}
 	v->draw = saved;
 	return h + 2 * PAD;
@@ -470,7 +464,8 @@ totals(struct inv *v, int draw)
 	v->draw = v->draw && draw;
 	if (a->priced && (a->tax >= 0 || a->total < 0)) {
 		text(v, lx, y, lw, F_BODY, A_RIGHT, 0, "Subtotal");
-		y += text(v, COL_UNIT, y, vw, F_BODY, A_RIGHT, 0, money(a->subtotal, val, sizeof val));
+		y += text(v, COL_UNIT, y, vw, F_BODY, A_RIGHT, 0,
+		    spool_money_fmt(a->subtotal, val, sizeof val));
 	}
 	if (a->tax >= 0) {
 		rate[0] = '\0';
@@ -479,7 +474,8 @@ totals(struct inv *v, int draw)
 		snprintf(label, sizeof label, "%s%s%s%s", b->tax_name[0] != '\0' ? b->tax_name : "Tax",
 		    rate[0] != '\0' ? " " : "", rate, b->tax_included ? " (included)" : "");
 		text(v, lx, y, lw, F_BODY, A_RIGHT, 0, label);
-		y += text(v, COL_UNIT, y, vw, F_BODY, A_RIGHT, 0, money(a->tax, val, sizeof val));
+		y += text(v, COL_UNIT, y, vw, F_BODY, A_RIGHT, 0,
+		    spool_money_fmt(a->tax, val, sizeof val));
 	}
 	if (a->total >= 0) {
 		y += 3;
@@ -488,7 +484,8 @@ totals(struct inv *v, int draw)
 		snprintf(label, sizeof label, "Total%s%s", b->currency[0] != '\0' ? " " : "",
 		    b->currency);
 		text(v, lx, y, lw, F_BOLD, A_RIGHT, 0, label);
-		y += text(v, COL_UNIT, y, vw, F_BOLD, A_RIGHT, 0, money(a->total, val, sizeof val));
+		y += text(v, COL_UNIT, y, vw, F_BOLD, A_RIGHT, 0,
+		    spool_money_fmt(a->total, val, sizeof val));
 	}
 	v->draw = saved;
 	return y - v->y;

@@ -331,15 +331,11 @@ key_product(struct spool_conf_reader *r, struct spool_conf *c, const char *name,
 {
 	static const char *const keys[] = { "media_size", "media_weight", "media_type",
 		"sides", NULL };
-	struct spool_product *p;
+	struct spool_product *p = &c->products[c->nproducts - 1];
 	char where[SPOOL_ID_MAX + 16];
 	long n;
 	int i;
 
-	/* keys after a header that was refused have nothing to go to */
-	if (c->nproducts == 0)
-		return;
-	p = &c->products[c->nproducts - 1];
 	snprintf(where, sizeof where, "[product %s]", p->name);
 	if ((i = spool_conf_key(r, keys, name, &p->seen, where)) < 0)
 		return;
