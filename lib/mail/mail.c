@@ -453,11 +453,9 @@ spool_mail_html_read(const struct spool_conf *c, int rootfd, const char *name,
 static int
 check_one(const struct spool_conf *c, int rootfd, const char *name, struct spool_err *err)
 {
-	char where[512], *text;
+	char where[512], *text, *html;
 	size_t len;
 	int r;
-
-	char *html;
 
 	if (spool_mail_template_read(c, rootfd, name, &text, &len, where, sizeof where, err) < 0)
 		return -1;
