@@ -1427,8 +1427,8 @@ write_back(xmlDocPtr doc, const char *buf, size_t len, const char *name, int wan
 {
 	struct spool_jobxml check;
 	struct style st;
-	char *res;
-	size_t rlen;
+	char *res = NULL;
+	size_t rlen = 0;
 	int r;
 
 	style_of(buf, len, doc, &st);
