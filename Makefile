@@ -70,7 +70,9 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 	schemas/order.xsd schemas/upload.xsd schemas/job.xsd \
 	templates/status.txt templates/purge-reminder.txt templates/send-failed.txt \
 	templates/printer-failed.txt templates/stitch-failed.txt templates/status.html
-CTL_SRC = spoolctl/spoolctl.c spoolctl/json.c spoolctl/list.c spoolctl/show.c \
+COMMON_SRC = common/json.c common/order.c
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
+CTL_SRC = spoolctl/spoolctl.c spoolctl/list.c spoolctl/show.c \
 	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
 D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
@@ -111,8 +113,8 @@ $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ) lib/libspool.map
 	$(CC) -shared -Wl,-soname,libspool.so.$(SOVERSION) \
 		-Wl,--version-script=lib/libspool.map $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEPS_LIBS)
 
-$(B)/spoolctl: $(CTL_OBJ) $(B)/libspool.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libspool.a $(DEPS_LIBS)
+$(B)/spoolctl: $(CTL_OBJ) $(COMMON_OBJ) $(B)/libspool.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(COMMON_OBJ) $(B)/libspool.a $(DEPS_LIBS)
 
 $(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h $(LIB_H)
 	@mkdir -p $(@D)
@@ -124,9 +126,14 @@ $(B)/spoold: $(D_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(SYSTEMD_LIBS) \
 		$(ESMTP_LIBS)
 
-$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/spoolctl.h spoolctl/json.h $(LIB_H)
+# what the programs above libspool share: the JSON writer, an order's view
+$(COMMON_OBJ): $(B)/obj/common/%.o: common/%.c $(wildcard common/*.h) $(LIB_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/spoolctl.h $(wildcard common/*.h) $(LIB_H)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icommon -c -o $@ $<
 
 $(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h $(LIB_H)
 	@mkdir -p $(@D)
@@ -190,9 +197,9 @@ $(B)/tests/spoold-fault: $(D_OBJ) $(FAULT_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(FAULT_OBJ) $(B)/libspool.a $(DEPS_LIBS) \
 		$(SYSTEMD_LIBS) $(ESMTP_LIBS)
 
-$(B)/tests/spoolctl-fault: $(CTL_OBJ) $(FAULT_OBJ) $(B)/libspool.a
+$(B)/tests/spoolctl-fault: $(CTL_OBJ) $(COMMON_OBJ) $(FAULT_OBJ) $(B)/libspool.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(FAULT_OBJ) $(B)/libspool.a $(DEPS_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(COMMON_OBJ) $(FAULT_OBJ) $(B)/libspool.a $(DEPS_LIBS)
 
 tests: all $(UNIT_BIN) $(B)/tests/mkspool $(B)/tests/pipe $(B)/tests/spawn $(B)/tests/mail \
 	$(B)/tests/stitch $(B)/tests/printlat $(FAULT_BIN)

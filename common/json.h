@@ -1,13 +1,13 @@
 /*
- * A streaming JSON writer for spoolctl's --json output.  It writes as it goes, so
- * `spoolctl ls --json` over a million orders needs no more memory than one line, and
- * it puts commas where they belong.  Strings that are not valid UTF-8 have each bad
- * byte replaced by U+FFFD, so the output always parses, and control and
- * bidirectional characters are written as \u escapes, so it is safe on a terminal.
- * Values are the text itself: JSON's escaping is the only one.
+ * A streaming JSON writer, for spoolctl's --json output and spoolweb's API.  It
+ * writes as it goes, so `spoolctl ls --json` over a million orders needs no more
+ * memory than one line, and it puts commas where they belong.  Strings that are not
+ * valid UTF-8 have each bad byte replaced by U+FFFD, so the output always parses, and
+ * control and bidirectional characters are written as \u escapes, so it is safe on a
+ * terminal.  Values are the text itself: JSON's escaping is the only one.
  */
-#ifndef SPOOLCTL_JSON_H
-#define SPOOLCTL_JSON_H
+#ifndef SPOOL_COMMON_JSON_H
+#define SPOOL_COMMON_JSON_H
 
 #include <stdio.h>
 

@@ -1,0 +1,49 @@
+/*
+ * One order as the programs show it: its state, items, attempts, print jobs, files and
+ * history, read once and written as JSON.  `spoolctl show --json` and spoolweb's
+ * GET /api/orders/ID both use it, so the two never disagree; spoolctl's text output
+ * reads the same view.
+ */
+#ifndef SPOOL_COMMON_ORDER_H
+#define SPOOL_COMMON_ORDER_H
+
+#include "json.h"
+#include "spool.h"
+
+struct order_view {
+	const struct spool_conf *conf;
+	const struct spool_state *s;
+	int state;
+	struct spool_order o;
+	struct spool_status st;
+	struct spool_item *items;
+	int nitems;
+	struct spool_pjobs js;
+	int pfd;                /* orders/<id>/, or -1 */
+	char output[4097];      /* its error file */
+};
+
+/* What cannot be read of an order that is there: one line, for the person who asked. */
+typedef void order_warn_fn(void *arg, const char *msg);
+
+/*
+ * Read order id: -1 with errno EINVAL (not an id), ENOENT (no such order) or that of
+ * its order file, and err.  A part that cannot be read (status, items, jobs) is
+ * warned of and left empty; so is an order found in several states (the first wins).
+ */
+int order_view_read(struct spool *sp, const char *id, struct order_view *w,
+    order_warn_fn *warn, void *arg, struct spool_err *err);
+void order_view_free(struct order_view *w);
+/* The view as an object, all but the history, whose list it leaves open. */
+void order_view_json(const struct order_view *w, struct json *j);
+/* The history as the objects of that list; 0, or what spool_history_read says. */
+int order_history_json(struct spool *sp, const char *id, struct json *j,
+    struct spool_err *err);
+/*
+ * The files under dirfd (an order's folder), recursively and sorted by name, each
+ * handed to fn with its path below dirfd and its size.
+ */
+void order_files(int dirfd, void (*fn)(void *arg, const char *path, long long size),
+    void *arg);
+
+#endif
