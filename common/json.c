@@ -113,7 +113,7 @@ json_int(struct json *j, long long v)
 }
 
 void
-json_null(struct json *j)
+json_nil(struct json *j)
 {
 	sep(j);
 	fputs("null", j->f);
@@ -133,7 +133,7 @@ json_kstr(struct json *j, const char *k, const char *s)
 	if (s != NULL)
 		json_str(j, s);
 	else
-		json_null(j);
+		json_nil(j);
 }
 
 void
@@ -150,7 +150,7 @@ json_kint_or_null(struct json *j, const char *k, int have, long long v)
 	if (have)
 		json_int(j, v);
 	else
-		json_null(j);
+		json_nil(j);
 }
 
 void

@@ -27,7 +27,7 @@ void json_end(struct json *j, char close);
 void json_key(struct json *j, const char *k);
 void json_str(struct json *j, const char *s);
 void json_int(struct json *j, long long v);
-void json_null(struct json *j);
+void json_nil(struct json *j);
 void json_bool(struct json *j, int v);
 /* Shorthands for "key": value inside an object. */
 void json_kstr(struct json *j, const char *k, const char *s);

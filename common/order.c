@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,19 @@
 #include <unistd.h>
 
 #include "order.h"
+
+/* -1 with errno e and err the message. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct spool_err *err, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -113,14 +127,10 @@ order_view_read(struct spool *sp, const char *id, struct order_view *w,
 	w->pfd = -1;
 	w->conf = spool_conf(sp);
 	if (!spool_id_ok(id)) {
-		snprintf(err->msg, sizeof err->msg, "'%.80s' is not an order id", id);
-		errno = EINVAL;
-		return -1;
+		return fail(err, EINVAL, "'%.80s' is not an order id", id);
 	}
 	if ((n = spool_locate(sp, id, &w->state)) == 0) {
-		snprintf(err->msg, sizeof err->msg, "%s: no such order", id);
-		errno = ENOENT;
-		return -1;
+		return fail(err, ENOENT, "%s: no such order", id);
 	}
 	if (n > 1) {
 		snprintf(msg, sizeof msg, "%s: is in %d states (run spoolctl check)", id, n);
@@ -178,7 +188,7 @@ items_json(const struct order_view *w, struct json *j)
 		if (it->has_upload)
 			json_str(j, it->complete ? "complete" : "incomplete");
 		else
-			json_null(j);
+			json_nil(j);
 		json_end(j, '}');
 	}
 	json_end(j, ']');
@@ -258,4 +268,28 @@ int
 order_history_json(struct spool *sp, const char *id, struct json *j, struct spool_err *err)
 {
 	return spool_history_read(sp, id, event_json, j, err);
+}
+
+int
+order_transition_check(struct spool *sp, const char *id, int t, int *from,
+    struct spool_err *err)
+{
+	const struct spool_conf *conf = spool_conf(sp);
+	const struct spool_transition *tr = &conf->transitions[t];
+	int n;
+
+	if ((n = spool_locate(sp, id, from)) <= 0)
+		return fail(err, ENOENT, "%s: no such order", id);
+	if (n > 1)
+		return fail(err, EUCLEAN, "%s: is in %d states; left alone (run spoolctl check)",
+		    id, n);
+	if (conf->states[*from].locked)
+		return fail(err, EBUSY, "%s: locked while in %s", id, conf->states[*from].name);
+	if (!(tr->from & ((uint64_t)1 << *from)))
+		return fail(err, EPERM, "%s: transition '%s' does not start from %s", id, tr->name,
+		    conf->states[*from].name);
+	if (!(tr->actors & SPOOL_ACTOR_ADMIN))
+		return fail(err, EPERM, "%s: transition '%s' is not the admin's to make", id,
+		    tr->name);
+	return 0;
 }

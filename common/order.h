@@ -46,4 +46,14 @@ int order_history_json(struct spool *sp, const char *id, struct json *j,
 void order_files(int dirfd, void (*fn)(void *arg, const char *path, long long size),
     void *arg);
 
+/*
+ * May an admin take transition t (an index of conf->transitions) for order id now?  It
+ * must start from the state the order is in, be the admin's to make, and that state
+ * must not be locked.  0 and *from, or -1 with err and errno ENOENT (no such order),
+ * EUCLEAN (the order is in several states), EBUSY (locked) or EPERM (not from there, or
+ * not the admin's).  spool_move then makes the move from *from.
+ */
+int order_transition_check(struct spool *sp, const char *id, int t, int *from,
+    struct spool_err *err);
+
 #endif

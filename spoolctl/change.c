@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "order.h"
 #include "spoolctl.h"
 
 int
@@ -88,7 +89,6 @@ tell(struct spool *sp, const char *id, int to)
 static int
 move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 {
-	const struct spool_conf *conf = spool_conf(sp);
 	struct spool_move m = { .actor = SPOOL_ACTOR_ADMIN, .who = who, .check = 1 };
 	struct spool_err err;
 	int from = -1, r;
@@ -96,31 +96,11 @@ move_one(struct spool *sp, const char *id, int to, int from_mask_transition)
 	m.comment = comment_opt;
 	if (!id_arg(id))
 		return SPOOL_EX_USAGE;
-	if (from_mask_transition >= 0) {
-		const struct spool_transition *t = &conf->transitions[from_mask_transition];
-		int n;
-
-		if ((n = spool_locate(sp, id, &from)) <= 0) {
-			warnx_("%s: no such order", id);
-			return SPOOL_EX_NOTFOUND;
-		}
-		if (n > 1) {
-			warnx_("%s: is in %d states; left alone (run spoolctl check)", id, n);
-			return SPOOL_EX_DATAERR;
-		}
-		if (conf->states[from].locked) {
-			warnx_("%s: locked while in %s", id, conf->states[from].name);
-			return SPOOL_EX_REFUSED;
-		}
-		if (!(t->from & ((uint64_t)1 << from))) {
-			warnx_("%s: transition '%s' does not start from %s", id, t->name,
-			    conf->states[from].name);
-			return SPOOL_EX_REFUSED;
-		}
-		if (!(t->actors & SPOOL_ACTOR_ADMIN)) {
-			warnx_("%s: transition '%s' is not the admin's to make", id, t->name);
-			return SPOOL_EX_REFUSED;
-		}
+	if (from_mask_transition >= 0 &&
+	    order_transition_check(sp, id, from_mask_transition, &from, &err) < 0) {
+		warnx_("%s", err.msg);
+		return errno == ENOENT ? SPOOL_EX_NOTFOUND : errno == EUCLEAN ? SPOOL_EX_DATAERR :
+		    SPOOL_EX_REFUSED;
 	}
 	if ((r = tell(sp, id, to)) != 0)
 		return r;
