@@ -293,3 +293,12 @@ order_transition_check(struct spool *sp, const char *id, int t, int *from,
 		    tr->name);
 	return 0;
 }
+
+int
+order_transition_legal(const struct spool_conf *conf, int state, int t)
+{
+	const struct spool_transition *tr = &conf->transitions[t];
+
+	return !conf->states[state].locked && (tr->from & ((uint64_t)1 << state)) &&
+	    (tr->actors & SPOOL_ACTOR_ADMIN);
+}

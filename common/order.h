@@ -55,5 +55,7 @@ void order_files(int dirfd, void (*fn)(void *arg, const char *path, long long si
  */
 int order_transition_check(struct spool *sp, const char *id, int t, int *from,
     struct spool_err *err);
+/* 1 if an admin may take transition t from state (the test above, on a known state). */
+int order_transition_legal(const struct spool_conf *conf, int state, int t);
 
 #endif

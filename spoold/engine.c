@@ -940,6 +940,27 @@ failed(struct daemon *d, struct look *l, const struct spool_jrec *r, const char 
 		save(d, l);
 }
 
+/*
+ * Count an outcome, and publish the counts in run/stats for spoolweb's metrics: not
+ * synced, as they are for watching, and a write that fails is only a stale count.
+ */
+static void
+count_run(struct daemon *d, int result)
+{
+	static const char *const names[RUN_RESULTS] = { "ok", "failed", "deferred", "timeout",
+		"killed" };
+	struct spool_pub pub = { .flags = SPOOL_NOSYNC };
+	char buf[512];
+	int i, n;
+
+	d->runs[result]++;
+	n = snprintf(buf, sizeof buf, "started %lld\n", (long long)d->started);
+	for (i = 0; i < RUN_RESULTS; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "runs %s %lu\n", names[i], d->runs[i]);
+	spool_publish(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_STATS), -1, buf,
+	    (size_t)n, &pub);
+}
+
 /* What a kept outcome does to its order (the work of engine_apply). */
 static void
 apply(struct daemon *d, const struct spool_jrec *r)
@@ -994,6 +1015,8 @@ apply(struct daemon *d, const struct spool_jrec *r)
 			snprintf(msg, sizeof msg, "exit code %d", code);
 	}
 	l.st.running = 0;
+	count_run(d, ok ? RUN_OK : r->killed == 1 ? RUN_TIMEOUT : WIFSIGNALED(r->status) ?
+	    RUN_KILLED : temp ? RUN_DEFERRED : RUN_FAILED);
 	if (code == EX_DISK && r->step < s->nactions && s->actions[r->step].kind != SPOOL_ACT_EXEC) {
 		/* a built-in action whose write the disk refused: not a failure, again soon */
 		give_back(&l);

@@ -163,6 +163,7 @@ static void
 announce_ready(struct daemon *d)
 {
 	d->ready = 1;
+	d->started = time(NULL);
 	log_info("ready: %s, workflow %s, %s", d->path, d->conf->workflow,
 	    d->poll ? "polling" : "inotify");
 	sd_notify(0, "READY=1\nSTATUS=serving");

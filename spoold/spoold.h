@@ -131,6 +131,9 @@ struct hooks {
 	void (*mail_done)(struct daemon *d, int status);
 };
 
+/* The results of the actions spoold ran, as run/stats counts them. */
+enum { RUN_OK, RUN_FAILED, RUN_DEFERRED, RUN_TIMEOUT, RUN_KILLED, RUN_RESULTS };
+
 struct daemon {
 	/* main.c: the spool, and the process */
 	const char *path;
@@ -142,6 +145,8 @@ struct daemon {
 	int reload;
 	int verbose;
 	unsigned long moves, looks;
+	unsigned long runs[RUN_RESULTS];  /* outcomes kept, by result (run/stats) */
+	time_t started;
 	/* loop.c: the event loop, and what the parts above let each other do */
 	int epfd, sigfd, tfd, lockfd;
 	loop_fn *fns[LOOP_FNS];         /* what the loop calls for an event */

@@ -37,6 +37,7 @@ static const struct {
 	[SPOOL_F_RESERVE] = { SPOOL_DIR_RUN, NULL, "reserve", NULL },
 	/* a bare name, as the spool's top is no folder of spool_dir_names but "." */
 	[SPOOL_F_SPOOL_ID] = { -1, NULL, NULL, SPOOL_ID_FILE },
+	[SPOOL_F_STATS] = { SPOOL_DIR_RUN, NULL, "stats", NULL },
 };
 
 const char *

@@ -31,6 +31,7 @@ enum spool_file {
 	SPOOL_F_JOURNAL,      /* run/journal */
 	SPOOL_F_RESERVE,      /* run/reserve */
 	SPOOL_F_SPOOL_ID,     /* spool-id: the spool's UUID, at its top */
+	SPOOL_F_STATS,        /* run/stats: spoold's counters, for metrics */
 };
 #define SPOOL_PATH_MAX 512    /* enough for any name above with an id or a file name */
 
