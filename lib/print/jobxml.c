@@ -1727,7 +1727,7 @@ spool_jobxml_set_buf(const char *buf, size_t len, const char *name, int from, in
 	if (put_message(b.doc, block, st, e) < 0)
 		goto oom;
 	return write_back(b.doc, buf, len, name, to, msg, "with the new status it would be",
-	    "cannot write that status and message", out, outlen, err);
+	    "cannot write that status and message", out, outlen, err) < 0 ? -1 : 1;
 oom:
 	failerr(err, ENOMEM, "%s: out of memory", name);
 fail:
