@@ -148,6 +148,13 @@ spool_jobxml_verdict(const struct spool_jobxml *j, int from, struct spool_err *e
 
 /* ---- plain text out of what a printer typed ----------------------------- */
 
+/* Which characters of a text break a line. */
+enum brk {
+	BRK_NONE,       /* none: all white space is one blank (ids, statuses, spool's sentences) */
+	BRK_MARKUP,     /* <br/> typed as text, U+2028/9: a printer's OrderStatusMessage */
+	BRK_LINES,      /* those and LF, with CR dropped: lines a person typed in a form */
+};
+
 /*
  * A bounded writer of cleaned text: runs of blanks become one, line breaks are kept
  * (at most two in a row), nothing leads or trails, and once something does not fit,
@@ -251,16 +258,21 @@ invisible(uint32_t c)
 }
 
 static void
-clean_text(struct clean *c, const unsigned char *s, int br)
+clean_text(struct clean *c, const unsigned char *s, enum brk br)
 {
 	unsigned cp;
 	size_t n;
 
 	/* utf8_decode stops at the terminating NUL, which is no continuation byte */
 	while (*s != '\0' && !c->cut) {
-		if (br && *s == '<' && (n = br_at(s)) > 0) {
+		if (br != BRK_NONE && *s == '<' && (n = br_at(s)) > 0) {
 			clean_break(c);
 			s += n;
+		} else if (br == BRK_LINES && (*s == '\n' || *s == '\r')) {
+			/* CRLF is one line end: a CR is nothing of its own */
+			if (*s == '\n')
+				clean_break(c);
+			s++;
 		} else if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
 			clean_space(c);
 			s++;
@@ -273,7 +285,7 @@ clean_text(struct clean *c, const unsigned char *s, int br)
 		} else {
 			if (cp == 0x2028 || cp == 0x2029) {
 				/* line and paragraph separators: a break only where breaks belong */
-				if (br)
+				if (br != BRK_NONE)
 					clean_break(c);
 				else
 					clean_space(c);
@@ -291,22 +303,48 @@ is_el(xmlNodePtr n, const char *name)
 	    strcmp((const char *)n->name, name) == 0;
 }
 
-/* The text below n, cleaned: with br set, <br/> elements and text are line breaks. */
+/* The text below n, cleaned: with BRK_MARKUP, <br/> elements and text are line breaks. */
 static void
-gather(struct clean *c, xmlNodePtr n, int br, int depth)
+gather(struct clean *c, xmlNodePtr n, enum brk br, int depth)
 {
 	for (; n != NULL && !c->cut; n = n->next) {
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 			if (n->content != NULL)
 				clean_text(c, n->content, br);
 		} else if (n->type == XML_ELEMENT_NODE) {
-			if (br && xmlStrcasecmp(n->name, (const xmlChar *)"br") == 0)
+			if (br != BRK_NONE && xmlStrcasecmp(n->name, (const xmlChar *)"br") == 0)
 				clean_break(c);
 			else if (depth < DEPTH_MAX)
 				gather(c, n->children, br, depth + 1);
 		}
 		/* Comments and processing instructions are not what the printer typed. */
 	}
+}
+
+/*
+ * A message a person typed, LF between lines, as reading it back from job.xml gives
+ * it: cleaned as a printer's is, LF a line break and CR dropped.  Dropping characters
+ * can join a <br> that reading takes for a break ("<br\x01>"), so the text is cleaned
+ * again until it stays the same; a pass that changes it shortens it, so this ends.
+ * -1 when it is over SPOOL_JOB_MSG_MAX bytes: it is refused, not cut, for a person who
+ * can shorten it should not have the end of it lost.
+ */
+static int
+clean_message(const char *msg, char out[SPOOL_JOB_MSG_MAX + 1])
+{
+	char prev[SPOOL_JOB_MSG_MAX + 1];
+	struct clean c;
+
+	clean_init(&c, out, SPOOL_JOB_MSG_MAX + 1);
+	clean_text(&c, (const unsigned char *)(msg != NULL ? msg : ""), BRK_LINES);
+	if (c.cut)
+		return -1;
+	do {
+		memcpy(prev, out, c.len + 1);
+		clean_init(&c, out, SPOOL_JOB_MSG_MAX + 1);
+		clean_text(&c, (const unsigned char *)prev, BRK_LINES);
+	} while (strcmp(prev, out) != 0);
+	return 0;
 }
 
 /* An element's text as an id into dst (SPOOL_ID_MAX + 1 bytes), or "". */
@@ -316,7 +354,7 @@ text_id(xmlNodePtr n, char *dst)
 	struct clean c;
 
 	clean_init(&c, dst, SPOOL_ID_MAX + 1);
-	gather(&c, n->children, 0, 0);
+	gather(&c, n->children, BRK_NONE, 0);
 	if (c.cut || !spool_id_ok(dst))
 		dst[0] = '\0';
 }
@@ -379,7 +417,7 @@ extract(xmlDocPtr doc, const char *name, struct spool_jobxml *out, xmlNodePtr *b
 	}
 	if (msg != NULL) {
 		clean_init(&cl, out->message, sizeof out->message);
-		gather(&cl, msg->children, 1, 0);
+		gather(&cl, msg->children, BRK_MARKUP, 0);
 		out->message_cut = cl.cut;
 		clean_mark(&cl);
 	}
@@ -393,7 +431,7 @@ extract(xmlDocPtr doc, const char *name, struct spool_jobxml *out, xmlNodePtr *b
 		return 0;
 	out->line = (int)xmlGetLineNo(st);
 	clean_init(&cl, out->status_text, sizeof out->status_text);
-	gather(&cl, st->children, 0, 0);
+	gather(&cl, st->children, BRK_NONE, 0);
 	if (out->bad != SPOOL_JOB_BAD_NONE)
 		return 0;
 	for (i = 0; out->status_text[i] >= '0' && out->status_text[i] <= '9'; i++)
@@ -634,8 +672,11 @@ address(struct build *b, xmlNodePtr parent, const char *name, const char *const 
 		child(b, a, "Line", lines[i]);
 }
 
-/* OrderStatusMessage: the lines of msg with <br/> between them, as document 002 has it. */
-static void
+/*
+ * OrderStatusMessage, added to parent: the lines of msg with <br/> between them, as
+ * document 002 has it.  The element, or NULL when out of memory (as b->oom says).
+ */
+static xmlNodePtr
 message_el(struct build *b, xmlNodePtr parent, const char *msg)
 {
 	xmlNodePtr m = child(b, parent, "OrderStatusMessage", NULL), t;
@@ -653,6 +694,7 @@ message_el(struct build *b, xmlNodePtr parent, const char *msg)
 		child(b, m, "br", NULL);
 		p = nl + 1;
 	}
+	return m;
 }
 
 /* A new document with an empty root element; NULL when out of memory. */
@@ -1260,7 +1302,7 @@ text_el(xmlDocPtr doc, const char *name, const char *text)
 	xmlNodePtr e, t;
 
 	clean_init(&c, buf, sizeof buf);
-	clean_text(&c, (const unsigned char *)text, 0);
+	clean_text(&c, (const unsigned char *)text, BRK_NONE);
 	if ((e = xmlNewDocNode(doc, NULL, (const xmlChar *)name, NULL)) == NULL)
 		return NULL;
 	if ((t = xmlNewDocText(doc, (const xmlChar *)buf)) == NULL || xmlAddChild(e, t) == NULL) {
@@ -1283,19 +1325,35 @@ indent_like(xmlDocPtr doc, xmlNodePtr e, xmlNodePtr st)
 	return 0;
 }
 
-/* The shop's own message replaces the printer's, as text, right after OrderStatus st. */
+/* Remove the elements called name from block, with the blanks that indent them; how many. */
 static int
-put_note(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, const char *note)
+drop_els(xmlNodePtr block, const char *name)
 {
-	xmlNodePtr n, next, e;
+	xmlNodePtr n, next;
+	int k = 0;
 
 	for (n = block->children; n != NULL; n = next) {
 		next = n->next;
-		if (is_el(n, "OrderStatusMessage"))
-			unlink_free(n);
+		if (!is_el(n, name))
+			continue;
+		if (indent_before(n) != NULL)
+			unlink_free(n->prev);
+		unlink_free(n);
+		k++;
 	}
-	if ((e = text_el(doc, "OrderStatusMessage", note)) == NULL)
-		return -1;
+	return k;
+}
+
+/*
+ * OrderStatusMessage e (a new element, or NULL for none) replaces the printer's, right
+ * after OrderStatus st.  e is freed when it cannot be placed.
+ */
+static int
+put_message(xmlDocPtr doc, xmlNodePtr block, xmlNodePtr st, xmlNodePtr e)
+{
+	drop_els(block, "OrderStatusMessage");
+	if (e == NULL)
+		return 0;
 	if (xmlAddNextSibling(st, e) == NULL) {
 		xmlFreeNode(e);
 		return -1;
@@ -1419,11 +1477,13 @@ dump_as(xmlDocPtr doc, const char *orig, const struct style *st, char **out, siz
 /*
  * doc (freed here) as the bytes of the printer's file buf: its formatting as it was, and
  * its prolog, encoding and line ends.  Never hand out what we could not read ourselves:
- * the result must parse, with OrderStatus want.  big and bad say why not, in errors.
+ * the result must parse, with OrderStatus want and, unless msg is NULL, the
+ * OrderStatusMessage msg, uncut.  big and bad say why not, in errors.
  */
 static int
 write_back(xmlDocPtr doc, const char *buf, size_t len, const char *name, int want,
-    const char *big, const char *bad, char **out, size_t *outlen, struct spool_err *err)
+    const char *msg, const char *big, const char *bad, char **out, size_t *outlen,
+    struct spool_err *err)
 {
 	struct spool_jobxml check;
 	struct style st;
@@ -1438,7 +1498,8 @@ write_back(xmlDocPtr doc, const char *buf, size_t len, const char *name, int wan
 		return -1;
 	if (rlen > SPOOL_JOBXML_MAX)
 		r = failerr(err, EFBIG, "%s: %s over %d bytes", name, big, SPOOL_JOBXML_MAX);
-	else if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != want)
+	else if (spool_jobxml_parse(res, rlen, name, &check, err) < 0 || check.status != want ||
+	    (msg != NULL && (check.message_cut || strcmp(check.message, msg) != 0)))
 		r = failerr(err, EINVAL, "%s: %s", name, bad);
 	if (r < 0) {
 		free(res);
@@ -1458,8 +1519,12 @@ mend(xmlDocPtr doc, xmlNodePtr block, const struct spool_jobxml *cur,
 
 	if ((st = one_status(xmlDocGetRootElement(doc), &block, r->restore)) == NULL)
 		return -1;
-	if (r->note != NULL)
-		return put_note(doc, block, st, r->note);
+	if (r->note != NULL) {
+		/* the shop's own message, as one line of text */
+		xmlNodePtr e = text_el(doc, "OrderStatusMessage", r->note);
+
+		return e == NULL ? -1 : put_message(doc, block, st, e);
+	}
 	return put_error(doc, block, st, cur, r->why);
 }
 
@@ -1491,7 +1556,8 @@ spool_jobxml_refuse_buf(const char *buf, size_t len, const char *name,
 		failerr(err, ENOMEM, "%s: out of memory", name);
 		goto fail;
 	}
-	return write_back(doc, buf, len, name, r->restore, "with the error element it would be",
+	return write_back(doc, buf, len, name, r->restore, NULL,
+	    "with the error element it would be",
 	    "cannot write a valid status back", out, outlen, err);
 fail:
 	xmlFreeDoc(doc);
@@ -1511,13 +1577,13 @@ changed(const struct stat *a, const struct stat *b)
 typedef int (*mender)(const char *buf, size_t len, const char *name, const void *arg,
     char **out, size_t *outlen, struct spool_err *err);
 
-static int refuse_fn(const char *buf, size_t len, const char *name, const void *arg,
-    char **out, size_t *outlen, struct spool_err *err);
-
-/* Read dirfd/name, mend it, and publish the result unless the file changed meanwhile. */
+/*
+ * Read dirfd/name, mend it, and publish the result unless the file changed meanwhile;
+ * 1 when written, 0 when fn had no change.  doing says what fn does, in errors.
+ */
 static int
 rewrite(int dirfd, const char *name, int tmpfd, mender fn, const void *arg,
-    struct spool_err *err)
+    const char *doing, struct spool_err *err)
 {
 	struct spool_pub pub = { .flags = 0 };
 	struct stat st, now;
@@ -1539,8 +1605,7 @@ rewrite(int dirfd, const char *name, int tmpfd, mender fn, const void *arg,
 	 * below is lost; the window is the length of one fsync.)
 	 */
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || changed(&st, &now)) {
-		failerr(err, EAGAIN, "%s: changed while being %s: read it again", name,
-		    fn == refuse_fn ? "refused" : "cleared of its error");
+		failerr(err, EAGAIN, "%s: changed while being %s: read it again", name, doing);
 		goto out;
 	}
 	/* the printer's own bits, but never fewer than its group needs to edit it again */
@@ -1567,26 +1632,7 @@ int
 spool_jobxml_refuse(int dirfd, const char *name, int tmpfd,
     const struct spool_jobxml_refusal *r, struct spool_err *err)
 {
-	return rewrite(dirfd, name, tmpfd, refuse_fn, r, err) < 0 ? -1 : 0;
-}
-
-/* Remove OrderStatusError from block, with the blanks that indent it; how many went. */
-static int
-drop_errors(xmlNodePtr block)
-{
-	xmlNodePtr n, next;
-	int k = 0;
-
-	for (n = block->children; n != NULL; n = next) {
-		next = n->next;
-		if (!is_el(n, "OrderStatusError"))
-			continue;
-		if (indent_before(n) != NULL)
-			unlink_free(n->prev);
-		unlink_free(n);
-		k++;
-	}
-	return k;
+	return rewrite(dirfd, name, tmpfd, refuse_fn, r, "refused", err) < 0 ? -1 : 0;
 }
 
 int
@@ -1610,11 +1656,11 @@ spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int statu
 		    "again", name, cur.status_text);
 		goto fail;
 	}
-	if (block == NULL || drop_errors(block) == 0) {
+	if (block == NULL || drop_els(block, "OrderStatusError") == 0) {
 		xmlFreeDoc(doc);
 		return 0;
 	}
-	return write_back(doc, buf, len, name, status, "written back it would be",
+	return write_back(doc, buf, len, name, status, NULL, "written back it would be",
 	    "cannot write the status back", out, outlen, err);
 fail:
 	xmlFreeDoc(doc);
@@ -1632,5 +1678,83 @@ int
 spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
     struct spool_err *err)
 {
-	return rewrite(dirfd, name, tmpfd, accept_fn, &status, err);
+	return rewrite(dirfd, name, tmpfd, accept_fn, &status, "cleared of its error", err);
+}
+
+/* ---- setting a status as the printer would ---------------------------------- */
+
+int
+spool_jobxml_set_buf(const char *buf, size_t len, const char *name, int from, int to,
+    const char *message, char **out, size_t *outlen, struct spool_err *err)
+{
+	char msg[SPOOL_JOB_MSG_MAX + 1];
+	struct spool_jobxml cur;
+	struct build b = { .oom = 0 };
+	xmlNodePtr block, st, e = NULL;
+	int move;
+
+	*out = NULL;
+	*outlen = 0;
+	if (name == NULL)
+		name = "job.xml";
+	if (clean_message(message, msg) < 0)
+		return failerr(err, EINVAL, "OrderStatusMessage is over %d bytes: shorten it",
+		    SPOOL_JOB_MSG_MAX);
+	/* the message as it will read, so that one of blanks alone is none, as for a printer */
+	if ((move = spool_job_transition(from, to, msg, err)) < 0)
+		return -1;
+	if ((b.doc = safe_parse(buf, len, name, err)) == NULL)
+		return -1;
+	if (extract(b.doc, name, &cur, &block, err) < 0)
+		goto fail;
+	if (cur.status != from) {
+		failerr(err, EAGAIN, "%s: OrderStatus is now '%s', not %d (%s): read it again", name,
+		    cur.status_text, from, spool_job_status_name(from));
+		goto fail;
+	}
+	if (move == 0) {
+		/* no move, which spoold would not act on either: the file stays as it is */
+		xmlFreeDoc(b.doc);
+		return 0;
+	}
+	/* a file that says from has one block and one OrderStatus in it */
+	drop_els(block, "OrderStatusError");
+	if ((st = one_status(xmlDocGetRootElement(b.doc), &block, to)) == NULL ||
+	    (msg[0] != '\0' && (e = message_el(&b, block, msg)) == NULL) || b.oom)
+		goto oom;
+	if (e != NULL)
+		xmlUnlinkNode(e);
+	if (put_message(b.doc, block, st, e) < 0)
+		goto oom;
+	return write_back(b.doc, buf, len, name, to, msg, "with the new status it would be",
+	    "cannot write that status and message", out, outlen, err) < 0 ? -1 : 1;
+oom:
+	failerr(err, ENOMEM, "%s: out of memory", name);
+fail:
+	xmlFreeDoc(b.doc);
+	return -1;
+}
+
+struct set_args {
+	int from, to;
+	const char *message;
+};
+
+static int
+set_fn(const char *buf, size_t len, const char *name, const void *arg, char **out,
+    size_t *outlen, struct spool_err *err)
+{
+	const struct set_args *a = arg;
+
+	return spool_jobxml_set_buf(buf, len, name, a->from, a->to, a->message, out, outlen,
+	    err);
+}
+
+int
+spool_jobxml_set(int dirfd, const char *name, int tmpfd, int from, int to,
+    const char *message, struct spool_err *err)
+{
+	const struct set_args a = { from, to, message };
+
+	return rewrite(dirfd, name, tmpfd, set_fn, &a, "set", err);
 }

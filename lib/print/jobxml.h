@@ -202,4 +202,30 @@ int spool_jobxml_accept(int dirfd, const char *name, int tmpfd, int status,
 int spool_jobxml_accept_buf(const char *buf, size_t len, const char *name, int status,
     char **out, size_t *outlen, struct spool_err *err);
 
+/*
+ * Set a job's status as its printer would by editing job.xml, for the web back office,
+ * so that the share and the web never disagree (spoold reads the change as the
+ * printer's save).  from is the status spool last published or accepted
+ * (orders/<id>/jobs), to the new one, message the OrderStatusMessage: LF between
+ * lines, or NULL or "" for none, which Failed does not allow.  The message is cleaned
+ * as spool_jobxml_read cleans a printer's (CR and control and invisible characters
+ * dropped, blanks made one, a typed <br> a line break, at most two breaks in a row);
+ * one over SPOOL_JOB_MSG_MAX bytes once cleaned is -1/EINVAL, not cut.  The move is
+ * checked with spool_job_transition on the cleaned message: -1/EPERM or EINVAL with
+ * its sentence for the person in err.  The file must still say from, or it is left
+ * alone and -1/EAGAIN returned ("OrderStatus is now ...": read it again).  OrderStatus
+ * becomes to, OrderStatusMessage is replaced by the message (its lines with <br/>
+ * between them; none when it is empty), spool's own OrderStatusError is removed, and
+ * the file is written back as spool_jobxml_accept writes it (prolog, encoding, CRLF,
+ * permission bits; published whole; -1/EAGAIN when it changed meanwhile).  Reading the
+ * result gives status to and the cleaned message, or nothing is written.  1 when
+ * written, 0 when to == from (no move: nothing is written, as spoold would act on
+ * nothing), -1 on error.
+ */
+int spool_jobxml_set(int dirfd, const char *name, int tmpfd, int from, int to,
+    const char *message, struct spool_err *err);
+/* The same on a document in memory: *out is malloc'd, or NULL when to == from. */
+int spool_jobxml_set_buf(const char *buf, size_t len, const char *name, int from, int to,
+    const char *message, char **out, size_t *outlen, struct spool_err *err);
+
 #endif

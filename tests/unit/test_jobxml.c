@@ -1288,6 +1288,263 @@ test_refuse_race(void **state)
 	assert_int_equal(dir_count(dir), 1);
 }
 
+/* ---- setting a status, as the web back office does ---------------------------- */
+
+/* Set from -> to with message on dir/job.xml; it must be written. */
+static void
+set_ok(int from, int to, const char *message)
+{
+	struct spool_err err = { "" };
+	int r;
+
+	if ((r = spool_jobxml_set(dfd, "job.xml", -1, from, to, message, &err)) != 1)
+		fail_msg("set %d -> %d: %d: %s", from, to, r, err.msg);
+}
+
+/* Set from -> to with message must fail with errno want and leave job.xml as it was. */
+static void
+set_fails(int from, int to, const char *message, int want, const char *says)
+{
+	struct spool_err err = { "" };
+	struct stat a, b;
+	char *before = slurp("job.xml"), *after;
+	int r;
+
+	assert_int_equal(fstatat(dfd, "job.xml", &a, AT_SYMLINK_NOFOLLOW), 0);
+	r = spool_jobxml_set(dfd, "job.xml", -1, from, to, message, &err);
+	if (r != -1 || errno != want)
+		fail_msg("set %d -> %d: %d, errno %d (%s), want errno %d; err: %s", from, to, r,
+		    errno, strerror(errno), want, err.msg);
+	if (strstr(err.msg, says) == NULL)
+		fail_msg("set %d -> %d: error '%s' does not say '%s'", from, to, err.msg, says);
+	after = slurp("job.xml");
+	assert_string_equal(after, before);
+	assert_int_equal(fstatat(dfd, "job.xml", &b, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(b.st_ino, a.st_ino);
+	assert_int_equal(dir_count(dir), 1);
+	free(after);
+	free(before);
+}
+
+/* The printer's moves, made from the web: the status and message change, nothing else. */
+static void
+test_set(void **state)
+{
+	struct spool_job job = example();
+	struct spool_err err = { "" };
+	struct spool_jobxml j;
+	struct stat st;
+	const char *end = "</OrderProductPrintStatus>";
+	char *s, *before, *p, *q;
+
+	(void)state;
+	assert_int_equal(spool_jobxml_write(dfd, "job.xml", -1, &job, NULL, &err), 0);
+	/* what the printer wrote of its own, before */
+	edit("job.xml", "<OrderStatusInUse>", "<!-- checked by Bob -->\n  <PrinterNote lang=\"de\">"
+	    "Kunde anrufen &amp; fragen</PrinterNote>\n  <OrderStatusInUse>");
+	edit("job.xml", "</PrintJob>", "<!-- tail -->\n</PrintJob>");
+	assert_int_equal(chmod(path_of("job.xml"), 0644), 0);
+	before = slurp("job.xml");
+
+	set_ok(SPOOL_JOB_QUEUED, SPOOL_JOB_PROCESSING, "On press 2 since 9:00");
+	assert_int_equal(dir_count(dir), 1);
+	read_ok(&j);
+	assert_int_equal(j.status, SPOOL_JOB_PROCESSING);
+	assert_string_equal(j.message, "On press 2 since 9:00");
+	assert_int_equal(spool_jobxml_verdict(&j, SPOOL_JOB_QUEUED, &err), 1);
+	s = slurp("job.xml");
+	assert_non_null(strstr(s, "    <OrderStatus>15</OrderStatus>\n    <OrderStatusMessage>On press "
+	    "2 since 9:00</OrderStatusMessage>\n  </OrderProductPrintStatus>"));
+	/* everything up to OrderStatus, and after its block, is byte for byte the printer's */
+	p = strstr(before, "<OrderStatus>");
+	q = strstr(s, "<OrderStatus>");
+	assert_non_null(p);
+	assert_int_equal(q - s, p - before);
+	assert_memory_equal(s, before, (size_t)(p - before));
+	assert_string_equal(strstr(s, end), strstr(before, end));
+	free(s);
+	assert_int_equal(stat(path_of("job.xml"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0664);
+
+	/* Processing -> Shipping without a message: the old one goes */
+	set_ok(SPOOL_JOB_PROCESSING, SPOOL_JOB_SHIPPING, NULL);
+	read_ok(&j);
+	assert_int_equal(j.status, SPOOL_JOB_SHIPPING);
+	assert_string_equal(j.message, "");
+	s = slurp("job.xml");
+	assert_null(strstr(s, "<OrderStatusMessage"));
+	assert_non_null(strstr(s, "<OrderStatus>3</OrderStatus>\n  </OrderProductPrintStatus>"));
+	assert_string_equal(strstr(s, end), strstr(before, end));
+	free(s);
+
+	/* Failed, from any status, only with a message: blanks and controls are none */
+	set_fails(SPOOL_JOB_SHIPPING, SPOOL_JOB_FAILED, NULL, EPERM, "needs an OrderStatusMessage");
+	set_fails(SPOOL_JOB_SHIPPING, SPOOL_JOB_FAILED, "", EPERM, "needs an OrderStatusMessage");
+	set_fails(SPOOL_JOB_SHIPPING, SPOOL_JOB_FAILED, " \r\n\t\x01\x7f\xe2\x80\x8b", EPERM,
+	    "needs an OrderStatusMessage");
+	set_ok(SPOOL_JOB_SHIPPING, SPOOL_JOB_FAILED, "Lost by the courier");
+	read_ok(&j);
+	assert_int_equal(j.status, SPOOL_JOB_FAILED);
+	assert_string_equal(j.message, "Lost by the courier");
+	free(before);
+
+	/* from a spool-written document, the result is still valid job.xml */
+	{
+		char *buf, *out;
+		size_t len, olen;
+
+		assert_int_equal(spool_jobxml_format(&job, &buf, &len, &err), 0);
+		assert_int_equal(spool_jobxml_set_buf(buf, len, "job.xml", SPOOL_JOB_QUEUED,
+		    SPOOL_JOB_FAILED, "Paper jam\nreprint <tomorrow> & \"then\"", &out, &olen, &err), 1);
+		put("set.xml", out);
+		assert_int_equal(xmllint(JOB_XSD, path_of("set.xml")), 0);
+		free(out);
+		free(buf);
+	}
+}
+
+/* A move the rules forbid, a file that says something else by now: nothing written. */
+static void
+test_set_refused(void **state)
+{
+	const char *queued = PRINTED("<OrderProductId>1</OrderProductId>\n"
+	    "<OrderStatus>2</OrderStatus>");
+	struct spool_err err = { "" };
+	char outside[4200], big[SPOOL_JOB_MSG_MAX + 2], *s;
+	struct stat a, b;
+
+	(void)state;
+	put("job.xml", queued);
+	set_fails(SPOOL_JOB_QUEUED, SPOOL_JOB_SHIPPING, "sent", EPERM,
+	    "OrderStatus 3 (Shipping) cannot follow 2 (Queued)");
+	set_fails(SPOOL_JOB_QUEUED, SPOOL_JOB_CANCELLED, "no", EPERM, "set by the shop");
+	set_fails(SPOOL_JOB_QUEUED, 99, "no", EINVAL, "OrderStatus 99 is not a status");
+	set_fails(99, SPOOL_JOB_FAILED, "no", EINVAL, "status 99 is not a print job status");
+	/* the printer (or another page) moved it first */
+	set_fails(SPOOL_JOB_PROCESSING, SPOOL_JOB_SHIPPING, NULL, EAGAIN,
+	    "OrderStatus is now '2', not 15 (Processing): read it again");
+	/* over SPOOL_JOB_MSG_MAX bytes once cleaned: refused, not cut */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	set_fails(SPOOL_JOB_QUEUED, SPOOL_JOB_FAILED, big, EINVAL, "over 1024 bytes");
+	/* half written */
+	put("job.xml", HEAD "<PrintJob><OrderProductPrintStatus><OrderStatus>2</Order");
+	set_fails(SPOOL_JOB_QUEUED, SPOOL_JOB_PROCESSING, NULL, EAGAIN, "not well-formed");
+	/* no move: nothing written, as spoold would act on nothing */
+	put("job.xml", queued);
+	assert_int_equal(fstatat(dfd, "job.xml", &a, 0), 0);
+	assert_int_equal(spool_jobxml_set(dfd, "job.xml", -1, SPOOL_JOB_QUEUED, SPOOL_JOB_QUEUED,
+	    "still waiting", &err), 0);
+	assert_int_equal(fstatat(dfd, "job.xml", &b, 0), 0);
+	assert_int_equal(b.st_ino, a.st_ino);
+	s = slurp("job.xml");
+	assert_string_equal(s, queued);
+	free(s);
+	/* a symlink, whose target stays untouched */
+	unlink(path_of("job.xml"));
+	snprintf(outside, sizeof outside, "%s/elsewhere/job.xml", dir);
+	file_write(outside, queued);
+	assert_int_equal(symlink(outside, path_of("job.xml")), 0);
+	assert_int_equal(spool_jobxml_set(dfd, "job.xml", -1, SPOOL_JOB_QUEUED,
+	    SPOOL_JOB_PROCESSING, NULL, &err), -1);
+	assert_int_equal(errno, ELOOP);
+	s = file_read(AT_FDCWD, outside, NULL);
+	assert_string_equal(s, queued);
+	free(s);
+}
+
+/* What a person types becomes text and <br/>, and reads back as it was set, cleaned. */
+static void
+test_set_message(void **state)
+{
+	static const char in[] = PRINTED("<OrderProductId>1</OrderProductId>\n"
+	    "<OrderStatus>15</OrderStatus>\n<OrderStatusMessage>old</OrderStatusMessage>");
+	static const struct {
+		const char *typed, *written, *reads;
+	} cases[] = {
+		/* CRLF and LF are line breaks, CR alone nothing, more than one empty line one */
+		{ "Paper jam\r\nreprint <tomorrow> & \"then\"\n\n\n\x01" "done\r",
+		    ">Paper jam<br/>reprint &lt;tomorrow&gt; &amp; \"then\"<br/><br/>done<",
+		    "Paper jam\nreprint <tomorrow> & \"then\"\n\ndone" },
+		/* blanks around lines go, a run of them is one, U+2028 breaks */
+		{ "\n\n  two\t\tblanks  \r\n  next\xe2\x80\xa8last  \n\n", ">two blanks<br/>next<br/>last<",
+		    "two blanks\nnext\nlast" },
+		/* a <br> typed is a break, as in a printer's file; so is one a dropped char hid */
+		{ "a <br> b <BR\x01/> c", ">a<br/>b<br/>c<", "a\nb\nc" },
+		/* no markup gets in through the text */
+		{ "</OrderStatusMessage><OrderStatus>3</OrderStatus>",
+		    ">&lt;/OrderStatusMessage&gt;&lt;OrderStatus&gt;3&lt;/OrderStatus&gt;<",
+		    "</OrderStatusMessage><OrderStatus>3</OrderStatus>" },
+	};
+	struct spool_err err = { "" };
+	struct spool_jobxml j;
+	char msg[SPOOL_JOB_MSG_MAX + 1], *out;
+	size_t i, olen;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (spool_jobxml_set_buf(in, sizeof in - 1, "job.xml", SPOOL_JOB_PROCESSING,
+		    SPOOL_JOB_FAILED, cases[i].typed, &out, &olen, &err) != 1)
+			fail_msg("case %zu: %s", i, err.msg);
+		if (strstr(out, cases[i].written) == NULL)
+			fail_msg("case %zu: no '%s' in\n%s", i, cases[i].written, out);
+		assert_null(strchr(out, '\r'));
+		assert_null(strstr(out, "&#13;"));
+		assert_null(strstr(out, ">old<"));
+		assert_int_equal(count_of(out, "<OrderStatusMessage>"), 1);
+		assert_int_equal(spool_jobxml_parse(out, olen, "job.xml", &j, &err), 0);
+		assert_int_equal(j.status, SPOOL_JOB_FAILED);
+		assert_string_equal(j.message, cases[i].reads);
+		free(out);
+	}
+	/* SPOOL_JOB_MSG_MAX bytes are written whole, a line break within them */
+	memset(msg, 'x', sizeof msg - 1);
+	msg[sizeof msg - 1] = '\0';
+	msg[500] = '\n';
+	assert_int_equal(spool_jobxml_set_buf(in, sizeof in - 1, "job.xml", SPOOL_JOB_PROCESSING,
+	    SPOOL_JOB_SHIPPING, msg, &out, &olen, &err), 1);
+	assert_int_equal(spool_jobxml_parse(out, olen, "job.xml", &j, &err), 0);
+	assert_int_equal(j.message_cut, 0);
+	assert_string_equal(j.message, msg);
+	free(out);
+	/* on disk, CR LF typed into a form the same */
+	put("job.xml", in);
+	set_ok(SPOOL_JOB_PROCESSING, SPOOL_JOB_SHIPPING, "Sent with DHL\r\nTracking 0042");
+	read_ok(&j);
+	assert_string_equal(j.message, "Sent with DHL\nTracking 0042");
+	out = slurp("job.xml");
+	assert_non_null(strstr(out, "<OrderStatusMessage>Sent with DHL<br/>Tracking 0042"
+	    "</OrderStatusMessage>"));
+	free(out);
+}
+
+/* A Windows printer's file: BOM, declaration and CRLF stay, spool's error element goes. */
+static void
+test_set_keeps_style(void **state)
+{
+	static const char stale[] = WIN_HEAD WIN_BODY("2", WIN_ERROR);
+	static const char want[] = WIN_HEAD WIN_BODY("15", "");
+	struct spool_err err = { "" };
+	char *out;
+	size_t olen;
+
+	(void)state;
+	if (spool_jobxml_set_buf(stale, sizeof stale - 1, "job.xml", SPOOL_JOB_QUEUED,
+	    SPOOL_JOB_PROCESSING, "Caf\xc3\xa9 press\r\nline two", &out, &olen, &err) != 1)
+		fail_msg("set: %s", err.msg);
+	if (olen != sizeof want - 1 || memcmp(out, want, olen) != 0)
+		fail_msg("set, it is\n%s\nwant\n%s", out, want);
+	assert_int_equal(count_of(out, "OrderStatusError"), 0);
+	free(out);
+	/* on disk the same, replaced whole */
+	put("job.xml", stale);
+	set_ok(SPOOL_JOB_QUEUED, SPOOL_JOB_PROCESSING, "Caf\xc3\xa9 press\nline two");
+	out = slurp("job.xml");
+	assert_string_equal(out, want);
+	free(out);
+	assert_int_equal(dir_count(dir), 1);
+}
+
 /* ---- failures of the system calls ------------------------------------------ */
 
 /* Every failing call leaves job.xml as it was (or, past the rename, as intended). */
@@ -1374,6 +1631,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_ambiguous, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_refuse_leaves_alone, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_refuse_race, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_set, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_set_refused, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_set_message, setup, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_set_keeps_style, setup, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown_dir),
 	};
 
