@@ -29,7 +29,7 @@ SOVERSION = 0
 # Debian packages: to build, and to run the tests.  The invoice needs its fonts at run
 # time (a Latin, Greek and Cyrillic one, and a CJK one): they come with the build.
 PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-dev libesmtp-dev \
-	libqpdf-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-ipafont-gothic
+	libqpdf-dev libcairo2-dev libpango1.0-dev libcrypt-dev fonts-dejavu-core fonts-ipafont-gothic
 PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf openssl samba smbclient \
 	poppler-utils
 # Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
@@ -38,8 +38,8 @@ PKGS_FUZZ = clang
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-DEPS_CFLAGS := $(shell pkg-config --cflags libxml-2.0 inih libqpdf cairo pangocairo 2>/dev/null)
-DEPS_LIBS := $(shell pkg-config --libs libxml-2.0 inih libqpdf cairo pangocairo 2>/dev/null)
+DEPS_CFLAGS := $(shell pkg-config --cflags libxml-2.0 inih libqpdf cairo pangocairo libcrypt 2>/dev/null)
+DEPS_LIBS := $(shell pkg-config --libs libxml-2.0 inih libqpdf cairo pangocairo libcrypt 2>/dev/null)
 
 ifeq ($(SAN),1)
 B = build/san
@@ -54,13 +54,13 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DSPOOL_VERSION='"$(VERSION)"' -fPIC $(WARN)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # libspool in layers, arrows only going down (ARCHITECTURE.md): the core knows the
-# protocol; bundle, print and mail stand on it.
+# protocol; bundle, print, mail and web stand on it.
 LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/core/publish.c lib/core/order.c \
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
 	lib/core/journal.c
 LIB_DOMAIN = lib/bundle/xml.c lib/bundle/upload.c lib/bundle/bundle.c lib/bundle/money.c \
 	lib/print/stitch.c lib/print/invoice.c lib/print/shop.c lib/print/jobxml.c lib/print/print.c \
-	lib/print/queue.c lib/mail/mailconf.c lib/mail/mail.c
+	lib/print/queue.c lib/mail/mailconf.c lib/mail/mail.c lib/web/users.c
 LIB_SRC = $(LIB_CORE) $(LIB_DOMAIN) lib/init.c
 LIB_H = lib/spool.h $(wildcard lib/*/*.h)
 # the library's own headers, not installed
@@ -73,7 +73,7 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 COMMON_SRC = common/json.c common/order.c
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC = spoolctl/spoolctl.c spoolctl/list.c spoolctl/show.c \
-	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c
+	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c spoolctl/user.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
 D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
@@ -85,7 +85,7 @@ ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault test_mail test_mailer test_stitch \
-	test_jobxml test_print test_text test_invoice
+	test_jobxml test_print test_text test_invoice test_users
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 

@@ -9,7 +9,7 @@
  * order, the file or the line.  The library never prints and never exits.
  *
  * The API comes in two layers, one header per concern (ARCHITECTURE.md): the core
- * (core/) knows the protocol; the domain layer (bundle/, print/, mail/) stands on
+ * (core/) knows the protocol; the domain layer (bundle/, print/, mail/, web/) stands on
  * it.  This header includes them all.
  *
  * Ownership: a pointer returned through an out-parameter belongs to the caller and is
@@ -44,6 +44,7 @@
 #include "print/print.h"
 #include "mail/mailconf.h"
 #include "mail/mail.h"
+#include "web/users.h"
 
 /*
  * Wire the layers above the core into its hooks (lib/init.c).  Call it once, before

@@ -7,7 +7,7 @@
  * This file: main, the usage, the command table, the messages, the exit code for an
  * errno, opening the spool, and the arguments several commands share.  The commands
  * live by concern: list.c (ls, stats, workflow), show.c (show, history), change.c
- * (submit, mv, do, rm), upkeep.c (init, check, kick) and outbox.c.
+ * (submit, mv, do, rm), upkeep.c (init, check, kick), outbox.c and user.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -70,6 +70,13 @@ static const struct cmd {
 	    "The spooled mails: ls shows new (with the due time), sent and failed; retry\n"
 	    "sends a failed or deferred mail again now; purge deletes sent mails (with\n"
 	    "--failed the failed ones, with --all both), older than --older if given.\n" },
+	{ "user", cmd_user,
+	    "user add NAME --role admin|printer [--queue QUEUE]... | passwd NAME | del NAME | "
+	    "ls [--json]",
+	    "The users of the web back office (web/users): add one, an admin or a printer\n"
+	    "that sees only its --queue QUEUEs (the [queue NAME]s of spool.conf); passwd\n"
+	    "sets a password read from stdin, or asked twice on a terminal; del removes\n"
+	    "one; ls lists them, and whether each has a password.\n" },
 	{ "help", NULL, "help [COMMAND]", "This help, or a command's.\n" },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])

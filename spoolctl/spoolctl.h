@@ -54,5 +54,6 @@ cmd_fn cmd_submit, cmd_mv, cmd_do, cmd_rm;             /* change.c */
 cmd_fn cmd_ls, cmd_stats, cmd_workflow;                /* list.c */
 cmd_fn cmd_show, cmd_history;                          /* show.c */
 cmd_fn cmd_outbox;                                     /* outbox.c */
+cmd_fn cmd_user;                                       /* user.c */
 
 #endif
