@@ -38,10 +38,19 @@ _spoolctl_ids()
 	spoolctl -d "$spool" ls 2>/dev/null | cut -d' ' -f1
 }
 
+# the users of the web back office
+_spoolctl_users()
+{
+	local spool
+	spool=$(_spoolctl_spool)
+	[[ -n $spool ]] || return
+	spoolctl -d "$spool" user ls 2>/dev/null | cut -d' ' -f1
+}
+
 _spoolctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="init submit ls show history mv do rm check stats workflow kick outbox help"
+	local cmds="init submit ls show history mv do rm check stats workflow kick outbox user help"
 	local i cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -82,6 +91,16 @@ _spoolctl()
 	stats|workflow) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	outbox) COMPREPLY=($(compgen -W "ls retry purge --json --failed --all --older --help" \
 	    -- "$cur")) ;;
+	user)
+		if [[ $prev == user ]]; then
+			COMPREPLY=($(compgen -W "add passwd del ls --help" -- "$cur"))
+		elif [[ $prev == --role ]]; then
+			COMPREPLY=($(compgen -W "admin printer" -- "$cur"))
+		elif [[ $prev == passwd || $prev == del ]]; then
+			COMPREPLY=($(compgen -W "$(_spoolctl_users)" -- "$cur"))
+		elif [[ $prev != --queue ]]; then
+			COMPREPLY=($(compgen -W "--role --queue --json --help" -- "$cur"))
+		fi ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "$(_spoolctl_ids) -m --tell-customer --help" -- "$cur")) ;;
 	esac

@@ -601,8 +601,8 @@ files_modes(struct ck *c, int at, const char *name, const char *path)
 
 /*
  * The spool's own folders (root, each state's, orders, incoming, tmp, outbox and
- * its boxes, hot and its queue folders, corrupt, run), and the files of the root and
- * of the boxes.
+ * its boxes, hot and its queue folders, corrupt, run, web), and the files of the root
+ * and of the boxes.
  */
 static void
 spool_modes(struct ck *c)
@@ -642,6 +642,11 @@ spool_modes(struct ck *c)
 		}
 		closedir(d);
 	}
+	/* web/, where there is one; not its files: web/users is 0640 on purpose */
+	fd = spool_sys.openat(sp->dir[SPOOL_DIR_ROOT], "web",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	own_dir(c, fd, "web");
+	close_keep(fd);
 	files_modes(c, sp->dir[SPOOL_DIR_ROOT], ".", ".");
 	/*
 	 * Not the files of run/: locks that only their maker opens (spoold's) or that

@@ -38,6 +38,11 @@ const char *const spool_dir_names[SPOOL_DIR_COUNT] = {
 
 /* Folders below those above that every spool has. */
 static const char *const subdirs[] = { "outbox/new", "outbox/sent", "outbox/failed", NULL };
+/*
+ * Folders that init makes but a spool may lack: web/ (the back office's users, made
+ * by lib/web/users.c when missing) came after spools that have none.
+ */
+static const char *const optional[] = { "web", NULL };
 
 const char *
 spool_shipped(const char *name, size_t *len)
@@ -61,6 +66,9 @@ known_top(const char *name)
 	for (i = 1; i < SPOOL_DIR_COUNT; i++)
 		if (strcmp(spool_dir_names[i], name) == 0)
 			return 1;
+	for (i = 0; optional[i] != NULL; i++)
+		if (strcmp(optional[i], name) == 0)
+			return 1;
 	return strcmp(name, "history") == 0 ||
 	    strcmp(name, SPOOL_ID_FILE) == 0;
 }
@@ -78,6 +86,9 @@ make_dirs(int root, const struct spool_conf *conf, struct spool_err *err)
 	for (i = 0; subdirs[i] != NULL; i++)
 		if (spool_mkdir(root, subdirs[i], DIR_MODE) < 0)
 			return seterr(err, "cannot create %s: %s", subdirs[i], strerror(errno));
+	for (i = 0; optional[i] != NULL; i++)
+		if (spool_mkdir(root, optional[i], DIR_MODE) < 0)
+			return seterr(err, "cannot create %s: %s", optional[i], strerror(errno));
 	if ((sfd = openat(root, "state", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return seterr(err, "cannot open state: %s", strerror(errno));
 	for (i = 0; i < conf->nstates; i++)

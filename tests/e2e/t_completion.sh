@@ -40,6 +40,14 @@ complete_words spoolctl -d "$SPOOL" do ""
 offers "do: a transition" process
 complete_words spoolctl -d "$SPOOL" ls --
 offers "ls: --json" --json
+complete_words spoolctl -d "$SPOOL" user ""
+offers "user: add" add
+offers "user: passwd" passwd
+complete_words spoolctl -d "$SPOOL" user add bob --role ""
+offers "user add --role: printer" printer
+rc 0 "add a web user" $S -d "$SPOOL" user add alice --role admin
+complete_words spoolctl -d "$SPOOL" user passwd ""
+offers "user passwd: a user" alice
 SPOOL_DIR=$SPOOL complete_words spoolctl show ""
 offers "SPOOL_DIR names the spool: an order id" 1001
 # --help, --version, and wrong words
