@@ -15,9 +15,9 @@ rc 0 "no call cycle between spoold's modules" mk/cycles "$BUILD"/obj/spoold/*.o
 sed 's/^/#   /' "$T/out" | grep cycle
 
 # the core: lib/core/ objects use no symbol that a domain object (bundle/, print/,
-# mail/) or lib/init.c defines
+# mail/, web/) or lib/init.c defines
 nm -g --defined-only "$BUILD"/obj/lib/bundle/*.o "$BUILD"/obj/lib/print/*.o \
-    "$BUILD"/obj/lib/mail/*.o "$BUILD"/obj/lib/init.o | awk 'NF == 3 { print $3 }' |
+    "$BUILD"/obj/lib/mail/*.o "$BUILD"/obj/lib/web/*.o "$BUILD"/obj/lib/init.o | awk 'NF == 3 { print $3 }' |
     sort -u >"$T/domain"
 nm -u "$BUILD"/obj/lib/core/*.o | awk 'NF == 2 { print $2 }' | sort -u >"$T/core_uses"
 comm -12 "$T/domain" "$T/core_uses" >"$T/up"
