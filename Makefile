@@ -29,7 +29,8 @@ SOVERSION = 0
 # Debian packages: to build, and to run the tests.  The invoice needs its fonts at run
 # time (a Latin, Greek and Cyrillic one, and a CJK one): they come with the build.
 PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-dev libesmtp-dev \
-	libqpdf-dev libcairo2-dev libpango1.0-dev libcrypt-dev fonts-dejavu-core fonts-ipafont-gothic
+	libqpdf-dev libcairo2-dev libpango1.0-dev libcrypt-dev libmicrohttpd-dev libjansson-dev \
+	fonts-dejavu-core fonts-ipafont-gothic
 PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf openssl samba smbclient \
 	poppler-utils
 # Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
@@ -75,6 +76,12 @@ COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC = spoolctl/spoolctl.c spoolctl/list.c spoolctl/show.c \
 	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c spoolctl/user.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
+WEB_SRC = spoolweb/main.c spoolweb/http.c spoolweb/session.c spoolweb/api.c spoolweb/pages.c \
+	spoolweb/metrics.c
+WEB_OBJ = $(WEB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/spoolweb/assets.o
+WEB_ASSETS = spoolweb/static/style.css spoolweb/static/app.js
+WEB_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
+WEB_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null) -lpthread
 D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
 	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
@@ -91,7 +98,7 @@ UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
 MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 spoold/spoold.8
 
-all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold
+all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold $(B)/spoolweb
 
 $(LIB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/lib/%.o: lib/%.c $(LIB_H)
 	@mkdir -p $(@D)
@@ -115,6 +122,24 @@ $(B)/libspool.so.$(SOVERSION): $(LIB_OBJ) lib/libspool.map
 
 $(B)/spoolctl: $(CTL_OBJ) $(COMMON_OBJ) $(B)/libspool.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(COMMON_OBJ) $(B)/libspool.a $(DEPS_LIBS)
+
+# spoolweb: libmicrohttpd for HTTP, jansson to read request bodies (the JSON it writes
+# is common/json.c's); its stylesheet and script are compiled in
+$(WEB_SRC:%.c=$(B)/obj/%.o): $(B)/obj/spoolweb/%.o: spoolweb/%.c spoolweb/web.h $(wildcard common/*.h) \
+		$(LIB_H)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(WEB_CFLAGS) -Icommon -Ispoolweb -c -o $@ $<
+
+$(B)/obj/spoolweb/assets.c: mk/embed $(WEB_ASSETS)
+	@mkdir -p $(@D)
+	EMBED_INCLUDE=web.h EMBED_TYPE='struct web_asset' EMBED_ARRAY=web_assets mk/embed $@ \
+		$(foreach f,$(WEB_ASSETS),$(notdir $(f))=$(f))
+
+$(B)/obj/spoolweb/assets.o: $(B)/obj/spoolweb/assets.c spoolweb/web.h
+	$(CC) $(ALL_CFLAGS) $(WEB_CFLAGS) -Icommon -Ispoolweb -c -o $@ $<
+
+$(B)/spoolweb: $(WEB_OBJ) $(COMMON_OBJ) $(B)/libspool.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(WEB_OBJ) $(COMMON_OBJ) $(B)/libspool.a $(DEPS_LIBS) $(WEB_LIBS)
 
 $(D_OBJ): $(B)/obj/spoold/%.o: spoold/%.c spoold/spoold.h spoold/log.h $(LIB_H)
 	@mkdir -p $(@D)
