@@ -92,7 +92,7 @@ ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault test_mail test_mailer test_stitch \
-	test_jobxml test_print test_text test_invoice test_users
+	test_jobxml test_print test_text test_invoice test_web test_users
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
@@ -162,13 +162,19 @@ $(CTL_OBJ): $(B)/obj/spoolctl/%.o: spoolctl/%.c spoolctl/spoolctl.h $(wildcard c
 
 $(UNIT_OBJ): $(B)/obj/tests/%.o: tests/unit/%.c tests/unit/fault.h $(LIB_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(UNIT_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
 # test_mailer also links spoold's mailer and logging, and libesmtp.
 $(B)/tests/test_mailer: UNIT_EXTRA = $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o
 $(B)/tests/test_mailer: UNIT_LIBS = $(ESMTP_LIBS)
 $(B)/tests/test_mailer: $(B)/obj/spoold/mailer.o $(B)/obj/spoold/log.o
 $(B)/obj/tests/test_mailer.o: spoold/mailer.h
+# test_web calls spoolweb's handlers, as its main.c does.
+$(B)/tests/test_web: UNIT_EXTRA = $(filter-out $(B)/obj/spoolweb/main.o,$(WEB_OBJ)) $(COMMON_OBJ)
+$(B)/tests/test_web: UNIT_LIBS = $(WEB_LIBS)
+$(B)/tests/test_web: $(WEB_OBJ) $(COMMON_OBJ)
+$(B)/obj/tests/test_web.o: UNIT_CFLAGS = -Icommon -Ispoolweb $(WEB_CFLAGS)
+$(B)/obj/tests/test_web.o: spoolweb/web.h
 # test_text also checks spoold's log lines.
 $(B)/tests/test_text: UNIT_EXTRA = $(B)/obj/spoold/log.o
 $(B)/tests/test_text: $(B)/obj/spoold/log.o

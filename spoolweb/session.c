@@ -2,8 +2,9 @@
  * Sessions and logging in.  A session is 256 random bits in an HttpOnly,
  * SameSite=Strict cookie (Secure under TLS), with its own CSRF token of 256 more; it
  * lives in memory only, so a restart logs everyone out.  Failed logins are slowed per
- * user name and per address, each on its own: after three, the next must wait 1 s,
- * then 2, 4, ... up to 64 s, and a quiet quarter of an hour forgives them.
+ * user name and per address, each on its own: after the third, the next try must wait
+ * 1 s, after the fourth 2 s, then 4, ... up to 64 s; a quiet quarter of an hour
+ * forgives them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -142,8 +143,8 @@ strike_add(struct web *w, const char *key, time_t now)
 	k->fails++;
 	k->last = now;
 	over = k->fails - STRIKES_FREE;
-	if (over > 0)
-		k->until = now + (over > 6 ? STRIKE_WAIT_MAX : 1 << (over - 1));
+	if (over >= 0)
+		k->until = now + (over >= 6 ? STRIKE_WAIT_MAX : 1 << over);
 }
 
 void
@@ -181,24 +182,28 @@ login_spool(struct web *w, const char *name, const char *user)
 	return 0;
 }
 
-/* Does user have password in spool i?  Costs one hash either way. */
+/*
+ * Does user have password in spool i?  An unknown user costs a hash too, against one
+ * made of random bits at the first login, so that the time taken does not tell which
+ * names exist.
+ */
 static int
 password_ok(struct web *w, int i, const char *user, const char *password)
 {
-	static const struct spool_user nobody = {
-		/* a hash of nothing anyone knows: an unknown user takes as long as a known one */
-		.hash = "$y$j9T$Lqh1Ddk5MAZ3zKGVxyRRy/$6NUsl2Bi6l/wJEqXJ2Nd0WuN7Ay5PmlC7B3jf4VgTfD",
-	};
 	const struct spool_user *u = NULL;
 	struct spool_users us = { 0 };
-	struct spool_err err;
+	struct spool_err err = { "no random bits" };
+	char noise[WEB_TOKEN_LEN + 1];
 	int ok;
 
+	if (w->nobody.hash[0] == '\0' && (token(noise) < 0 ||
+	    spool_user_hash(noise, w->nobody.hash, sizeof w->nobody.hash, &err) < 0))
+		web_log("cannot make the hash for unknown users: %s", err.msg);
 	if (spool_users_read(w->spools[i].sp, &us, &err) < 0)
 		web_log("%s: %s", w->spools[i].name, err.msg);
 	else
 		u = spool_users_find(&us, user);
-	ok = spool_user_verify(u != NULL ? u : &nobody, password) && u != NULL;
+	ok = spool_user_verify(u != NULL ? u : &w->nobody, password) && u != NULL;
 	if (ok)
 		w->user = *u;
 	spool_users_free(&us);

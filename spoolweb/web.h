@@ -93,6 +93,7 @@ struct web {
 	/* the request being answered: who and where */
 	struct session *s;
 	struct spool_user user; /* as the users file says now */
+	struct spool_user nobody;   /* whose hash an unknown user's password meets */
 	struct web_spool *ws;
 	/* counters for /metrics */
 	unsigned long requests, refusals, logins_failed;
