@@ -96,7 +96,8 @@ UNIT = test_util test_publish test_order test_conf test_history test_move \
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
-MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 spoold/spoold.8
+MAN = spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 spoold/spoold.8 \
+	spoolweb/spoolweb.8
 
 all: $(B)/libspool.a $(B)/libspool.so.$(SOVERSION) $(B)/spoolctl $(B)/spoold $(B)/spoolweb
 
@@ -272,6 +273,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(B)/spoolctl $(DESTDIR)$(BINDIR)/spoolctl
 	install -m 755 $(B)/spoold $(DESTDIR)$(SBINDIR)/spoold
+	install -m 755 $(B)/spoolweb $(DESTDIR)$(SBINDIR)/spoolweb
 	install -m 644 $(B)/libspool.a $(DESTDIR)$(LIBDIR)/libspool.a
 	install -m 755 $(B)/libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so.$(SOVERSION)
 	ln -sf libspool.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libspool.so
@@ -287,6 +289,8 @@ install: all
 		lib/libspool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libspool.pc
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' spool-layout/spoold@.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/spoold@.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' spool-layout/spoolweb@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/spoolweb@.service
 	install -m 644 spool-layout/workflows/*.conf $(DESTDIR)$(DATADIR)/workflows/
 	install -m 644 spool-layout/schemas/*.xsd $(DESTDIR)$(DATADIR)/schemas/
 	cp -R spool-layout/examples $(DESTDIR)$(DATADIR)/
@@ -294,7 +298,7 @@ install: all
 	install -m 644 spoolctl/spoolctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/
-	install -m 644 spoold/spoold.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 spoold/spoold.8 spoolweb/spoolweb.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 spoolctl/spoolctl.bash $(DESTDIR)$(COMPLETIONDIR)/spoolctl
 

@@ -6,7 +6,7 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$SRCDIR" || exit 1
 for m in spoolctl/spoolctl.1 spool-layout/spool-layout.5 spool-layout/spool.conf.5 \
-    spoold/spoold.8; do
+    spoold/spoold.8 spoolweb/spoolweb.8; do
 	rc 0 "$m lints clean (mandoc, warnings and worse)" mandoc -Tlint -Wwarning "$m"
 	lines "$m: mandoc says nothing" "$T/err" 0
 done
@@ -66,6 +66,27 @@ done
 has "spoold(8) names the systemd unit" spoold/spoold.8 "spoold@\.service"
 has "spoold(8) has an EXAMPLES section" spoold/spoold.8 "^\.Sh EXAMPLES$"
 has "spoold(8) has a SEE ALSO section" spoold/spoold.8 "^\.Sh SEE ALSO$"
+
+# every option of spoolweb: its getopt string and its long options
+grep -oE 'getopt_long\(argc, argv, "[^"]*"' spoolweb/main.c | sed 's/.*"\(.*\)"/\1/' | tr -d ':' |
+    fold -w1 | grep -x '[a-zA-Z]' | sort -u >"$T/wshort"
+sed -n '/struct option longs\[\] = {/,/};/p' spoolweb/main.c | grep -oE '\{ "[a-z-]+"' |
+    tr -dc 'a-z\n-' | sort -u >"$T/wlong"
+nonempty "the options of spoolweb" "$T/wshort"
+nonempty "the long options of spoolweb" "$T/wlong"
+documents "spoolweb(8) documents -" spoolweb/spoolweb.8 "$T/wshort" "^\.It Fl "
+documents "spoolweb(8) documents --" spoolweb/spoolweb.8 "$T/wlong" "^\.It .*Fl \\\\-"
+for code in 0 64 75 77 78; do
+	has "spoolweb(8) documents exit code $code" spoolweb/spoolweb.8 "^\.It $code$"
+done
+# every route of the API, as the router spells it
+for route in "POST /api/login" "POST /api/logout" "GET /api/orders?" "GET /api/orders/" \
+    "POST /api/orders/.*/transitions" "POST /api/orders/.*/remove" "GET /api/jobs$" \
+    "GET /api/jobs/.*/files/" "POST /api/jobs/.*/status" "GET /metrics"; do
+	has "spoolweb(8) documents $route" spoolweb/spoolweb.8 "^\.It Li $route"
+done
+has "spoolweb(8) names the systemd unit" spoolweb/spoolweb.8 "spoolweb@\.service"
+has "spoolctl(1) points to spoolweb(8)" spoolctl/spoolctl.1 "Xr spoolweb 8"
 
 # every key in the tables of the config readers (the core's, and the sections the
 # domain reads: a table named keys[] in any file of lib/) is in spool.conf(5), and
