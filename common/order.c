@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -301,4 +302,30 @@ order_transition_legal(const struct spool_conf *conf, int state, int t)
 
 	return !conf->states[state].locked && (tr->from & ((uint64_t)1 << state)) &&
 	    (tr->actors & SPOOL_ACTOR_ADMIN);
+}
+
+/* Case-insensitive substring search. */
+static int
+contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+int
+order_filter_match(struct spool *sp, const struct order_filter *f, const struct spool_ent *e)
+{
+	struct spool_order o;
+
+	if ((f->states && !(f->states & ((uint64_t)1 << e->state))) ||
+	    (f->has_since && e->placed.tv_sec < f->since) ||
+	    (f->has_until && e->placed.tv_sec >= f->until))
+		return 0;
+	return f->text == NULL || contains(e->id, f->text) ||
+	    (spool_order_read(sp, e->id, e->state, &o, NULL) == 0 &&
+	    (contains(o.customer, f->text) || contains(o.email, f->text)));
 }

@@ -46,6 +46,18 @@ int order_history_json(struct spool *sp, const char *id, struct json *j,
 void order_files(int dirfd, void (*fn)(void *arg, const char *path, long long size),
     void *arg);
 
+/* What `spoolctl ls` and the web's lists let through. */
+struct order_filter {
+	uint64_t states;        /* a mask of states; 0: every state */
+	time_t since, until;    /* placed at or after since, before until, where has_ */
+	int has_since, has_until;
+	const char *text;       /* in the id, or the customer's name or address
+	                           (any case); NULL: any */
+};
+/* 1 if e passes f; the order file is read only for f->text. */
+int order_filter_match(struct spool *sp, const struct order_filter *f,
+    const struct spool_ent *e);
+
 /*
  * May an admin take transition t (an index of conf->transitions) for order id now?  It
  * must start from the state the order is in, be the admin's to make, and that state

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "order.h"
 #include "spoolctl.h"
 
 /* "3d4h", "12m", "40s": an age a person can read. */
@@ -42,9 +43,7 @@ struct ls {
 	const struct spool_conf *conf;
 	char *states[SPOOL_STATES_MAX];
 	int nstates;
-	time_t since, until;
-	int has_since, has_until;
-	const char *search;
+	struct order_filter f;
 	int json, lng;
 	struct json *j;         /* the document, with --json */
 	struct row *rows;
@@ -57,8 +56,7 @@ ls_add(void *arg, const struct spool_ent *e)
 	struct ls *l = arg;
 	struct row *r;
 
-	if ((l->has_since && e->placed.tv_sec < l->since) ||
-	    (l->has_until && e->placed.tv_sec >= l->until))
+	if (!order_filter_match(l->sp, &l->f, e))
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 1024;
@@ -85,18 +83,6 @@ by_placed(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* Case-insensitive substring search for --search. */
-static int
-contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return 1;
-	return n == 0;
-}
-
 /* The options of ls into l; a usage error exits. */
 static void
 ls_opts(int argc, char **argv, struct ls *l)
@@ -116,15 +102,15 @@ ls_opts(int argc, char **argv, struct ls *l)
 			l->states[l->nstates++] = optarg;
 			break;
 		case 'S':
-			l->since = time_arg("--since", optarg, 0);
-			l->has_since = 1;
+			l->f.since = time_arg("--since", optarg, 0);
+			l->f.has_since = 1;
 			break;
 		case 'U':
-			l->until = time_arg("--until", optarg, 1);
-			l->has_until = 1;
+			l->f.until = time_arg("--until", optarg, 1);
+			l->f.has_until = 1;
 			break;
 		case 'q':
-			l->search = optarg;
+			l->f.text = optarg;
 			break;
 		case 'j':
 			l->json = 1;
@@ -140,7 +126,7 @@ ls_opts(int argc, char **argv, struct ls *l)
 		usage();
 }
 
-/* One order's line, or object with --json; nothing if --search does not find it. */
+/* One order's line, or object with --json. */
 static void
 ls_print(const struct ls *l, const struct row *r)
 {
@@ -149,12 +135,8 @@ ls_print(const struct ls *l, const struct row *r)
 	char t1[32], t2[32], cust[SPOOL_FIELD_MAX * 4 + 4];
 	int have = 0;
 
-	if (l->search != NULL || l->lng) {
+	if (l->f.text != NULL || l->lng)
 		have = spool_order_read(l->sp, r->id, r->state, &o, NULL) == 0;
-		if (l->search != NULL && !contains(r->id, l->search) &&
-		    !(have && (contains(o.customer, l->search) || contains(o.email, l->search))))
-			return;
-	}
 	if (l->j != NULL) {
 		json_obj(l->j);
 		json_kstr(l->j, "id", r->id);
@@ -180,7 +162,6 @@ int
 cmd_ls(int argc, char **argv)
 {
 	struct ls l = { 0 };
-	uint64_t mask = 0;
 	struct json j;
 	size_t k;
 	int i;
@@ -189,8 +170,8 @@ cmd_ls(int argc, char **argv)
 	l.sp = open_spool();
 	l.conf = spool_conf(l.sp);
 	for (i = 0; i < l.nstates; i++)
-		mask |= (uint64_t)1 << state_arg(l.conf, l.states[i]);
-	if (spool_walk(l.sp, mask, 1, ls_add, &l) < 0)
+		l.f.states |= (uint64_t)1 << state_arg(l.conf, l.states[i]);
+	if (spool_walk(l.sp, l.f.states, 1, ls_add, &l) < 0)
 		die(excode(errno), "cannot read %s/state: %s", spooldir, strerror(errno));
 	qsort(l.rows, l.n, sizeof *l.rows, by_placed);
 	if (l.json) {

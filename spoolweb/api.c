@@ -22,39 +22,20 @@
 struct walk {
 	struct spool *sp;
 	struct list *l;
-	uint64_t mask;
-	time_t since, until;
-	const char *q;
+	struct order_filter f;
 };
-
-static int
-contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return 1;
-	return n == 0;
-}
 
 static int
 walk_add(void *arg, const struct spool_ent *e)
 {
 	struct walk *wk = arg;
 	struct list *l = wk->l;
-	struct spool_order o;
 	struct row *r;
 
+	/* the counts are the whole spool's, the rows the filter's */
 	if (l->counts[e->state]++ == 0 || e->placed.tv_sec < l->oldest[e->state])
 		l->oldest[e->state] = e->placed.tv_sec;
-	if ((wk->mask && !(wk->mask & ((uint64_t)1 << e->state))) ||
-	    (wk->since && e->placed.tv_sec < wk->since) ||
-	    (wk->until && e->placed.tv_sec >= wk->until))
-		return 0;
-	if (wk->q != NULL && !contains(e->id, wk->q) &&
-	    !(spool_order_read(wk->sp, e->id, e->state, &o, NULL) == 0 &&
-	    (contains(o.customer, wk->q) || contains(o.email, wk->q))))
+	if (!order_filter_match(wk->sp, &wk->f, e))
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
@@ -97,7 +78,7 @@ int
 list_orders(struct web *w, const struct req *q, struct resp *r, struct list *l)
 {
 	const struct spool_conf *conf = spool_conf(w->ws->sp);
-	struct walk wk = { .sp = w->ws->sp, .l = l, .q = arg(q, "q") };
+	struct walk wk = { .sp = w->ws->sp, .l = l, .f = { .text = arg(q, "q") } };
 	const char *s;
 	int st;
 
@@ -107,13 +88,15 @@ list_orders(struct web *w, const struct req *q, struct resp *r, struct list *l)
 			refuse(w, q, r, 400, "'%.40s' is not a state of workflow %s", s, conf->workflow);
 			return -1;
 		}
-		wk.mask = (uint64_t)1 << st;
+		wk.f.states = (uint64_t)1 << st;
 	}
-	if (((s = arg(q, "since")) != NULL && date_arg(s, 0, &wk.since) < 0) ||
-	    ((s = arg(q, "until")) != NULL && date_arg(s, 1, &wk.until) < 0)) {
+	if (((s = arg(q, "since")) != NULL && date_arg(s, 0, &wk.f.since) < 0) ||
+	    ((s = arg(q, "until")) != NULL && date_arg(s, 1, &wk.f.until) < 0)) {
 		refuse(w, q, r, 400, "'%.40s' is not a date (YYYY-MM-DD)", s);
 		return -1;
 	}
+	wk.f.has_since = arg(q, "since") != NULL;
+	wk.f.has_until = arg(q, "until") != NULL;
 	if (spool_walk(w->ws->sp, 0, 1, walk_add, &wk) < 0) {
 		free(l->rows);
 		json_error(r, 500, "cannot read the spool: %s", strerror(errno));

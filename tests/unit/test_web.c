@@ -325,6 +325,31 @@ test_transitions(void **state)
 }
 
 static void
+test_filters(void **state)
+{
+	(void)state;
+	assert_int_equal(log_in("alice", "alice's secret"), 200);
+	assert_int_equal(get("/api/orders?state=queued"), 200);
+	assert_true(has("\"id\":\"1001\""));
+	assert_true(has("{\"state\":\"queued\",\"code\":2,\"count\":1,"));
+	assert_int_equal(get("/api/orders?state=shipping"), 200);
+	assert_false(has("\"id\":\"1001\""));
+	/* the counts stay the whole spool's */
+	assert_true(has("{\"state\":\"queued\",\"code\":2,\"count\":1,"));
+	assert_int_equal(get("/api/orders?since=2040-01-01"), 200);
+	assert_false(has("\"id\":\"1001\""));
+	assert_int_equal(get("/api/orders?until=2000-01-01"), 200);
+	assert_false(has("\"id\":\"1001\""));
+	assert_int_equal(get("/api/orders?since=2000-01-01&until=2040-01-01"), 200);
+	assert_true(has("\"id\":\"1001\""));
+	assert_int_equal(get("/api/orders?q=EXAMPLE"), 200);
+	assert_true(has("\"id\":\"1001\""));
+	assert_int_equal(get("/api/orders?q=no-such-customer"), 200);
+	assert_false(has("\"id\":\"1001\""));
+	assert_true(has("\"more\":0"));
+}
+
+static void
 test_remove(void **state)
 {
 	int st;
@@ -522,6 +547,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_login_slowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_printer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
