@@ -239,19 +239,27 @@ authenticate(struct web *w, const struct req *q)
 	return s;
 }
 
-/* The path cut at its slashes: at most n parts, each non-empty; -1 if it has more. */
+/*
+ * The path cut at its slashes into at most n parts: "/" has none, and a path with
+ * more parts, an empty one ("//", a trailing slash) or no leading slash is -1.
+ */
 static int
 split(const char *path, char *buf, size_t len, char **part, int n)
 {
-	char *p, *save = NULL;
+	char *p, *slash;
 	int k = 0;
 
-	if (snprintf(buf, len, "%s", path) >= (int)len)
+	if (path[0] != '/' || snprintf(buf, len, "%s", path + 1) >= (int)len)
 		return -1;
-	for (p = strtok_r(buf, "/", &save); p != NULL; p = strtok_r(NULL, "/", &save)) {
-		if (k == n)
+	for (p = buf; *p != '\0'; p = slash + 1) {
+		if (k == n || *p == '/')
 			return -1;
 		part[k++] = p;
+		if ((slash = strchr(p, '/')) == NULL)
+			break;
+		*slash = '\0';
+		if (slash[1] == '\0')
+			return -1;
 	}
 	return k;
 }

@@ -525,6 +525,52 @@ test_user_removed(void **state)
 	assert_int_equal(get("/api/orders"), 401);
 }
 
+/* Requests no page makes: each gets a plain refusal, and nothing moves. */
+static void
+test_hostile(void **state)
+{
+	static const char *const paths[] = { "//", "/api//orders", "/api/orders/1001/transitions/x/y",
+		"/api/jobs/../files/x", "/api/jobs/1001-1-press/files/", "/static/../spool.conf",
+		"/orders/1001%00/remove", "/api", "/api/", "/jobs/-/", "/jobs/1001-", "/jobs/-1-press",
+		"/api/jobs/1001--press/files/job.xml" };
+	char *big, *deep;
+	size_t i, n = 8000;
+	int st = state_of("1001");
+
+	(void)state;
+	assert_int_equal(log_in("alice", "alice's secret"), 200);
+	for (i = 0; i < sizeof paths / sizeof *paths; i++) {
+		get(paths[i]);
+		assert_true(r.status == 404 || r.status == 400 || r.status == 403);
+		post(paths[i], "{}");
+		assert_true(r.status == 404 || r.status == 400 || r.status == 403 || r.status == 409);
+	}
+	assert_non_null(big = malloc(4000));
+	memset(big, 'a', 3999);
+	big[0] = '/';
+	big[3999] = '\0';
+	assert_int_equal(get(big), 404);
+	free(big);
+	/* bodies that are no JSON object of strings and numbers */
+	assert_int_equal(post("/api/orders/1001/transitions", "{"), 400);
+	assert_int_equal(post("/api/orders/1001/transitions", "{\"name\": 1e999}"), 400);
+	assert_int_equal(post("/api/orders/1001/transitions", "{\"name\": null}"), 400);
+	assert_int_equal(post("/api/orders/1001/transitions", "{\"name\": \"a\", \"name\": \"b\"}"),
+	    400);
+	assert_int_equal(post("/api/orders/1001/transitions", "{\"name\": \"can\\u0000cel\"}"), 400);
+	assert_non_null(deep = malloc(2 * n + 1));
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	assert_int_equal(post("/api/orders/1001/transitions", deep), 400);
+	free(deep);
+	/* a form with more fields than kept, and a field without a value */
+	assert_int_equal(send_req("POST", "/orders/1001/transitions", "a=1&b=2&c=3&d=4&e=5&f=6&g=7"
+	    "&h=8&i=9&j=10&k=11&l=12&m=13&n=14&o=15&p=16&csrf=x&name=cancel", 1, NULL), 403);
+	assert_int_equal(send_req("POST", "/orders/1001/transitions", "name&csrf", 1, NULL), 403);
+	assert_int_equal(state_of("1001"), st);
+}
+
 static void
 test_metrics(void **state)
 {
@@ -553,6 +599,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 
