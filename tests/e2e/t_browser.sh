@@ -1,7 +1,7 @@
 # spoolweb in a real browser: tests/web/browser.js drives headless Chromium through
 # puppeteer-core, and this script checks on disk what it did.  An admin logs in,
 # filters the list, opens an order and moves it with a transition button (the order
-# file moves); a mv in the shell shows on the open page within 2 s without reload.
+# file moves); a mv in a shell shows on the open page within 2 s without reload.
 # A printer downloads a PDF byte-identical to the one in the hot folder, sets
 # Processing through the form (job.xml says 15, spoold moves the order), gets 403
 # for another queue's job and for a POST without the CSRF token; a wrong password
@@ -78,8 +78,8 @@ rc 0 "spoolctl history 1002" $S -d "$P" history 1002
 has "the history says alice via web" "$T/out" "alice via web.*unpaid -> queued|unpaid -> queued.*alice via web"
 ms=$(fact live_ms admin)
 echo "# the page showed the mv after ${ms:-?} ms"
-check "1004 was moved by hand to processing" test "$(fact moved admin)" = "1004 processing"
-check "its file is in state/processing" in_state "$P" 1004 processing
+check "1004 was cancelled by hand (mv)" test "$(fact moved admin)" = "1004 cancelled"
+check "its file is in state/cancelled" in_state "$P" 1004 cancelled
 
 # ---- the printer -------------------------------------------------------------------
 until_ "spoold publishes 1002's job to press" 30 test -f "$P/hot/press/1002-1-press/job.xml"
