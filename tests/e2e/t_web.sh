@@ -129,6 +129,10 @@ check "nothing moved: 1002 is still only in state/unpaid" sh -c "cmp -s '$T/befo
 is_code "requeue 1002 (not from unpaid): 409" 409 alice POST /api/orders/1002/transitions '{"name":"requeue"}'
 check "1002 is still unpaid" in_state "$P" 1002 unpaid
 is_code "a transition of an unknown order: 404" 404 alice POST /api/orders/9999/transitions '{"name":"cancel"}'
+is_code "remove 1003: 200" 200 alice POST /api/orders/1003/remove '{"comment":"a test order"}'
+json "the answer is its id" "$T/body" "d['id'] == '1003'"
+check "its order file and folder are gone" sh -c "! ls '$P'/state/*/1003.order 2>/dev/null && test ! -e '$P/orders/1003'"
+is_code "GET /api/orders/1003 is then 404" 404 alice GET /api/orders/1003
 
 # ---- a printer --------------------------------------------------------------------------
 code=$(web_login pete pete pete-pw)
@@ -152,6 +156,7 @@ J=/api/jobs/1001-1-press/files
 is_code "pete downloads 1001-1-content.pdf: 200" 200 pete GET "$J/1001-1-content.pdf"
 check "byte-identical to the PDF in the hot folder" cmp -s "$T/body" "$P/hot/press/1001-1-press/1001-1-content.pdf"
 check "as application/pdf" sh -c "tr -d '\r' <'$T/hdr' | grep -iq '^content-type: *application/pdf'"
+check "with X-Content-Type-Options: nosniff" test "$(header "$T/hdr" X-Content-Type-Options)" = nosniff
 is_code "and job.xml: 200" 200 pete GET "$J/job.xml"
 check "as application/xml" sh -c "tr -d '\r' <'$T/hdr' | grep -iq '^content-type: *application/xml'"
 is_code "another queue's job file: 403" 403 pete GET /api/jobs/1001-1-covers/files/job.xml
