@@ -32,7 +32,7 @@ PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-de
 	libqpdf-dev libcairo2-dev libpango1.0-dev libcrypt-dev libmicrohttpd-dev libjansson-dev \
 	fonts-dejavu-core fonts-ipafont-gothic
 PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf openssl samba smbclient \
-	poppler-utils
+	poppler-utils curl prometheus chromium nodejs
 # Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
 PKGS_FUZZ = clang
 
@@ -242,7 +242,15 @@ deps:
 deps-test:
 	@mk/deps $(PKGS_BUILD) $(PKGS_TEST)
 
-check: deps-test
+# puppeteer-core for t_browser, as package-lock.json pins it.  npm comes with some
+# builds of nodejs and conflicts with Debian's npm package there: ask for it only
+# when it is missing.  A failure leaves t_browser to skip, saying why.
+tests/web/node_modules: tests/web/package.json tests/web/package-lock.json
+	@command -v npm >/dev/null || mk/deps npm
+	@if npm ci --prefix tests/web --no-audit --no-fund; then touch $@; \
+	else echo "tests/web: npm ci failed; t_browser will skip" >&2; fi
+
+check: deps-test tests/web/node_modules
 	$(MAKE) SAN=1 tests
 	tests/run build/san
 
