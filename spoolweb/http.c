@@ -419,6 +419,11 @@ web_handle(struct web *w, struct req *q, struct resp *r)
 	w->s = NULL;
 	w->ws = NULL;
 	w->requests++;
+	if (q->refused != 0) {
+		json_error(r, q->refused, q->refused == 413 ? "the body is too big" :
+		    "the address holds an encoded NUL");
+		return;
+	}
 	if (!is(q->method, "GET") && !is(q->method, "HEAD") && !is(q->method, "POST")) {
 		json_error(r, 405, "method not allowed");
 		return;

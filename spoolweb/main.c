@@ -43,7 +43,23 @@ struct conn {
 	char *body;
 	size_t len;
 	int too_big;
+	int nul;      /* the raw URI encodes a NUL, which decoding would cut the path at */
 };
+
+/*
+ * Sees the URI before libmicrohttpd decodes it: "job.xml%00.pdf" must not become
+ * "job.xml".  It marks the request with a static sentinel, not an allocation, as a
+ * request that dies before its handler runs is never reported as completed.
+ */
+static char nul_uri;
+
+static void *
+uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	return uri != NULL && strstr(uri, "%00") != NULL ? &nul_uri : NULL;
+}
 
 static enum MHD_Result
 query_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
@@ -145,9 +161,10 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	char addr[INET6_ADDRSTRLEN + 1], *nb;
 
 	(void)version;
-	if (k == NULL) {
+	if (k == NULL || *con_cls == &nul_uri) {
 		if ((k = calloc(1, sizeof *k)) == NULL)
 			return MHD_NO;
+		k->nul = *con_cls == &nul_uri;
 		*con_cls = k;
 		return MHD_YES;
 	}
@@ -174,8 +191,12 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	q.etag = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &q);
-	if (k->too_big) {
-		q.method = "TOO-BIG";
+	if (k->nul) {
+		q.refused = 400;
+		web_log("refused 400 %s %s from %s: an encoded NUL in the address", method, url,
+		    q.addr);
+	} else if (k->too_big) {
+		q.refused = 413;
 		web_log("refused 413 %s %s from %s: a body over %d bytes", method, url, q.addr,
 		    WEB_BODY_MAX);
 	}
@@ -193,7 +214,7 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (k != NULL) {
+	if (k != NULL && *con_cls != &nul_uri) {
 		free(k->body);
 		free(k);
 	}
@@ -373,6 +394,7 @@ main(int argc, char **argv)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, &w,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 	    MHD_OPTION_CONNECTION_LIMIT, 256u,

@@ -42,6 +42,7 @@ struct req {
 	size_t blen;
 	const char *addr;            /* the peer's address, for the log and the limiter */
 	time_t now;
+	int refused;                 /* 400 or 413 when refused before routing, else 0 */
 };
 
 struct resp {
