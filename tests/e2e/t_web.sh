@@ -270,6 +270,46 @@ is_code "alice logs out: 204" 204 alice POST /api/logout
 is_code "the old cookie is refused: 401" 401 old GET /api/orders
 
 check "spoolweb exits 0 on SIGTERM" web_stop
+
+# ---- two spools, over TLS ----------------------------------------------------------
+# A second spool, shop2, where only olga is a user; spoolweb serves both over TLS.
+Q=$C/shop2
+web_init "$Q" pos
+web_user "$Q" olga admin 'olga-pw'
+rc 0 "a self-signed certificate for 127.0.0.1" openssl req -x509 -newkey rsa:2048 -nodes \
+    -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj /CN=127.0.0.1
+chmod 0644 "$T/key.pem" "$T/cert.pem"
+WEB_TLS="$T/cert.pem $T/key.pem"
+check "spoolweb serves spool and shop2 over TLS" web_start "$P" "$Q"
+WEB_TLS=
+case $WEB_URL in https://*) ok "its address is https" ;; *) not_ok "its address is https ($WEB_URL)" ;; esac
+code=$(web_login olga olga olga-pw)
+check "olga logs in without naming a spool (the one that knows her): 200 (got $code)" test "$code" = 200
+header "$T/olga.hdr" Set-Cookie >"$T/cookie"
+has "under TLS the cookie is Secure" "$T/cookie" "; *Secure( *;|$)"
+has "and HttpOnly" "$T/cookie" "; *HttpOnly( *;|$)"
+has "the answer carries Strict-Transport-Security" "$T/olga.hdr" "^Strict-Transport-Security: max-age="
+is_code "olga: GET /api/orders is shop2's: 200" 200 olga GET /api/orders
+json "shop2 has no orders" "$T/body" "d['orders'] == []"
+is_code "olga: GET /api/orders?spool=shop2: 200" 200 olga GET "/api/orders?spool=shop2"
+is_code "olga: GET /api/orders?spool=spool (not her spool): 403" 403 olga GET "/api/orders?spool=spool"
+is_code "olga: GET /api/orders/1001 is not in shop2: 404" 404 olga GET /api/orders/1001
+code=$(web_login alice alice 'alice pw 1' spool)
+check "alice logs in to spool by name: 200 (got $code)" test "$code" = 200
+is_code "alice: GET /api/orders?spool=spool: 200" 200 alice GET "/api/orders?spool=spool"
+json "with spool's orders" "$T/body" "'1001' in [o['id'] for o in d['orders']]"
+is_code "alice: GET /api/orders?spool=shop2: 403" 403 alice GET "/api/orders?spool=shop2"
+is_code "the login page offers both spools" 200 - GET /
+has "spool" "$T/body" '<option>spool</option>'
+has "shop2" "$T/body" '<option>shop2</option>'
+is_code "GET /metrics: 200" 200 - GET /metrics
+has "counts spool's orders" "$T/body" '^spool_orders\{spool="spool",state="queued"\} '
+has "and shop2's" "$T/body" '^spool_orders\{spool="shop2",'
+code=$(web_login x alice 'alice pw 1' shop2)
+check "alice is no user of shop2: 401 (got $code)" test "$code" = 401
+code=$(web_login x alice 'alice pw 1' nosuch)
+check "a spool that is not served: 404 (got $code)" test "$code" = 404
+check "spoolweb exits 0 on SIGTERM" web_stop
 grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/web.log" >"$T/san" || true
 lines "no sanitizer report in spoolweb's log" "$T/san" 0
 check "spoold stops" stop_spoold

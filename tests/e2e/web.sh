@@ -30,12 +30,17 @@ web_init() {
 }
 
 # web_start SPOOL...: start spoolweb on a free port and wait until it answers, at
-# most 30 s; its log is $T/web.log
+# most 30 s; its log is $T/web.log.  With WEB_TLS="CERT KEY" it serves TLS.
 web_start() {
 	WEB_PORT=$(web_free_port)
 	WEB_URL=http://127.0.0.1:$WEB_PORT
 	_args=
 	for _sp in "$@"; do _args="$_args -d $_sp"; done
+	if [ -n "${WEB_TLS:-}" ]; then
+		set -- $WEB_TLS
+		_args="$_args --tls-cert $1 --tls-key $2"
+		WEB_URL=https://127.0.0.1:$WEB_PORT
+	fi
 	if web_as_root; then
 		# shellcheck disable=SC2086
 		setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -46,7 +51,7 @@ web_start() {
 	fi
 	WEB_PID=$!
 	_end=$(($(date +%s) + 30))
-	while ! curl -s -o /dev/null --max-time 2 "$WEB_URL/"; do
+	while ! curl -s -k -o /dev/null --max-time 2 "$WEB_URL/"; do
 		if ! kill -0 "$WEB_PID" 2>/dev/null || [ "$(date +%s)" -ge "$_end" ]; then
 			echo "# spoolweb did not answer on $WEB_URL; its log:"
 			tail -20 "$T/web.log" | sed 's/^/#   /'
@@ -88,7 +93,7 @@ web_user() {
 # $T/body, the headers in $T/hdr.
 wreq() {
 	_name=$1 _m=$2 _path=$3 _data=${4:-} _tok=${5:-}
-	set -- -s --path-as-is --max-time 20 -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$_m"
+	set -- -s -k --path-as-is --max-time 20 -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$_m"
 	[ "$_name" = - ] || set -- "$@" -b "$T/$_name.jar" -c "$T/$_name.jar"
 	if [ "$_m" = POST ]; then
 		[ -n "$_tok" ] || _tok=$(cat "$T/$_name.csrf" 2>/dev/null)
@@ -111,13 +116,15 @@ is_code() {
 	fi
 }
 
-# web_login NAME USER PASSWORD: log in through the API; the cookie goes to
-# $T/NAME.jar, the CSRF token to $T/NAME.csrf, the answer to $T/NAME.login and its
-# headers to $T/NAME.hdr.  Prints the status code.
+# web_login NAME USER PASSWORD [SPOOL]: log in through the API (to SPOOL, when
+# given); the cookie goes to $T/NAME.jar, the CSRF token to $T/NAME.csrf, the answer
+# to $T/NAME.login and its headers to $T/NAME.hdr.  Prints the status code.
 web_login() {
 	rm -f "$T/$1.jar" "$T/$1.csrf"
-	_body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"user": sys.argv[1], "password": sys.argv[2]}))' "$2" "$3")
-	curl -s --max-time 20 -o "$T/$1.login" -D "$T/$1.hdr" -w '%{http_code}' -c "$T/$1.jar" \
+	_body=$(/usr/bin/python3 -c 'import json,sys; d={"user": sys.argv[1], "password": sys.argv[2]}
+if len(sys.argv) > 3: d["spool"] = sys.argv[3]
+print(json.dumps(d))' "$2" "$3" ${4:+"$4"})
+	curl -s -k --max-time 20 -o "$T/$1.login" -D "$T/$1.hdr" -w '%{http_code}' -c "$T/$1.jar" \
 	    -H 'Content-Type: application/json' --data-binary "$_body" "$WEB_URL/api/login"
 	/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' \
 	    "$T/$1.login" >"$T/$1.csrf" 2>/dev/null || rm -f "$T/$1.csrf"
