@@ -36,12 +36,7 @@ mkdir -p "$C"
 web_init "$P" print
 web_user "$P" alice admin alice-pw
 web_user "$P" pete printer pete-pw press
-cp -R "$EX/print/1002" "$T/b1004"
-sed -i -e 's|<placed>.*</placed>|<placed>2026-11-25T10:00:00Z</placed>|' \
-    -e 's|Tomás Álvarez|Zoë Weber|g' -e 's|tomas@example.org|zoe@example.de|' "$T/b1004/order.xml"
-check "spoold starts" start_spoold "$P"
-for id in 1001 1002 1003; do rc 0 "submit $id" $S -d "$P" submit "$EX/print/$id"; done
-rc 0 "submit 1004" $S -d "$P" submit --id 1004 "$T/b1004"
+web_orders "$P"
 until_ "1001's jobs are published" 30 test -f "$P/hot/covers/1001-1-covers/job.xml"
 check "spoolweb starts" web_start "$P"
 

@@ -33,12 +33,7 @@ web_user "$P" cora printer 'cora-pw' covers
 
 # the orders: 1001 paid (queued, its jobs published), 1002 and 1004 unpaid, 1003 in
 # uploading; 1004 is 1002 placed later by someone else
-cp -R "$EX/print/1002" "$T/b1004"
-sed -i -e 's|<placed>.*</placed>|<placed>2026-11-25T10:00:00Z</placed>|' \
-    -e 's|Tomás Álvarez|Zoë Weber|g' -e 's|tomas@example.org|zoe@example.de|' "$T/b1004/order.xml"
-check "spoold starts" start_spoold "$P"
-for id in 1001 1002 1003; do rc 0 "submit $id" $S -d "$P" submit "$EX/print/$id"; done
-rc 0 "submit 1004" $S -d "$P" submit --id 1004 "$T/b1004"
+web_orders "$P"
 until_ "1001's jobs are published" 30 sh -c "test -f '$P/hot/press/1001-1-press/job.xml' && test -f '$P/hot/press/1001-2-press/job.xml' && test -f '$P/hot/covers/1001-1-covers/job.xml'"
 
 check "spoolweb starts and answers" web_start "$P"

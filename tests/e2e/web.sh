@@ -77,6 +77,18 @@ web_stop() {
 	return $_rc
 }
 
+# web_orders SPOOL: start spoold on the print spool SPOOL and submit the examples
+# 1001 (paid: queued, its jobs published), 1002 and 1003, and 1004: 1002 placed later
+# by someone else
+web_orders() {
+	cp -R "$EX/print/1002" "$T/b1004"
+	sed -i -e 's|<placed>.*</placed>|<placed>2026-11-25T10:00:00Z</placed>|' \
+	    -e 's|Tomás Álvarez|Zoë Weber|g' -e 's|tomas@example.org|zoe@example.de|' "$T/b1004/order.xml"
+	check "spoold starts" start_spoold "$1"
+	for _id in 1001 1002 1003; do rc 0 "submit $_id" $S -d "$1" submit "$EX/print/$_id"; done
+	rc 0 "submit 1004" $S -d "$1" submit --id 1004 "$T/b1004"
+}
+
 # web_user SPOOL NAME ROLE PASSWORD [QUEUE]: a spoolweb user
 web_user() {
 	if [ -n "${5:-}" ]; then
