@@ -58,7 +58,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # protocol; bundle, print, mail and web stand on it.
 LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/core/publish.c lib/core/order.c \
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
-	lib/core/journal.c
+	lib/core/journal.c lib/core/node.c
 LIB_DOMAIN = lib/bundle/xml.c lib/bundle/upload.c lib/bundle/bundle.c lib/bundle/money.c \
 	lib/print/stitch.c lib/print/invoice.c lib/print/shop.c lib/print/jobxml.c lib/print/print.c \
 	lib/print/queue.c lib/mail/mailconf.c lib/mail/mail.c lib/web/users.c
@@ -83,7 +83,7 @@ WEB_ASSETS = spoolweb/static/style.css spoolweb/static/app.js
 WEB_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null) -lpthread
 D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
-	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c
+	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c spoold/nodes.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)

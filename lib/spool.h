@@ -35,6 +35,7 @@
 #include "core/history.h"
 #include "core/check.h"
 #include "core/journal.h"
+#include "core/node.h"
 /* the domain layer, on the core */
 #include "bundle/bundle.h"
 #include "print/queue.h"

@@ -538,6 +538,8 @@ act(struct daemon *d, struct look *l)
 
 	if (a->kind == SPOOL_ACT_NOTIFY)
 		return act_notify(d, l, s, a);
+	if (!d->leader && a->kind != SPOOL_ACT_EXEC)
+		return 1;    /* a built-in action (publishing, stitching) is the leader's */
 	if (l->st.running != 0) {
 		/* a run whose outcome never came: spoold stopped while it ran */
 		l->st.running = 0;
@@ -586,8 +588,8 @@ act(struct daemon *d, struct look *l)
 	l->st.tries++;
 	l->st.attempts++;
 	l->st.running = ++l->st.runs;
-	snprintf(what, sizeof what, "attempt %d of %d: %s", l->st.tries, s->retries + 1,
-	    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : names[a->kind]);
+	snprintf(what, sizeof what, "attempt %d of %d: %s on %s", l->st.tries, s->retries + 1,
+	    a->kind == SPOOL_ACT_EXEC ? a->argv[0] : names[a->kind], d->node);
 	if (spool_history_last(d->sp, l->id, &last) != 0 || strcmp(last.comment, what) != 0 ||
 	    strcmp(last.from, s->name) != 0 || strcmp(last.to, s->name) != 0)
 		note(d, l, "%s", what);
@@ -666,7 +668,7 @@ work(struct daemon *d, struct look *l)
 			move(d, l, s->on_failure, 0, l->st.error[0] != '\0' ? l->st.error : NULL);
 		goto wait;
 	}
-	if (d->conf->nqueues > 0) {
+	if (d->conf->nqueues > 0 && d->leader) {
 		/* what the printers say moves the order, as the printer */
 		char why[SPOOL_JOB_MSG_MAX + SPOOL_ID_MAX + 16];
 		time_t recheck = 0;
@@ -787,6 +789,52 @@ read_visit(struct daemon *d, struct look *l, time_t ctime)
 		l->had_status = l->st.state[0] != '\0';
 }
 
+/* A state with a handler: on a shared spool, its orders are worked on under a claim. */
+static int
+handler_state(const struct spool_state *s)
+{
+	int k;
+
+	for (k = 0; k < s->nactions; k++)
+		if (s->actions[k].kind == SPOOL_ACT_EXEC)
+			return 1;
+	return 0;
+}
+
+/*
+ * On a shared spool, may this node look at the order?  In a state with a handler, if
+ * it holds the order's claim or takes it now, and has a worker free for it; in any
+ * other state, if it leads.
+ */
+static int
+may_look(struct daemon *d, struct look *l)
+{
+	const struct spool_state *s = &d->conf->states[l->state];
+
+	if (!handler_state(s))
+		return d->leader;
+	if (job_find(d, l->id) == NULL && !spawning(d, l->id) &&
+	    d->njobs + d->nspawn >= d->conf->workers) {
+		/* every worker busy: a node with one free takes it, or engine_workers here */
+		queue_push(&d->wq, l->id, l->state);
+		return 0;
+	}
+	return claim_take(d, l->id, s->timeout);
+}
+
+/* After a look or a job: a claim that no job of this node needs any more is let go. */
+static void
+settle(struct daemon *d, const char *id, const struct job *ending)
+{
+	const struct job *j;
+
+	if (!d->shared)
+		return;
+	j = job_find(d, id);
+	if ((j == NULL || j == ending) && !spawning(d, id))
+		claim_release(d, id);
+}
+
 static void
 look(struct daemon *d, const char *id, int hint)
 {
@@ -800,7 +848,7 @@ look(struct daemon *d, const char *id, int hint)
 	d->looks++;
 	if (own)
 		hint -= HINT_OWN;
-	if (!find_order(d, &l, hint, own, &sb))
+	if (!find_order(d, &l, hint, own, &sb) || (d->shared && !may_look(d, &l)))
 		return;
 	ctime = sb.st_ctime < time(NULL) ? sb.st_ctime : time(NULL);
 	log_order(LOG_L_DEBUG, id, "look in %s", sname(d, l.state));
@@ -848,6 +896,7 @@ engine_look(struct daemon *d, const char *id, int hint)
 	look(d, id, hint);
 	d->w = NULL;
 	stall_settle(d, &w);
+	settle(d, id, NULL);
 }
 
 /* A try that does not count: given back, as if it had not started. */
@@ -949,7 +998,7 @@ count_run(struct daemon *d, int result)
 {
 	static const char *const names[RUN_RESULTS] = { "ok", "failed", "deferred", "timeout",
 		"killed" };
-	struct spool_pub pub = { .flags = SPOOL_NOSYNC };
+	struct spool_pub pub = { .flags = SPOOL_PUB_NOSYNC };
 	char buf[512];
 	int i, n;
 
@@ -957,7 +1006,7 @@ count_run(struct daemon *d, int result)
 	n = snprintf(buf, sizeof buf, "started %lld\n", (long long)d->started);
 	for (i = 0; i < RUN_RESULTS; i++)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "runs %s %lu\n", names[i], d->runs[i]);
-	spool_publish(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_STATS), -1, buf,
+	spool_publish(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_STATS), -1, buf,
 	    (size_t)n, &pub);
 }
 
@@ -1100,8 +1149,16 @@ job_done(struct daemon *d, struct job *j, int status)
 		log_order(LOG_L_INFO, j->id, "a job of no run ended");
 		return;
 	}
+	if (!claim_held(d, j->id)) {
+		/* the leader heard nothing from this node for a while: another runs it now */
+		log_order(LOG_L_WARN, j->id, "its claim was released while run %d ran here; "
+		    "another node runs it, and this outcome is dropped", j->run);
+		settle(d, j->id, j);
+		return;
+	}
 	outcome(d, j->id, j->state, j->visit, j->step, j->run, status, j->killed, j->out,
 	    j->outlen);
+	settle(d, j->id, j);
 }
 
 /*
@@ -1136,6 +1193,7 @@ engine_spawn_pending(struct daemon *d)
 		snprintf(why, sizeof why, "%s", strerror(errno));
 		outcome(d, p->id, sname(d, p->state), p->visit, p->step, p->run, 0, 4, why,
 		    strlen(why));
+		settle(d, p->id, NULL);
 	}
 	memmove(d->spawn, d->spawn + d->covered, (size_t)(d->nspawn - d->covered) * sizeof d->spawn[0]);
 	d->nspawn -= d->covered;

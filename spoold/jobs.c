@@ -168,6 +168,7 @@ job_start_exec(struct daemon *d, const struct spawn *p, job_builtin_fn *builtin,
 	snprintf(env[n], sizeof env[n], "SPOOL_STATE=%s", s->name), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_WORKFLOW=%s", d->conf->workflow), n++;
 	snprintf(env[n], sizeof env[n], "SPOOL_TRY=%d", p->try), n++;
+	snprintf(env[n], sizeof env[n], "SPOOL_NODE=%s", d->node), n++;
 	snprintf(env[n], sizeof env[n], "PATH=/usr/local/bin:/usr/bin:/bin"), n++;
 	snprintf(env[n], sizeof env[n], "LC_ALL=C.UTF-8"), n++;
 	for (i = 0; i < n; i++)

@@ -24,7 +24,7 @@
 #define LOOKS_PER_TURN 1024
 #define STOP_GRACE 10
 
-#define SYNOPSIS "spoold [-nsv] [-d SPOOL] [--poll SECONDS] [--ready-fd FD]"
+#define SYNOPSIS "spoold [-nsv] [-d SPOOL] [--node NAME] [--poll SECONDS] [--ready-fd FD]"
 
 /* A usage error: one line on stderr that names what is wrong, exit 64. */
 static void __attribute__((noreturn))
@@ -42,12 +42,26 @@ help(void)
 	    "       spoold --help | --version\n\n"
 	    "  -d SPOOL           the spool (default: $SPOOL_DIR)\n"
 	    "  -n, --check        check spool.conf and the templates, then exit\n"
+	    "  -N, --node NAME    this host's name among the nodes (default: the host name)\n"
 	    "  -p, --poll SECONDS look every SECONDS instead of watching with inotify\n"
 	    "  -r, --ready-fd FD  write a line to FD once ready, then close it\n"
 	    "  -s, --syslog       log to syslog instead of stderr\n"
 	    "  -v, --verbose      log each look too (twice: more)\n\n"
 	    "See spoold(8).\n");
 	exit(0);
+}
+
+/* The host's name up to its first dot, as a node's name ("node" if it is none). */
+static void
+host_node(char *buf, size_t len)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof host) < 0)
+		host[0] = '\0';
+	host[sizeof host - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	snprintf(buf, len, "%.64s", spool_node_name_ok(host) ? host : "node");
 }
 
 /* The command line into d, *spool, *check and *syslog_; a usage error exits. */
@@ -59,13 +73,13 @@ parse_opts(int argc, char **argv, struct daemon *d, const char **spool, int *che
 		{ "poll", required_argument, NULL, 'p' }, { "ready-fd", required_argument, NULL, 'r' },
 		{ "syslog", no_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { 0 }
+		{ "version", no_argument, NULL, 'V' }, { "node", required_argument, NULL, 'N' }, { 0 }
 	};
 	char opt[3] = "-?";
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:hnp:r:svV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:hnN:p:r:svV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			*spool = optarg;
@@ -74,6 +88,11 @@ parse_opts(int argc, char **argv, struct daemon *d, const char **spool, int *che
 			help();
 		case 'n':
 			*check = 1;
+			break;
+		case 'N':
+			if (!spool_node_name_ok(optarg))
+				usage("--node takes 1 to 64 of A-Z a-z 0-9 . _ -, not", optarg);
+			snprintf(d->node, sizeof d->node, "%s", optarg);
 			break;
 		case 'p':
 			if ((d->poll = atoi(optarg)) < 1)
@@ -102,6 +121,8 @@ parse_opts(int argc, char **argv, struct daemon *d, const char **spool, int *che
 		usage("unexpected argument", argv[optind]);
 	if (*spool == NULL || (*spool)[0] == '\0')
 		usage("no spool: give -d SPOOL or set SPOOL_DIR", NULL);
+	if (d->node[0] == '\0')
+		host_node(d->node, sizeof d->node);
 }
 
 static void
@@ -156,7 +177,30 @@ static void
 synced(struct daemon *d)
 {
 	engine_spawn_pending(d);
-	mail_kick(d, time(NULL));
+	if (d->leader)
+		mail_kick(d, time(NULL));
+}
+
+/*
+ * Recovery before serving: unfinished submits, removals and moves, stale tmp/.  On a
+ * shared spool only the leader recovers, when it takes the lead: a follower could
+ * take another node's move under way for one a crash left half done.
+ */
+static void
+recover(struct daemon *d)
+{
+	if (spool_recover(d->sp, report_problem, NULL) < 0)
+		log_warn("recovery check of %s", d->path);
+}
+
+/* This node leads now (nodes.c): what only the leader does begins. */
+static void
+lead(struct daemon *d)
+{
+	recover(d);
+	d->mail_wanted = 1;
+	d->incoming_pending = 1;
+	scan_begin(d);
 }
 
 static void
@@ -179,12 +223,19 @@ announce_ready(struct daemon *d)
 static void
 reload(struct daemon *d)
 {
+	struct spool_err err;
 	struct spool *sp;
 	int code;
 
 	sd_notify(0, "RELOADING=1");
 	if ((sp = open_spool(d->path, &code)) == NULL) {
 		log_warnx("reload failed; the old configuration stays in force");
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (d->shared && spool_node_open(sp, d->node, &err) < 0) {
+		log_warnx("reload failed: %s; the old configuration stays in force", err.msg);
+		spool_close(sp);
 		sd_notify(0, "READY=1");
 		return;
 	}
@@ -242,6 +293,8 @@ wake(struct daemon *d)
 		t = d->mail_next;
 	if ((u = stalls_next(d)) != 0 && (t == 0 || u < t))
 		t = u;
+	if ((u = nodes_next(d)) != 0 && (t == 0 || u < t))
+		t = u;
 	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
 		t = d->terminating + STOP_GRACE;
 	return t;
@@ -262,6 +315,7 @@ turn(struct daemon *d)
 		reload(d);
 	}
 	now = time(NULL);
+	nodes_tick(d, now);
 	jobs_expire(d, now);
 	/* writes the disk refused are tried again first, in the order they failed */
 	stalls_due(d, now);
@@ -275,6 +329,7 @@ turn(struct daemon *d)
 			log_info("kicked: rescanning");
 		scan_begin(d);
 		d->mail_wanted = 1;    /* and the outbox, which polling cannot watch either */
+		d->incoming_pending |= d->shared;  /* and incoming/ */
 		d->next_rescan = now + (d->poll > 0 ? d->poll : d->rescan_every);
 	}
 	if (d->terminating) {
@@ -291,7 +346,7 @@ turn(struct daemon *d)
 	if (!d->fault) {
 		/* while the file system refuses writes, no new work starts (stall.c) */
 		scan_step(d);
-		if (d->incoming_pending)
+		if (d->incoming_pending && d->leader)
 			incoming_look(d);
 		for (looks = 0; looks < LOOKS_PER_TURN && !d->fault && queue_pop(&d->q, id, &hint);
 		    looks++)
@@ -300,7 +355,8 @@ turn(struct daemon *d)
 	}
 	/* group commit: one sync for the batch; the work it allows starts when it is done */
 	sync_request(d);
-	mail_kick(d, now);
+	if (d->leader)
+		mail_kick(d, now);
 	/*
 	 * Ready once the rescan is done; or at once while the file system refuses writes,
 	 * since the rescan waits for it and a supervisor should not kill a spoold that waits.
@@ -343,7 +399,8 @@ main(int argc, char **argv)
 	d.ready_fd = -1;
 	d.lockfd = -1;
 	/* what the lower parts let the higher ones do */
-	d.hooks = (struct hooks){ .look = engine_look, .synced = synced, .mail_done = mail_done };
+	d.hooks = (struct hooks){ .look = engine_look, .synced = synced, .mail_done = mail_done,
+		.lead = lead };
 	parse_opts(argc, argv, &d, &spool, &check, &syslog_);
 	log_init(syslog_, d.verbose);
 	if (realpath(spool, path) == NULL) {
@@ -356,14 +413,15 @@ main(int argc, char **argv)
 	d.conf = spool_conf(d.sp);
 	if (check)
 		return check_only(d.sp);
-	lock_spool(&d);
+	nodes_init(&d);
+	if (!d.shared)
+		lock_spool(&d);
 	setup(&d);
 	d.rescan_every = d.conf->rescan;
 	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */
-	/* recovery before serving: unfinished submits, removals and moves, stale tmp/ */
-	if (spool_recover(d.sp, report_problem, NULL) < 0)
-		log_warn("recovery check of %s", path);
-	/* and what an earlier spoold kept in run/journal while the disk refused its writes */
+	if (!d.shared)
+		recover(&d);
+	/* what an earlier spoold (of this node) kept in run/journal while the disk refused writes */
 	stalls_load(&d);
 	if (sync_init(&d) < 0)
 		log_warn("cannot start the sync helper; the loop syncs itself");
@@ -372,6 +430,7 @@ main(int argc, char **argv)
 	scan_begin(&d);
 	d.next_rescan = time(NULL) + (d.poll > 0 ? d.poll : d.rescan_every);
 	log_info("started on %s (pid %ld)", path, (long)getpid());
+	nodes_start(&d);
 	while (!d.terminating || d.njobs > 0)
 		turn(&d);
 	sync_wait(&d);

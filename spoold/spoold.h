@@ -26,6 +26,8 @@
 #define STALL_RETRY_MAX 5 /* seconds between tries of a refused write, at most */
 #define RESERVE_STEP (1LL << 20)  /* run/reserve given back a MiB at a time */
 #define EX_DISK 74        /* a built-in action's exit: the disk refused a write (EX_IOERR) */
+#define PEERS_MAX 64      /* other nodes the leader follows the heartbeats of */
+#define HELD_MAX (2 * JOBS_MAX)  /* claims a node holds: its jobs, and those about to start */
 
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
@@ -129,6 +131,8 @@ struct hooks {
 	void (*synced)(struct daemon *d);
 	/* jobs.c: the mailer, a child that is no job, ended (mail_done) */
 	void (*mail_done)(struct daemon *d, int status);
+	/* nodes.c: this node has taken the lead (recovery, a rescan, the mail) */
+	void (*lead)(struct daemon *d);
 };
 
 /* The results of the actions spoold ran, as run/stats counts them. */
@@ -147,6 +151,23 @@ struct daemon {
 	unsigned long moves, looks;
 	unsigned long runs[RUN_RESULTS];  /* outcomes kept, by result (run/stats) */
 	time_t started;
+	/* nodes.c: several spoolds on one shared spool */
+	char node[SPOOL_NODE_MAX + 1];  /* this one's name (--node, or the host's) */
+	int shared;                     /* on a shared file system: nodes, claims, a leader */
+	int leader;                     /* this node does the engine's own work */
+	int leadfd, nodefd;             /* run/leader and run/nodes/NAME/lock, locked */
+	unsigned long beat;
+	time_t beat_next;
+	struct peer {
+		char name[SPOOL_NODE_MAX + 1];
+		unsigned long beat;     /* its heartbeat's count as last read */
+		time_t seen;            /* when (here) it last changed */
+		time_t retry;           /* silent: when to release claims it made late */
+		int silent;
+	} peers[PEERS_MAX];             /* the leader's view of the other nodes */
+	int npeers;
+	char held[HELD_MAX][SPOOL_ID_MAX + 1];  /* the claims this node holds */
+	int nheld;
 	/* loop.c: the event loop, and what the parts above let each other do */
 	int epfd, sigfd, tfd, lockfd;
 	loop_fn *fns[LOOP_FNS];         /* what the loop calls for an event */
@@ -298,6 +319,19 @@ void watch_ungate(struct daemon *d, const char *id);
 void watch_job(struct daemon *d, const char *dir, const char *id, int on);
 void watch_forget(struct daemon *d, const char *id);
 void watch_moved(const char *id, int state);
+
+/* nodes.c: several nodes on a shared spool (no-ops on a local one) */
+/* shared or not (statfs, or SPOOLD_SHARED=1), the node's lock; exits 75 if it is taken */
+void nodes_init(struct daemon *d);
+void nodes_start(struct daemon *d);                 /* the first heartbeat, and the lead */
+/* every second: the heartbeat, the lease, the lead, silent nodes; stops if cut off */
+void nodes_tick(struct daemon *d, time_t now);
+time_t nodes_next(const struct daemon *d);
+/* 1 if this node holds (or has just taken) id's claim; timeout: its handler's */
+int claim_take(struct daemon *d, const char *id, long timeout);
+/* 1 if the claim of id on disk is still this node's (not released by the leader) */
+int claim_held(struct daemon *d, const char *id);
+void claim_release(struct daemon *d, const char *id);
 
 /* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,

@@ -45,6 +45,8 @@ struct spool {
 	struct spool_conf *conf;
 	char path[4096];
 	char uuid[SPOOL_UUID_LEN + 1];   /* the spool's id once read, or "" */
+	int nodedir;              /* run/nodes/NAME/ once spool_node_open, else -1 */
+	int claimsdir;            /* run/claims/, the same */
 };
 
 /* Data compiled in from spool-layout/ by mk/embed: shipped workflows and schemas. */

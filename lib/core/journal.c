@@ -70,7 +70,7 @@ fill(struct spool *sp, const char *name, off_t size, off_t *got)
 	struct stat st;
 	int fd, r = 0, saved;
 
-	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], name,
+	fd = spool_sys.openat(spool_node_dirfd(sp), name,
 	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
 	if (fd < 0)
 		return -1;
@@ -80,7 +80,7 @@ fill(struct spool *sp, const char *name, off_t size, off_t *got)
 		return -1;
 	}
 	if (st.st_size == 0)
-		spool_own(fd, sp->dir[SPOOL_DIR_RUN], SPOOL_FILE_MODE);
+		spool_own(fd, spool_node_dirfd(sp), SPOOL_FILE_MODE);
 	if (st.st_size < size && zero_fill(fd, st.st_size, size) < 0) {
 		saved = errno;
 		r = -1;
@@ -117,7 +117,7 @@ put_slot(struct spool *sp, int slot, const char *buf)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], JOURNAL_NAME, O_WRONLY | O_NOFOLLOW |
+	fd = spool_sys.openat(spool_node_dirfd(sp), JOURNAL_NAME, O_WRONLY | O_NOFOLLOW |
 	    O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -223,7 +223,7 @@ spool_journal_read(struct spool *sp, int (*fn)(void *, int, const struct spool_j
 	ssize_t n;
 	int fd, slot, count = 0;
 
-	fd = spool_sys.openat(sp->dir[SPOOL_DIR_RUN], JOURNAL_NAME, O_RDONLY | O_NOFOLLOW |
+	fd = spool_sys.openat(spool_node_dirfd(sp), JOURNAL_NAME, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -266,7 +266,7 @@ spool_reserve_fill(struct spool *sp, long long size, long long *got)
 long long
 spool_reserve_release(struct spool *sp, long long amount)
 {
-	return spool_reserve_give(sp->dir[SPOOL_DIR_RUN], amount);
+	return spool_reserve_give(spool_node_dirfd(sp), amount);
 }
 
 long long

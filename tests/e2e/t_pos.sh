@@ -15,7 +15,9 @@ until_ "3001: created -> processing -> success" 20 in_state "$P" 3001 success
 until_ "3002: fails, is retried once by itself, then lands in failed" 20 in_state "$P" 3002 failed
 rc 0 "the history of 3001" $S -d "$P" history 3001
 has "records the move to processing by the system" "$T/out" "system +created -> processing$"
-has "and the attempt" "$T/out" "attempt 1 of 2: .*pos-send$"
+has "and the attempt, with the node it ran on (the host's name)" "$T/out" "attempt 1 of 2: .*pos-send on [A-Za-z0-9._-]+$"
+until_ "run/stats counts 1 success and 2 failures of the handler" 10 \
+    sh -c "grep -qx 'runs ok 1' '$P/run/stats' && grep -qx 'runs failed 2' '$P/run/stats'"
 has "and success" "$T/out" "system +processing -> success$"
 rc 0 "show --json 3002" $S -d "$P" show --json 3002
 json "it was tried twice, and says why it failed" "$T/out" "d['state'] == 'failed' and d['attempts'] == 2 and 'RTP|Connect: 502 Bad Gateway for order 3002' == d['last_error'] and 'POS: sending order 3002' in d['error_output']"
