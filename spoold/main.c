@@ -413,9 +413,7 @@ main(int argc, char **argv)
 	d.conf = spool_conf(d.sp);
 	if (check)
 		return check_only(d.sp);
-	nodes_init(&d);
-	if (!d.shared)
-		lock_spool(&d);
+	nodes_init(&d);    /* and, on a local file system, lock_spool: one spoold per spool */
 	setup(&d);
 	d.rescan_every = d.conf->rescan;
 	d.mail_wanted = 1;    /* whatever an earlier run left in outbox/new/ */

@@ -99,18 +99,26 @@ reach(struct daemon *d)
 	return NULL;
 }
 
+/* "NODE PID" into the locked run/leader, for those who ask who leads. */
+static int
+name_lead(struct daemon *d)
+{
+	char buf[SPOOL_NODE_MAX + 32];
+	int n = snprintf(buf, sizeof buf, "%s %ld\n", d->node, (long)getpid());
+
+	if (ftruncate(d->leadfd, 0) < 0 || pwrite(d->leadfd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
 static void
 take_lead(struct daemon *d)
 {
-	char buf[SPOOL_NODE_MAX + 32];
-	int n;
-
 	if (lock_all(d->leadfd) < 0)
 		return;
 	d->leader = 1;
-	n = snprintf(buf, sizeof buf, "%s %ld\n", d->node, (long)getpid());
-	if (ftruncate(d->leadfd, 0) < 0 || pwrite(d->leadfd, buf, (size_t)n, 0) != n)
-		log_warn("%s: cannot write %s", d->node, "run/leader");
+	if (name_lead(d) < 0)
+		log_warn("%s: cannot write %s", d->node, SPOOL_NAME(SPOOL_F_LEADER, NULL));
 	log_info("%s: leading %s", d->node, d->path);
 	d->hooks.lead(d);
 }
@@ -125,14 +133,19 @@ nodes_init(struct daemon *d)
 
 	d->leadfd = d->nodefd = -1;
 	if (fs == NULL && (env == NULL || strcmp(env, "1") != 0)) {
+		/* alone (lock_spool sees to it): run/leader only names it, for spoolctl status */
+		lock_spool(d);
 		d->leader = 1;
+		if ((d->leadfd = spool_leader_open(d->sp)) < 0 || lock_all(d->leadfd) < 0 ||
+		    name_lead(d) < 0)
+			log_warn("%s: cannot take %s", d->node, SPOOL_NAME(SPOOL_F_LEADER, NULL));
 		return;
 	}
 	d->shared = 1;
 	if (spool_node_open(d->sp, d->node, &err) < 0)
 		fatalx("%s", err.msg);
-	snprintf(path, sizeof path, "run/nodes/%s/lock", d->node);
-	if ((fd = openat(spool_node_dirfd(d->sp), "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	spool_name(SPOOL_F_NODE_LOCK, d->node, path, sizeof path);
+	if ((fd = openat(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_NODE_LOCK), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0660)) < 0)
 		fatal("cannot open %s", path);
 	if (lock_all(fd) < 0) {
@@ -143,7 +156,7 @@ nodes_init(struct daemon *d)
 	}
 	d->nodefd = fd;
 	if ((d->leadfd = spool_leader_open(d->sp)) < 0)
-		fatal("cannot open run/leader");
+		fatal("cannot open %s", SPOOL_NAME(SPOOL_F_LEADER, NULL));
 	if (d->poll == 0)
 		d->poll = 1;    /* inotify sees nothing that another host does */
 	log_info("%s: on a shared file system (%s): polling every %ds", d->node,
@@ -244,7 +257,7 @@ watch_peers(struct daemon *d, time_t now)
 	int i;
 
 	if (spool_nodes_read(d->sp, heard, d) < 0)
-		log_warn("%s: cannot read run/nodes", d->node);
+		log_warn("%s: cannot read %s", d->node, SPOOL_NAME(SPOOL_F_NODE, NULL));
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = &d->peers[i];
 
@@ -253,7 +266,7 @@ watch_peers(struct daemon *d, time_t now)
 		r.node = p->name;
 		r.n = 0;
 		if (spool_claims_read(d->sp, release_one, &r) < 0)
-			log_warn("%s: cannot read run/claims", d->node);
+			log_warn("%s: cannot read %s", d->node, SPOOL_NAME(SPOOL_F_CLAIM, NULL));
 		if (!p->silent || r.n > 0)
 			log_info("%s: node %s is silent for %lds: released its %d claims", d->node,
 			    p->name, (long)(now - p->seen), r.n);
@@ -274,8 +287,8 @@ nodes_tick(struct daemon *d, time_t now)
 	if ((why = reach(d)) != NULL)
 		stop_acting(d, why);
 	if (d->leader && lock_all(d->leadfd) < 0)
-		stop_acting(d, errno == EAGAIN || errno == EACCES ?
-		    "another node holds run/leader" : "run/leader cannot be locked");
+		stop_acting(d, errno == EAGAIN || errno == EACCES ? "another node holds its lock" :
+		    "its lock cannot be renewed");
 	snprintf(n.name, sizeof n.name, "%s", d->node);
 	n.beat = ++d->beat;
 	n.time = now;

@@ -321,7 +321,8 @@ void watch_forget(struct daemon *d, const char *id);
 void watch_moved(const char *id, int state);
 
 /* nodes.c: several nodes on a shared spool (no-ops on a local one) */
-/* shared or not (statfs, or SPOOLD_SHARED=1), the node's lock; exits 75 if it is taken */
+/* shared or not (statfs, or SPOOLD_SHARED=1); the node's lock, or on a local file
+ * system the spool's (lock_spool); exits 75 if it is taken */
 void nodes_init(struct daemon *d);
 void nodes_start(struct daemon *d);                 /* the first heartbeat, and the lead */
 /* every second: the heartbeat, the lease, the lead, silent nodes; stops if cut off */

@@ -76,14 +76,19 @@ outbox_count(struct spool *sp, enum spool_file box)
 }
 
 /*
- * 1 if a spoold holds run/spoold.lock.  Asking means taking a shared lock for an
- * instant; a spoold starting in that instant waits out its supervisor's restart.
+ * 1 if a spoold runs: one holds run/spoold.lock (on a local file system), or a leader
+ * holds run/leader (any).  Asking means taking a shared lock for an instant; a spoold
+ * starting in that instant waits out its supervisor's restart.
  */
 static int
 spoold_up(struct spool *sp)
 {
+	char node[SPOOL_NODE_MAX + 1];
+	long pid;
 	int fd, up;
 
+	if (spool_leader_read(sp, node, &pid) == 1)
+		return 1;
 	if ((fd = openat(spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_SPOOLD_LOCK),
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
@@ -92,50 +97,62 @@ spoold_up(struct spool *sp)
 	return up;
 }
 
-/* run/stats: "started EPOCH" and "runs RESULT N" lines, each handed to fn. */
+static const char *const results[] = { "ok", "failed", "deferred", "timeout", "killed" };
+#define NRESULTS (int)(sizeof results / sizeof results[0])
+
+/* What the spoolds of a spool counted: run/stats, and each node's on a shared spool. */
+struct stats {
+	struct spool *sp;
+	long long runs[NRESULTS];
+	long long started;          /* the earliest start of those that wrote, or 0 */
+	long live;                  /* nodes whose heartbeat is recent */
+	time_t now;
+};
+
+/* One stats file: "started EPOCH" and "runs RESULT N" lines, added to st. */
 static void
-stats(struct spool *sp, void (*fn)(void *, const char *, const char *, long long), void *arg)
+stats_file(struct stats *st, int dirfd, const char *name)
 {
-	char buf[1024], *line, *save = NULL, key[16], res[16];
+	char buf[1024], *line, *save = NULL, res[16];
 	long long v;
 	ssize_t n;
-	int fd;
+	int fd, i;
 
-	if ((fd = openat(spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_STATS), O_RDONLY |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "runs %15s %lld", res, &v) == 2)
-			fn(arg, "runs", res, v);
-		else if (sscanf(line, "%15s %lld", key, &v) == 2 && strcmp(key, "started") == 0)
-			fn(arg, "started", NULL, v);
+		if (sscanf(line, "runs %15s %lld", res, &v) == 2) {
+			for (i = 0; i < NRESULTS; i++)
+				if (strcmp(res, results[i]) == 0)
+					st->runs[i] += v;
+		} else if (sscanf(line, "started %lld", &v) == 1 && v > 0 &&
+		    (st->started == 0 || v < st->started))
+			st->started = v;
 }
 
-struct emit {
-	FILE *f;
-	const char *spool;
-	const char *want;
-};
+static int
+node_stats(void *arg, const struct spool_node *n)
+{
+	struct stats *st = arg;
+	char path[SPOOL_NODE_MAX + 16];
+
+	snprintf(path, sizeof path, "nodes/%s/%s", n->name, spool_basename(SPOOL_F_STATS));
+	stats_file(st, spool_dirfd(st->sp, SPOOL_DIR_RUN), path);
+	st->live += st->now - n->time < 5;
+	return 0;
+}
 
 static void
-emit_stat(void *arg, const char *key, const char *res, long long v)
+stats(struct stats *st, struct spool *sp, time_t now)
 {
-	struct emit *e = arg;
-
-	if (strcmp(key, e->want) != 0)
-		return;
-	if (res != NULL) {
-		fputs("spool_handler_runs_total{spool=\"", e->f);
-		label(e->f, e->spool);
-		fprintf(e->f, "\",result=\"%s\"} %lld\n", res, v);
-	} else {
-		fputs("spool_spoold_start_time_seconds{spool=\"", e->f);
-		label(e->f, e->spool);
-		fprintf(e->f, "\"} %lld\n", v);
-	}
+	memset(st, 0, sizeof *st);
+	st->sp = sp;
+	st->now = now;
+	stats_file(st, spool_dirfd(sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_STATS));
+	spool_nodes_read(sp, node_stats, st);
 }
 
 /* One gauge per spool and state. */
@@ -159,33 +176,26 @@ per_state(struct web *w, const struct counts *c, FILE *f, const char *name, time
 	}
 }
 
-static void
-per_spool(struct web *w, FILE *f, const char *name, const char *type, const char *help,
-    const char *want)
-{
-	struct emit e = { f, NULL, want };
-	int k;
-
-	family(f, name, type, help);
-	for (k = 0; k < w->nspools; k++) {
-		e.spool = w->spools[k].name;
-		stats(w->spools[k].sp, emit_stat, &e);
-	}
-}
-
 void
 metrics(struct web *w, const struct req *q, struct resp *r)
 {
 	struct counts *c;
+	struct stats *st;
 	FILE *f = r->f;
 	int k, b;
 
-	if ((c = calloc((size_t)w->nspools, sizeof *c)) == NULL) {
+	c = calloc((size_t)w->nspools, sizeof *c);
+	st = calloc((size_t)w->nspools, sizeof *st);
+	if (c == NULL || st == NULL) {
+		free(c);
+		free(st);
 		json_error(r, 503, "out of memory");
 		return;
 	}
-	for (k = 0; k < w->nspools; k++)
+	for (k = 0; k < w->nspools; k++) {
 		spool_walk(w->spools[k].sp, 0, 1, count, &c[k]);
+		stats(&st[k], w->spools[k].sp, q->now);
+	}
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	family(f, "spool_orders", "gauge", "Orders in each state.");
 	per_state(w, c, f, "spool_orders", q->now);
@@ -193,10 +203,29 @@ metrics(struct web *w, const struct req *q, struct resp *r)
 	    "Age of the oldest order in each state, by when it was placed (0 when none).");
 	per_state(w, c, f, "spool_oldest_order_age_seconds", q->now);
 	free(c);
-	per_spool(w, f, "spool_handler_runs_total", "counter",
-	    "Actions spoold ran since it started, by result.", "runs");
-	per_spool(w, f, "spool_spoold_start_time_seconds", "gauge",
-	    "When the running spoold started, in seconds since the epoch.", "started");
+	family(f, "spool_handler_runs_total", "counter",
+	    "Actions spoold ran, by result, summed over its nodes.");
+	for (k = 0; k < w->nspools; k++)
+		for (b = 0; b < NRESULTS; b++) {
+			fputs("spool_handler_runs_total{spool=\"", f);
+			label(f, w->spools[k].name);
+			fprintf(f, "\",result=\"%s\"} %lld\n", results[b], st[k].runs[b]);
+		}
+	family(f, "spool_spoold_start_time_seconds", "gauge",
+	    "When the running spoold started (its earliest node), in seconds since the epoch.");
+	for (k = 0; k < w->nspools; k++)
+		if (st[k].started != 0) {
+			fputs("spool_spoold_start_time_seconds{spool=\"", f);
+			label(f, w->spools[k].name);
+			fprintf(f, "\"} %lld\n", st[k].started);
+		}
+	family(f, "spool_nodes", "gauge",
+	    "Nodes of a shared spool whose heartbeat is under 5 seconds old (0 on a local one).");
+	for (k = 0; k < w->nspools; k++) {
+		fputs("spool_nodes{spool=\"", f);
+		label(f, w->spools[k].name);
+		fprintf(f, "\"} %ld\n", st[k].live);
+	}
 	family(f, "spool_outbox_mails", "gauge", "Mails in the outbox: waiting (new) or given up "
 	    "(failed).");
 	for (k = 0; k < w->nspools; k++)
@@ -207,7 +236,7 @@ metrics(struct web *w, const struct req *q, struct resp *r)
 			    outbox_count(w->spools[k].sp, b == 0 ? SPOOL_F_OUTBOX_NEW :
 			    SPOOL_F_OUTBOX_FAILED));
 		}
-	family(f, "spool_spoold_up", "gauge", "1 if a spoold holds the spool's lock.");
+	family(f, "spool_spoold_up", "gauge", "1 if a spoold runs on the spool (on a shared one: a leader holds run/leader).");
 	for (k = 0; k < w->nspools; k++) {
 		fputs("spool_spoold_up{spool=\"", f);
 		label(f, w->spools[k].name);
@@ -219,4 +248,5 @@ metrics(struct web *w, const struct req *q, struct resp *r)
 	fprintf(f, "spoolweb_refusals_total %lu\n", w->refusals);
 	family(f, "spoolweb_failed_logins_total", "counter", "Logins refused.");
 	fprintf(f, "spoolweb_failed_logins_total %lu\n", w->logins_failed);
+	free(st);
 }

@@ -38,6 +38,11 @@ static const struct {
 	/* a bare name, as the spool's top is no folder of spool_dir_names but "." */
 	[SPOOL_F_SPOOL_ID] = { -1, NULL, NULL, SPOOL_ID_FILE },
 	[SPOOL_F_STATS] = { SPOOL_DIR_RUN, NULL, "stats", NULL },
+	[SPOOL_F_LEADER] = { SPOOL_DIR_RUN, NULL, "leader", NULL },
+	[SPOOL_F_NODE] = { SPOOL_DIR_RUN, "nodes", NULL, "" },
+	[SPOOL_F_NODE_LOCK] = { SPOOL_DIR_RUN, "nodes", "lock", "" },
+	[SPOOL_F_HEARTBEAT] = { SPOOL_DIR_RUN, "nodes", "heartbeat", "" },
+	[SPOOL_F_CLAIM] = { SPOOL_DIR_RUN, "claims", NULL, "" },
 };
 
 const char *

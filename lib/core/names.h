@@ -32,6 +32,11 @@ enum spool_file {
 	SPOOL_F_RESERVE,      /* run/reserve */
 	SPOOL_F_SPOOL_ID,     /* spool-id: the spool's UUID, at its top */
 	SPOOL_F_STATS,        /* run/stats: spoold's counters, for metrics */
+	SPOOL_F_LEADER,       /* run/leader: its lock makes the leader of a shared spool */
+	SPOOL_F_NODE,         /* run/nodes/ARG: a node's own files, or run/nodes */
+	SPOOL_F_NODE_LOCK,    /* run/nodes/ARG/lock: one spoold per node */
+	SPOOL_F_HEARTBEAT,    /* run/nodes/ARG/heartbeat */
+	SPOOL_F_CLAIM,        /* run/claims/ARG: who runs ARG's handler, or run/claims */
 };
 #define SPOOL_PATH_MAX 512    /* enough for any name above with an id or a file name */
 

@@ -23,11 +23,11 @@
 
 #include "internal.h"
 
-#define NODES_NAME "nodes"
-#define CLAIMS_NAME "claims"
-#define LEADER_NAME "leader"
-#define BEAT_NAME "heartbeat"
-#define CLAIM_TMP "claim"
+#define NODES_NAME spool_basename(SPOOL_F_NODE)
+#define CLAIMS_NAME spool_basename(SPOOL_F_CLAIM)
+#define LEADER_NAME spool_basename(SPOOL_F_LEADER)
+#define BEAT_NAME spool_basename(SPOOL_F_HEARTBEAT)
+#define CLAIM_TMP "claim"     /* in the node's folder, before its link */
 
 int
 spool_node_name_ok(const char *name)
@@ -60,13 +60,15 @@ spool_node_open(struct spool *sp, const char *name, struct spool_err *err)
 	}
 	if ((nodes = subdir(sp->dir[SPOOL_DIR_RUN], NODES_NAME)) < 0 ||
 	    (fd = subdir(nodes, name)) < 0) {
-		failerr(err, errno, "cannot make run/%s/%s: %s", NODES_NAME, name, strerror(errno));
+		failerr(err, errno, "cannot make %s: %s", SPOOL_NAME(SPOOL_F_NODE, name),
+		    strerror(errno));
 		close_keep(nodes);
 		return -1;
 	}
 	close_keep(nodes);
 	if ((cfd = subdir(sp->dir[SPOOL_DIR_RUN], CLAIMS_NAME)) < 0) {
-		failerr(err, errno, "cannot make run/%s: %s", CLAIMS_NAME, strerror(errno));
+		failerr(err, errno, "cannot make %s: %s", SPOOL_NAME(SPOOL_F_CLAIM, NULL),
+		    strerror(errno));
 		close_keep(fd);
 		return -1;
 	}
