@@ -74,7 +74,7 @@ EMBED = workflows/print.conf workflows/email.conf workflows/pos.conf \
 COMMON_SRC = common/json.c common/order.c
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC = spoolctl/spoolctl.c spoolctl/list.c spoolctl/show.c \
-	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c spoolctl/user.c
+	spoolctl/change.c spoolctl/upkeep.c spoolctl/outbox.c spoolctl/user.c spoolctl/status.c
 CTL_OBJ = $(CTL_SRC:%.c=$(B)/obj/%.o)
 WEB_SRC = spoolweb/main.c spoolweb/http.c spoolweb/session.c spoolweb/api.c spoolweb/pages.c \
 	spoolweb/metrics.c

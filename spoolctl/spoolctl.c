@@ -65,6 +65,9 @@ static const struct cmd {
 	{ "workflow", cmd_workflow, "workflow [--json]",
 	    "The states and transitions of this spool's workflow.\n" },
 	{ "kick", cmd_kick, "kick", "Ask spoold to rescan the spool now.\n" },
+	{ "status", cmd_status, "status [--json]",
+	    "Who runs the spool: the leader, and on a shared spool each node with its\n"
+	    "last heartbeat and the orders it has claimed.\n" },
 	{ "outbox", cmd_outbox,
 	    "outbox [ls [--json] | retry NAME... | purge [--failed|--all] [--older DURATION]]",
 	    "The spooled mails: ls shows new (with the due time), sent and failed; retry\n"

@@ -50,6 +50,7 @@ int ring_spoold(struct spool *sp);
 /* The commands: argv[0] is the command's name; each returns its exit code. */
 typedef int cmd_fn(int argc, char **argv);
 cmd_fn cmd_init, cmd_check, cmd_kick;                  /* upkeep.c */
+cmd_fn cmd_status;                                     /* status.c */
 cmd_fn cmd_submit, cmd_mv, cmd_do, cmd_rm;             /* change.c */
 cmd_fn cmd_ls, cmd_stats, cmd_workflow;                /* list.c */
 cmd_fn cmd_show, cmd_history;                          /* show.c */

@@ -3,9 +3,9 @@
  * (lib/core/node.c has the files).  A part of spoold above jobs and watch, below the
  * engine.
  *
- * On a network or FUSE file system spoold runs shared: it polls (inotify sees nothing
- * another host does), it keeps its own files in run/nodes/NAME/, and it beats there
- * every second.  The node that holds the fcntl lock of run/leader leads: it alone does
+ * On a network or FUSE file system spoold runs shared (and polls, as watch.c sees to:
+ * inotify sees nothing another host does): it keeps its own files in run/nodes/NAME/,
+ * and it beats there every second.  The node that holds the fcntl lock of run/leader leads: it alone does
  * the engine's own work (automatic moves, timers, publishing, printers' job.xml, mail,
  * incoming/, recovery).  The others try the lock every second and take over when it is
  * free, which it is a moment after its holder dies, as the lock server sees the
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,32 +32,6 @@
 
 #define SILENT_AFTER 5    /* seconds a heartbeat may stand still before its node is dead */
 #define CLAIM_SLACK 60    /* a claim's deadline: the handler's timeout and this */
-
-/* File systems that other hosts may share (statfs's f_type), where spoold polls. */
-static const struct {
-	long type;
-	const char *name;
-} shared_fs[] = {
-	{ 0x65735546, "FUSE" }, { 0x6969, "NFS" }, { 0xFF534D42, "CIFS" },
-	{ 0xFE534D42, "SMB2" }, { 0x517B, "SMB" }, { 0x00C36400, "Ceph" },
-	{ 0x01161970, "GFS2" }, { 0x7461636f, "OCFS2" }, { 0x01021997, "9P" },
-	{ 0x6B414653, "AFS" },
-};
-
-/* The shared file system the spool is on, or NULL for a local one. */
-static const char *
-fs_shared(const char *path)
-{
-	struct statfs sf;
-	size_t i;
-
-	if (statfs(path, &sf) < 0)
-		return NULL;
-	for (i = 0; i < sizeof shared_fs / sizeof shared_fs[0]; i++)
-		if ((long)sf.f_type == shared_fs[i].type)
-			return shared_fs[i].name;
-	return NULL;
-}
 
 /* Stop now, with the handlers: what this node does could no longer be trusted. */
 static void __attribute__((noreturn))
@@ -127,7 +100,8 @@ void
 nodes_init(struct daemon *d)
 {
 	struct spool_err err;
-	const char *fs = fs_shared(d->path), *env = getenv("SPOOLD_SHARED");
+	const char *fs = network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT));
+	const char *env = getenv("SPOOLD_SHARED");
 	char path[SPOOL_PATH_MAX];
 	int fd;
 
@@ -157,10 +131,8 @@ nodes_init(struct daemon *d)
 	d->nodefd = fd;
 	if ((d->leadfd = spool_leader_open(d->sp)) < 0)
 		fatal("cannot open %s", SPOOL_NAME(SPOOL_F_LEADER, NULL));
-	if (d->poll == 0)
-		d->poll = 1;    /* inotify sees nothing that another host does */
-	log_info("%s: on a shared file system (%s): polling every %ds", d->node,
-	    fs != NULL ? fs : "SPOOLD_SHARED=1", d->poll);
+	log_info("%s: on a shared file system (%s): one of the nodes of %s", d->node,
+	    fs != NULL ? fs : "SPOOLD_SHARED=1", d->path);
 }
 
 /* The leader's name as run/leader says it, read on the descriptor kept (never closed). */

@@ -311,6 +311,7 @@ time_t jobs_next_deadline(const struct daemon *d);
 
 /* watch.c: noticing orders */
 int watch_init(struct daemon *d);
+const char *network_fs(int fd);    /* "NFS", "FUSE"...: polled, maybe shared; NULL: local */
 void watch_close(struct daemon *d);
 int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
 void incoming_look(struct daemon *d);

@@ -80,32 +80,31 @@ watch_moved(const char *id, int state)
 	e->state = state;
 }
 
-/* File systems whose changes by other hosts inotify never reports. */
-static int
+/*
+ * The network or cluster file system fd is on, whose changes by other hosts inotify
+ * never reports (and where several spoolds may share the spool); NULL if local.
+ */
+const char *
 network_fs(int fd)
 {
-	static const unsigned long magic[] = {
-		0x6969,        /* NFS */
-		0xff534d42,    /* CIFS */
-		0xfe534d42,    /* SMB2 */
-		0x517b,        /* SMB */
-		0x00c36400,    /* CephFS */
-		0x65735546,    /* FUSE */
-		0x5346414f,    /* AFS */
-		0x01021997,    /* 9P */
-		0x01161970,    /* GFS2 */
-		0x7461636f,    /* OCFS2 */
-		0x0bd00bd0,    /* Lustre */
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} fs[] = {
+		{ 0x6969, "NFS" }, { 0xff534d42, "CIFS" }, { 0xfe534d42, "SMB2" },
+		{ 0x517b, "SMB" }, { 0x00c36400, "CephFS" }, { 0x65735546, "FUSE" },
+		{ 0x5346414f, "AFS" }, { 0x01021997, "9P" }, { 0x01161970, "GFS2" },
+		{ 0x7461636f, "OCFS2" }, { 0x0bd00bd0, "Lustre" },
 	};
 	struct statfs sf;
 	size_t i;
 
 	if (fstatfs(fd, &sf) < 0)
-		return 0;
-	for (i = 0; i < sizeof magic / sizeof magic[0]; i++)
-		if ((unsigned long)sf.f_type == magic[i])
-			return 1;
-	return 0;
+		return NULL;
+	for (i = 0; i < sizeof fs / sizeof fs[0]; i++)
+		if ((unsigned long)sf.f_type == fs[i].magic)
+			return fs[i].name;
+	return NULL;
 }
 
 static int
@@ -135,7 +134,7 @@ watch_init(struct daemon *d)
 	for (i = 0; i < JOBW_MAX; i++)
 		d->jobw[i].wd = -1;
 	d->wd_incoming = d->wd_run = d->wd_outbox = -1;
-	if (d->poll == 0 && network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT))) {
+	if (d->poll == 0 && network_fs(spool_dirfd(d->sp, SPOOL_DIR_ROOT)) != NULL) {
 		d->poll = 5;
 		log_info("%s is on a network file system: polling every %ds", d->path, d->poll);
 	}
