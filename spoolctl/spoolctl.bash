@@ -50,7 +50,7 @@ _spoolctl_users()
 _spoolctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="init submit ls show history mv do rm check stats workflow kick outbox user help"
+	local cmds="init submit ls show history mv do rm check stats workflow kick status outbox user help"
 	local i cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in

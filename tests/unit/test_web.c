@@ -581,6 +581,7 @@ test_metrics(void **state)
 	assert_true(has("spool_orders{spool=\"spool\",state=\"queued\"} 1\n"));
 	assert_true(has("spool_orders{spool=\"spool\",state=\"uploading\"} 0\n"));
 	assert_true(has("spool_spoold_up{spool=\"spool\"} 0\n"));
+	assert_true(has("spool_nodes{spool=\"spool\"} 0\n"));
 	assert_true(has("spool_outbox_mails{spool=\"spool\",folder=\"new\"} 0\n"));
 	assert_false(has("1001"));
 }
