@@ -810,9 +810,14 @@ static int
 may_look(struct daemon *d, struct look *l)
 {
 	const struct spool_state *s = &d->conf->states[l->state];
+	struct job *j;
 
-	if (!handler_state(s))
+	if (!handler_state(s)) {
+		/* moved on (by hand) while a handler of this node ran for it: as look() does */
+		if ((j = job_find(d, l->id)) != NULL)
+			job_cancel(d, j);
 		return d->leader;
+	}
 	if (job_find(d, l->id) == NULL && !spawning(d, l->id) &&
 	    d->njobs + d->nspawn >= d->conf->workers) {
 		/* every worker busy: a node with one free takes it, or engine_workers here */

@@ -9,10 +9,11 @@
 trap 'for p in ${PIDS:-}; do kill -KILL "$p" 2>/dev/null; done; kill_spoold; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 PIDS=
 
-# the handler: a POS that takes 50 ms and says which node ran it
+# the handler: a POS that takes 0.2 s and says which node ran it
 cat >"$T/pos" <<EOF
 #!/bin/sh
-sleep 0.05
+[ "\$1" != 7999 ] || exec sleep 60
+sleep 0.2
 echo "\$1 \$SPOOL_NODE" >>"$T/runs.log"
 EOF
 chmod +x "$T/pos"
@@ -66,11 +67,13 @@ json "names a as the leader and both nodes, neither silent" "$T/out" \
 # the leader dies in the middle
 kill -KILL "$PID_a"
 killed=$(date +%s)
+left=$((N - $(ls "$P/state/success" | wc -l)))
+check "a was killed in the middle ($left orders not done yet)" test "$left" -gt 0
 until_ "b takes the lead within 10 s" 10 grep -q "b: leading" "$T/b.log"
 led=$(($(date +%s) - killed))
 until_ "b releases the claims of the silent node a" 20 grep -q "b: node a is silent for [0-9]*s: released its [0-9]* claims" "$T/b.log"
 until_ "all $N orders end in success" 120 sh -c "[ \$(ls '$P/state/success' | wc -l) -eq $N ]"
-others=$(find "$P/state" -name '*.order' ! -path '*/success/*' | wc -l)
+others=$(find "$P/state" -name '*.order' ! -path '*/success/*' ! -name 7999.order | wc -l)
 check "and no order is in another state ($others)" test "$others" -eq 0
 released=$(sed -n 's/.*b: node a is silent for [0-9]*s: released its \([0-9]*\) claims.*/\1/p' "$T/b.log" | awk '{s += $1} END {print s + 0}')
 runs=$(wc -l <"$T/runs.log")
@@ -87,6 +90,15 @@ has "names b as the leader" "$T/out" "^leader: b \\(pid $PID_b\\)$"
 has "and a as silent" "$T/out" "^node a: heartbeat [0-9]+s ago, 0 claims, silent$"
 check "b's heartbeat is fresh" grep -Eq "^node b: heartbeat [0-4]s ago" "$T/out"
 echo "# b led within ${led}s of the kill (whole seconds); $runs runs for $N orders, $released claims released"
+
+# an order moved by hand out of processing while its handler runs: the node that
+# holds its claim stops the handler and lets the claim go
+rc 0 "submit 7999, whose handler hangs" $S -d "$P" submit --id 7999 "$EX/pos/3001"
+until_ "7999 is claimed" 20 test -f "$P/run/claims/7999"
+holder=$(cut -d' ' -f1 "$P/run/claims/7999")
+check "mv 7999 by hand to failed" mv "$P/state/processing/7999.order" "$P/state/failed/"
+until_ "$holder stops its handler and lets the claim of 7999 go" 15 test ! -f "$P/run/claims/7999"
+check "7999 stays in failed" test -f "$P/state/failed/7999.order"
 
 # the way to the spool is gone (as after a umount -l): b stops, and says why
 mv "$C" "$T/moved"
