@@ -92,7 +92,7 @@ ESMTP_LIBS := $(shell pkg-config --libs libesmtp-1.0 openssl 2>/dev/null)
 
 UNIT = test_util test_publish test_order test_conf test_history test_move \
 	test_bundle test_check test_fault test_mail test_mailer test_stitch \
-	test_jobxml test_print test_text test_invoice test_web test_users
+	test_jobxml test_print test_text test_invoice test_web test_users test_node
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 UNIT_OBJ = $(UNIT:%=$(B)/obj/tests/%.o) $(B)/obj/tests/fault.o
 
