@@ -96,6 +96,29 @@ take_lead(struct daemon *d)
 	d->hooks.lead(d);
 }
 
+/*
+ * Alone on a local file system (lock_spool sees to it), run/leader only names this
+ * spoold for spoolctl status.  The name is written first and the lock is a read lock
+ * on a descriptor open for reading, as with run/spoold.lock: an admin can still
+ * remount the file system read-only (a file open for writing would stop that), and
+ * closing the writer afterwards would drop the lock (fcntl locks are the process's).
+ */
+static void
+name_alone(struct daemon *d)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	int run = spool_dirfd(d->sp, SPOOL_DIR_RUN), fd;
+
+	d->leadfd = fd = spool_leader_open(d->sp);
+	if (fd < 0 || name_lead(d) < 0)
+		log_warn("%s: cannot write %s", d->node, SPOOL_NAME(SPOOL_F_LEADER, NULL));
+	if (fd >= 0)
+		close(fd);
+	d->leadfd = openat(run, spool_basename(SPOOL_F_LEADER), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (d->leadfd < 0 || fcntl(d->leadfd, F_SETLK, &fl) < 0)
+		log_warn("%s: cannot lock %s", d->node, SPOOL_NAME(SPOOL_F_LEADER, NULL));
+}
+
 void
 nodes_init(struct daemon *d)
 {
@@ -107,21 +130,20 @@ nodes_init(struct daemon *d)
 
 	d->leadfd = d->nodefd = -1;
 	if (fs == NULL && (env == NULL || strcmp(env, "1") != 0)) {
-		/* alone (lock_spool sees to it): run/leader only names it, for spoolctl status */
 		lock_spool(d);
 		d->leader = 1;
-		if ((d->leadfd = spool_leader_open(d->sp)) < 0 || lock_all(d->leadfd) < 0 ||
-		    name_lead(d) < 0)
-			log_warn("%s: cannot take %s", d->node, SPOOL_NAME(SPOOL_F_LEADER, NULL));
+		name_alone(d);
 		return;
 	}
 	d->shared = 1;
 	if (spool_node_open(d->sp, d->node, &err) < 0)
 		fatalx("%s", err.msg);
 	spool_name(SPOOL_F_NODE_LOCK, d->node, path, sizeof path);
-	if ((fd = openat(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_NODE_LOCK), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0660)) < 0)
+	fd = openat(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_NODE_LOCK),
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
+	if (fd < 0)
 		fatal("cannot open %s", path);
+	spool_own(fd, spool_node_dirfd(d->sp), SPOOL_FILE_MODE);
 	if (lock_all(fd) < 0) {
 		if (errno != EAGAIN && errno != EACCES)
 			fatal("cannot lock %s", path);
