@@ -369,6 +369,30 @@ list_jobs(struct web *w, struct job **jobs, size_t *n)
 	return 0;
 }
 
+/*
+ * A status set in job.xml (on the web or over SMB) that spoold has not read yet: the
+ * job's page shows it, and the next edit starts from it, so that a printer who sets
+ * Processing and then Shipping is not told the file changed meanwhile.  Only a move
+ * the printer's rules allow counts; spoold refuses the others in the file.
+ */
+static void
+pending_status(struct web *w, struct job *jb)
+{
+	struct spool_jobxml x;
+	struct spool_err err;
+	char path[4096];
+	int fd;
+
+	if (spool_pjob_ticket(w->ws->sp, &jb->j, path, sizeof path) < 0 ||
+	    (fd = openat(spool_dirfd(w->ws->sp, SPOOL_DIR_ROOT), path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if (spool_jobxml_read(fd, "job.xml", &x, &err) == 0 && x.status != jb->j.status &&
+	    spool_job_transition(jb->j.status, x.status, x.message, &err) == 1)
+		jb->j.status = x.status;
+	close(fd);
+}
+
 int
 find_job(struct web *w, const struct req *q, struct resp *r, const char *name,
     struct job *out)
@@ -402,6 +426,7 @@ find_job(struct web *w, const struct req *q, struct resp *r, const char *name,
 		refuse(w, q, r, 403, "job %s is not in your queues", name);
 		return -1;
 	}
+	pending_status(w, out);
 	return 0;
 }
 

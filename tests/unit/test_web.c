@@ -432,7 +432,7 @@ jobxml_status(char *msg, size_t len)
 static void
 test_status(void **state)
 {
-	char msg[SPOOL_JOB_MSG_MAX + 1], body[256];
+	char msg[SPOOL_JOB_MSG_MAX + 1], body[256], path[4400];
 
 	(void)state;
 	assert_int_equal(log_in("pete", "pete's secret"), 200);
@@ -447,11 +447,28 @@ test_status(void **state)
 	    "{\"status\": 15, \"message\": \"on press 2\\r\\nat 3 pm\"}"), 200);
 	assert_int_equal(jobxml_status(msg, sizeof msg), SPOOL_JOB_PROCESSING);
 	assert_string_equal(msg, "on press 2\nat 3 pm");
-	/* again from the form; the file says 15 now but spool has not read it yet */
+	/*
+	 * The file says 15 and spoold has not read it yet: the job's page shows what the
+	 * file says, and Shipping from the form goes on from there.
+	 */
+	assert_int_equal(get("/jobs/1001-1-press"), 200);
+	assert_true(has("id=\"status\" data-code=\"15\""));
 	snprintf(body, sizeof body, "status=3&message=&csrf=%s", csrf);
+	assert_int_equal(send_req("POST", "/jobs/1001-1-press/status", body, 1, NULL), 303);
+	assert_int_equal(jobxml_status(msg, sizeof msg), SPOOL_JOB_SHIPPING);
+	/* and from Shipping the rules allow no way back to Processing */
+	snprintf(body, sizeof body, "status=15&message=&csrf=%s", csrf);
 	assert_int_equal(send_req("POST", "/jobs/1001-1-press/status", body, 1, NULL), 409);
 	assert_true(has("id=\"error\""));
-	assert_int_equal(jobxml_status(msg, sizeof msg), SPOOL_JOB_PROCESSING);
+	assert_int_equal(jobxml_status(msg, sizeof msg), SPOOL_JOB_SHIPPING);
+	/* a status in the file that the rules refuse (Queued to Shipping) is not the job's */
+	snprintf(path, sizeof path, "sed -i 's|<OrderStatus>2<|<OrderStatus>3<|' "
+	    "'%s/spool/hot/press/1001-2-press/job.xml'", dir);
+	assert_int_equal(sh("%s", path), 0);
+	assert_int_equal(sh("grep -q '<OrderStatus>3<' '%s/spool/hot/press/1001-2-press/job.xml'",
+	    dir), 0);
+	assert_int_equal(get("/jobs/1001-2-press"), 200);
+	assert_true(has("id=\"status\" data-code=\"2\""));
 }
 
 static void
