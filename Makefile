@@ -32,7 +32,7 @@ PKGS_BUILD = gcc make pkg-config libc6-dev libxml2-dev libinih-dev libsystemd-de
 	libqpdf-dev libcairo2-dev libpango1.0-dev libcrypt-dev libmicrohttpd-dev libjansson-dev \
 	fonts-dejavu-core fonts-ipafont-gothic
 PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf openssl samba smbclient \
-	poppler-utils curl prometheus chromium nodejs
+	poppler-utils curl prometheus chromium nodejs glusterfs-server glusterfs-client
 # Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
 PKGS_FUZZ = clang
 
