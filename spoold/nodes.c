@@ -208,11 +208,14 @@ heard(void *arg, const struct spool_node *n)
 		memset(p, 0, sizeof *p);
 		snprintf(p->name, sizeof p->name, "%s", n->name);
 		p->beat = n->beat;
+		p->pid = n->pid;
 		p->seen = now;
-	} else if (p->beat != n->beat) {
+	} else if (p->beat != n->beat || p->pid != n->pid) {
+		/* (a restarted node counts from 1 again: its pid tells it from the last one) */
 		if (p->silent)
 			log_info("%s: node %s beats again", d->node, n->name);
 		p->beat = n->beat;
+		p->pid = n->pid;
 		p->seen = now;
 		p->silent = 0;
 	}

@@ -160,7 +160,8 @@ struct daemon {
 	time_t beat_next;
 	struct peer {
 		char name[SPOOL_NODE_MAX + 1];
-		unsigned long beat;     /* its heartbeat's count as last read */
+		unsigned long beat;     /* its heartbeat's count and pid as last read */
+		long pid;
 		time_t seen;            /* when (here) it last changed */
 		time_t retry;           /* silent: when to release claims it made late */
 		int silent;
