@@ -286,13 +286,14 @@ nodes_tick(struct daemon *d, time_t now)
 	if (d->leader && lock_all(d->leadfd) < 0)
 		stop_acting(d, errno == EAGAIN || errno == EACCES ? "another node holds its lock" :
 		    "its lock cannot be renewed");
+	if (!d->leader)
+		take_lead(d);
 	snprintf(n.name, sizeof n.name, "%s", d->node);
 	n.beat = ++d->beat;
 	n.time = now;
+	n.leader = d->leader;
 	if (spool_node_beat(d->sp, &n) < 0)
 		log_warn("%s: cannot write its heartbeat", d->node);
-	if (!d->leader)
-		take_lead(d);
 	if (d->leader)
 		watch_peers(d, now);
 }

@@ -96,8 +96,8 @@ spool_node_beat(struct spool *sp, const struct spool_node *n)
 		errno = EBADF;
 		return -1;
 	}
-	len = snprintf(buf, sizeof buf, "node %s\npid %ld\nbeat %lu\ntime %lld\n", n->name, n->pid,
-	    n->beat, (long long)n->time);
+	len = snprintf(buf, sizeof buf, "node %s\npid %ld\nbeat %lu\ntime %lld\nleader %d\n",
+	    n->name, n->pid, n->beat, (long long)n->time, n->leader != 0);
 	return spool_publish(sp->nodedir, BEAT_NAME, -1, buf, (size_t)len, &pub);
 }
 
@@ -128,6 +128,8 @@ beat_parse(char *buf, struct spool_node *n)
 			n->beat = (unsigned long)v, got |= 2;
 		else if (strncmp(line, "time ", 5) == 0)
 			n->time = (time_t)v;
+		else if (strncmp(line, "leader ", 7) == 0)
+			n->leader = v != 0;
 	}
 	return got == 3 ? 0 : -1;
 }
@@ -297,9 +299,21 @@ spool_leader_open(struct spool *sp)
 	return fd;
 }
 
+/* spool_leader_read's: the freshest heartbeat of a node that says it leads. */
+static int
+leading(void *arg, const struct spool_node *n)
+{
+	struct spool_node *best = arg;
+
+	if (n->leader && (best->name[0] == '\0' || n->time > best->time))
+		*best = *n;
+	return 0;
+}
+
 int
 spool_leader_read(struct spool *sp, char *node, long *pid)
 {
+	struct spool_node best = { .name = "" };
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char buf[SPOOL_NODE_MAX + 32], *sp1, *end;
 	ssize_t n;
@@ -327,5 +341,13 @@ spool_leader_read(struct spool *sp, char *node, long *pid)
 		}
 	}
 	spool_sys.close(fd);
+	/*
+	 * Another host's rewrite of run/leader in place can be stale here (a network file
+	 * system's page cache); heartbeats are replaced by rename, and say who leads.
+	 */
+	if (r == 1 && spool_nodes_read(sp, leading, &best) > 0 && best.name[0] != '\0') {
+		memcpy(node, best.name, strlen(best.name) + 1);
+		*pid = best.pid;
+	}
 	return r;
 }

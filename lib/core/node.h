@@ -24,6 +24,7 @@ struct spool_node {
 	long pid;
 	unsigned long beat;     /* counts up at each heartbeat */
 	time_t time;            /* the node's clock at its last heartbeat */
+	int leader;             /* it led at that heartbeat */
 };
 
 /* 1 if name is a node's name: 1 to 64 of [A-Za-z0-9._-], not "." or "..". */

@@ -92,6 +92,14 @@ test_heartbeat(void **state)
 	assert_int_equal(v[0].pid, 4242);
 	assert_int_equal(v[0].beat, 8);
 	assert_int_equal(v[0].time, 1763900123);
+	assert_int_equal(v[0].leader, 0);
+	n.leader = 1;
+	n.beat = 9;
+	assert_int_equal(spool_node_beat(sp, &n), 0);
+	memset(v, 0, sizeof v);
+	assert_int_equal(spool_nodes_read(sp, collect, v), 1);
+	assert_int_equal(v[0].leader, 1);
+	memset(v, 0, sizeof v);
 	/* a heartbeat that names another node, or none, is no heartbeat */
 	snprintf(path, sizeof path, "%s/run/nodes/h2", spool_path(sp));
 	assert_int_equal(mkdir(path, 0770), 0);
@@ -169,6 +177,7 @@ test_claims(void **state)
 static void
 test_leader(void **state)
 {
+	struct spool_node h8 = { .name = "h8", .pid = 888, .beat = 1, .time = 5, .leader = 1 };
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char node[SPOOL_NODE_MAX + 1];
 	int fd, ready[2], status;
@@ -193,6 +202,12 @@ test_leader(void **state)
 	assert_int_equal(spool_leader_read(sp, node, &pid), 1);
 	assert_string_equal(node, "h9");
 	assert_int_equal(pid, 777);
+	/* a heartbeat that says it leads wins over the file (stale on another host) */
+	node_open_ok("h8");
+	assert_int_equal(spool_node_beat(sp, &h8), 0);
+	assert_int_equal(spool_leader_read(sp, node, &pid), 1);
+	assert_string_equal(node, "h8");
+	assert_int_equal(pid, 888);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	/* its lock goes with it; the file stays, and counts for nothing */
