@@ -12,6 +12,11 @@
 #   and is free at once after the holder is killed with SIGKILL
 # - fcntl locks (lockf) exclude across the two mounts too: EAGAIN through the other
 # - link() through one mount onto a name made through the other fails with EEXIST
+# - a small file rewritten in place through one mount at the same size (run/leader
+#   "a 19173" then "b 19186") is STALE through the other mount: its page cache keeps
+#   the old bytes, on new opens too, for seconds.  A new size, a file renamed over
+#   it, or a mount with direct-io-mode=enable reads fresh.  So read another node's
+#   files only if they are replaced by rename (or change size), never rewritten
 # - a rename takes about 1.8 ms; `spoolctl submit` of a POS order about 95 ms, one
 #   at a time (about 10 ms on ext4)
 
@@ -204,6 +209,18 @@ try:
 except OSError as e:
     r = errno.errorcode[e.errno]
 print("# link() through one mount onto a name made through the other:", r)
+# a small file rewritten in place through one mount, at the same size: the other
+# mount's page cache keeps the old bytes (a new inode, or a new size, is seen)
+f1, f2 = os.path.join(m1, ".gl-same"), os.path.join(m2, ".gl-same")
+with open(f1, "w") as f:
+    f.write("a 19173\n")
+open(f1).read()
+with open(f2, "w") as f:
+    f.write("b 19186\n")
+time.sleep(1.2)
+print("# same-size rewrite through one mount, read through the other 1.2 s later:",
+      "fresh" if open(f1).read() == "b 19186\n" else "STALE (the old content)")
+os.unlink(f1)
 n = 200
 t0 = time.monotonic()
 for i in range(n):
