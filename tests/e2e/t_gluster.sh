@@ -122,7 +122,7 @@ check "all $N orders were submitted, through both mounts, in ${sub_s}s" \
     test "$(sort -u "$T/submitted" | wc -l)" -eq $N -a ! -s "$T/submit.failed"
 [ ! -s "$T/submit.failed" ] || sed 's/^/#   /' "$T/submit.err" | tail -5
 
-until_ "all $N orders end in success" 180 all_success "$GL_M2/$SP" $N
+until_ "all $N orders end in success" 300 all_success "$GL_M2/$SP" $N
 orders_state "$GL_M2/$SP" >"$T/states"
 check "each order is in exactly one state folder, success" \
     test "$(awk '{print $1}' "$T/states" | sort -u | wc -l)" -eq $N -a "$(wc -l <"$T/states")" -eq $N \
@@ -194,7 +194,7 @@ has "and says it lost the lead, and why" "$T/a2.log" "a: lost the lead: .*; stop
 until_ "b leads within 20 s" 20 grep -q "b: leading" "$T/b2.log"
 submitter "$GL_M2" 20101 20120
 check "20 more orders submitted through b's mount" test "$(wc -l <"$T/submitted")" -eq $N
-until_ "all $N orders end in success" 180 all_success "$GL_M2/$SP" $N
+until_ "all $N orders end in success" 300 all_success "$GL_M2/$SP" $N
 orders_state "$GL_M2/$SP" >"$T/states"
 check "each in one state folder only" test "$(wc -l <"$T/states")" -eq $N
 check "every order's handler ran at least once" test "$(awk '{print $1}' "$RUNLOG" | sort -u | wc -l)" -eq $N
