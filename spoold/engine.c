@@ -789,18 +789,6 @@ read_visit(struct daemon *d, struct look *l, time_t ctime)
 		l->had_status = l->st.state[0] != '\0';
 }
 
-/* A state with a handler: on a shared spool, its orders are worked on under a claim. */
-static int
-handler_state(const struct spool_state *s)
-{
-	int k;
-
-	for (k = 0; k < s->nactions; k++)
-		if (s->actions[k].kind == SPOOL_ACT_EXEC)
-			return 1;
-	return 0;
-}
-
 /*
  * On a shared spool, may this node look at the order?  In a state with a handler, if
  * it holds the order's claim or takes it now, and has a worker free for it; in any
@@ -812,17 +800,24 @@ may_look(struct daemon *d, struct look *l)
 	const struct spool_state *s = &d->conf->states[l->state];
 	struct job *j;
 
-	if (!handler_state(s)) {
+	if (!state_has_handler(s)) {
 		/* moved on (by hand) while a handler of this node ran for it: as look() does */
 		if ((j = job_find(d, l->id)) != NULL)
 			job_cancel(d, j);
 		return d->leader;
 	}
-	if (job_find(d, l->id) == NULL && !spawning(d, l->id) &&
-	    d->njobs + d->nspawn >= d->conf->workers) {
-		/* every worker busy: a node with one free takes it, or engine_workers here */
-		queue_push(&d->wq, l->id, l->state);
-		return 0;
+	if (job_find(d, l->id) == NULL && !spawning(d, l->id)) {
+		if (d->njobs + d->nspawn >= d->conf->workers) {
+			/* every worker busy: a node with one free takes it, or engine_workers here */
+			queue_push(&d->wq, l->id, l->state);
+			return 0;
+		}
+		/*
+		 * A leader with looks waiting leaves handlers to the other nodes, which find
+		 * them at their next poll: its loop is the one that cannot be shared.
+		 */
+		if (d->leader && d->q.count >= LEADER_BUSY && nodes_live(d) > 0)
+			return 0;
 	}
 	return claim_take(d, l->id, s->timeout);
 }

@@ -173,6 +173,17 @@ leader_name(struct daemon *d, char *who, size_t len)
 		snprintf(who, len, "%.64s", buf);
 }
 
+static int
+own_claim(void *arg, const char *id, const char *node, time_t deadline)
+{
+	struct daemon *d = arg;
+
+	(void)deadline;
+	if (strcmp(node, d->node) == 0)
+		look_soon(d, id, -1);
+	return 0;
+}
+
 void
 nodes_start(struct daemon *d)
 {
@@ -180,6 +191,10 @@ nodes_start(struct daemon *d)
 
 	if (!d->shared)
 		return;
+	/* this node's claims from before a restart: their orders are looked at (and run
+	 * again, the attempt being interrupted), as rescans pass claimed orders by */
+	if (spool_claims_read(d->sp, own_claim, d) < 0)
+		log_warn("%s: cannot read %s", d->node, SPOOL_NAME(SPOOL_F_CLAIM, NULL));
 	nodes_tick(d, time(NULL));
 	if (!d->leader) {
 		leader_name(d, who, sizeof who);
@@ -270,6 +285,16 @@ watch_peers(struct daemon *d, time_t now)
 		p->silent = 1;
 		p->retry = now + SILENT_AFTER;    /* a claim it made late is released too */
 	}
+}
+
+int
+nodes_live(const struct daemon *d)
+{
+	int i, n = 0;
+
+	for (i = 0; i < d->npeers; i++)
+		n += !d->peers[i].silent;
+	return n;
 }
 
 void

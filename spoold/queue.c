@@ -58,6 +58,12 @@ find(const struct queue *q, const char *id)
 }
 
 int
+queue_has(const struct queue *q, const char *id)
+{
+	return q->used[find(q, id)];
+}
+
+int
 queue_push(struct queue *q, const char *id, int hint)
 {
 	unsigned i = find(q, id);

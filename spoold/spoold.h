@@ -28,6 +28,8 @@
 #define EX_DISK 74        /* a built-in action's exit: the disk refused a write (EX_IOERR) */
 #define PEERS_MAX 64      /* other nodes the leader follows the heartbeats of */
 #define HELD_MAX (2 * JOBS_MAX)  /* claims a node holds: its jobs, and those about to start */
+#define LEADER_BUSY 16    /* looks waiting that make a leader leave handlers to others */
+#define CLAIMED_MAX 4096  /* claims a rescan remembers; past that it looks at the rest */
 
 /* A set of order ids in arrival order, bounded; see queue.c. */
 struct queue {
@@ -114,6 +116,9 @@ struct scan {
 	time_t started;
 	time_t last_complete;           /* when the last whole rescan began */
 	time_t dir_mtime_seen[SPOOL_STATES_MAX];
+	/* a shared spool: run/claims/ as this rescan began, sorted; others' are not looked at */
+	char (*claimed)[SPOOL_ID_MAX + 1];
+	int nclaimed, claims_read;
 };
 
 /* A part's function for a readable descriptor it registered (loop_add), with its arg. */
@@ -244,6 +249,7 @@ void queue_free(struct queue *q);
 /* 0 ok or already there, -1 full; hint: the state it was seen in, or -1 */
 int queue_push(struct queue *q, const char *id, int hint);
 int queue_pop(struct queue *q, char *id, int *hint);  /* 1 got one, 0 empty */
+int queue_has(const struct queue *q, const char *id);
 int heap_init(struct heap *h);
 void heap_free(struct heap *h);
 int heap_push(struct heap *h, time_t at, const char *id);
@@ -313,6 +319,8 @@ time_t jobs_next_deadline(const struct daemon *d);
 /* watch.c: noticing orders */
 int watch_init(struct daemon *d);
 const char *network_fs(int fd);    /* "NFS", "FUSE"...: polled, maybe shared; NULL: local */
+/* 1 if s has an exec action: on a shared spool its orders are worked on under a claim */
+int state_has_handler(const struct spool_state *s);
 void watch_close(struct daemon *d);
 int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
 void incoming_look(struct daemon *d);
@@ -335,6 +343,8 @@ int claim_take(struct daemon *d, const char *id, long timeout);
 /* 1 if the claim of id on disk is still this node's (not released by the leader) */
 int claim_held(struct daemon *d, const char *id);
 void claim_release(struct daemon *d, const char *id);
+/* the leader: how many other nodes beat now */
+int nodes_live(const struct daemon *d);
 
 /* notify.c: mail; 0 queued, -1 not sent (why says why), -2 a write failed (wfail) */
 int notify(struct daemon *d, const char *id, int state, const char *tmpl, const char *audience,

@@ -107,6 +107,17 @@ network_fs(int fd)
 	return NULL;
 }
 
+int
+state_has_handler(const struct spool_state *s)
+{
+	int k;
+
+	for (k = 0; k < s->nactions; k++)
+		if (s->actions[k].kind == SPOOL_ACT_EXEC)
+			return 1;
+	return 0;
+}
+
 static int
 add(struct daemon *d, const char *rel, uint32_t mask)
 {
@@ -392,6 +403,62 @@ needs_look(struct daemon *d, int dfd, const struct spool_state *s, const char *n
 	return 0;
 }
 
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * A shared spool: the orders claimed as a rescan reaches the first state with a
+ * handler, one listing of run/claims/.  Looking at another node's order costs a stat
+ * and a read of its claim each, and each poll would pay it for every order at work.
+ */
+static void
+load_claims(struct daemon *d)
+{
+	struct scan *sc = &d->scan;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	sc->claims_read = 1;
+	sc->nclaimed = 0;
+	if (sc->claimed == NULL && (sc->claimed = calloc(CLAIMED_MAX, sizeof *sc->claimed)) == NULL)
+		return;
+	fd = openat(spool_dirfd(d->sp, SPOOL_DIR_RUN), spool_basename(SPOOL_F_CLAIM),
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL && sc->nclaimed < CLAIMED_MAX)
+		if (spool_id_ok(de->d_name))
+			snprintf(sc->claimed[sc->nclaimed++], sizeof sc->claimed[0], "%.*s",
+			    SPOOL_ID_MAX, de->d_name);
+	closedir(dir);
+	qsort(sc->claimed, (size_t)sc->nclaimed, sizeof sc->claimed[0], by_id);
+}
+
+/*
+ * Nothing a rescan need look at: this node runs its handler or has it waiting for a
+ * worker; or, on a shared spool, a node has claimed it (its own claims come back to
+ * it at start, nodes_start).
+ */
+static int
+at_work(struct daemon *d, const struct spool_state *s, const char *id)
+{
+	if (job_find(d, id) != NULL || queue_has(&d->wq, id))
+		return 1;
+	if (!d->shared || !state_has_handler(s))
+		return 0;
+	if (!d->scan.claims_read)
+		load_claims(d);
+	return d->scan.nclaimed > 0 && bsearch(id, d->scan.claimed, (size_t)d->scan.nclaimed,
+	    sizeof d->scan.claimed[0], by_id) != NULL;
+}
+
 int
 scan_step(struct daemon *d)
 {
@@ -426,8 +493,11 @@ scan_step(struct daemon *d)
 			    s->auto_to >= 0;
 
 			fd = spool_statefd(d->sp, sc->state);
-			/* a quiet state folder unchanged since the last whole rescan: nothing new */
-			if (fd < 0 || (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
+			/*
+			 * A quiet state folder unchanged since the last whole rescan: nothing new.
+			 * A follower of a shared spool looks only where handlers run.
+			 */
+			if (fd < 0 || (d->shared && !d->leader && !state_has_handler(s)) || (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
 			    dst.st_mtime < sc->last_complete - 2)) {
 				sc->state++;
 				continue;
@@ -448,7 +518,7 @@ scan_step(struct daemon *d)
 			continue;
 		}
 		budget--;
-		if (spool_order_name_id(de->d_name, id) &&
+		if (spool_order_name_id(de->d_name, id) && !at_work(d, s, id) &&
 		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
 			look_soon(d, id, sc->state);
 	}
