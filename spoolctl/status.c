@@ -11,7 +11,6 @@
 
 #include "spoolctl.h"
 
-#define SILENT_AFTER 5    /* as spoold's leader judges a heartbeat (nodes.c) */
 #define NODES_MAX 64
 
 struct node_view {
@@ -95,7 +94,7 @@ print_json(const struct status *st, int led, const char *leader, long pid, time_
 		json_kint_or_null(&j, "pid", v->n.beat > 0, v->n.pid);
 		json_kint_or_null(&j, "heartbeat_age", v->n.beat > 0, (long long)(now - v->n.time));
 		json_key(&j, "silent");
-		json_bool(&j, v->n.beat == 0 || now - v->n.time >= SILENT_AFTER);
+		json_bool(&j, v->n.beat == 0 || now - v->n.time >= SPOOL_NODE_SILENT);
 		json_key(&j, "claims");
 		json_arr(&j);
 		for (k = 0; k < v->nclaims; k++)
@@ -139,7 +138,7 @@ cmd_status(int argc, char **argv)
 			if (v->n.beat > 0)
 				printf("node %s: heartbeat %llds ago, %d claim%s%s\n", v->n.name,
 				    (long long)(now - v->n.time), v->nclaims, v->nclaims == 1 ? "" : "s",
-				    now - v->n.time >= SILENT_AFTER ? ", silent" : "");
+				    now - v->n.time >= SPOOL_NODE_SILENT ? ", silent" : "");
 			else
 				printf("node %s: no heartbeat, %d claim%s, silent\n", v->n.name, v->nclaims,
 				    v->nclaims == 1 ? "" : "s");

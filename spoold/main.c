@@ -199,8 +199,7 @@ lead(struct daemon *d)
 {
 	recover(d);
 	d->mail_wanted = 1;
-	d->incoming_pending = 1;
-	scan_begin(d);
+	scan_begin(d);    /* and incoming/ with it */
 }
 
 static void
@@ -308,6 +307,8 @@ turn(struct daemon *d)
 	time_t now;
 	int i, looks, timeout, hint;
 
+	/* incoming/ is the leader's: a follower's rescans must not leave it pending (a spin) */
+	d->incoming_pending &= d->leader;
 	timeout = !d->fault && (d->q.count > 0 || d->scan.active || d->incoming_pending) ? 0 : -1;
 	loop_wait(d, wake(d), timeout);
 	if (d->reload) {
@@ -329,7 +330,6 @@ turn(struct daemon *d)
 			log_info("kicked: rescanning");
 		scan_begin(d);
 		d->mail_wanted = 1;    /* and the outbox, which polling cannot watch either */
-		d->incoming_pending |= d->shared;  /* and incoming/ */
 		d->next_rescan = now + (d->poll > 0 ? d->poll : d->rescan_every);
 	}
 	if (d->terminating) {
@@ -346,7 +346,7 @@ turn(struct daemon *d)
 	if (!d->fault) {
 		/* while the file system refuses writes, no new work starts (stall.c) */
 		scan_step(d);
-		if (d->incoming_pending && d->leader)
+		if (d->incoming_pending)
 			incoming_look(d);
 		for (looks = 0; looks < LOOKS_PER_TURN && !d->fault && queue_pop(&d->q, id, &hint);
 		    looks++)

@@ -15,7 +15,7 @@
  * A node that can no longer reach the spool through its own path (the mount is gone,
  * while the descriptors it holds would still work), or whose lock was lost, stops at
  * once, with its handlers: a leader never acts on a stale lease.  Its claims are
- * released by the leader once its heartbeat has been still for SILENT_AFTER seconds,
+ * released by the leader once its heartbeat has been still for SPOOL_NODE_SILENT seconds,
  * and those orders run again: at least once, as after a crash on one host.
  */
 #include <errno.h>
@@ -30,7 +30,6 @@
 #include "log.h"
 #include "spoold.h"
 
-#define SILENT_AFTER 5    /* seconds a heartbeat may stand still before its node is dead */
 #define CLAIM_SLACK 60    /* a claim's deadline: the handler's timeout and this */
 
 /* Stop now, with the handlers: what this node does could no longer be trusted. */
@@ -157,22 +156,6 @@ nodes_init(struct daemon *d)
 	    fs != NULL ? fs : "SPOOLD_SHARED=1", d->path);
 }
 
-/* The leader's name as run/leader says it, read on the descriptor kept (never closed). */
-static void
-leader_name(struct daemon *d, char *who, size_t len)
-{
-	char buf[SPOOL_NODE_MAX + 32];
-	ssize_t n;
-
-	snprintf(who, len, "?");
-	if ((n = pread(d->leadfd, buf, sizeof buf - 1, 0)) <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, " \n")] = '\0';
-	if (spool_node_name_ok(buf))
-		snprintf(who, len, "%.64s", buf);
-}
-
 static int
 own_claim(void *arg, const char *id, const char *node, time_t deadline)
 {
@@ -188,6 +171,7 @@ void
 nodes_start(struct daemon *d)
 {
 	char who[SPOOL_NODE_MAX + 1];
+	long pid;
 
 	if (!d->shared)
 		return;
@@ -197,7 +181,9 @@ nodes_start(struct daemon *d)
 		log_warn("%s: cannot read %s", d->node, SPOOL_NAME(SPOOL_F_CLAIM, NULL));
 	nodes_tick(d, time(NULL));
 	if (!d->leader) {
-		leader_name(d, who, sizeof who);
+		/* a follower holds no lock on run/leader that closing the file could drop */
+		if (spool_leader_read(d->sp, who, &pid) != 1)
+			snprintf(who, sizeof who, "?");
 		log_info("%s: following (the leader is %s)", d->node, who);
 	}
 }
@@ -273,7 +259,7 @@ watch_peers(struct daemon *d, time_t now)
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = &d->peers[i];
 
-		if (now - p->seen < SILENT_AFTER || (p->silent && now < p->retry))
+		if (now - p->seen < SPOOL_NODE_SILENT || (p->silent && now < p->retry))
 			continue;
 		r.node = p->name;
 		r.n = 0;
@@ -283,7 +269,7 @@ watch_peers(struct daemon *d, time_t now)
 			log_info("%s: node %s is silent for %lds: released its %d claims", d->node,
 			    p->name, (long)(now - p->seen), r.n);
 		p->silent = 1;
-		p->retry = now + SILENT_AFTER;    /* a claim it made late is released too */
+		p->retry = now + SPOOL_NODE_SILENT;    /* a claim it made late is released too */
 	}
 }
 

@@ -141,7 +141,7 @@ node_stats(void *arg, const struct spool_node *n)
 
 	snprintf(path, sizeof path, "nodes/%s/%s", n->name, spool_basename(SPOOL_F_STATS));
 	stats_file(st, spool_dirfd(st->sp, SPOOL_DIR_RUN), path);
-	st->live += st->now - n->time < 5;
+	st->live += st->now - n->time < SPOOL_NODE_SILENT;
 	return 0;
 }
 

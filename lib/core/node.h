@@ -18,6 +18,7 @@
  * the leader; run/claims/ID says which node runs ID's handler.  lib/core/node.c.
  */
 #define SPOOL_NODE_MAX 64
+#define SPOOL_NODE_SILENT 5   /* seconds a heartbeat may stand still before its node is dead */
 
 struct spool_node {
 	char name[SPOOL_NODE_MAX + 1];
