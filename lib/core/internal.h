@@ -47,6 +47,8 @@ struct spool {
 	char uuid[SPOOL_UUID_LEN + 1];   /* the spool's id once read, or "" */
 	int nodedir;              /* run/nodes/NAME/ once spool_node_open, else -1 */
 	int claimsdir;            /* run/claims/, the same */
+	int journalfd;            /* run/journal open for writing once a slot is put, else -1 */
+	off_t journalsize;        /* its size when opened: slots past it have no room */
 };
 
 /* Data compiled in from spool-layout/ by mk/embed: shipped workflows and schemas. */

@@ -99,13 +99,27 @@ fill(struct spool *sp, const char *name, off_t size, off_t *got)
 	return r;
 }
 
+/* The open journal goes: the next slot put opens the file as it is then. */
+static void
+journal_forget(struct spool *sp)
+{
+	close_keep(sp->journalfd);
+	sp->journalfd = -1;
+}
+
 int
 spool_journal_make(struct spool *sp)
 {
+	journal_forget(sp);
 	return fill(sp, JOURNAL_NAME, (off_t)SPOOL_JOURNAL_SLOTS * SPOOL_JOURNAL_SLOT, NULL);
 }
 
-/* Write one whole slot; the file must be made already (a slot past its end: ENOSPC). */
+/*
+ * Write one whole slot; the file must be made already (a slot past its end: ENOSPC).
+ * The file stays open: on a network file system an open and a stat cost a round trip
+ * each, twice per handler run.  A write that fails lets it go, so the next one opens
+ * the file again (a remount, a file made whole since).
+ */
 static int
 put_slot(struct spool *sp, int slot, const char *buf)
 {
@@ -117,21 +131,29 @@ put_slot(struct spool *sp, int slot, const char *buf)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = spool_sys.openat(spool_node_dirfd(sp), JOURNAL_NAME, O_WRONLY | O_NOFOLLOW |
-	    O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)(slot + 1) * SPOOL_JOURNAL_SLOT) {
+	if (sp->journalfd < 0) {
+		fd = spool_sys.openat(spool_node_dirfd(sp), JOURNAL_NAME, O_WRONLY | O_NOFOLLOW |
+		    O_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) < 0) {
+			close_keep(fd);
+			return -1;
+		}
+		sp->journalfd = fd;
+		sp->journalsize = st.st_size;
+	}
+	if (sp->journalsize < (off_t)(slot + 1) * SPOOL_JOURNAL_SLOT) {
 		/* no room was set aside for this slot: writing it could need a new block */
-		close_keep(fd);
+		journal_forget(sp);
 		errno = ENOSPC;
 		return -1;
 	}
-	w = spool_sys.pwrite(fd, buf, SPOOL_JOURNAL_SLOT, (off_t)slot * SPOOL_JOURNAL_SLOT);
-	saved = errno;
-	spool_sys.close(fd);
+	w = spool_sys.pwrite(sp->journalfd, buf, SPOOL_JOURNAL_SLOT, (off_t)slot * SPOOL_JOURNAL_SLOT);
 	if (w != SPOOL_JOURNAL_SLOT) {
-		errno = w < 0 ? saved : EIO;
+		saved = w < 0 ? errno : EIO;
+		journal_forget(sp);
+		errno = saved;
 		return -1;
 	}
 	return 0;

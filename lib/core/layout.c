@@ -343,7 +343,7 @@ spool_open(const char *path, int flags, struct spool **out, struct spool_err *er
 		return seterr(err, "%s", strerror(errno));
 	for (i = 0; i < SPOOL_DIR_COUNT; i++)
 		sp->dir[i] = -1;
-	sp->nodedir = sp->claimsdir = -1;
+	sp->nodedir = sp->claimsdir = sp->journalfd = -1;
 	if (fmt(sp->path, sizeof sp->path, "%s", path) < 0) {
 		seterr(err, "%s: path too long", path);
 		goto fail;
@@ -400,6 +400,7 @@ spool_close(struct spool *sp)
 		close_keep(sp->dir[i]);
 	close_keep(sp->nodedir);
 	close_keep(sp->claimsdir);
+	close_keep(sp->journalfd);
 	for (i = 0; sp->statefd != NULL && i < sp->conf->nstates; i++)
 		close_keep(sp->statefd[i]);
 	free(sp->statefd);
