@@ -190,22 +190,39 @@ tmp_suffix(char *buf, size_t len)
 	snprintf(buf, len, "%ld.%s", (long)getpid(), hex);
 }
 
+/*
+ * The file system (by st_dev) that last refused RENAME_NOREPLACE: its renames go
+ * straight to the fallback, as asking again costs a round trip per move over FUSE.
+ */
+static dev_t noreplace_refused;
+static int noreplace_known;
+
 int
 rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
 	struct stat st;
+	int statted = 0;
 
-	if (spool_sys.renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
+	if (noreplace_known) {
+		if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -1;
+		statted = 1;
+	}
+	if (!statted || st.st_dev != noreplace_refused) {
+		if (spool_sys.renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+	}
 	/*
 	 * The file system cannot refuse to replace (NFS, some FUSE): a file is linked and
 	 * unlinked, which fails with EEXIST just the same.  A directory can only be checked
 	 * first, which leaves a window that spool-layout(5) documents.
 	 */
-	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!statted && fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
+	noreplace_refused = st.st_dev;
+	noreplace_known = 1;
 	if (!S_ISDIR(st.st_mode)) {
 		if (spool_sys.linkat(fromfd, from, tofd, to, 0) < 0)
 			return -1;
