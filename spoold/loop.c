@@ -26,6 +26,8 @@
  * An epoll event's data: the registered function's index + 1 in the high half (0:
  * the timer), its argument in the low half.
  */
+#define WAKE_LATE_NS 20000000    /* 20 ms */
+
 static uint64_t
 tag(int fn, unsigned arg)
 {
@@ -79,7 +81,13 @@ loop_wait(struct daemon *d, time_t wake, int timeout)
 	uint64_t ticks;
 	int n, i;
 
+	/*
+	 * A little past the second: time(2) reads a clock moved on at each tick (4 to 10
+	 * ms), so woken at the second's start a turn still saw the second before, found
+	 * nothing due, and waited again at once, thousands of times a minute.
+	 */
 	its.it_value.tv_sec = wake;
+	its.it_value.tv_nsec = wake != 0 ? WAKE_LATE_NS : 0;
 	timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	n = epoll_wait(d->epfd, ev, 64, timeout);
 	for (i = 0; i < n; i++) {

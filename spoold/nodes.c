@@ -286,11 +286,12 @@ nodes_live(const struct daemon *d)
 void
 nodes_tick(struct daemon *d, time_t now)
 {
-	struct spool_node n = { .pid = getpid() };
+	struct spool_node n = { 0 };
 	const char *why;
 
 	if (!d->shared || now < d->beat_next)
 		return;
+	n.pid = getpid();
 	d->beat_next = now + 1;
 	if ((why = reach(d)) != NULL)
 		stop_acting(d, why);
