@@ -45,6 +45,7 @@
 #define TWO_MAX 256        /* orders in two states said once; more are said again */
 
 static int two_states(struct daemon *d, const char *id);
+static int workers(struct daemon *d);
 
 /* One look at one order: what it knows, and what it must write at the end. */
 struct look {
@@ -571,7 +572,7 @@ act(struct daemon *d, struct look *l)
 	if (wfailed(d))
 		return 1;
 	/* no worker free (or no slot in run/journal for its outcome): engine_workers looks again */
-	if (d->njobs + d->nspawn >= d->conf->workers || d->nspawn >= JOBS_MAX ||
+	if (d->njobs + d->nspawn >= workers(d) || d->nspawn >= JOBS_MAX ||
 	    d->nstalls + d->njobs + d->nspawn >= STALLS_MAX) {
 		if (queue_push(&d->wq, l->id, l->state) < 0)
 			d->next_rescan = time(NULL) + 1;
@@ -790,6 +791,19 @@ read_visit(struct daemon *d, struct look *l, time_t ctime)
 }
 
 /*
+ * The handlers this node runs at once.  A leader with other nodes alive runs half
+ * its workers' worth and leaves the rest to them (they find the orders at their next
+ * poll): its loop is the one that cannot be shared, as every order passes through it.
+ */
+static int
+workers(struct daemon *d)
+{
+	if (d->shared && d->leader && nodes_live(d) > 0)
+		return (d->conf->workers + 1) / 2;
+	return d->conf->workers;
+}
+
+/*
  * On a shared spool, may this node look at the order?  In a state with a handler, if
  * it holds the order's claim or takes it now, and has a worker free for it; in any
  * other state, if it leads.
@@ -806,23 +820,23 @@ may_look(struct daemon *d, struct look *l)
 			job_cancel(d, j);
 		return d->leader;
 	}
-	if (job_find(d, l->id) == NULL && !spawning(d, l->id)) {
-		if (d->njobs + d->nspawn >= d->conf->workers) {
-			/* every worker busy: a node with one free takes it, or engine_workers here */
-			queue_push(&d->wq, l->id, l->state);
-			return 0;
-		}
+	if (job_find(d, l->id) == NULL && !spawning(d, l->id) &&
+	    d->njobs + d->nspawn >= workers(d)) {
 		/*
-		 * A leader with looks waiting leaves handlers to the other nodes, which find
-		 * them at their next poll: its loop is the one that cannot be shared.
+		 * every worker busy: a node with one free takes it, or engine_workers here,
+		 * still as this node's own move when it was (no arrival to check again)
 		 */
-		if (d->leader && d->q.count >= LEADER_BUSY && nodes_live(d) > 0)
-			return 0;
+		queue_push(&d->wq, l->id, l->state + (l->own ? HINT_OWN : 0));
+		return 0;
 	}
 	return claim_take(d, l->id, s->timeout);
 }
 
-/* After a look or a job: a claim that no job of this node needs any more is let go. */
+/*
+ * After a look or a job: a claim that no job of this node needs any more is let go.
+ * One whose order waits for a look here (a handler that succeeded, moved on next) is
+ * kept for it: letting it go and taking it again costs a dozen round trips.
+ */
 static void
 settle(struct daemon *d, const char *id, const struct job *ending)
 {
@@ -831,7 +845,7 @@ settle(struct daemon *d, const char *id, const struct job *ending)
 	if (!d->shared)
 		return;
 	j = job_find(d, id);
-	if ((j == NULL || j == ending) && !spawning(d, id))
+	if ((j == NULL || j == ending) && !spawning(d, id) && !queue_has(&d->q, id))
 		claim_release(d, id);
 }
 
@@ -912,11 +926,19 @@ give_back(struct look *l)
 static int
 current(struct daemon *d, const struct spool_jrec *r, struct look *l)
 {
+	char name[SPOOL_ID_MAX + 8];
 	struct spool_err err;
-	int n;
+	struct stat sb;
+	int n = 0;
 
-	if ((n = spool_locate(d->sp, r->id, &l->state)) != 1 ||
-	    strcmp(sname(d, l->state), r->state) != 0) {
+	/* mostly it is still where its handler ran: one fstatat (two states: see find_order) */
+	spool_name(SPOOL_F_ORDER_NAME, r->id, name, sizeof name);
+	if ((l->state = spool_conf_state(d->conf, r->state)) >= 0 &&
+	    fstatat(spool_statefd(d->sp, l->state), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode))
+		n = 1;
+	if (n == 0 && ((n = spool_locate(d->sp, r->id, &l->state)) != 1 ||
+	    strcmp(sname(d, l->state), r->state) != 0)) {
 		log_order(LOG_L_INFO, r->id, "the result of its handler is ignored: the order %s",
 		    n > 1 ? "is in two states" : "moved on");
 		look_soon(d, r->id, -1);
@@ -990,11 +1012,12 @@ failed(struct daemon *d, struct look *l, const struct spool_jrec *r, const char 
 }
 
 /*
- * Count an outcome, and publish the counts in run/stats for spoolweb's metrics: not
- * synced, as they are for watching, and a write that fails is only a stale count.
+ * Publish the counts in run/stats for spoolweb's metrics: not synced, as they are for
+ * watching, and a write that fails is only a stale count.  At most once a second
+ * (now 0: at once), since on a network file system each write is a few round trips.
  */
-static void
-count_run(struct daemon *d, int result)
+void
+engine_stats(struct daemon *d, time_t now)
 {
 	static const char *const names[RUN_RESULTS] = { "ok", "failed", "deferred", "timeout",
 		"killed" };
@@ -1002,12 +1025,23 @@ count_run(struct daemon *d, int result)
 	char buf[512];
 	int i, n;
 
-	d->runs[result]++;
+	if (!d->stats_pending || (now != 0 && now < d->stats_at))
+		return;
+	d->stats_pending = 0;
+	d->stats_at = (now != 0 ? now : time(NULL)) + 1;
 	n = snprintf(buf, sizeof buf, "started %lld\n", (long long)d->started);
 	for (i = 0; i < RUN_RESULTS; i++)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "runs %s %lu\n", names[i], d->runs[i]);
 	spool_publish(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_STATS), -1, buf,
 	    (size_t)n, &pub);
+}
+
+static void
+count_run(struct daemon *d, int result)
+{
+	d->runs[result]++;
+	d->stats_pending = 1;
+	engine_stats(d, time(NULL));
 }
 
 /* What a kept outcome does to its order (the work of engine_apply). */
@@ -1173,7 +1207,7 @@ engine_workers(struct daemon *d)
 	unsigned n = d->wq.count;
 	int hint;
 
-	while (n-- > 0 && !d->fault && d->njobs + d->nspawn < d->conf->workers &&
+	while (n-- > 0 && !d->fault && d->njobs + d->nspawn < workers(d) &&
 	    d->nstalls + d->njobs + d->nspawn < STALLS_MAX && queue_pop(&d->wq, id, &hint))
 		engine_look(d, id, hint);
 }

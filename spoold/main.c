@@ -294,6 +294,8 @@ wake(struct daemon *d)
 		t = u;
 	if ((u = nodes_next(d)) != 0 && (t == 0 || u < t))
 		t = u;
+	if (d->stats_pending && (t == 0 || d->stats_at < t))
+		t = d->stats_at;
 	if (d->terminating && (t == 0 || d->terminating + STOP_GRACE < t))
 		t = d->terminating + STOP_GRACE;
 	return t;
@@ -317,6 +319,7 @@ turn(struct daemon *d)
 	}
 	now = time(NULL);
 	nodes_tick(d, now);
+	engine_stats(d, now);
 	jobs_expire(d, now);
 	/* writes the disk refused are tried again first, in the order they failed */
 	stalls_due(d, now);
@@ -432,6 +435,7 @@ main(int argc, char **argv)
 	while (!d.terminating || d.njobs > 0)
 		turn(&d);
 	sync_wait(&d);
+	engine_stats(&d, 0);
 	log_info("stopped: %lu looks, %lu moves", d.looks, d.moves);
 	spool_close(d.sp);
 	queue_free(&d.q);

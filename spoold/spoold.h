@@ -28,7 +28,6 @@
 #define EX_DISK 74        /* a built-in action's exit: the disk refused a write (EX_IOERR) */
 #define PEERS_MAX 64      /* other nodes the leader follows the heartbeats of */
 #define HELD_MAX (2 * JOBS_MAX)  /* claims a node holds: its jobs, and those about to start */
-#define LEADER_BUSY 16    /* looks waiting that make a leader leave handlers to others */
 #define CLAIMED_MAX 4096  /* claims a rescan remembers; past that it looks at the rest */
 
 /* A set of order ids in arrival order, bounded; see queue.c. */
@@ -155,6 +154,8 @@ struct daemon {
 	int verbose;
 	unsigned long moves, looks;
 	unsigned long runs[RUN_RESULTS];  /* outcomes kept, by result (run/stats) */
+	time_t stats_at;                /* run/stats is written again no sooner than this */
+	int stats_pending;              /* counts not written yet: at stats_at */
 	time_t started;
 	/* nodes.c: several spoolds on one shared spool */
 	char node[SPOOL_NODE_MAX + 1];  /* this one's name (--node, or the host's) */
@@ -370,5 +371,6 @@ void engine_look(struct daemon *d, const char *id, int hint);
 int engine_apply(struct daemon *d, struct stall *st);
 void engine_workers(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
+void engine_stats(struct daemon *d, time_t now);
 
 #endif

@@ -377,22 +377,27 @@ watch_read(struct daemon *d, unsigned arg)
  * (no status newer than the rename), or its state has work whose time may be near.
  */
 static int
-needs_look(struct daemon *d, int dfd, const struct spool_state *s, const char *name,
+needs_look(struct daemon *d, int dfd, const struct spool_state *s, const struct dirent *de,
     const char *id, time_t now)
 {
+	const char *name = de->d_name;
 	char path[SPOOL_ID_MAX + 16];
 	struct stat o, st;
 	long early = 0;
 	int r;
 
+	/*
+	 * A state with work for each order: every one gets a look, which finds the file
+	 * itself; a stat here would only cost a round trip per order on a network file system.
+	 */
+	if (s->nactions > 0 || s->gate_file != NULL || s->auto_to >= 0)
+		return de->d_type == DT_REG || de->d_type == DT_UNKNOWN;
 	if (fstatat(dfd, name, &o, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(o.st_mode))
 		return 0;
 	snprintf(path, sizeof path, "%s/status", id);
 	if (fstatat(spool_dirfd(d->sp, SPOOL_DIR_ORDERS), path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_mtim.tv_sec < o.st_ctim.tv_sec ||
 	    (st.st_mtim.tv_sec == o.st_ctim.tv_sec && st.st_mtim.tv_nsec <= o.st_ctim.tv_nsec))
-		return 1;
-	if (s->nactions > 0 || s->gate_file != NULL || s->auto_to >= 0)
 		return 1;
 	if (s->timer_after >= 0) {
 		for (r = 0; r < s->nreminders; r++)
@@ -519,7 +524,7 @@ scan_step(struct daemon *d)
 		}
 		budget--;
 		if (spool_order_name_id(de->d_name, id) && !at_work(d, s, id) &&
-		    needs_look(d, dirfd(sc->dir), s, de->d_name, id, now))
+		    needs_look(d, dirfd(sc->dir), s, de, id, now))
 			look_soon(d, id, sc->state);
 	}
 	return 1;
