@@ -173,4 +173,5 @@ lock_drop(struct daemon *d)
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	d->lockfd = -1;
+	spool_journal_close(d->sp);    /* open for writing: see above */
 }

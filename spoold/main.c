@@ -312,6 +312,8 @@ turn(struct daemon *d)
 	/* incoming/ is the leader's: a follower's rescans must not leave it pending (a spin) */
 	d->incoming_pending &= d->leader;
 	timeout = !d->fault && (d->q.count > 0 || d->scan.active || d->incoming_pending) ? 0 : -1;
+	/* nothing open for writing while the loop waits: a read-only remount (loop.c) */
+	spool_journal_close(d->sp);
 	loop_wait(d, wake(d), timeout);
 	if (d->reload) {
 		d->reload = 0;

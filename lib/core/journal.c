@@ -100,8 +100,8 @@ fill(struct spool *sp, const char *name, off_t size, off_t *got)
 }
 
 /* The open journal goes: the next slot put opens the file as it is then. */
-static void
-journal_forget(struct spool *sp)
+void
+spool_journal_close(struct spool *sp)
 {
 	close_keep(sp->journalfd);
 	sp->journalfd = -1;
@@ -110,15 +110,16 @@ journal_forget(struct spool *sp)
 int
 spool_journal_make(struct spool *sp)
 {
-	journal_forget(sp);
+	spool_journal_close(sp);
 	return fill(sp, JOURNAL_NAME, (off_t)SPOOL_JOURNAL_SLOTS * SPOOL_JOURNAL_SLOT, NULL);
 }
 
 /*
  * Write one whole slot; the file must be made already (a slot past its end: ENOSPC).
- * The file stays open: on a network file system an open and a stat cost a round trip
- * each, twice per handler run.  A write that fails lets it go, so the next one opens
- * the file again (a remount, a file made whole since).
+ * The file stays open until spool_journal_close: on a network file system an open
+ * and a stat cost a round trip each, and a handler's outcome is put and cleared in
+ * one turn of spoold's loop.  A write that fails lets it go, so the next one opens the
+ * file again (a remount, a file made whole since).
  */
 static int
 put_slot(struct spool *sp, int slot, const char *buf)
@@ -145,14 +146,14 @@ put_slot(struct spool *sp, int slot, const char *buf)
 	}
 	if (sp->journalsize < (off_t)(slot + 1) * SPOOL_JOURNAL_SLOT) {
 		/* no room was set aside for this slot: writing it could need a new block */
-		journal_forget(sp);
+		spool_journal_close(sp);
 		errno = ENOSPC;
 		return -1;
 	}
 	w = spool_sys.pwrite(sp->journalfd, buf, SPOOL_JOURNAL_SLOT, (off_t)slot * SPOOL_JOURNAL_SLOT);
 	if (w != SPOOL_JOURNAL_SLOT) {
 		saved = w < 0 ? errno : EIO;
-		journal_forget(sp);
+		spool_journal_close(sp);
 		errno = saved;
 		return -1;
 	}

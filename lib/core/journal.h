@@ -38,6 +38,12 @@ int spool_journal_make(struct spool *sp);
 /* Write slot (0..SPOOL_JOURNAL_SLOTS-1); -1/ENOSPC if the journal was never made whole. */
 int spool_journal_put(struct spool *sp, int slot, const struct spool_jrec *r);
 int spool_journal_clear(struct spool *sp, int slot);
+/*
+ * Slot writes keep run/journal open (on a network file system an open costs a round
+ * trip); this closes it, as a daemon must between turns: mount(8) refuses to remount
+ * read-only while a file is open for writing.
+ */
+void spool_journal_close(struct spool *sp);
 /* Call fn for every whole record; stops if it returns non-zero.  Returns the count. */
 int spool_journal_read(struct spool *sp, int (*fn)(void *, int, const struct spool_jrec *),
     void *arg);
