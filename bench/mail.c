@@ -60,7 +60,7 @@ main(int argc, char **argv)
 		free(msg);
 	}
 	t0 = now();
-	if (mailer_run(spool_dirfd(sp, SPOOL_DIR_ROOT), mc, time(NULL), &sum) < 0) {
+	if (mailer_run(spool_dirfd(sp, SPOOL_DIR_ROOT), -1, mc, time(NULL), &sum) < 0) {
 		perror("mail: mailer_run");
 		return 1;
 	}

@@ -74,7 +74,7 @@ struct msg {
 struct run {
 	const struct spool_mail_conf *mc;
 	time_t now;
-	int newfd, sentfd, failedfd, tmpfd, runfd;
+	int newfd, sentfd, failedfd, tmpfd, runfd;    /* runfd: where run/reserve is */
 	struct mailer_summary *sum;
 	char *password;
 	char problem[WHY_MAX];     /* what went wrong with the session, from the event callback */
@@ -788,7 +788,7 @@ read_password(int rootfd, const char *path, char *why, size_t len)
 }
 
 int
-mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
+mailer_run(int rootfd, int reservefd, const struct spool_mail_conf *mc, time_t now,
     struct mailer_summary *sum)
 {
 	struct run r = { .mc = mc, .now = now, .sum = sum, .newfd = -1, .sentfd = -1,
@@ -811,7 +811,7 @@ mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
 		log_warn("mailer: cannot open the outbox");
 		goto out;
 	}
-	r.runfd = runfd;
+	r.runfd = reservefd >= 0 ? reservefd : runfd;
 	/*
 	 * One mailer at a time: two would offer the same message twice.  Read-only, as
 	 * spoold's own lock, so that no file is held open for writing (a remount).

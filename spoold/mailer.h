@@ -22,12 +22,14 @@ struct mailer_summary {
 
 /*
  * Send every message in outbox/new/ whose mtime is not after now.  rootfd is the
- * spool's folder; mc its [mail] (nothing happens when mc->relay is NULL).  Each
+ * spool's folder; reservefd the folder of the reserve it may give back when the disk
+ * is full (the node's own on a shared spool; -1: run/); mc its [mail] (nothing
+ * happens when mc->relay is NULL).  Each
  * message's fate is logged with its order id first.  Returns 0, or -1 with errno
  * when it could not run at all (EWOULDBLOCK: another mailer holds run/mailer.lock).
  * Meant for a child process: it ignores SIGPIPE while it runs.
  */
-int mailer_run(int rootfd, const struct spool_mail_conf *mc, time_t now,
+int mailer_run(int rootfd, int reservefd, const struct spool_mail_conf *mc, time_t now,
     struct mailer_summary *sum);
 
 /*

@@ -267,7 +267,8 @@ mail_kick(struct daemon *d, time_t now)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGINT, SIG_IGN);
 		setpgid(0, 0);
-		_exit(mailer_run(spool_dirfd(d->sp, SPOOL_DIR_ROOT), mc, time(NULL), &sum) < 0 ||
+		_exit(mailer_run(spool_dirfd(d->sp, SPOOL_DIR_ROOT), spool_node_dirfd(d->sp), mc,
+		    time(NULL), &sum) < 0 ||
 		    sum.errors > 0 ? 1 : 0);
 	}
 	d->mail_pid = pid;

@@ -175,7 +175,7 @@ run(struct fx *f, time_t now)
 {
 	struct mailer_summary s;
 
-	if (mailer_run(f->rootfd, &f->mc, now, &s) < 0)
+	if (mailer_run(f->rootfd, -1, &f->mc, now, &s) < 0)
 		fail_msg("mailer_run: %s", strerror(errno));
 	return s;
 }
@@ -597,7 +597,7 @@ test_bad_files_and_lock(void **state)
 	fd = open(p, O_RDWR | O_CREAT, 0600);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
 	put(&f, "9203", "d@example.org", f.now);
-	assert_int_equal(mailer_run(f.rootfd, &f.mc, f.now, &s), -1);
+	assert_int_equal(mailer_run(f.rootfd, -1, &f.mc, f.now, &s), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
 	close(fd);
 	s = run(&f, f.now);
