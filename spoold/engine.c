@@ -723,6 +723,15 @@ quiet(const struct spool_state *s)
 	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to < 0;
 }
 
+/* 1 if the order file name is in state (-1: none) as a plain file, its stat in *sb. */
+static int
+in_state(struct daemon *d, int state, const char *name, struct stat *sb)
+{
+	return state >= 0 && state < d->conf->nstates &&
+	    fstatat(spool_statefd(d->sp, state), name, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb->st_mode);
+}
+
 /*
  * Where the order is: l->state and its file's *sb.  0 when it is gone or in two
  * states (that is dealt with here), so there is nothing to look at.
@@ -746,9 +755,7 @@ find_order(struct daemon *d, struct look *l, int hint, int own, struct stat *sb)
 		l->state = hint;
 		l->own = 1;
 		sb->st_ctime = time(NULL);
-	} else if (hint >= 0 && hint < d->conf->nstates &&
-	    fstatat(spool_statefd(d->sp, hint), name, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb->st_mode)) {
+	} else if (in_state(d, hint, name, sb)) {
 		l->state = hint;
 		l->own = own;
 	} else {
@@ -933,9 +940,8 @@ current(struct daemon *d, const struct spool_jrec *r, struct look *l)
 
 	/* mostly it is still where its handler ran: one fstatat (two states: see find_order) */
 	spool_name(SPOOL_F_ORDER_NAME, r->id, name, sizeof name);
-	if ((l->state = spool_conf_state(d->conf, r->state)) >= 0 &&
-	    fstatat(spool_statefd(d->sp, l->state), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode))
+	l->state = spool_conf_state(d->conf, r->state);
+	if (in_state(d, l->state, name, &sb))
 		n = 1;
 	if (n == 0 && ((n = spool_locate(d->sp, r->id, &l->state)) != 1 ||
 	    strcmp(sname(d, l->state), r->state) != 0)) {

@@ -502,7 +502,8 @@ scan_step(struct daemon *d)
 			 * A quiet state folder unchanged since the last whole rescan: nothing new.
 			 * A follower of a shared spool looks only where handlers run.
 			 */
-			if (fd < 0 || (d->shared && !d->leader && !state_has_handler(s)) || (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
+			if (fd < 0 || (d->shared && !d->leader && !state_has_handler(s)) ||
+			    (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
 			    dst.st_mtime < sc->last_complete - 2)) {
 				sc->state++;
 				continue;

@@ -74,7 +74,8 @@ spool_node_open(struct spool *sp, const char *name, struct spool_err *err)
 	}
 	close_keep(sp->nodedir);
 	close_keep(sp->claimsdir);
-	close_keep(sp->journalfd);    /* the journal is the node's own from now on */
+	/* the journal is the node's own from now on (closed here: journal.c calls node.c) */
+	close_keep(sp->journalfd);
 	sp->journalfd = -1;
 	sp->nodedir = fd;
 	sp->claimsdir = cfd;
