@@ -12,7 +12,11 @@
  *	pipe bare SPOOL N RATE     the physical limit, fed and timed the same way: instead
  *	                           of spoold, a bare inotify loop that renames a -> b -> c
  *	                           and fsyncs the three folders once per batch of events
- *	                           (group commit), with no engine and no history.
+ *	                           (group commit), with no engine and no history.  Its
+ *	                           line also gives the loop's own CPU time (user and
+ *	                           system, getrusage of the loop's process) from the
+ *	                           moment it is ready to the end of the drain: the
+ *	                           feeder's is not in it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +44,11 @@ now(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* the bare loop, while pipe bare runs: its pid, and the pipe it reports its CPU time on */
+static pid_t loop_pid;
+static int loop_fd = -1;
+static struct rusage loop_ru0;
 
 static void
 die(const char *what)
@@ -92,6 +102,31 @@ observe(int ino, int wd_b, int wd_c, double *fed, double *lat, long n, long *in_
 			}
 		}
 	}
+}
+
+static double
+tv(struct timeval t)
+{
+	return (double)t.tv_sec + t.tv_usec / 1e6;
+}
+
+/*
+ * Ask the bare loop for its CPU time (SIGTERM: it answers with its rusage and exits)
+ * and take away what it had used when it said it was ready.  0, or -1 if no answer
+ * came within 10 s.
+ */
+static int
+loop_cpu(double *user, double *sys)
+{
+	struct pollfd pfd = { loop_fd, POLLIN, 0 };
+	struct rusage ru;
+
+	if (kill(loop_pid, SIGTERM) < 0 || poll(&pfd, 1, 10000) != 1 ||
+	    read(loop_fd, &ru, sizeof ru) != (ssize_t)sizeof ru)
+		return -1;
+	*user = tv(ru.ru_utime) - tv(loop_ru0.ru_utime);
+	*sys = tv(ru.ru_stime) - tv(loop_ru0.ru_stime);
+	return 0;
 }
 
 static int
@@ -153,12 +188,21 @@ feed(const char *path, long n, double rate)
 		while (first < n && lat[first] == 0)
 			first++;
 		printf("%ld orders, %ld through, %.0f durable orders/s; offered %s; latency a->b "
-		    "median %.3f ms, p99 %.3f ms, max %.3f ms\n", n, in_c,
+		    "median %.3f ms, p99 %.3f ms, max %.3f ms", n, in_c,
 		    in_c / (last - t0), rate > 0 ? "at the set rate" : "as fast as possible",
 		    in_b > 0 ? lat[first + (n - first) / 2] * 1e3 : 0,
 		    in_b > 0 ? lat[first + (long)((n - first) * 0.99)] * 1e3 : 0,
 		    in_b > 0 ? lat[n - 1] * 1e3 : 0);
 	}
+	if (loop_pid > 0) {
+		double user, sys;
+		if (loop_cpu(&user, &sys) == 0)
+			printf("; the loop's CPU over the drain: user %.3f s, sys %.3f s, "
+			    "%.1f us per order", user, sys, in_c > 0 ? (user + sys) * 1e6 / in_c : 0);
+		else
+			printf("; the loop's CPU over the drain: unknown (no report)");
+	}
+	printf("\n");
 	spool_close(sp);
 	return in_c == n - lost && lost == 0 ? 0 : 1;
 }
@@ -181,14 +225,32 @@ sweep(int from, int to)
 	return moved;
 }
 
+static int report_fd = -1;
+
+/* SIGTERM: write this process's rusage to the parent, and end */
+static void
+report(int sig)
+{
+	struct rusage ru;
+
+	(void)sig;
+	if (getrusage(RUSAGE_SELF, &ru) == 0 && write(report_fd, &ru, sizeof ru) < 0)
+		_exit(1);
+	_exit(0);
+}
+
 /*
  * The bare loop: inotify on a and b, rename on, and fsync the three folders once per
  * batch of events (group commit); on a queue overflow, it reads the folders instead.
- * It runs until it is killed.
+ * It runs until it is killed.  When ready, it sends its rusage so far on `ready`; on
+ * SIGTERM it sends it again and exits, so that the parent has the loop's own CPU time
+ * over the drain (the handler does only getrusage, write and _exit).
  */
 static void
 bare_loop(const char *path, int ready)
 {
+	struct sigaction sa;
+	struct rusage ru;
 	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	char d[PATH_MAX];
@@ -207,8 +269,14 @@ bare_loop(const char *path, int ready)
 	fc = open(d, O_RDONLY | O_DIRECTORY);
 	if (fa < 0 || fb < 0 || fc < 0 || ino < 0 || wa < 0 || wb < 0)
 		die(path);
-	/* tell the parent the watches are set */
-	if (write(ready, "\n", 1) < 0)
+	report_fd = ready;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = report;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0)
+		_exit(1);
+	/* tell the parent the watches are set, with the CPU time used so far */
+	if (getrusage(RUSAGE_SELF, &ru) < 0 || write(ready, &ru, sizeof ru) != (ssize_t)sizeof ru)
 		_exit(1);
 	while ((r = read(ino, buf, sizeof buf)) > 0) {
 		for (p = buf; p < buf + r; p += sizeof *ev + ev->len) {
@@ -237,17 +305,26 @@ bare(const char *path, long n, double rate)
 {
 	int pfd[2], r;
 	pid_t pid;
-	char c;
 
 	if (pipe(pfd) < 0)
 		die("pipe");
-	if ((pid = fork()) == 0)
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		die("fork");
+	if (pid == 0) {
+		close(pfd[0]);
 		bare_loop(path, pfd[1]);
-	if (read(pfd[0], &c, 1) != 1)
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &loop_ru0, sizeof loop_ru0) != (ssize_t)sizeof loop_ru0)
 		die("the bare loop did not start");
+	loop_pid = pid;
+	loop_fd = pfd[0];
 	r = feed(path, n, rate);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	loop_pid = 0;
+	close(pfd[0]);
 	return r;
 }
 
