@@ -58,7 +58,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # protocol; bundle, print, mail and web stand on it.
 LIB_CORE = lib/core/sys.c lib/core/util.c lib/core/text.c lib/core/names.c lib/core/publish.c lib/core/order.c \
 	lib/core/history.c lib/core/conf.c lib/core/layout.c lib/core/move.c lib/core/check.c \
-	lib/core/journal.c lib/core/node.c
+	lib/core/journal.c lib/core/node.c lib/core/intent.c
 LIB_DOMAIN = lib/bundle/xml.c lib/bundle/upload.c lib/bundle/bundle.c lib/bundle/money.c \
 	lib/print/stitch.c lib/print/invoice.c lib/print/shop.c lib/print/jobxml.c lib/print/print.c \
 	lib/print/queue.c lib/mail/mailconf.c lib/mail/mail.c lib/web/users.c

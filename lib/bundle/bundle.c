@@ -684,7 +684,7 @@ spool_bundle_readfd(int bfd, const struct spool_conf *conf, struct spool_bundle 
 
 /* Open a bundle folder; a symlink to one is refused like any symlink in a bundle. */
 static int
-open_bundle(int dirfd, const char *path, struct spool_err *err)
+open_bundle(int dirfd, const char *path, const char *name, struct spool_err *err)
 {
 	struct stat st;
 	int fd;
@@ -694,8 +694,8 @@ open_bundle(int dirfd, const char *path, struct spool_err *err)
 		return fd;
 	if ((errno == ENOTDIR || errno == ELOOP) &&
 	    fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-		return failerr(err, ELOOP, "bundle %s: is a symlink", path);
-	return seterr(err, "bundle %s: %s", path, strerror(errno));
+		return failerr(err, ELOOP, "bundle %s: is a symlink", name);
+	return seterr(err, "bundle %s: %s", name, strerror(errno));
 }
 
 int
@@ -705,7 +705,7 @@ spool_bundle_read(int dirfd, const char *path, const struct spool_conf *conf,
 	struct spool_err e;
 	int bfd, r;
 
-	if ((bfd = open_bundle(dirfd, path, err)) < 0)
+	if ((bfd = open_bundle(dirfd, path, path, err)) < 0)
 		return -1;
 	r = spool_bundle_readfd(bfd, conf, b, &e);
 	close_keep(bfd);
@@ -879,6 +879,7 @@ struct sub {
 	const char *oid;
 	char bundle_id[SPOOL_ID_MAX + 1];   /* the bundle's own id, if the caller gave another */
 	char stagename[80];
+	char intent[INTENT_NAME_MAX];       /* its record in run/intent/, or "" */
 	int sfd;
 	int entry;      /* the state the order enters */
 	int staged;     /* tmp/<stagename> is ours to remove */
@@ -981,36 +982,76 @@ stage_order_file(const struct sub *s, const char *who, const char *buf, size_t l
 	return 0;
 }
 
-/* Make the staging durable, claim the id, and commit into the entry state. */
+/* Check the bundle and stage it: all a submission does before the first sync. */
 static int
-commit(struct sub *s)
+prepare(struct sub *s, struct spool_subreq *r, int link)
 {
-	char oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
-	struct spool *sp = s->sp;
-	const char *oid = s->oid;
+	const char *name = r->name != NULL ? r->name : r->bundle;
+	struct spool_err e;
+	char buf[4096];
+	int bfd, n, rc = -1;
 
-	/*
-	 * Everything staged becomes durable with one sync of the file system, not an
-	 * fsync per file and folder: several submits at once share the work.
-	 */
-	if (spool_sync(sp) < 0)
-		return seterr(s->err, "%s: cannot sync the staged files: %s", oid, strerror(errno));
-	/* Claim the id: only one orders/<id> can exist. */
+	if ((bfd = open_bundle(r->dirfd, r->bundle, name, s->err)) < 0)
+		return -1;
+	if (spool_bundle_readfd(bfd, s->sp->conf, &s->b, &e) < 0) {
+		seterr(s->err, "bundle %s: %s", name, e.msg);
+		goto out;
+	}
+	if (r->id != NULL && take_id(s, r->id) < 0)
+		goto out;
+	s->oid = s->b->order.id;
+	snprintf(r->id_out, sizeof r->id_out, "%s", s->oid);
+	if (admit(s) < 0)
+		goto out;
+	if ((n = spool_order_format(&s->b->order, buf, sizeof buf)) < 0) {
+		seterr(s->err, "%s: cannot format the order file: %s", s->oid, strerror(errno));
+		goto out;
+	}
+	if (check_room(s) < 0)
+		goto out;
+	/* recorded before the claim can leave the order detached; the first sync covers it */
+	if (intent_put(s->sp, s->oid, 0, s->intent, sizeof s->intent) < 0) {
+		seterr(s->err, "%s: cannot record the submit in run/intent: %s", s->oid,
+		    strerror(errno));
+		goto out;
+	}
+	if (open_stage(s) < 0 || stage(bfd, s->sfd, s->b, link, s->err) < 0 ||
+	    stage_order_file(s, r->who, buf, (size_t)n) < 0)
+		goto out;
+	rc = 0;
+out:
+	close_keep(bfd);
+	return rc;
+}
+
+/* Claim the id: only one orders/<id> can exist. */
+static int
+claim(struct sub *s)
+{
+	struct spool *sp = s->sp;
+
 	if (rename_noreplace(sp->dir[SPOOL_DIR_TMP], s->stagename, sp->dir[SPOOL_DIR_ORDERS],
-	    oid) < 0) {
+	    s->oid) < 0) {
 		if (errno == ENOTEMPTY)
 			errno = EEXIST;
-		return seterr(s->err, "%s: %s", oid,
+		return seterr(s->err, "%s: %s", s->oid,
 		    errno == EEXIST ? "order exists already" : strerror(errno));
 	}
 	s->staged = 0;
 	s->claimed = 1;
-	if (spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0)
-		return seterr(s->err, "%s: cannot sync orders/: %s", oid, strerror(errno));
-	/* The commit. */
-	fmt(oname, sizeof oname, "%s%s", oid, ORDER_SUFFIX);
+	return 0;
+}
+
+/* The commit: the order file enters its state. */
+static int
+enter(struct sub *s)
+{
+	char oname[SPOOL_ID_MAX + sizeof ORDER_SUFFIX];
+	struct spool *sp = s->sp;
+
+	fmt(oname, sizeof oname, "%s%s", s->oid, ORDER_SUFFIX);
 	if (rename_noreplace(s->sfd, DETACHED_NAME, sp->statefd[s->entry], oname) < 0)
-		return seterr(s->err, "%s: cannot enter state %s: %s", oid,
+		return seterr(s->err, "%s: cannot enter state %s: %s", s->oid,
 		    sp->conf->states[s->entry].name,
 		    errno == EEXIST ? "an order file of that id is there" : strerror(errno));
 	s->claimed = 0;
@@ -1024,68 +1065,148 @@ unstage(struct sub *s)
 	struct spool *sp = s->sp;
 	int saved = errno;
 
-	if (!s->staged && !s->claimed)
-		return;
 	if (s->claimed && rename_noreplace(sp->dir[SPOOL_DIR_ORDERS], s->oid,
-	    sp->dir[SPOOL_DIR_TMP], s->stagename) == 0)
+	    sp->dir[SPOOL_DIR_TMP], s->stagename) == 0) {
+		s->claimed = 0;
 		s->staged = 1;
+	}
 	if (s->staged)
 		spool_rmtree(sp->dir[SPOOL_DIR_TMP], s->stagename);
 	errno = saved;
+}
+
+static void
+sub_failed(struct spool_subreq *r)
+{
+	r->rc = -1;
+	r->errnum = errno != 0 ? errno : EIO;
+}
+
+/* A step for the whole batch failed: every submission still going fails with it. */
+static void
+all_failed(struct spool_subreq *r, int n, const char *what)
+{
+	int i, saved = errno;
+
+	for (i = 0; i < n; i++)
+		if (r[i].rc == 0) {
+			errno = saved;
+			seterr(&r[i].err, "%s: %s: %s", r[i].id_out, what, strerror(saved));
+			sub_failed(&r[i]);
+		}
+}
+
+static int
+live(const struct spool_subreq *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].rc == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The submissions of a batch go through each step together, so that each sync serves
+ * them all: stage every one; one sync of the file system; claim every id; one fsync of
+ * orders/; commit every order file; one fsync of each entry state.
+ */
+static int
+submit_many(struct spool *sp, struct spool_subreq *r, int n, int link)
+{
+	struct sub *s;
+	int i, j, lk, done = 0;
+
+	for (i = 0; i < n; i++) {
+		r[i].rc = 0;
+		r[i].errnum = 0;
+		r[i].state = -1;
+		r[i].id_out[0] = '\0';
+		r[i].err.msg[0] = '\0';
+	}
+	if (n <= 0)
+		return 0;
+	if ((s = calloc((size_t)n, sizeof *s)) == NULL) {
+		all_failed(r, n, "cannot submit");
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		s[i] = (struct sub){ .sp = sp, .err = &r[i].err, .sfd = -1 };
+	/* Held from staging to commit, so check --repair never takes our staging for stale. */
+	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
+		all_failed(r, n, "cannot lock run/" REPAIR_LOCK);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (prepare(&s[i], &r[i], link) < 0)
+			sub_failed(&r[i]);
+	/* staged files (and the records in run/intent/) are durable before any claim */
+	if (live(r, n) && spool_sync(sp) < 0)
+		all_failed(r, n, "cannot sync the staged files");
+	for (i = 0; i < n; i++)
+		if (r[i].rc == 0 && claim(&s[i]) < 0)
+			sub_failed(&r[i]);
+	if (live(r, n) && spool_fsync_dir(sp->dir[SPOOL_DIR_ORDERS]) < 0)
+		all_failed(r, n, "cannot sync orders/");
+	for (i = 0; i < n; i++)
+		if (r[i].rc == 0 && enter(&s[i]) < 0)
+			sub_failed(&r[i]);
+	for (i = 0; i < n; i++) {
+		if (r[i].rc != 0)
+			continue;
+		r[i].state = s[i].entry;
+		for (j = 0; j < i && !(r[j].rc == 0 && s[j].entry == s[i].entry); j++)
+			;
+		if (j < i)
+			continue;    /* that state is synced already */
+		if (spool_fsync_dir(sp->statefd[s[i].entry]) == 0)
+			continue;
+		for (j = i; j < n; j++)
+			if (r[j].rc == 0 && s[j].entry == s[i].entry) {
+				seterr(&r[j].err, "%s: submitted, but cannot sync: %s", r[j].id_out,
+				    strerror(errno));
+				sub_failed(&r[j]);
+			}
+	}
+	repair_unlock(lk);
+out:
+	for (i = 0; i < n; i++) {
+		if (r[i].rc < 0)
+			unstage(&s[i]);
+		else
+			done++;
+		/* whole (entered, or gone again): nothing for recovery to finish */
+		if (!s[i].claimed && s[i].intent[0] != '\0')
+			intent_drop(sp, s[i].intent);
+		close_keep(s[i].sfd);
+		spool_bundle_free(s[i].b);
+	}
+	free(s);
+	return done;
+}
+
+int
+spool_submit_many(struct spool *sp, struct spool_subreq *r, int n)
+{
+	return submit_many(sp, r, n, 0);
 }
 
 static int
 submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
     const char *who, int link, char *out_id, int *out_state, struct spool_err *err)
 {
-	struct sub s = { .sp = sp, .err = err, .sfd = -1 };
-	struct spool_err e;
-	char buf[4096];
-	int bfd, lk = -1, n, rc = -1;
+	struct spool_subreq r = { .dirfd = dirfd, .bundle = bundle, .id = id, .who = who };
 
-	if ((bfd = open_bundle(dirfd, bundle, err)) < 0)
-		return -1;
-	if (spool_bundle_readfd(bfd, sp->conf, &s.b, &e) < 0) {
-		seterr(err, "bundle %s: %s", bundle, e.msg);
-		goto out;
-	}
-	if (id != NULL && take_id(&s, id) < 0)
-		goto out;
-	s.oid = s.b->order.id;
+	submit_many(sp, &r, 1, link);
 	if (out_id != NULL)
-		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", s.oid);
-	if (admit(&s) < 0)
-		goto out;
-	if ((n = spool_order_format(&s.b->order, buf, sizeof buf)) < 0) {
-		seterr(err, "%s: cannot format the order file: %s", s.oid, strerror(errno));
-		goto out;
-	}
-	if (check_room(&s) < 0)
-		goto out;
-	/* Held from staging to commit, so check --repair never takes our staging for stale. */
-	if ((lk = repair_lock(sp, LOCK_SH)) < 0) {
-		seterr(err, "%s: cannot lock run/%s: %s", s.oid, REPAIR_LOCK, strerror(errno));
-		goto out;
-	}
-	if (open_stage(&s) < 0 || stage(bfd, s.sfd, s.b, link, err) < 0 ||
-	    stage_order_file(&s, who, buf, (size_t)n) < 0 || commit(&s) < 0)
-		goto out;
-	rc = 0;
-	if (spool_fsync_dir(sp->statefd[s.entry]) < 0) {
-		seterr(err, "%s: submitted, but cannot sync: %s", s.oid, strerror(errno));
-		rc = -1;
-	}
-	if (out_state != NULL)
-		*out_state = s.entry;
-out:
-	if (rc < 0)
-		unstage(&s);
-	if (lk >= 0)
-		repair_unlock(lk);
-	close_keep(s.sfd);
-	close_keep(bfd);
-	spool_bundle_free(s.b);
-	return rc;
+		snprintf(out_id, SPOOL_ID_MAX + 1, "%s", r.id_out);
+	if (out_state != NULL && r.rc == 0)
+		*out_state = r.state;
+	if (err != NULL)
+		*err = r.err;
+	errno = r.errnum;
+	return r.rc;
 }
 
 int

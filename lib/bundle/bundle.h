@@ -127,6 +127,28 @@ int spool_entry_state(const struct spool_conf *conf, const struct spool_bundle *
 int spool_submit(struct spool *sp, int dirfd, const char *bundle, const char *id,
     const char *who, char *out_id, int *out_state, struct spool_err *err);
 
+/* One submission of a batch: what it asks, and what became of it. */
+struct spool_subreq {
+	int dirfd;                      /* with bundle, the bundle's folder (AT_FDCWD: a path) */
+	const char *bundle;
+	const char *name;               /* the bundle, as messages call it (NULL: bundle) */
+	const char *id;                 /* replaces the bundle's id, or NULL */
+	const char *who;                /* for the history's first line */
+	char id_out[SPOOL_ID_MAX + 1];  /* the order's id, once known */
+	int state;                      /* the state it entered */
+	int rc;                         /* 0 submitted; -1 not, errnum and err say why */
+	int errnum;
+	struct spool_err err;
+};
+
+/*
+ * Submit n bundles as spool_submit would each, but in steps taken by all of them
+ * together, so that one sync serves the batch where each submit makes its own.  Each
+ * request says how it ended; returns how many were submitted.  A submission is
+ * durable when this returns.
+ */
+int spool_submit_many(struct spool *sp, struct spool_subreq *r, int n);
+
 /*
  * Reorder: copy an order into a new one, "<id>-r<nth>" (or, when nth is 0, the first
  * free "<id>-rN"; the id is copied into newid, SPOOL_ID_MAX + 1 bytes), submitted

@@ -836,43 +836,43 @@ dir_problem(void *arg, enum spool_problem_kind k, const char *path, const char *
 	report(c, k, NULL, path, detail, r);
 }
 
+/* One order run/intent/ names: mend what its submit or removal left half done. */
+static void
+recover_one(void *arg, const char *id)
+{
+	struct ck *c = arg;
+	char path[SPOOL_ID_MAX + 32];
+	int state;
+
+	fmt(path, sizeof path, "%s/%s", id, DETACHED_NAME);
+	if (faccessat(c->sp->dir[SPOOL_DIR_ORDERS], path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	/* in a state: drop the detached copy; in none: the unfinished work goes */
+	if (spool_locate(c->sp, id, &state) > 0)
+		leftover(c, id, state);
+	else
+		orphan(c, id);
+}
+
 /*
- * Recovery at spoold's start: only what a crash leaves half done, in constant memory
- * (no lists of ids, so a million orders cost no more than ten): the detached order
- * files of interrupted submits, removals and link-and-unlink moves, and stale tmp/.
- * Damage that no crash of ours makes (an order in two states or in none, bad names)
- * is spoolctl check's to find.
+ * Recovery at spoold's start: only what a crash leaves half done, in constant time
+ * and memory whatever the number of orders: the detached order files of the
+ * interrupted submits and removals that run/intent/ records, and stale tmp/.  Damage
+ * that no crash of ours makes (an order in two states or in none, bad names) is
+ * spoolctl check's to find.
  */
 int
 spool_recover(struct spool *sp, void (*fn)(void *, const struct spool_problem *), void *arg)
 {
 	struct ck c = { .sp = sp, .repair = 1, .fn = fn, .arg = arg, .now = spool_sys.time(NULL) };
-	char path[SPOOL_ID_MAX + 32];
-	struct dirent *de;
-	int lk = -1, r = -1, state;
-	DIR *d;
+	int lk = -1, r = -1;
 
 	if (validate_dirs(sp, dir_problem, &c) > 0 && repair_dirs(sp, NULL) < 0)
 		return -1;
 	if (sp->dir[SPOOL_DIR_RUN] >= 0 && (lk = repair_lock(sp, LOCK_EX)) < 0)
 		return -1;
-	if (sp->dir[SPOOL_DIR_ORDERS] >= 0) {
-		if ((d = dir_open(sp->dir[SPOOL_DIR_ORDERS], ".")) == NULL)
-			goto out;
-		while ((de = dir_next(d)) != NULL) {
-			if (!spool_id_ok(de->d_name))
-				continue;
-			fmt(path, sizeof path, "%s/%s", de->d_name, DETACHED_NAME);
-			if (faccessat(sp->dir[SPOOL_DIR_ORDERS], path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			/* in a state: drop the detached copy; in none: the unfinished work goes */
-			if (spool_locate(sp, de->d_name, &state) > 0)
-				leftover(&c, de->d_name, state);
-			else
-				orphan(&c, de->d_name);
-		}
-		closedir(d);
-	}
+	if (sp->dir[SPOOL_DIR_ORDERS] >= 0 && intent_walk(sp, recover_one, &c) < 0)
+		goto out;
 	scan_tmp(&c);
 	r = c.count;
 out:

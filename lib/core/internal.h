@@ -211,6 +211,16 @@ int invoice_render(struct spool *sp, const struct spool_bundle *b, int dirfd, co
 #define KICK_NAME "kick"     /* run/kick: spoold rescans when it appears */
 /* Take or drop the spool's repair lock (LOCK_SH or LOCK_EX); returns the fd. */
 int repair_lock(struct spool *sp, int how);
+/*
+ * run/intent/ (intent.c): a submit or removal under way, recorded before it can leave
+ * an order half done.  intent_put makes ID@SUFFIX (its name into name; sync: durable
+ * before it returns), intent_drop takes it away, intent_walk calls fn with each id
+ * recorded and drops it: the count, or -1.
+ */
+int intent_put(struct spool *sp, const char *id, int sync, char *name, size_t len);
+void intent_drop(struct spool *sp, const char *name);
+int intent_walk(struct spool *sp, void (*fn)(void *, const char *), void *arg);
+#define INTENT_NAME_MAX (SPOOL_ID_MAX + 64)
 void repair_unlock(int fd);
 
 #endif

@@ -238,6 +238,7 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
     const char *comment, struct spool_err *err)
 {
 	char name[SPOOL_ID_MAX + sizeof ORDER_SUFFIX], tmp[SPOOL_ID_MAX + 80], sfx[64];
+	char intent[INTENT_NAME_MAX] = "";
 	struct spool_event ev;
 	int lk, from, now, pfd = -1, r = -1, saved, n;
 
@@ -264,8 +265,13 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 	}
 	/*
 	 * The commit: the order file leaves its state for orders/<id>/detached.order.  An
-	 * order detached like this is gone; recovery deletes what is left of it.
+	 * order detached like this is gone; recovery, which run/intent/ sends to it,
+	 * deletes what is left of it.
 	 */
+	if (intent_put(sp, id, 1, intent, sizeof intent) < 0) {
+		seterr(err, "%s: cannot record the removal in run/intent: %s", id, strerror(errno));
+		goto out;
+	}
 	tmp_suffix(sfx, sizeof sfx);
 	fmt(tmp, sizeof tmp, "rm.%s.%s", id, sfx);
 	if (rename_noreplace(sp->statefd[from], name, pfd >= 0 ? pfd : sp->dir[SPOOL_DIR_TMP],
@@ -307,6 +313,9 @@ spool_remove(struct spool *sp, const char *id, unsigned actor, const char *who,
 		spool_rmtree(sp->dir[SPOOL_DIR_TMP], tmp);
 	}
 out:
+	/* the record goes once nothing detached is left for recovery to finish */
+	if (pfd < 0 || faccessat(pfd, DETACHED_NAME, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		intent_drop(sp, intent);
 	close_keep(pfd);
 	repair_unlock(lk);
 	return r;

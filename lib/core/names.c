@@ -43,6 +43,9 @@ static const struct {
 	[SPOOL_F_NODE_LOCK] = { SPOOL_DIR_RUN, "nodes", "lock", "" },
 	[SPOOL_F_HEARTBEAT] = { SPOOL_DIR_RUN, "nodes", "heartbeat", "" },
 	[SPOOL_F_CLAIM] = { SPOOL_DIR_RUN, "claims", NULL, "" },
+	[SPOOL_F_INTENT] = { SPOOL_DIR_RUN, "intent", NULL, "" },
+	[SPOOL_F_WORK] = { SPOOL_DIR_RUN, NULL, "work", NULL },
+	[SPOOL_F_SUBMIT_SOCK] = { SPOOL_DIR_RUN, NULL, "submit.sock", NULL },
 };
 
 const char *

@@ -37,6 +37,9 @@ enum spool_file {
 	SPOOL_F_NODE_LOCK,    /* run/nodes/ARG/lock: one spoold per node */
 	SPOOL_F_HEARTBEAT,    /* run/nodes/ARG/heartbeat */
 	SPOOL_F_CLAIM,        /* run/claims/ARG: who runs ARG's handler, or run/claims */
+	SPOOL_F_INTENT,       /* run/intent: the submits and removals under way */
+	SPOOL_F_WORK,         /* run/work: the orders whose actions spoold runs */
+	SPOOL_F_SUBMIT_SOCK,  /* run/submit.sock: where spoold takes submissions */
 };
 #define SPOOL_PATH_MAX 512    /* enough for any name above with an id or a file name */
 
