@@ -83,7 +83,8 @@ WEB_ASSETS = spoolweb/static/style.css spoolweb/static/app.js
 WEB_CFLAGS := $(shell pkg-config --cflags libmicrohttpd jansson 2>/dev/null)
 WEB_LIBS := $(shell pkg-config --libs libmicrohttpd jansson 2>/dev/null) -lpthread
 D_SRC = spoold/main.c spoold/loop.c spoold/engine.c spoold/watch.c spoold/jobs.c spoold/queue.c spoold/log.c \
-	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c spoold/nodes.c
+	spoold/sync.c spoold/mailer.c spoold/notify.c spoold/print.c spoold/stall.c spoold/nodes.c \
+	spoold/submit.c
 D_OBJ = $(D_SRC:%.c=$(B)/obj/%.o)
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)

@@ -6,42 +6,162 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "order.h"
 #include "spoolctl.h"
 
+/*
+ * Submitting: while spoold runs, each bundle's folder is handed to it over
+ * run/submit.sock (spoold(8)), which commits the submissions of all its clients
+ * together and answers each once it is durable; a few go ahead of their answers.
+ * Without spoold, or for what it does not answer, submit writes the spool itself.
+ */
+#define HANDOFF_AHEAD 16
+#define HANDOFF_WAIT_MS (10 * 60 * 1000)
+
+static int
+handoff_connect(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", spooldir,
+	    SPOOL_NAME(SPOOL_F_SUBMIT_SOCK, NULL)) >= (int)sizeof a.sun_path ||
+	    (fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+handoff_send(int sock, const char *bundle, const char *want)
+{
+	char buf[1024], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, 0 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+	int n, bfd, r;
+
+	n = snprintf(buf, sizeof buf, "submit\n%s\n%s\n%s", who, want != NULL ? want : "",
+	    bundle);
+	/* a bundle it cannot open is submitted here, for the same message */
+	if (n >= (int)sizeof buf ||
+	    (bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	iov.iov_len = (size_t)n;
+	memset(cbuf, 0, sizeof cbuf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &bfd, sizeof bfd);
+	r = sendmsg(sock, &m, MSG_NOSIGNAL) == n ? 0 : -1;
+	close(bfd);
+	return r;
+}
+
+/* spoold's answer to the oldest request: 0, an exit code, or -1 when none came. */
+static int
+handoff_answer(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	char buf[SPOOL_ERR_MAX + 64], id[SPOOL_ID_MAX + 1];
+	ssize_t n;
+	int e, at = 0;
+
+	if (poll(&p, 1, HANDOFF_WAIT_MS) != 1 || (n = recv(sock, buf, sizeof buf - 1, 0)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "ok %64s", id) == 1) {
+		printf("%s\n", id);
+		return 0;
+	}
+	if (sscanf(buf, "err %d %n", &e, &at) == 1 && at > 0) {
+		warnx_("%s", buf + at);
+		return excode(e);
+	}
+	return -1;
+}
+
+/* Write the spool here (opened at the first need, into *sp). */
+static int
+submit_here(struct spool **sp, const char *bundle, const char *want)
+{
+	char id[SPOOL_ID_MAX + 1];
+	struct spool_err err;
+
+	if (*sp == NULL)
+		*sp = open_spool();
+	if (spool_submit(*sp, AT_FDCWD, bundle, want, who, id, NULL, &err) < 0) {
+		warnx_("%s", err.msg);
+		return excode(errno);
+	}
+	printf("%s\n", id);
+	return 0;
+}
+
 int
 cmd_submit(int argc, char **argv)
 {
 	static const struct option opts[] = { { "id", required_argument, NULL, 'i' }, { 0 } };
-	char id[SPOOL_ID_MAX + 1];
+	int ahead[HANDOFF_AHEAD];
+	struct spool *sp = NULL;
 	const char *want = NULL;
-	struct spool_err err;
-	struct spool *sp;
-	int c, r;
+	int c, i, r, rc = 0, sock, head = 0, n = 0;
 
 	while ((c = cmd_getopt(argc, argv, "i:", opts)) != -1)
 		if (c == 'i')
 			want = optarg;
 		else
 			usage();
-	if (optind != argc - 1)
+	if (optind == argc || (want != NULL && optind != argc - 1))
 		usage();
 	if (want != NULL && !id_arg(want))
 		return SPOOL_EX_USAGE;
-	sp = open_spool();
-	r = spool_submit(sp, AT_FDCWD, argv[optind], want, who, id, NULL, &err);
-	if (r < 0) {
-		warnx_("%s", err.msg);
-		r = excode(errno);
-	} else
-		printf("%s\n", id);
-	close_spool();
-	return r;
+	if (spooldir == NULL)
+		open_spool();    /* its message */
+	sock = handoff_connect();
+	for (i = optind; i < argc || n > 0;) {
+		if (sock >= 0 && i < argc && n < HANDOFF_AHEAD &&
+		    handoff_send(sock, argv[i], want) == 0) {
+			ahead[(head + n++) % HANDOFF_AHEAD] = i++;
+			continue;
+		}
+		if (n > 0) {
+			/* the answers come in order; without one, the rest is submitted here */
+			if ((r = handoff_answer(sock)) < 0) {
+				close(sock);
+				sock = -1;
+				for (; n > 0; n--, head = (head + 1) % HANDOFF_AHEAD)
+					if ((r = submit_here(&sp, argv[ahead[head]], want)) != 0)
+						rc = r;
+				continue;
+			}
+			if (r != 0)
+				rc = r;
+			head = (head + 1) % HANDOFF_AHEAD;
+			n--;
+			continue;
+		}
+		if ((r = submit_here(&sp, argv[i++], want)) != 0)
+			rc = r;
+	}
+	if (sock >= 0)
+		close(sock);
+	if (sp != NULL)
+		close_spool();
+	return rc;
 }
 
 static const char *comment_opt;

@@ -38,9 +38,10 @@ static const struct cmd {
 	{ "init", cmd_init, "init WORKFLOW [--group GROUP]",
 	    "Make a spool at -d SPOOL from a shipped workflow (print, email, pos) or a\n"
 	    "spool.conf file.  --group: the group that shares it (default: yours).\n" },
-	{ "submit", cmd_submit, "submit BUNDLE [--id ID]",
-	    "Check a bundle folder (order.xml, items/) and enter it; prints the order's id.\n"
-	    "--id: the id to give it, instead of order.xml's.\n" },
+	{ "submit", cmd_submit, "submit BUNDLE... [--id ID]",
+	    "Check bundle folders (order.xml, items/) and enter them; prints each order's id.\n"
+	    "While spoold runs, it takes them over run/submit.sock and commits them together.\n"
+	    "--id: the id to give it (one bundle), instead of order.xml's.\n" },
 	{ "ls", cmd_ls, "ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]",
 	    "List orders: id, state, placed.  --state may repeat; dates are YYYY-MM-DD,\n"
 	    "a UTC time, or a duration back from now (7d); --search looks in the id,\n"

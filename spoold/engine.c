@@ -1042,6 +1042,86 @@ engine_stats(struct daemon *d, time_t now)
 	    (size_t)n, &pub);
 }
 
+/*
+ * run/work (run/nodes/NAME/work on a shared spool): the orders whose actions run or
+ * are about to, so that a spoold started after a crash looks at them first, before
+ * it says it is ready, rather than when its rescan reaches them.  Written when that
+ * set changes, at most once a turn, and not synced: it only says where to look
+ * first, and the rescan behind finds whatever it misses (after a power loss).
+ */
+#define WORK_MAX (HELD_MAX * (SPOOL_ID_MAX + 1) + 1)
+
+static unsigned long
+sum_id(unsigned long h, const char *p)
+{
+	while (*p != '\0')
+		h = h * 33 + (unsigned char)*p++;
+	return h * 33 + '\n';
+}
+
+static unsigned long
+work_sum(const struct daemon *d)
+{
+	unsigned long h = 5381;
+	int i;
+
+	for (i = 0; i < JOBS_MAX; i++)
+		if (d->jobs[i].pid > 0 && d->jobs[i].kind == JOB_EXEC)
+			h = sum_id(h, d->jobs[i].id);
+	for (i = 0; i < d->nspawn; i++)
+		h = sum_id(h, d->spawn[i].id);
+	return h;
+}
+
+void
+engine_record(struct daemon *d)
+{
+	static char buf[WORK_MAX];
+	unsigned long sum = work_sum(d);
+	size_t n = 0;
+	int i;
+
+	if (sum == d->work_sum)
+		return;
+	for (i = 0; i < JOBS_MAX; i++)
+		if (d->jobs[i].pid > 0 && d->jobs[i].kind == JOB_EXEC && n + SPOOL_ID_MAX + 2 < sizeof buf)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", d->jobs[i].id);
+	for (i = 0; i < d->nspawn && n + SPOOL_ID_MAX + 2 < sizeof buf; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", d->spawn[i].id);
+	/* a write that fails (a full disk) is tried again next turn; it costs a rescan's wait */
+	if (spool_publish(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_WORK), -1, buf, n,
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) == 0)
+		d->work_sum = sum;
+}
+
+int
+engine_resume(struct daemon *d)
+{
+	static char buf[WORK_MAX];
+	char *line, *next;
+	ssize_t len;
+	int fd, n = 0;
+
+	fd = openat(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_WORK),
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (spool_id_ok(line) && job_find(d, line) == NULL) {
+			engine_look(d, line, -1);
+			n++;
+		}
+	}
+	return n;
+}
+
 static void
 count_run(struct daemon *d, int result)
 {

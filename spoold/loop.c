@@ -124,6 +124,7 @@ scan_begin(struct daemon *d)
 	d->scan.active = 1;
 	d->scan.again = 0;
 	d->scan.state = 0;
+	d->scan.looked = 0;
 	d->scan.claims_read = 0;
 	d->scan.started = time(NULL);
 	log_debug("rescan begins");

@@ -21,7 +21,7 @@
 #include "log.h"
 #include "spoold.h"
 
-#define LOOKS_PER_TURN 1024
+#define LOOKS_PER_TURN 128  /* looks between two reads of inotify, and per group commit */
 #define STOP_GRACE 10
 
 #define SYNOPSIS "spoold [-nsv] [-d SPOOL] [--node NAME] [--poll SECONDS] [--ready-fd FD]"
@@ -239,9 +239,14 @@ reload(struct daemon *d)
 		return;
 	}
 	watch_close(d);
+	submit_stop(d);
 	spool_close(d->sp);
 	d->sp = sp;
 	d->conf = spool_conf(sp);
+	/* the helper submits by the workflow it was started with: a new one takes the new */
+	if (submit_init(d) < 0)
+		log_warn("cannot listen on %s after the reload; spoolctl submit writes the spool "
+		    "itself", SPOOL_NAME(SPOOL_F_SUBMIT_SOCK, NULL));
 	d->rescan_every = d->conf->rescan;
 	if (watch_init(d) < 0)
 		log_warn("cannot watch the spool after the reload; rescans only");
@@ -349,24 +354,29 @@ turn(struct daemon *d)
 		return;
 	}
 	if (!d->fault) {
-		/* while the file system refuses writes, no new work starts (stall.c) */
-		scan_step(d);
-		if (d->incoming_pending)
-			incoming_look(d);
+		/*
+		 * While the file system refuses writes, no new work starts (stall.c).  The looks
+		 * events asked for come first; a rescan runs behind them, a few looks a turn.
+		 */
 		for (looks = 0; looks < LOOKS_PER_TURN && !d->fault && queue_pop(&d->q, id, &hint);
 		    looks++)
 			engine_look(d, id, hint);
+		scan_step(d);
+		if (d->incoming_pending)
+			incoming_look(d);
 		engine_workers(d);
 	}
 	/* group commit: one sync for the batch; the work it allows starts when it is done */
 	sync_request(d);
+	engine_record(d);
 	if (d->leader)
 		mail_kick(d, now);
 	/*
-	 * Ready once the rescan is done; or at once while the file system refuses writes,
-	 * since the rescan waits for it and a supervisor should not kill a spoold that waits.
+	 * Ready after the first turn: what a crash left half done is mended (recovery, the
+	 * journal), and the orders at work then have had their look (engine_resume).  The
+	 * rescan goes on behind.
 	 */
-	if (!d->ready && (!d->scan.active || d->fault))
+	if (!d->ready)
 		announce_ready(d);
 }
 
@@ -428,14 +438,20 @@ main(int argc, char **argv)
 	stalls_load(&d);
 	if (sync_init(&d) < 0)
 		log_warn("cannot start the sync helper; the loop syncs itself");
+	if (submit_init(&d) < 0)
+		log_warn("cannot listen on %s; spoolctl submit writes the spool itself",
+		    SPOOL_NAME(SPOOL_F_SUBMIT_SOCK, NULL));
 	if (watch_init(&d) < 0)
 		fatal("cannot watch %s", path);
 	scan_begin(&d);
 	d.next_rescan = time(NULL) + (d.poll > 0 ? d.poll : d.rescan_every);
 	log_info("started on %s (pid %ld)", path, (long)getpid());
 	nodes_start(&d);
+	/* the orders at work when the last spoold stopped (run/work): first, before ready */
+	engine_resume(&d);
 	while (!d.terminating || d.njobs > 0)
 		turn(&d);
+	submit_stop(&d);
 	sync_wait(&d);
 	engine_stats(&d, 0);
 	log_info("stopped: %lu looks, %lu moves", d.looks, d.moves);

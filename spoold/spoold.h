@@ -20,6 +20,7 @@
 #define JOBS_MAX 256      /* the most workers spool.conf may ask for */
 #define ERR_OUT_MAX 4096  /* stderr kept from a handler */
 #define SCAN_CHUNK 2048   /* directory entries a rescan takes per turn of the loop */
+#define SCAN_LOOKS 64     /* looks a rescan makes per turn of the loop, after the events' */
 #define GATES_MAX 1024    /* order folders watched for a gate file; more wait for rescans */
 #define JOBW_MAX 8192     /* job folders watched for job.xml; more wait for rescans */
 #define STALLS_MAX SPOOL_JOURNAL_SLOTS  /* orders whose writes the disk refused */
@@ -110,10 +111,13 @@ struct stall {
 struct scan {
 	int active;
 	int again;                      /* asked for while running: start over when done */
-	int state;                      /* the state folder being read */
+	int state;                      /* the state folder being read: busy ones, then the
+	                                   others (0 .. 2 * nstates - 1, see scan_step) */
 	DIR *dir;
 	time_t started;
 	time_t last_complete;           /* when the last whole rescan began */
+	unsigned long looked;           /* looks it made */
+	int said;                       /* the first one's end was logged */
 	time_t dir_mtime_seen[SPOOL_STATES_MAX];
 	/* a shared spool: run/claims/ as this rescan began, sorted; others' are not looked at */
 	char (*claimed)[SPOOL_ID_MAX + 1];
@@ -129,7 +133,7 @@ typedef void loop_fn(struct daemon *d, unsigned arg);
  * that no part calls one above it by name (mk/cycles checks the objects).
  */
 struct hooks {
-	/* stall.c: a stalled look is due again (engine_look) */
+	/* stall.c, watch.c: a stalled look is due again, a rescan found an order (engine_look) */
 	void (*look)(struct daemon *d, const char *id, int hint);
 	/* sync.c: a sync returned; start what it covered (handlers, the mailer) */
 	void (*synced)(struct daemon *d);
@@ -155,6 +159,7 @@ struct daemon {
 	unsigned long moves, looks;
 	unsigned long runs[RUN_RESULTS];  /* outcomes kept, by result (run/stats) */
 	time_t stats_at;                /* run/stats is written again no sooner than this */
+	unsigned long work_sum;         /* of the orders run/work names, as last written */
 	int stats_pending;              /* counts not written yet: at stats_at */
 	time_t started;
 	/* nodes.c: several spoolds on one shared spool */
@@ -220,6 +225,9 @@ struct daemon {
 	pid_t sync_pid;
 	unsigned long sync_gen;         /* syncs asked for */
 	unsigned long sync_done_gen;    /* the last of them that returned */
+	/* submit.c: submissions over run/submit.sock */
+	pid_t submit_pid;
+	int submit_stop;                /* closed: the helper stops */
 	/* notify.c: the mailer */
 	pid_t mail_pid;                 /* the mailer, or 0 */
 	int mail_wanted;                /* outbox/new/ has something for it */
@@ -274,6 +282,10 @@ void scan_begin(struct daemon *d);
 void lock_spool(struct daemon *d);
 /* children close the lock of the spool, so that none outlives spoold with it */
 void lock_drop(struct daemon *d);
+
+/* submit.c: the helper that takes submissions over run/submit.sock (not on a shared spool) */
+int submit_init(struct daemon *d);
+void submit_stop(struct daemon *d);
 
 /* stall.c: writes the disk refused */
 struct stall *stall_find(struct daemon *d, const char *id);
@@ -372,5 +384,8 @@ int engine_apply(struct daemon *d, struct stall *st);
 void engine_workers(struct daemon *d);
 void engine_spawn_pending(struct daemon *d);
 void engine_stats(struct daemon *d, time_t now);
+/* run/work: record the orders at work when that changed; at start, look at those it names */
+void engine_record(struct daemon *d);
+int engine_resume(struct daemon *d);
 
 #endif

@@ -464,6 +464,19 @@ at_work(struct daemon *d, const struct spool_state *s, const char *id)
 	    sizeof d->scan.claimed[0], by_id) != NULL;
 }
 
+/* A state with work for each order in it: its folder is read first at a rescan. */
+static int
+state_busy(const struct spool_state *s)
+{
+	return s->nactions > 0 || s->timer_after >= 0 || s->gate_file != NULL || s->auto_to >= 0;
+}
+
+/*
+ * A rescan reads the folders of the busy states first, then the others (its position
+ * runs over the states twice), and looks at what needs it itself, a few orders a
+ * turn: the looks that events ask for come first each turn, so a rescan of a million
+ * orders runs behind them rather than ahead.
+ */
 int
 scan_step(struct daemon *d)
 {
@@ -471,39 +484,39 @@ scan_step(struct daemon *d)
 	char id[SPOOL_ID_MAX + 1];
 	struct dirent *de;
 	time_t now = time(NULL);
-	int budget = SCAN_CHUNK, fd;
+	int budget = SCAN_CHUNK, looks = SCAN_LOOKS, n = d->conf->nstates, fd;
 
 	if (!sc->active)
 		return 0;
-	while (budget > 0) {
+	while (budget > 0 && looks > 0 && !d->fault) {
 		const struct spool_state *s;
 
-		/* leave room in the queue for events; go on once it has drained */
-		if (d->q.count >= READY_MAX - 64)
-			return 1;
-		if (sc->state >= d->conf->nstates) {
+		if (sc->state >= 2 * n) {
 			sc->active = 0;
 			sc->last_complete = sc->started;
-			log_debug("rescan done");
+			if (!sc->said)
+				log_info("rescan after start done: %lu orders looked at in %ld s",
+				    sc->looked, (long)(now - sc->started));
+			sc->said = 1;
 			if (sc->again) {
 				scan_begin(d);
 				return 1;
 			}
 			return 0;
 		}
-		s = &d->conf->states[sc->state];
+		s = &d->conf->states[sc->state % n];
 		if (sc->dir == NULL) {
 			struct stat dst;
-			int busy = s->nactions > 0 || s->timer_after >= 0 || s->gate_file != NULL ||
-			    s->auto_to >= 0;
 
-			fd = spool_statefd(d->sp, sc->state);
+			fd = spool_statefd(d->sp, sc->state % n);
 			/*
-			 * A quiet state folder unchanged since the last whole rescan: nothing new.
-			 * A follower of a shared spool looks only where handlers run.
+			 * Not this pass's; or a quiet state folder unchanged since the last whole
+			 * rescan: nothing new.  A follower of a shared spool looks only where
+			 * handlers run.
 			 */
-			if (fd < 0 || (d->shared && !d->leader && !state_has_handler(s)) ||
-			    (!busy && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
+			if ((sc->state < n) != state_busy(s) || fd < 0 ||
+			    (d->shared && !d->leader && !state_has_handler(s)) ||
+			    (!state_busy(s) && sc->last_complete != 0 && fstat(fd, &dst) == 0 &&
 			    dst.st_mtime < sc->last_complete - 2)) {
 				sc->state++;
 				continue;
@@ -524,9 +537,12 @@ scan_step(struct daemon *d)
 			continue;
 		}
 		budget--;
-		if (spool_order_name_id(de->d_name, id) && !at_work(d, s, id) &&
-		    needs_look(d, dirfd(sc->dir), s, de, id, now))
-			look_soon(d, id, sc->state);
+		if (spool_order_name_id(de->d_name, id) && !queue_has(&d->q, id) &&
+		    !at_work(d, s, id) && needs_look(d, dirfd(sc->dir), s, de, id, now)) {
+			d->hooks.look(d, id, sc->state % n);
+			sc->looked++;
+			looks--;
+		}
 	}
 	return 1;
 }

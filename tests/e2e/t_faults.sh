@@ -65,7 +65,9 @@ pos_site() {
 for e in ENOSPC EIO; do
 	pos_site status $e "renameat2:*/orders/*/status:$e:0:*"
 	pos_site history $e "write:*/orders/*/history:$e:0:*"
-	pos_site move $e "renameat2:*/state/*:$e:0:*"
+	# moves into processing and out of it; not the submit's commit into created, which
+	# spoold's submit helper makes when spoolctl hands it the bundle
+	pos_site move $e "renameat2:*/state/processing/*:$e:0:*"
 done
 has "spoold said what it could not write, with the order's id" "$T/spoold.log" \
     '^status-EIO-[0-9]: warning: cannot write orders/status-EIO-[0-9]/status: Input/output error'

@@ -7,15 +7,23 @@ rc 66 "spoold on no spool says so" $D -d "$T/nowhere"
 rc 78 "spoold -n on a bad spool.conf fails" sh -c "cp '$P/spool.conf' '$C/good' && echo 'x = 1' >>'$P/spool.conf' && $D -d '$P' -n; r=\$?; cp '$C/good' '$P/spool.conf'; exit \$r"
 has "naming file, line and key" "$T/err" "spool.conf:[0-9]+: x: unknown key"
 
-# recovery at start: what a crashed submit, removal or writer left
-mkdir -p "$P/orders/9990" "$P/tmp/sub.dead"
+# recovery at start: what a crashed submit, removal or writer left, with the record
+# of it in run/intent/ that each makes before it can leave an order half done
+mkdir -p "$P/orders/9990" "$P/tmp/sub.dead" "$P/run/intent"
 cp "$EX/pos/3001/order.xml" "$P/orders/9990/"
 printf 'spool-order 1\nid: 9990\n' >"$P/orders/9990/detached.order"
 touch -d '2 hours ago' "$P/tmp/sub.dead"
 rc 0 "submit 9991 while spoold is down" $S -d "$P" submit --id 9991 "$EX/pos/3001"
+check "a submit leaves no record in run/intent/ once done" sh -c "[ -z \"\$(ls '$P/run/intent')\" ]"
 printf 'spool-order 1\nid: 9991\n' >"$P/orders/9991/detached.order"
+touch "$P/run/intent/9990@1.dead" "$P/run/intent/9991@2.dead"
+# half done with no record (a spool of an older version): spoolctl check's, not the start's
+mkdir -p "$P/orders/9993"
+printf 'spool-order 1\nid: 9993\n' >"$P/orders/9993/detached.order"
 mkdir -p "$P/orders/9992"
 check "spoold starts" start_spoold "$P"
+check "the records are read and dropped" sh -c "[ -z \"\$(ls '$P/run/intent')\" ]"
+check "an unrecorded detached order is left for spoolctl check" test -f "$P/orders/9993/detached.order"
 check "an unfinished submit is rolled back before it is ready" test ! -e "$P/orders/9990"
 check "stale tmp/ is swept" test ! -e "$P/tmp/sub.dead"
 has "and it says so" "$T/spoold.log" "^9990: uncommitted: orders/9990: .*\(repaired\)$"
@@ -31,7 +39,9 @@ check "and taken out of incoming/" test ! -e "$P/incoming/3001"
 has "the store submitted it" "$P/orders/3001/history" "	store	-	created	submitted$"
 rc 1 "spoolctl check reports the orphan" $S -d "$P" check
 has "by name" "$T/out" "orphan.*orders/9992"
+has "and the unrecorded unfinished submit" "$T/out" "uncommitted.*orders/9993"
 rc 0 "and check --repair moves it to corrupt/" $S -d "$P" check --repair
+check "and deletes the unfinished submit" test ! -e "$P/orders/9993"
 mkdir "$P/incoming/.bad"
 cp "$EX/pos/3002/order.xml" "$P/incoming/.bad/"
 sed -i 's/<customer>/<customer><age>9<\/age>/' "$P/incoming/.bad/order.xml"
