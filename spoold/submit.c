@@ -45,14 +45,14 @@ struct client {
 	char actor[SPOOL_FIELD_MAX];    /* admin:NAME, from the peer's uid */
 };
 
-/* Whether uid may write the spool: its owner, root, or a member of its group. */
+/* Whether the peer may write the spool: root, spoold's user, or of the spool's group. */
 static int
-allowed(uid_t uid, const struct passwd *pw, gid_t spool_gid)
+allowed(const struct ucred *cred, const struct passwd *pw, gid_t spool_gid)
 {
 	gid_t groups[256];
 	int n = 256, i;
 
-	if (uid == 0 || uid == geteuid())
+	if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == spool_gid)
 		return 1;
 	if (pw == NULL)
 		return 0;
@@ -101,7 +101,7 @@ take(struct client *c, int *nc, int lfd, gid_t spool_gid)
 			continue;
 		}
 		getpwuid_r(cred.uid, &pw, pwbuf, sizeof pwbuf, &res);
-		if (!allowed(cred.uid, res, spool_gid) || *nc == CLIENTS_MAX) {
+		if (!allowed(&cred, res, spool_gid) || *nc == CLIENTS_MAX) {
 			log_warnx("submit: %s (uid %ld, pid %ld) refused: %s",
 			    res != NULL ? res->pw_name : "?", (long)cred.uid, (long)cred.pid,
 			    *nc == CLIENTS_MAX ? "too many clients" : "may not write the spool");
