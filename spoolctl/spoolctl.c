@@ -40,7 +40,7 @@ static const struct cmd {
 	    "spool.conf file.  --group: the group that shares it (default: yours).\n" },
 	{ "submit", cmd_submit, "submit BUNDLE... [--id ID]",
 	    "Check bundle folders (order.xml, items/) and enter them; prints each order's id.\n"
-	    "While spoold runs, it takes them over run/submit.sock and commits them together.\n"
+	    "While spoold runs, it takes them over its socket and commits them together.\n"
 	    "--id: the id to give it (one bundle), instead of order.xml's.\n" },
 	{ "ls", cmd_ls, "ls [--state S] [--since D] [--until D] [--search TEXT] [-l] [--json]",
 	    "List orders: id, state, placed.  --state may repeat; dates are YYYY-MM-DD,\n"

@@ -294,6 +294,25 @@ two_states(struct daemon *d, const char *id)
 }
 
 /*
+ * Whether a copy of the order may be left where it was: an admin's cp where mv was
+ * meant, or a backup restored, leaves one in the state the history last names (or,
+ * when a line names this state, the one it came from).  One stat there instead of
+ * one in every state; spoolctl check finds any other pair.
+ */
+static int
+copy_left(struct daemon *d, const struct look *l, const struct spool_event *last)
+{
+	const char *was = strcmp(last->to, sname(d, l->state)) == 0 ? last->from : last->to;
+	char name[SPOOL_ID_MAX + 8];
+	struct stat sb;
+	int i = spool_conf_state(d->conf, was);
+
+	spool_name(SPOOL_F_ORDER_NAME, l->id, name, sizeof name);
+	return i >= 0 && i != l->state &&
+	    fstatat(spool_statefd(d->sp, i), name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
  * The order is in a state its status does not name.  Record who moved it if nobody
  * did, and begin a visit.  Returns 1 to go on, 0 if the look ends here.
  */
@@ -305,8 +324,6 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 	struct spool_event last;
 	int from, to_i;
 
-	if (!l->own && two_states(d, l->id))
-		return 0;
 	prev = "-";
 	if (l->own) {
 		/* our own move, a moment ago: its line is written */
@@ -316,9 +333,13 @@ arrived(struct daemon *d, struct look *l, time_t ctime)
 			later(d, l->id, time(NULL));
 			return 0;
 		}
+		if (two_states(d, l->id))
+			return 0;
 		read_status(d, l);
 		prev = l->st.state[0] != '\0' ? l->st.state : "-";
 		hist(d, l->id, "hand", prev, to, "moved by hand");
+	} else if (copy_left(d, l, &last) && two_states(d, l->id)) {
+		return 0;
 	} else if (strcmp(last.to, to) == 0) {
 		/* recorded by whoever moved it: spoolctl, a submit, spoold */
 		log_order(LOG_L_DEBUG, l->id, "entered %s (%s)", to, last.actor);

@@ -117,13 +117,15 @@ exec setpriv --reuid=$SU --regid=$(id -g "$SU") --init-groups "$T/bin/spoold" "\
 EOF
 chmod 0755 "$T/bin/spoold-as"
 D=$T/bin/spoold-as
+# without spoold the admin's submit writes the spool itself, as the admin
+rc 0 "the admin submits 1003 (uploading) while spoold is down" adm "\$CTL submit '$T/b/1003'"
 check "spoold starts as the user spool" start_spoold "$P"
 check "and runs as it" test "$(ps -o user= -p "$SPOOLD_PID")" = "$SU"
 
 # ---- the admin, umask 022: submit, spoolctl mv, plain mv ---------------------------
 rc 0 "the admin submits 1001 (paid)" adm "\$CTL submit '$T/b/1001'"
 rc 0 "and 1002 (unpaid)" adm "\$CTL submit '$T/b/1002'"
-rc 0 "and 1003 (uploading)" adm "\$CTL submit '$T/b/1003'"
+has "spoold took it over its socket, as the admin" "$P/orders/1001/history" "	admin:$ADM	-	[a-z]+	submitted"
 rc 0 "spoolctl mv: 1002 is paid" adm "\$CTL mv 1002 queued -m 'bank transfer in'"
 rc 0 "plain mv: 1003 is cancelled by hand" adm "mv -n '$P/state/uploading/1003.order' '$P/state/cancelled/'"
 until_ "spoold records the move by hand" 20 grep -q "	hand	uploading	cancelled	moved by hand" "$P/orders/1003/history"
