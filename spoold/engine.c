@@ -1086,6 +1086,8 @@ work_sum(const struct daemon *d)
 	unsigned long h = 5381;
 	int i;
 
+	if (d->njobs == 0 && d->nspawn == 0)
+		return h;
 	for (i = 0; i < JOBS_MAX; i++)
 		if (d->jobs[i].pid > 0 && d->jobs[i].kind == JOB_EXEC)
 			h = sum_id(h, d->jobs[i].id);
