@@ -35,6 +35,8 @@ PKGS_TEST = libcmocka-dev libxml2-utils mandoc python3 python3-aiosmtpd qpdf ope
 	poppler-utils curl prometheus chromium nodejs glusterfs-server glusterfs-client
 # Only for make fuzz: clang, with libFuzzer and its sanitizer runtimes.
 PKGS_FUZZ = clang
+# the baselines of make bench: msmtp for mail, Postfix's sendmail for submissions
+PKGS_BENCH = msmtp postfix
 
 CC ?= cc
 CFLAGS ?= -O2 -g
