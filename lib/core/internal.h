@@ -202,6 +202,15 @@ int mkdir_own(int dirfd, const char *name, mode_t mode);
 int create_own(int dirfd, const char *name, mode_t mode);
 /* The name of a group ("spool"), or its number when it has none; into buf. */
 const char *group_name(gid_t gid, char *buf, size_t len);
+/* print.c, for hotjob.c: a job more in js; a filler's end; a queue's hot folder */
+struct spool_pjobs;
+struct spool_pjob;
+struct spool_queue;
+struct spool_pjob *pjob_add(struct spool_pjobs *js);
+int pjobs_end(struct spool_pjobs *js, void *scratch, int rc);
+int open_hot(struct spool *sp, const struct spool_queue *q, int info, int create,
+    struct spool_err *err);
+#define JOB_FILE_MODE 0640     /* what the printer reads but never writes */
 /*
  * spool_invoice_render with the shop of sp's [shop] and its logo beneath the spool,
  * publishing the invoice with this mode (0640 in a hot folder).
