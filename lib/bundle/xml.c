@@ -147,26 +147,63 @@ on_invalid(void *arg, xmlErrorPtr e)
 		snprintf(v->msg, sizeof v->msg, "error");
 }
 
+/*
+ * The shipped schemas, compiled once per process: compiling one costs milliseconds,
+ * more than checking a bundle with it, and spoold's submit helper checks many.  They
+ * are few, never change, and stay for the life of the process.
+ */
+#define SCHEMAS_MAX 8
+static struct {
+	char name[64];
+	xmlSchemaPtr schema;
+} schemas[SCHEMAS_MAX];
+
+static xmlSchemaPtr
+schema_of(const char *xsd)
+{
+	xmlSchemaParserCtxtPtr pc;
+	xmlSchemaPtr schema = NULL;
+	const char *data;
+	size_t len;
+	int i;
+
+	for (i = 0; i < SCHEMAS_MAX && schemas[i].schema != NULL; i++)
+		if (strcmp(schemas[i].name, xsd) == 0)
+			return schemas[i].schema;
+	if ((data = spool_shipped(xsd, &len)) == NULL) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) != NULL)
+		schema = xmlSchemaParse(pc);
+	xmlSchemaFreeParserCtxt(pc);
+	if (schema == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (i < SCHEMAS_MAX && strlen(xsd) < sizeof schemas[i].name) {
+		snprintf(schemas[i].name, sizeof schemas[i].name, "%s", xsd);
+		schemas[i].schema = schema;
+	}
+	return schema;
+}
+
 int
 xml_valid(xmlDocPtr doc, const char *xsd, struct xml_invalid *v)
 {
 	xmlStructuredErrorFunc old_fn = xmlStructuredError;
 	void *old_ctx = xmlStructuredErrorContext;
-	xmlSchemaParserCtxtPtr pc = NULL;
 	xmlSchemaValidCtxtPtr vc = NULL;
-	xmlSchemaPtr schema = NULL;
-	const char *data;
-	size_t len;
-	int r = -1;
+	xmlSchemaPtr schema;
+	int r = -1, i;
 
 	memset(v, 0, sizeof *v);
-	if ((data = spool_shipped(xsd, &len)) == NULL) {
+	if (spool_shipped(xsd, &(size_t){ 0 }) == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
 	xmlSetStructuredErrorFunc(v, on_invalid);
-	if ((pc = xmlSchemaNewMemParserCtxt(data, (int)len)) == NULL ||
-	    (schema = xmlSchemaParse(pc)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
+	if ((schema = schema_of(xsd)) == NULL || (vc = xmlSchemaNewValidCtxt(schema)) == NULL) {
 		v->schema = 1;
 		errno = EINVAL;
 		goto out;
@@ -180,8 +217,11 @@ xml_valid(xmlDocPtr doc, const char *xsd, struct xml_invalid *v)
 out:
 	xmlSetStructuredErrorFunc(old_ctx, old_fn);
 	xmlSchemaFreeValidCtxt(vc);
-	xmlSchemaFree(schema);
-	xmlSchemaFreeParserCtxt(pc);
+	/* one that could not be kept (the table is full) goes with this check */
+	for (i = 0; i < SCHEMAS_MAX && schemas[i].schema != schema; i++)
+		;
+	if (schema != NULL && i == SCHEMAS_MAX)
+		xmlSchemaFree(schema);
 	return r;
 }
 
