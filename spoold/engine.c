@@ -741,7 +741,7 @@ transit(const struct spool_state *s)
 static int
 quiet(const struct spool_state *s)
 {
-	return s->nactions == 0 && s->timer_after < 0 && s->gate_file == NULL && s->auto_to < 0;
+	return !state_busy(s);
 }
 
 /* 1 if the order file name is in state (-1: none) as a plain file, its stat in *sb. */
@@ -1072,49 +1072,27 @@ engine_stats(struct daemon *d, time_t now)
  */
 #define WORK_MAX (HELD_MAX * (SPOOL_ID_MAX + 1) + 1)
 
-static unsigned long
-sum_id(unsigned long h, const char *p)
-{
-	while (*p != '\0')
-		h = h * 33 + (unsigned char)*p++;
-	return h * 33 + '\n';
-}
-
-static unsigned long
-work_sum(const struct daemon *d)
-{
-	unsigned long h = 5381;
-	int i;
-
-	if (d->njobs == 0 && d->nspawn == 0)
-		return h;
-	for (i = 0; i < JOBS_MAX; i++)
-		if (d->jobs[i].pid > 0 && d->jobs[i].kind == JOB_EXEC)
-			h = sum_id(h, d->jobs[i].id);
-	for (i = 0; i < d->nspawn; i++)
-		h = sum_id(h, d->spawn[i].id);
-	return h;
-}
-
 void
 engine_record(struct daemon *d)
 {
-	static char buf[WORK_MAX];
-	unsigned long sum = work_sum(d);
+	static char buf[WORK_MAX], written[WORK_MAX];
+	static size_t wlen = (size_t)-1;    /* nothing written yet */
 	size_t n = 0;
 	int i;
 
-	if (sum == d->work_sum)
-		return;
-	for (i = 0; i < JOBS_MAX; i++)
+	for (i = 0; i < JOBS_MAX && d->njobs > 0; i++)
 		if (d->jobs[i].pid > 0 && d->jobs[i].kind == JOB_EXEC && n + SPOOL_ID_MAX + 2 < sizeof buf)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", d->jobs[i].id);
 	for (i = 0; i < d->nspawn && n + SPOOL_ID_MAX + 2 < sizeof buf; i++)
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", d->spawn[i].id);
+	if (n == wlen && memcmp(buf, written, n) == 0)
+		return;
 	/* a write that fails (a full disk) is tried again next turn; it costs a rescan's wait */
 	if (spool_publish(spool_node_dirfd(d->sp), spool_basename(SPOOL_F_WORK), -1, buf, n,
-	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) == 0)
-		d->work_sum = sum;
+	    &(struct spool_pub){ .flags = SPOOL_PUB_NOSYNC }) == 0) {
+		memcpy(written, buf, n);
+		wlen = n;
+	}
 }
 
 int

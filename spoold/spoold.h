@@ -159,7 +159,6 @@ struct daemon {
 	unsigned long moves, looks;
 	unsigned long runs[RUN_RESULTS];  /* outcomes kept, by result (run/stats) */
 	time_t stats_at;                /* run/stats is written again no sooner than this */
-	unsigned long work_sum;         /* of the orders run/work names, as last written */
 	int stats_pending;              /* counts not written yet: at stats_at */
 	time_t started;
 	/* nodes.c: several spoolds on one shared spool */
@@ -334,6 +333,8 @@ int watch_init(struct daemon *d);
 const char *network_fs(int fd);    /* "NFS", "FUSE"...: polled, maybe shared; NULL: local */
 /* 1 if s has an exec action: on a shared spool its orders are worked on under a claim */
 int state_has_handler(const struct spool_state *s);
+/* 1 if s has work for each order in it (actions, a timer, a gate, an automatic move) */
+int state_busy(const struct spool_state *s);
 void watch_close(struct daemon *d);
 int scan_step(struct daemon *d);                    /* 1 while a rescan is under way */
 void incoming_look(struct daemon *d);

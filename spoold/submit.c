@@ -142,14 +142,15 @@ parse(char *buf, char **f)
 }
 
 /*
- * Read one request of client c into r (the strings into text): 1, 0 when none waits,
- * -1 when the client hung up or broke the exchange (it is answered, then closed).
+ * Read one request of client c into r, its strings into buf (REQ_MAX): 1, 0 when
+ * none waits, -1 when the client hung up or broke the exchange (it is answered, then
+ * closed).
  */
 static int
-request(struct client *c, struct spool_subreq *r, char (*text)[REQ_MAX])
+request(struct client *c, struct spool_subreq *r, char *buf)
 {
-	char buf[REQ_MAX], cbuf[CMSG_SPACE(sizeof(int))], *f[3];
-	struct iovec iov = { buf, sizeof buf - 1 };
+	char cbuf[CMSG_SPACE(sizeof(int))], *f[3];
+	struct iovec iov = { buf, REQ_MAX - 1 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 		.msg_controllen = sizeof cbuf };
 	struct cmsghdr *cm;
@@ -172,14 +173,13 @@ request(struct client *c, struct spool_subreq *r, char (*text)[REQ_MAX])
 		answer(c->fd, "err %d spoold: a request it cannot read", EPROTO);
 		return -1;
 	}
-	memcpy(text, buf, sizeof buf);
 	memset(r, 0, sizeof *r);
 	r->dirfd = fd;
 	r->bundle = ".";
 	/* who: the peer, unless it could write the history as anybody anyway */
-	r->who = c->trusted && f[0][0] != '\0' ? *text + (f[0] - buf) : c->actor;
-	r->id = f[1][0] != '\0' ? *text + (f[1] - buf) : NULL;
-	r->name = *text + (f[2] - buf);
+	r->who = c->trusted && f[0][0] != '\0' ? f[0] : c->actor;
+	r->id = f[1][0] != '\0' ? f[1] : NULL;
+	r->name = f[2];
 	return 1;
 }
 
@@ -191,7 +191,7 @@ serve(struct daemon *d, int lfd, int stopfd, gid_t spool_gid)
 	struct pollfd p[2 + CLIENTS_MAX];
 	struct client c[CLIENTS_MAX];
 	int owner[BATCH_MAX];
-	int nc = 0, n, i, k, got;
+	int nc = 0, polled, n, i, k, got;
 
 	for (;;) {
 		p[0] = (struct pollfd){ .fd = stopfd, .events = POLLIN };
@@ -205,13 +205,14 @@ serve(struct daemon *d, int lfd, int stopfd, gid_t spool_gid)
 		}
 		if (p[0].revents != 0)
 			return;    /* spoold stops: what was answered is in; nothing is half done */
+		polled = nc;    /* a client taken now is read at the next poll */
 		if (p[1].revents & POLLIN)
 			take(c, &nc, lfd, spool_gid);
 		/* a batch: whatever every client has sent by now */
-		for (i = n = 0; i < nc && n < BATCH_MAX; i++) {
+		for (i = n = 0; i < polled && n < BATCH_MAX; i++) {
 			if (!(p[2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			while (n < BATCH_MAX && (got = request(&c[i], &r[n], &text[n])) == 1)
+			while (n < BATCH_MAX && (got = request(&c[i], &r[n], text[n])) == 1)
 				owner[n++] = i;
 			if (got < 0)
 				c[i].gone = 1;

@@ -464,8 +464,7 @@ at_work(struct daemon *d, const struct spool_state *s, const char *id)
 	    sizeof d->scan.claimed[0], by_id) != NULL;
 }
 
-/* A state with work for each order in it: its folder is read first at a rescan. */
-static int
+int
 state_busy(const struct spool_state *s)
 {
 	return s->nactions > 0 || s->timer_after >= 0 || s->gate_file != NULL || s->auto_to >= 0;
